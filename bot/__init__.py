@@ -1,0 +1,1 @@
+"""Newsdesk faces: HTTP API, Discord bot, CLI and rendering."""

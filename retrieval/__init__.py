@@ -1,0 +1,1 @@
+"""Newsdesk engine: sources -> ingest -> index -> search -> answer."""

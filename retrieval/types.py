@@ -1,0 +1,109 @@
+"""The data that flows through the engine, as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    """One news article, as read from a source."""
+
+    id: str
+    title: str
+    body: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None  # ISO 8601 date or datetime
+    author: str | None = None
+    category: str | None = None
+    origin: str = ""  # where it was read from: a path or a URL
+    origin_root: str | None = None  # the folder source it came from, for --prune
+
+
+class Chunk(BaseModel):
+    """A window of whole sentences of one article, the unit that is embedded and searched."""
+
+    id: str
+    article_id: str
+    index: int
+    text: str  # verbatim sentences from the article body
+    embed_text: str  # header (title, source, date) + text: what the model sees
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with what an answer needs to cite it."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    text: str
+    score: float = 0.0
+
+
+class Citation(BaseModel):
+    n: int
+    article_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    quote: str
+
+
+class Answer(BaseModel):
+    answer: str
+    abstained: bool
+    citations: list[Citation] = Field(default_factory=list)
+    mode: str = "extractive"
+    related: list[Passage] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class Failure(BaseModel):
+    origin: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    duplicates: list[str] = Field(default_factory=list)
+    failed: list[Failure] = Field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "skipped": len(self.skipped),
+            "duplicates": len(self.duplicates),
+            "failed": len(self.failed),
+        }
+
+
+class SearchFilters(BaseModel):
+    sources: list[str] | None = None
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None  # ISO date, inclusive
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Stats(BaseModel):
+    articles: int
+    chunks: int
+    embedder: str
+    answer_mode: str
+    last_sync: str | None = None
