@@ -1,0 +1,156 @@
+"""The `newsdesk` command: ingest | ask | search | stats | serve | bot | eval."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from retrieval.config import Settings
+from retrieval.errors import NewsdeskError
+
+if TYPE_CHECKING:
+    from retrieval.service import Newsdesk
+
+app = typer.Typer(help="Newsdesk: questions answered from a news archive, with cited passages.", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        console.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for noisy in ("httpx", "chromadb", "bm25s", "urllib3", "trafilatura"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
+
+
+def _service(settings: Settings) -> Newsdesk:
+    from retrieval.service import Newsdesk
+
+    try:
+        return Newsdesk(settings)
+    except NewsdeskError as exc:
+        console.print(f"[red]Cannot open the index:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def ingest(
+    targets: Annotated[list[str] | None, typer.Argument(help="files, folders or web page URLs")] = None,
+    feed: Annotated[list[str] | None, typer.Option("--feed", help="RSS/Atom feed URL or file (repeatable)")] = None,
+    prune: Annotated[bool, typer.Option(help="remove articles that are gone from the given folders")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Sync articles into the index: add new, replace changed, skip unchanged (and prune removed)."""
+    settings = _settings()
+    targets = targets or ([] if feed else [str(settings.corpus_dir)])
+    service = _service(settings)
+    show_bar = console.is_terminal and not as_json
+    with Progress(
+        TextColumn("embedding articles"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, disable=not show_bar,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("ingest", total=None)
+        report = service.ingest(
+            targets, feed or [], prune, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    if as_json:
+        out.print_json(report.model_dump_json())
+    else:
+        table = Table(title="Ingest report")
+        for name in ("added", "updated", "removed", "skipped", "duplicates", "failed"):
+            table.add_column(name)
+        table.add_row(*[str(v) for v in report.summary().values()])
+        out.print(table)
+        for failure in report.failed:
+            out.print(f"[yellow]not indexed[/yellow] {failure.origin}: {failure.reason}")
+        for dup in report.duplicates:
+            out.print(f"[dim]duplicate[/dim] {dup}")
+        out.print(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
+    if report.failed and not (report.added or report.updated or report.skipped or report.removed):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON")] = False,
+) -> None:
+    """Answer a question from the indexed articles, with citations."""
+    service = _service(_settings())
+    try:
+        answer = service.ask(question)
+    except NewsdeskError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps(answer.model_dump(include={"answer", "abstained", "citations", "mode"}), ensure_ascii=False))
+        return
+    from bot.text import answer_to_text
+
+    out.print(answer_to_text(answer), markup=False, highlight=False)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument()],
+    k: Annotated[int, typer.Option(help="how many passages")] = 5,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The top passages for a query, without an answer."""
+    service = _service(_settings())
+    passages = service.search(query, k)
+    if as_json:
+        print(json.dumps([p.model_dump() for p in passages], ensure_ascii=False))
+        return
+    for i, p in enumerate(passages, 1):
+        out.print(f"[bold]{i}. {p.title}[/bold] ({p.source or 'unknown outlet'}, {(p.published_at or '')[:10]})")
+        out.print(p.text, markup=False, highlight=False)
+        out.print()
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What is indexed."""
+    service = _service(_settings())
+    result = service.stats()
+    if as_json:
+        print(result.model_dump_json())
+    else:
+        for key, value in result.model_dump().items():
+            out.print(f"{key:12} {value}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    ingest_first: Annotated[bool, typer.Option("--ingest/--no-ingest", help="sync corpus/ before serving")] = False,
+) -> None:
+    """Serve the HTTP API (and the Discord bot too when NEWSDESK_DISCORD_TOKEN is set)."""
+    import uvicorn
+
+    from bot.api import create_app
+
+    settings = _settings()
+    if ingest_first:
+        _service(settings).ingest([str(settings.corpus_dir)], prune=True)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def main() -> None:  # pragma: no cover
+    app()

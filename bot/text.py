@@ -1,0 +1,20 @@
+"""Answer -> plain text for terminals and logs (the CLI's rendering)."""
+
+from __future__ import annotations
+
+from retrieval.types import Answer
+
+
+def answer_to_text(answer: Answer) -> str:
+    lines = [answer.answer, ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.source, (c.published_at or "")[:10], c.url) if x)
+            lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else ""))
+            lines.append(f"    “{c.quote}”")
+    elif answer.related:
+        lines.append("Related passages:")
+        for p in answer.related:
+            lines.append(f"- {p.title} ({p.source or 'unknown outlet'}): {p.text[:200]}…")
+    return "\n".join(lines).rstrip()

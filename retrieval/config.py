@@ -1,0 +1,108 @@
+"""Settings: one class, read from NEWSDESK_* environment variables and .env, checked once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_PLACEHOLDERS = {"changeme", "change-me", "your-token-here", "xxx", "token", "secret"}
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or contradicts another one."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
+
+    # where things live
+    data_dir: Path = Path("./data")
+    corpus_dir: Path = Path("./corpus")
+    model_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "newsdesk")
+    chroma_url: str | None = None
+    collection: str = "newsdesk"
+
+    # embedding and chunking
+    embedder: Literal["onnx", "torch"] = "onnx"
+    embed_batch_size: int = Field(default=16, ge=1, le=512)
+    chunk_tokens: int = Field(default=256, ge=32, le=256)
+    chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
+    max_article_bytes: int = Field(default=5_000_000, ge=1_000)
+
+    # search and answers
+    top_k: int = Field(default=8, ge=1, le=50)
+    max_question_chars: int = Field(default=2000, ge=10)
+    abstain_threshold: float = 0.35
+
+    # LLM (optional): "openai:MODEL", "ollama:MODEL" or "llamacpp:/path/model.gguf"
+    llm: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(default=30.0, gt=0)
+    llm_retries: int = Field(default=1, ge=0, le=5)
+    llm_temperature: float = Field(default=0.0, ge=0, le=2)
+
+    # HTTP API
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    require_key_for_reads: bool = False
+    max_body_bytes: int = Field(default=2_000_000, ge=1_000)
+    rate_limit_per_minute: int = Field(default=120, ge=0)
+    allow_private_urls: bool = False
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    discord_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    discord_reindex_role: str | None = None
+    discord_cooldown_seconds: float = Field(default=5.0, ge=0)
+
+    log_level: str = "INFO"
+
+    @field_validator("api_keys", "discord_guild_ids", "discord_channel_ids", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("llm")
+    @classmethod
+    def _llm_spec(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        provider, sep, target = value.partition(":")
+        if not sep or not target or provider not in {"openai", "ollama", "llamacpp"}:
+            raise ValueError(
+                "NEWSDESK_LLM must be 'openai:MODEL', 'ollama:MODEL' or 'llamacpp:/path/model.gguf' "
+                f"(got {value!r}); unset it for offline extractive answers"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        secrets: list[tuple[str, SecretStr | None]] = [
+            ("NEWSDESK_DISCORD_TOKEN", self.discord_token),
+            ("NEWSDESK_LLM_API_KEY", self.llm_api_key),
+            *[("NEWSDESK_API_KEYS", key) for key in self.api_keys],
+        ]
+        for name, secret in secrets:
+            if secret is not None and secret.get_secret_value().strip().lower() in _PLACEHOLDERS:
+                raise ValueError(f"{name} still holds a placeholder value; set a real secret or unset it")
+        return self
+
+    @property
+    def llm_provider(self) -> str | None:
+        return self.llm.partition(":")[0] if self.llm else None
+
+    @property
+    def llm_target(self) -> str | None:
+        return self.llm.partition(":")[2] if self.llm else None

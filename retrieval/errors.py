@@ -1,0 +1,39 @@
+"""One error hierarchy for the engine; each error knows its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+
+class NewsdeskError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(NewsdeskError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotFound(NewsdeskError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(NewsdeskError):
+    status_code = 409
+    code = "conflict"
+
+
+class IndexUnavailable(NewsdeskError):
+    status_code = 503
+    code = "index_unavailable"
+
+
+class StorageError(NewsdeskError):
+    """The data directory cannot be written (read-only, disk full)."""
+
+    status_code = 507
+    code = "storage_error"

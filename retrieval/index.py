@@ -1,0 +1,140 @@
+"""The index: the Chroma collection plus the BM25 index and an in-memory copy of chunk texts and metadata.
+
+Search reads the in-memory copy (fast filters, passages without a round trip); writes go to Chroma first.
+The copy and the BM25 index are rebuilt from Chroma whenever their fingerprint of chunk ids disagrees
+with it, which covers crashes and other processes writing to a shared Chroma server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.lexical import LexicalIndex, fingerprint
+from retrieval.manifest import Manifest
+from retrieval.store import ChromaStore, Metadata
+
+log = logging.getLogger(__name__)
+
+
+class Index:
+    def __init__(self, store: ChromaStore, lexical_dir: Path, refresh_seconds: float = 0.0) -> None:
+        self.store = store
+        self.lexical_dir = lexical_dir
+        self.refresh_seconds = refresh_seconds
+        self.texts: dict[str, str] = {}
+        self.metadata: dict[str, Metadata] = {}
+        self.lexical = LexicalIndex([], None)
+        self._lock = threading.RLock()
+        self._checked_at = 0.0
+        self.last_sync: str | None = None
+
+    # ------------------------------------------------------------- reading
+
+    def load(self) -> None:
+        """Read every chunk from Chroma; reuse the saved BM25 index when it matches."""
+        with self._lock:
+            docs = self.store.documents()
+            self.texts = {cid: doc for cid, (doc, _) in docs.items()}
+            self.metadata = {cid: meta for cid, (_, meta) in docs.items()}
+            stamp = fingerprint(self.texts)
+            loaded = LexicalIndex.load(self.lexical_dir, stamp)
+            if loaded is None:
+                self._rebuild_lexical()
+            else:
+                self.lexical = loaded
+            self.last_sync = self._read_last_sync()
+            self._checked_at = time.monotonic()
+            log.info("index loaded: %d chunks, %d articles", len(self.texts), len(self.manifest()))
+
+    def ensure_fresh(self) -> None:
+        """With a shared Chroma server, pick up what other processes wrote (checked at most every few s)."""
+        if self.refresh_seconds <= 0 or time.monotonic() - self._checked_at < self.refresh_seconds:
+            return
+        self._checked_at = time.monotonic()
+        ids = set(self.store.all_metadata())
+        if ids != set(self.texts):
+            log.info("index changed in Chroma (%d -> %d chunks): reloading", len(self.texts), len(ids))
+            self.load()
+
+    def manifest(self) -> Manifest:
+        return Manifest.from_metadata(self.metadata)
+
+    def sync_view(self) -> Manifest:
+        """The manifest as Chroma holds it right now (the truth a sync must start from)."""
+        metadata = self.store.all_metadata()
+        if set(metadata) != set(self.texts):
+            self.load()
+        return Manifest.from_metadata(metadata)
+
+    def passage_fields(self, chunk_id: str) -> tuple[str, Metadata]:
+        return self.texts[chunk_id], self.metadata[chunk_id]
+
+    # ------------------------------------------------------------- writing
+
+    def write(
+        self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[Metadata]
+    ) -> None:
+        self.store.upsert(ids, vectors, documents, metadatas)
+        with self._lock:
+            for cid, doc, meta in zip(ids, documents, metadatas, strict=True):
+                self.texts[cid] = doc
+                self.metadata[cid] = {k: v for k, v in meta.items() if v is not None and v != ""}
+
+    def remove(self, ids: Sequence[str]) -> None:
+        self.store.delete(ids)
+        with self._lock:
+            for cid in ids:
+                self.texts.pop(cid, None)
+                self.metadata.pop(cid, None)
+
+    def commit(self) -> None:
+        """After a sync: bring BM25 in step and note the time."""
+        with self._lock:
+            self._rebuild_lexical()
+            self.last_sync = datetime.now(UTC).isoformat(timespec="seconds")
+            self._write_last_sync(self.last_sync)
+
+    def _rebuild_lexical(self) -> None:
+        start = time.perf_counter()
+        self.lexical = LexicalIndex.build(
+            {cid: lexical_text(self.texts[cid], self.metadata[cid]) for cid in self.texts}
+        )
+        try:
+            self.lexical.save(self.lexical_dir)
+        except OSError as exc:
+            log.warning("could not save the BM25 index to %s (%s); it stays in memory", self.lexical_dir, exc)
+        log.info("BM25 index rebuilt over %d chunks in %.2fs", len(self.lexical), time.perf_counter() - start)
+
+    def _read_last_sync(self) -> str | None:
+        value: Any = (self.store.collection.metadata or {}).get("last_sync")
+        return str(value) if value else None
+
+    def _write_last_sync(self, when: str) -> None:
+        try:
+            self.store.collection.modify(metadata={"last_sync": when})
+        except Exception as exc:  # noqa: BLE001 - bookkeeping only
+            log.warning("could not record the sync time in Chroma: %s", exc)
+
+
+def lexical_text(text: str, meta: Metadata) -> str:
+    """What BM25 sees: the chunk plus its title, outlet and date (so they are searchable too)."""
+    parts = [str(meta.get("title") or ""), str(meta.get("source") or ""), _date_words(meta.get("published_at")), text]
+    return "\n".join(p for p in parts if p)
+
+
+def _date_words(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        day = datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    return day.strftime("%B %Y")

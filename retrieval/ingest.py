@@ -1,0 +1,209 @@
+"""Ingest is a sync: add new articles, replace changed ones, skip unchanged ones, remove pruned ones.
+
+Crash safety comes from the order of writes and from ids that depend on content: a changed article's new
+chunks are written before its old ones are deleted, and every chunk records its article's content hash and
+chunk count. After a crash, an article whose chunks are not exactly one whole version is simply redone
+(upserts of the same ids are idempotent), so the next run always ends where one clean run would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from retrieval.chunking import chunk_article
+from retrieval.embeddings import Embedder
+from retrieval.index import Index
+from retrieval.manifest import IndexedArticle, Manifest
+from retrieval.sources import normalise_url, text_hash
+from retrieval.types import Article, Chunk, Failure, IngestReport
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (articles done, articles to embed)
+BATCH_ARTICLES = 32
+
+
+@dataclass(frozen=True)
+class ChunkingOptions:
+    max_tokens: int = 256
+    overlap_sentences: int = 1
+
+
+def content_hash(article: Article) -> str:
+    fields = [article.title, article.body, article.source, article.url, article.published_at, article.author,
+              article.category, article.origin_root]  # fmt: skip
+    return hashlib.sha1("\x1f".join(f or "" for f in fields).encode()).hexdigest()[:16]
+
+
+def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, c_hash: str, t_hash: str) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "index": chunk.index,
+        "n_chunks": n_chunks,
+        "content_hash": c_hash,
+        "text_hash": t_hash,
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "published_at": article.published_at,
+        "published_day": _day_number(article.published_at),
+        "author": article.author,
+        "category": article.category,
+        "origin": article.origin,
+        "origin_root": article.origin_root,
+    }
+
+
+def _day_number(published_at: str | None) -> int | None:
+    """20230927 for 2023-09-27: lets Chroma filter dates with $gte/$lte."""
+    if not published_at:
+        return None
+    try:
+        day = datetime.fromisoformat(published_at).date()
+    except ValueError:
+        return None
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+class Syncer:
+    def __init__(self, index: Index, embedder: Embedder, options: ChunkingOptions | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.options = options or ChunkingOptions()
+
+    def sync(
+        self,
+        items: Iterable[Article | Failure],
+        prune_roots: Iterable[str] = (),
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        start = time.perf_counter()
+        report = IngestReport()
+        manifest = self.index.sync_view()
+        incoming = self._collect(items, report)
+        prune = {str(r) for r in prune_roots}
+
+        failed_origins = {f.origin.split("#")[0] for f in report.failed}
+        to_remove = self._pruned(manifest, incoming, prune, failed_origins)
+        repairs = self._repair_plan(manifest, incoming, to_remove)
+
+        kept_text = {a.text_hash: a.id for a in manifest.articles.values() if a.complete and a.id not in to_remove}
+        to_index: list[tuple[Article, str, str]] = []
+        for article in incoming.values():
+            c_hash, t_hash = content_hash(article), text_hash(article.body)
+            known = manifest.get(article.id)
+            if known is not None and known.content_hash == c_hash:
+                report.skipped.append(article.id)
+                continue
+            twin = kept_text.get(t_hash)
+            if twin is not None and twin != article.id:
+                report.duplicates.append(f"{article.origin} (same text as {twin})")
+                continue
+            to_index.append((article, c_hash, t_hash))
+
+        if to_remove:
+            self.index.remove([cid for aid in to_remove for cid in manifest.articles[aid].chunks])
+            report.removed.extend(sorted(to_remove))
+        if repairs:
+            self.index.remove(sorted(repairs))
+
+        done = 0
+        for batch_start in range(0, len(to_index), BATCH_ARTICLES):
+            batch = to_index[batch_start : batch_start + BATCH_ARTICLES]
+            report.chunks_embedded += self._write_batch(batch, manifest)
+            for article, _, _ in batch:
+                (report.updated if article.id in manifest else report.added).append(article.id)
+            done += len(batch)
+            if progress:
+                progress(done, len(to_index))
+
+        if to_index or to_remove or repairs:
+            self.index.commit()
+        report.seconds = round(time.perf_counter() - start, 3)
+        log.info("sync done: %s, %d chunks embedded in %.1fs", report.summary(), report.chunks_embedded, report.seconds)
+        return report
+
+    def _collect(self, items: Iterable[Article | Failure], report: IngestReport) -> dict[str, Article]:
+        """Incoming articles, once each: the same url (same id) or the same normalised text counts once."""
+        incoming: dict[str, Article] = {}
+        seen_text: dict[str, str] = {}
+        seen_url: dict[str, str] = {}
+        for item in items:
+            if isinstance(item, Failure):
+                log.warning("not indexed: %s: %s", item.origin, item.reason)
+                report.failed.append(item)
+                continue
+            t_hash = text_hash(item.body)
+            url_key = normalise_url(item.url) if item.url else None
+            first = (
+                item.id
+                if item.id in incoming
+                else seen_text.get(t_hash) or (seen_url.get(url_key) if url_key else None)
+            )
+            if first:
+                report.duplicates.append(f"{item.origin} (same article as {incoming[first].origin})")
+                continue
+            incoming[item.id] = item
+            seen_text[t_hash] = item.id
+            if url_key:
+                seen_url[url_key] = item.id
+        return incoming
+
+    @staticmethod
+    def _pruned(manifest: Manifest, incoming: dict[str, Article], roots: set[str], failed: set[str]) -> set[str]:
+        """Articles of a pruned folder that are no longer in it (a file that failed to read is kept)."""
+        if not roots:
+            return set()
+        gone = set()
+        for aid, indexed in manifest.articles.items():
+            meta = indexed.first
+            if aid in incoming or meta.get("origin_root") not in roots:
+                continue
+            if str(meta.get("origin", "")).split("#")[0] in failed:
+                continue
+            gone.add(aid)
+        return gone
+
+    @staticmethod
+    def _repair_plan(manifest: Manifest, incoming: dict[str, Article], removing: set[str]) -> set[str]:
+        """Chunks to drop from half-written articles that this run will not rewrite."""
+        drop: set[str] = set()
+        for aid, indexed in manifest.articles.items():
+            if indexed.complete or aid in incoming or aid in removing:
+                continue
+            keep = indexed.complete_version() or set()
+            log.warning("repairing half-written article %s (%d stray chunks)", aid, len(indexed.chunks) - len(keep))
+            drop |= set(indexed.chunks) - keep
+        return drop
+
+    def _write_batch(self, batch: list[tuple[Article, str, str]], manifest: Manifest) -> int:
+        ids: list[str] = []
+        documents: list[str] = []
+        embed_texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        stale: list[str] = []
+        for article, c_hash, t_hash in batch:
+            chunks = chunk_article(
+                article, self.embedder.count_tokens, self.options.max_tokens, self.options.overlap_sentences
+            )
+            for chunk in chunks:
+                ids.append(chunk.id)
+                documents.append(chunk.text)
+                embed_texts.append(chunk.embed_text)
+                metadatas.append(chunk_metadata(article, chunk, len(chunks), c_hash, t_hash))
+            previous: IndexedArticle | None = manifest.get(article.id)
+            if previous is not None:
+                new_ids = {c.id for c in chunks}
+                stale.extend(cid for cid in previous.chunks if cid not in new_ids)
+        vectors = self.embedder.embed_documents(embed_texts) if embed_texts else np.zeros((0, self.embedder.dim))
+        self.index.write(ids, vectors, documents, metadatas)  # new version first ...
+        self.index.remove(stale)  # ... then the old one goes: a crash in between is repaired next run
+        return len(ids)

@@ -1,0 +1,144 @@
+"""The Newsdesk facade: the one object every interface (HTTP, Discord, CLI) talks to."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from retrieval import citations
+from retrieval.answer import NOT_IN_CORPUS, ExtractiveAnswerer, ExtractiveOptions
+from retrieval.config import Settings
+from retrieval.embeddings import Embedder, make_embedder
+from retrieval.errors import InvalidInput, NotFound
+from retrieval.index import Index
+from retrieval.ingest import ChunkingOptions, Progress, Syncer
+from retrieval.search import Searcher
+from retrieval.sources import load_sources
+from retrieval.store import ChromaStore, make_client
+from retrieval.types import Answer, Article, Failure, IngestReport, Passage, SearchFilters, Stats, Turn
+
+log = logging.getLogger(__name__)
+
+
+class Newsdesk:
+    """Build once (it loads the model and opens the index), then share."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        store: ChromaStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(
+            settings.embedder, settings.model_cache_dir, settings.embed_batch_size
+        )
+        if store is None:
+            client = make_client(settings.data_dir, settings.chroma_url)
+            store = ChromaStore(client, self.embedder, settings.collection)
+        self.store = store
+        self.index = Index(
+            store,
+            settings.data_dir / "lexical" / settings.collection,
+            refresh_seconds=2.0 if settings.chroma_url else 0.0,
+        )
+        self.index.load()
+        self.searcher = Searcher(self.index, self.embedder)
+        self.syncer = Syncer(
+            self.index, self.embedder, ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences)
+        )
+        self.extractive = ExtractiveAnswerer(self.embedder, ExtractiveOptions(abstain_below=settings.abstain_threshold))
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------- answering
+
+    def validate_question(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise InvalidInput("the question is empty: ask something about the news articles")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidInput(
+                f"the question is {len(question):,} characters long; the limit is "
+                f"{self.settings.max_question_chars:,} (NEWSDESK_MAX_QUESTION_CHARS)"
+            )
+        return question
+
+    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:
+        query = self.validate_question(query)
+        return self.searcher.search(query, k or self.settings.top_k, filters)
+
+    def ask(
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        filters: SearchFilters | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        question = self.validate_question(question)
+        started = time.perf_counter()
+        passages = self.searcher.search(question, k or self.settings.top_k, filters)
+        retrieved = time.perf_counter()
+        draft = self.extractive.draft(question, passages)
+        text, cited = citations.check(draft.text, passages, draft.quotes)
+        abstained = draft.abstained or not cited
+        answer = Answer(
+            answer=NOT_IN_CORPUS if abstained else text,
+            abstained=abstained,
+            citations=[] if abstained else cited,
+            mode=self.extractive.name,
+            related=passages[:3] if abstained else [],
+            timings={
+                "retrieve_ms": round((retrieved - started) * 1000, 1),
+                "answer_ms": round((time.perf_counter() - retrieved) * 1000, 1),
+            },
+        )
+        return answer
+
+    # ------------------------------------------------------------- the corpus
+
+    def ingest(
+        self,
+        targets: Iterable[str] = (),
+        feeds: Iterable[str] = (),
+        prune: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        targets, feeds = list(targets), list(feeds)
+        roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
+        items = load_sources(targets, feeds, self.settings.max_article_bytes)
+        with self._write_lock:
+            return self.syncer.sync(items, prune_roots=roots, progress=progress)
+
+    def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
+        with self._write_lock:
+            return self.syncer.sync(articles, progress=progress)
+
+    def delete(self, article_id: str) -> None:
+        with self._write_lock:
+            indexed = self.index.manifest().get(article_id)
+            if indexed is None:
+                raise NotFound(f"no article with id {article_id!r}")
+            self.index.remove(list(indexed.chunks))
+            self.index.commit()
+
+    def article(self, article_id: str) -> dict[str, Any]:
+        indexed = self.index.manifest().get(article_id)
+        if indexed is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        return indexed.fields()
+
+    def articles(self) -> list[dict[str, Any]]:
+        return [a.fields() for a in self.index.manifest().articles.values()]
+
+    def stats(self) -> Stats:
+        return Stats(
+            articles=len(self.index.manifest()),
+            chunks=len(self.index.texts),
+            embedder=self.embedder.name,
+            answer_mode=self.extractive.name,
+            last_sync=self.index.last_sync,
+        )
