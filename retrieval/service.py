@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,17 @@ from retrieval.ingest import ChunkingOptions, Progress, Syncer
 from retrieval.search import Searcher
 from retrieval.sources import load_sources
 from retrieval.store import ChromaStore, make_client
-from retrieval.types import Answer, Article, Failure, IngestReport, Passage, SearchFilters, Stats, Turn
+from retrieval.types import (
+    Answer,
+    Article,
+    Failure,
+    IngestReport,
+    Passage,
+    SearchFilters,
+    Stats,
+    StreamEvent,
+    Turn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +107,19 @@ class Newsdesk:
             },
         )
         return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        filters: SearchFilters | None = None,
+        k: int | None = None,
+    ) -> Iterator[StreamEvent]:
+        """token events as the answer is written, then the checked citations, then done (the final Answer)."""
+        answer = self.ask(question, history, filters, k)
+        yield StreamEvent(type="token", text=answer.answer)
+        yield StreamEvent(type="citations", citations=answer.citations)
+        yield StreamEvent(type="done", answer=answer)
 
     # ------------------------------------------------------------- the corpus
 

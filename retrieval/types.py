@@ -107,3 +107,18 @@ class Stats(BaseModel):
     embedder: str
     answer_mode: str
     last_sync: str | None = None
+
+
+class StreamEvent(BaseModel):
+    """One event of ask_stream: answer text as it is written, then the checked citations, then done.
+
+    The streamed tokens are provisional (an LLM's raw markers); the `done` event carries the final,
+    citation-checked Answer, which is what every interface must show in the end.
+    """
+
+    type: Literal["passages", "token", "citations", "done", "error"]
+    text: str | None = None
+    passages: list[Passage] | None = None
+    citations: list[Citation] | None = None
+    answer: Answer | None = None
+    message: str | None = None

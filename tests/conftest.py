@@ -49,7 +49,11 @@ def embedder(model_cache: Path) -> Embedder:
 @pytest.fixture
 def make_settings(tmp_path: Path, model_cache: Path) -> Callable[..., Settings]:
     def make(**overrides: object) -> Settings:
-        values: dict[str, object] = {"data_dir": tmp_path / "data", "model_cache_dir": model_cache, "corpus_dir": CORPUS}
+        values: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "model_cache_dir": model_cache,
+            "corpus_dir": CORPUS,
+        }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 

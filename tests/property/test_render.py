@@ -31,9 +31,7 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 
 # Ordinary words: any printable unicode except whitespace and the characters that make markup, so that
 # markers, links and fences only come from their own strategies.
-word_chars = st.characters(
-    blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"), blacklist_characters="`[]()"
-)
+word_chars = st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp"), blacklist_characters="`[]()")
 words = st.text(word_chars, min_size=1, max_size=12).filter(lambda w: not any(c.isspace() for c in w))
 markers = st.integers(1, 120).map(lambda n: f"[{n}]")
 urls = st.builds(
@@ -191,8 +189,7 @@ def test_source_embeds_fit_and_keep_every_citation_in_order(citations: list[Cita
 @given(answer_texts(), citation_lists(), st.booleans())
 def test_render_answer_fits(text: str, citations: list[Citation], abstained: bool) -> None:
     related = [
-        Passage(chunk_id=f"c{c.n}", article_id=c.article_id, title=c.title, url=c.url, text=c.quote)
-        for c in citations
+        Passage(chunk_id=f"c{c.n}", article_id=c.article_id, title=c.title, url=c.url, text=c.quote) for c in citations
     ]
     answer = Answer(answer=text, abstained=abstained, citations=[] if abstained else citations, related=related)
 
