@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=256, ge=32, le=256)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
     max_article_bytes: int = Field(default=5_000_000, ge=1_000)
+    ingest_batch_articles: int = Field(default=32, ge=1, le=1000)
 
     # search and answers
     top_k: int = Field(default=8, ge=1, le=50)

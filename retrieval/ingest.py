@@ -28,13 +28,13 @@ from retrieval.types import Article, Chunk, Failure, IngestReport
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (articles done, articles to embed)
-BATCH_ARTICLES = 32
 
 
 @dataclass(frozen=True)
 class ChunkingOptions:
     max_tokens: int = 256
     overlap_sentences: int = 1
+    batch_articles: int = 32  # articles embedded and written together
 
 
 def content_hash(article: Article) -> str:
@@ -116,8 +116,9 @@ class Syncer:
             self.index.remove(sorted(repairs))
 
         done = 0
-        for batch_start in range(0, len(to_index), BATCH_ARTICLES):
-            batch = to_index[batch_start : batch_start + BATCH_ARTICLES]
+        size = self.options.batch_articles
+        for batch_start in range(0, len(to_index), size):
+            batch = to_index[batch_start : batch_start + size]
             report.chunks_embedded += self._write_batch(batch, manifest)
             for article, _, _ in batch:
                 (report.updated if article.id in manifest else report.added).append(article.id)

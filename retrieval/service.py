@@ -59,7 +59,9 @@ class Newsdesk:
         self.index.load()
         self.searcher = Searcher(self.index, self.embedder)
         self.syncer = Syncer(
-            self.index, self.embedder, ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences)
+            self.index,
+            self.embedder,
+            ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
         )
         self.extractive = ExtractiveAnswerer(self.embedder, ExtractiveOptions(abstain_below=settings.abstain_threshold))
         self._write_lock = threading.Lock()
