@@ -1,0 +1,43 @@
+"""The ONNX backend (the default) gives the same vectors as sentence-transformers on torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.embeddings import Embedder, TorchEmbedder, export_onnx, packaged_model_path
+
+pytestmark = pytest.mark.integration
+
+TEXTS = [
+    "Xiaomi wants to build and operate its own factory, with an annual output of 300,000 vehicles.",
+    "Apple is meeting with suppliers for essential EV components, including batteries.",
+    "short",
+    "A much longer passage " * 60,  # past the 256-token window: both backends truncate alike
+]
+
+
+def test_onnx_matches_torch(embedder: Embedder) -> None:
+    torch_embedder = TorchEmbedder(batch_size=4)
+    onnx_vectors = embedder.embed_documents(TEXTS)
+    torch_vectors = torch_embedder.embed_documents(TEXTS)
+    assert onnx_vectors.shape == torch_vectors.shape == (4, 384)
+    cosine = (onnx_vectors * torch_vectors).sum(axis=1)
+    assert cosine.min() >= 0.9999
+    np.testing.assert_allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.count_tokens(TEXTS) == torch_embedder.count_tokens(TEXTS)
+
+
+def test_batching_and_order_do_not_change_vectors(embedder: Embedder) -> None:
+    together = embedder.embed_documents(TEXTS)
+    alone = np.stack([embedder.embed_query(t) for t in TEXTS])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_the_export_is_cached(model_cache: Path) -> None:
+    path = export_onnx(packaged_model_path(), model_cache)
+    stamp = path.stat().st_mtime_ns
+    assert export_onnx(packaged_model_path(), model_cache) == path
+    assert path.stat().st_mtime_ns == stamp
