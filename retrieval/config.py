@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("./corpus")
     model_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "newsdesk")
     chroma_url: str | None = None
+    chroma_timeout: float = Field(default=30.0, gt=0, le=600)  # seconds per request to a Chroma server
     collection: str = "newsdesk"
 
     # embedding and chunking

@@ -48,7 +48,7 @@ class Newsdesk:
             settings.embedder, settings.model_cache_dir, settings.embed_batch_size
         )
         if store is None:
-            client = make_client(settings.data_dir, settings.chroma_url)
+            client = make_client(settings.data_dir, settings.chroma_url, settings.chroma_timeout)
             store = ChromaStore(client, self.embedder, settings.collection)
         self.store = store
         self.index = Index(

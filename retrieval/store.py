@@ -1,12 +1,18 @@
 """Chroma: the embedded PersistentClient by default, an HttpClient when NEWSDESK_CHROMA_URL is set.
 
 Our embedder is always passed to the collection, so Chroma never downloads its default model.
+
+In server mode every request has a deadline (chromadb's own HTTP session has none), a lost connection
+becomes IndexUnavailable (HTTP 503) with a message that says what to do, and nothing has to be rebuilt
+when the server comes back: the next request simply connects again (and reopens the collection if the
+server lost it). A full or read-only disk becomes StorageError (HTTP 507), on either side.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,10 +22,12 @@ from urllib.parse import urlparse
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import chromadb  # noqa: E402
+import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from chromadb.api import ClientAPI  # noqa: E402
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings  # noqa: E402
 from chromadb.config import Settings as ChromaSettings  # noqa: E402
+from chromadb.errors import NotFoundError  # noqa: E402
 
 from retrieval.embeddings import Embedder  # noqa: E402
 from retrieval.errors import IndexUnavailable, StorageError  # noqa: E402
@@ -28,6 +36,9 @@ log = logging.getLogger(__name__)
 
 Metadata = dict[str, Any]
 _PAGE = 5000
+DEFAULT_TIMEOUT = 30.0
+# what storage failures look like when they come back as text (sqlite, the Rust backend, the server)
+_STORAGE_WORDS = ("disk is full", "no space left", "disk full", "read-only", "readonly", "quota exceeded")
 
 
 class NewsdeskEmbeddingFunction(EmbeddingFunction[Documents]):
@@ -51,24 +62,11 @@ class NewsdeskEmbeddingFunction(EmbeddingFunction[Documents]):
         raise NotImplementedError("open the collection through retrieval.store.ChromaStore")
 
 
-def make_client(data_dir: Path, chroma_url: str | None = None) -> ClientAPI:
+def make_client(data_dir: Path, chroma_url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> ClientAPI:
+    """The embedded client on data_dir, or an HttpClient whose every request gives up after `timeout` s."""
     settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
-        url = urlparse(chroma_url)
-        if url.scheme not in {"http", "https"} or not url.hostname:
-            raise ValueError(f"NEWSDESK_CHROMA_URL must look like http://host:8000 (got {chroma_url!r})")
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=settings,
-            )
-        except Exception as exc:
-            raise IndexUnavailable(
-                f"the Chroma server at {chroma_url} is not reachable ({exc}); start it "
-                "with `chroma run` or unset NEWSDESK_CHROMA_URL"
-            ) from exc
+        return _http_client(chroma_url, timeout, settings)
     try:
         (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
         probe = data_dir / "chroma" / ".write-test"
@@ -79,21 +77,80 @@ def make_client(data_dir: Path, chroma_url: str | None = None) -> ClientAPI:
             f"the data directory {data_dir} is not writable ({exc.strerror or exc}); "
             "free some space or set NEWSDESK_DATA_DIR to a writable folder"
         ) from exc
-    return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
+    try:
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
+    except Exception as exc:
+        if _is_storage_failure(exc):
+            raise StorageError(
+                f"Chroma cannot open its files in {data_dir / 'chroma'} ({exc}); "
+                "free some space or set NEWSDESK_DATA_DIR to a writable folder"
+            ) from exc
+        raise
+
+
+def _http_client(chroma_url: str, timeout: float, settings: ChromaSettings) -> ClientAPI:
+    url = urlparse(chroma_url)
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        raise ValueError(f"NEWSDESK_CHROMA_URL must look like http://host:8000 (got {chroma_url!r})")
+    port = url.port or (443 if url.scheme == "https" else 8000)
+    deadline = _timeout(timeout)
+    # chromadb's client talks to the server while it is built, with no deadline: ask once ourselves first
+    try:
+        httpx.get(f"{url.scheme}://{url.hostname}:{port}/api/v2/heartbeat", timeout=deadline).raise_for_status()
+        client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=settings)
+    except Exception as exc:
+        raise IndexUnavailable(
+            f"the Chroma server at {chroma_url} is not reachable ({_describe(exc)}); start it with "
+            "`chroma run --path DIR --host HOST --port PORT`, or unset NEWSDESK_CHROMA_URL to use the embedded index"
+        ) from exc
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = deadline
+    else:  # pragma: no cover - a chromadb upgrade moved its HTTP session
+        log.warning("could not set a request timeout on the Chroma client; requests may wait indefinitely")
+    return client
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _is_storage_failure(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, OSError) or any(word in text for word in _STORAGE_WORDS)
 
 
 @contextmanager
-def _chroma_errors(action: str) -> Iterator[None]:
+def _chroma_errors(action: str, where: str = "the Chroma index") -> Iterator[None]:
+    """Turn whatever chromadb raises into the engine's errors, each saying what to do next."""
     try:
         yield
     except (IndexUnavailable, StorageError):
         raise
-    except OSError as exc:
-        raise StorageError(f"Chroma could not {action}: {exc}") from exc
-    except Exception as exc:  # chromadb raises many types, incl. httpx errors when the server is down
+    except httpx.TimeoutException as exc:
+        raise IndexUnavailable(
+            f"{where} did not answer in time while trying to {action} ({_describe(exc)}); "
+            "check that the Chroma server is running and not overloaded, then retry"
+        ) from exc
+    except httpx.TransportError as exc:
+        raise IndexUnavailable(
+            f"{where} is unreachable while trying to {action} ({_describe(exc)}); start the Chroma server "
+            "again (Newsdesk reconnects by itself) and retry"
+        ) from exc
+    except Exception as exc:  # chromadb raises many types (InternalError, plain Exception for HTTP 5xx, ...)
+        if _is_storage_failure(exc):
+            raise StorageError(
+                f"Chroma could not {action}: the disk under {where} is full or read-only ({_describe(exc)}); "
+                "free some space or make the data directory writable, then run the ingest again"
+            ) from exc
         name = type(exc).__name__
-        if "Connect" in name or "Timeout" in name or "connect" in str(exc).lower():
-            raise IndexUnavailable(f"the Chroma index is unreachable while trying to {action}: {exc}") from exc
+        if "Connect" in name or "Timeout" in name:
+            raise IndexUnavailable(f"{where} is unreachable while trying to {action}: {_describe(exc)}") from exc
         raise
 
 
@@ -102,83 +159,104 @@ class ChromaStore:
         self.client = client
         self.embedder = embedder
         self.name = collection
-        with _chroma_errors("open the collection"):
-            self.collection = client.get_or_create_collection(
-                collection,
-                embedding_function=NewsdeskEmbeddingFunction(embedder),  # type: ignore[arg-type]
-                configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
-            )
+        self.where = _where(client)
+        with _chroma_errors("open the collection", self.where):
+            self.collection = self._open()
+
+    def _open(self) -> Any:
+        return self.client.get_or_create_collection(
+            self.name,
+            embedding_function=NewsdeskEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+            configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+        )
+
+    def _call(self, action: str, method: str, **kwargs: Any) -> Any:
+        """One request to the collection: errors translated; one quiet retry when a pooled connection went
+        stale (the server restarted between two requests) or the server lost the collection (it was reset).
+        Every request we send is idempotent (reads, upserts and deletes by id), so a retry is safe."""
+        with _chroma_errors(action, self.where):
+            try:
+                return getattr(self.collection, method)(**kwargs)
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                log.info("Chroma connection dropped while trying to %s (%s); retrying once", action, exc)
+                time.sleep(0.05)
+                return getattr(self.collection, method)(**kwargs)
+            except NotFoundError:
+                log.warning("the collection %r is gone from %s; opening it again", self.name, self.where)
+                self.collection = self._open()
+                return getattr(self.collection, method)(**kwargs)
 
     def upsert(
         self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[Metadata]
     ) -> None:
-        if not ids:
-            return
-        with _chroma_errors("write chunks"):
-            for start in range(0, len(ids), _PAGE):
-                end = start + _PAGE
-                self.collection.upsert(
-                    ids=list(ids[start:end]),
-                    embeddings=vectors[start:end],
-                    documents=list(documents[start:end]),
-                    metadatas=[_clean_meta(m) for m in metadatas[start:end]],
-                )
+        for start in range(0, len(ids), _PAGE):
+            end = start + _PAGE
+            self._call(
+                "write chunks",
+                "upsert",
+                ids=list(ids[start:end]),
+                embeddings=vectors[start:end],
+                documents=list(documents[start:end]),
+                metadatas=[_clean_meta(m) for m in metadatas[start:end]],
+            )
 
     def delete(self, ids: Sequence[str]) -> None:
-        if not ids:
-            return
-        with _chroma_errors("delete chunks"):
-            for start in range(0, len(ids), _PAGE):
-                self.collection.delete(ids=list(ids[start : start + _PAGE]))
+        for start in range(0, len(ids), _PAGE):
+            self._call("delete chunks", "delete", ids=list(ids[start : start + _PAGE]))
 
     def all_metadata(self) -> dict[str, Metadata]:
         """Every chunk id with its metadata (no documents, no vectors)."""
         out: dict[str, Metadata] = {}
-        with _chroma_errors("read the index"):
-            offset = 0
-            while True:
-                page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-                for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                    out[cid] = dict(meta or {})
-                if len(page["ids"]) < _PAGE:
-                    return out
-                offset += _PAGE
+        offset = 0
+        while True:
+            page = self._call("read the index", "get", include=["metadatas"], limit=_PAGE, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                out[cid] = dict(meta or {})
+            if len(page["ids"]) < _PAGE:
+                return out
+            offset += _PAGE
 
     def documents(
         self, ids: Sequence[str] | None = None, where: Metadata | None = None
     ) -> dict[str, tuple[str, Metadata]]:
         out: dict[str, tuple[str, Metadata]] = {}
-        with _chroma_errors("read chunks"):
-            if ids is not None:
-                for start in range(0, len(ids), _PAGE):
-                    page = self.collection.get(ids=list(ids[start : start + _PAGE]), include=["documents", "metadatas"])
-                    for cid, doc, meta in zip(
-                        page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
-                    ):
-                        out[cid] = (doc or "", dict(meta or {}))
-                return out
-            offset = 0
-            while True:
-                page = self.collection.get(where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-                for cid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                    out[cid] = (doc or "", dict(meta or {}))
-                if len(page["ids"]) < _PAGE:
-                    return out
-                offset += _PAGE
+        pages: Iterator[Any]
+        if ids is not None:
+            pages = (
+                self._call("read chunks", "get", ids=list(ids[s : s + _PAGE]), include=["documents", "metadatas"])
+                for s in range(0, len(ids), _PAGE)
+            )
+        else:
+            pages = self._pages(where)
+        for page in pages:
+            for cid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+                out[cid] = (doc or "", dict(meta or {}))
+        return out
+
+    def _pages(self, where: Metadata | None) -> Iterator[Any]:
+        offset = 0
+        while True:
+            page = self._call(
+                "read chunks", "get", where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset
+            )
+            yield page
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
 
     def query(self, vector: np.ndarray, k: int, where: Metadata | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
-        with _chroma_errors("search"):
-            n = min(k, self.count())
-            if n == 0:
-                return []
-            result = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        result = self._call(
+            "search", "query", query_embeddings=[vector], n_results=n, where=where, include=["distances"]
+        )
         distances = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
 
     def count(self) -> int:
-        with _chroma_errors("count chunks"):
-            return self.collection.count()
+        return int(self._call("count chunks", "count"))
 
     def heartbeat(self) -> bool:
         try:
@@ -186,6 +264,14 @@ class ChromaStore:
             return True
         except Exception:
             return False
+
+
+def _where(client: ClientAPI) -> str:
+    settings = client.get_settings()
+    if settings.chroma_api_impl.endswith("FastAPI"):
+        scheme = "https" if settings.chroma_server_ssl_enabled else "http"
+        return f"the Chroma server at {scheme}://{settings.chroma_server_host}:{settings.chroma_server_http_port}"
+    return f"the Chroma index in {settings.persist_directory}"
 
 
 def _clean_meta(meta: Metadata) -> Metadata:
