@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -167,16 +168,18 @@ def export_onnx(model_path: Path, cache_dir: Path) -> Path:
         names = ["input_ids", "attention_mask", "token_type_ids"]
         with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".onnx.tmp", delete=False) as tmp:
             tmp_path = Path(tmp.name)
-        torch.onnx.export(
-            Pooled(bert).eval(),
-            (sample, sample, torch.zeros_like(sample)),
-            str(tmp_path),
-            input_names=names,
-            output_names=["embedding"],
-            dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "embedding": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
+        with warnings.catch_warnings():  # the tracer's notes on data-dependent branches: checked by the parity test
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                Pooled(bert).eval(),
+                (sample, sample, torch.zeros_like(sample)),
+                str(tmp_path),
+                input_names=names,
+                output_names=["embedding"],
+                dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "embedding": {0: "batch"}},
+                opset_version=17,
+                dynamo=False,
+            )
         os.replace(tmp_path, target)  # atomic: a crash never leaves a half-written model behind
     except OSError as exc:
         raise EmbedderError(
