@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 
 import discord
 
-from retrieval.types import Answer, Citation, Passage
+from bot.feedback import FeedbackCounts
+from retrieval.types import Answer, Citation, IngestReport, Passage, Stats
 
 # Discord's limits, in characters.
 CONTENT_LIMIT = 2000
@@ -45,6 +46,12 @@ SEARCH_HEADING = "Search results"
 
 SOURCE_COLOUR = discord.Colour.blurple()
 RELATED_COLOUR = discord.Colour.light_grey()
+STATUS_COLOUR = discord.Colour.teal()
+
+THREAD_NAME_LIMIT = 100
+CURSOR = " ▌"
+PROGRESS_BAR = 20
+REPORT_FAILURES = 5
 
 
 @dataclass(frozen=True)
@@ -324,9 +331,14 @@ def _cuts(text: str, blocks: Sequence[_CodeBlock], limit: int) -> list[_Cut]:
         for m in _SPACE.finditer(text)
         if not protected[m.start()]
     ]
-    # Block edges let a block glued to text (no whitespace) still start or end a part.
-    cuts += [_Cut(b.start, b.start, _EDGE) for b in blocks] + [_Cut(b.end, b.end, _EDGE) for b in blocks]
+    # Block edges glued to text (no whitespace to cut at) may still start or end a part.
+    edges = [b.start for b in blocks] + [b.end for b in blocks]
+    cuts += [_Cut(i, i, _EDGE) for i in edges if 0 < i < len(text) and not _space_around(text, i)]
     return sorted(cuts)
+
+
+def _space_around(text: str, i: int) -> bool:
+    return text[i - 1].isspace() or text[i].isspace()
 
 
 def _rank(text: str, start: int, end: int) -> int:
@@ -406,3 +418,116 @@ def _code_cut(body: str, pos: int, room: int) -> tuple[int, int]:
         return space + 1, space + 1
     end = _back_off_joined(body, pos, pos + room)
     return end, end
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Streaming previews, threads, status, help, re-index progress
+# ---------------------------------------------------------------------------------------------------------
+
+
+def render_preview(text: str, limit: int = CONTENT_LIMIT) -> str:
+    """The answer so far, for the one message that grows while an LLM streams.
+
+    Fits one message: when the text is longer, the latest part is shown (from a word boundary), since
+    that is what is being written. Code fences are balanced so a half-written block renders as code.
+    """
+    text = text.strip()
+    if not text:
+        return ELLIPSIS
+    fence_open = text.count("```") % 2 == 1
+    closing = "\n```" if fence_open else ""
+    if len(text) + len(closing) + len(CURSOR) <= limit:
+        return text + closing + CURSOR
+    room = limit - len(ELLIPSIS) - len(CURSOR) - len(closing) - len("```\n")
+    head, tail = text[:-room], text[-room:]
+    space = re.search(r"\s", tail[:200])
+    if space is not None and not head[-1:].isspace():
+        tail = tail[space.end() :]
+    tail = tail.lstrip()
+    reopen = "```\n" if head.count("```") % 2 == 1 else ""
+    return ELLIPSIS + reopen + tail + closing + CURSOR
+
+
+def thread_name(question: str) -> str:
+    """A thread title from a question: one line, at most Discord's 100 characters, never empty."""
+    name = " ".join(question.split())
+    return truncate(name, THREAD_NAME_LIMIT) or "Question"
+
+
+def render_status(stats: Stats, feedback: FeedbackCounts, reindexing: str | None = None) -> discord.Embed:
+    embed = discord.Embed(title="Newsdesk status", colour=STATUS_COLOUR)
+    embed.add_field(name="Articles", value=f"{stats.articles:,}")
+    embed.add_field(name="Passages", value=f"{stats.chunks:,}")
+    embed.add_field(name="Last sync", value=_when(stats.last_sync))
+    embed.add_field(name="Answer mode", value=truncate(stats.answer_mode, FIELD_VALUE_LIMIT))
+    embed.add_field(name="Embedder", value=truncate(stats.embedder, FIELD_VALUE_LIMIT))
+    embed.add_field(name="Feedback", value=f"{feedback.answers:,} answers · 👍 {feedback.up:,} · 👎 {feedback.down:,}")
+    if reindexing:
+        embed.add_field(name="Re-index", value=truncate(reindexing, FIELD_VALUE_LIMIT), inline=False)
+    return embed
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "never"
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return truncate(iso, FIELD_VALUE_LIMIT)
+    # Discord shows <t:…> in each reader's own time zone and language.
+    return f"{discord.utils.format_dt(moment, 'f')} ({discord.utils.format_dt(moment, 'R')})"
+
+
+HELP_TEXT = """\
+**/ask** `question` `[private]` — an answer from the news archive, with numbered sources. \
+`private` shows it to you alone.
+**Mention me** with a question — I answer in a new thread; write in that thread to ask follow-ups.
+**/search** `query` — the best matching passages, without an answer.
+**/status** — what is indexed, the answer mode and the feedback so far.
+**/reindex** — sync the index with the corpus (Manage Server, or the configured role).
+
+Every claim carries a marker like [1] that points to a quoted passage below the answer. \
+Rate answers with 👍 / 👎: the votes help improve Newsdesk."""
+
+
+def render_help() -> discord.Embed:
+    return discord.Embed(title="Newsdesk", description=HELP_TEXT, colour=STATUS_COLOUR)
+
+
+def render_progress(done: int, total: int | None) -> str:
+    """The re-index progress line that is edited in place."""
+    if total is None:
+        return "Re-indexing the corpus: reading articles…"
+    if total == 0:
+        return "Re-indexing the corpus: nothing new to embed, finishing…"
+    done = min(max(done, 0), total)
+    filled = round(PROGRESS_BAR * done / total)
+    bar = "█" * filled + "░" * (PROGRESS_BAR - filled)
+    return f"Re-indexing the corpus: {done:,} / {total:,} articles embedded ({done / total:.0%})\n`{bar}`"
+
+
+def render_ingest_report(report: IngestReport) -> str:
+    counts = report.summary()
+    line = (
+        f"Re-index finished in {report.seconds:.1f} s: {counts['added']:,} added, {counts['updated']:,} updated, "
+        f"{counts['removed']:,} removed, {counts['skipped']:,} unchanged, {counts['duplicates']:,} duplicates, "
+        f"{counts['failed']:,} failed; {report.chunks_embedded:,} passages embedded."
+    )
+    lines = [line]
+    room = CONTENT_LIMIT - len(line) - 60  # kept for the "and N more" line
+    for failure in report.failed[:REPORT_FAILURES]:
+        entry = f"- {truncate(failure.origin, 200)}: {truncate(failure.reason, 300)}"
+        if len(entry) + 1 > room:
+            break
+        lines.append(entry)
+        room -= len(entry) + 1
+    if (hidden := len(report.failed) - (len(lines) - 1)) > 0:
+        lines.append(f"- … and {hidden:,} more (see the log)")
+    return "\n".join(lines)
+
+
+def apology(error_id: str) -> str:
+    return (
+        f"Sorry, something went wrong on my side and I could not answer. "
+        f"The error id is `{error_id}`; the bot's operator can find it in the log."
+    )
