@@ -12,13 +12,38 @@ from collections.abc import Mapping, Sequence
 from retrieval.chunking import sentence_spans
 from retrieval.types import Answer, Citation, Passage
 
+MARKER = re.compile(r"\[\s*(\d+)\s*\]")
 _GROUP = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)+)\]")  # [1, 2] -> [1][2]
-MARKER = re.compile(r"\[(\d{1,6})\]")
 _WORD = re.compile(r"\w+")
+_MAX_DIGITS = 6  # int() of a very long digit run is slow (and refused beyond 4300 digits)
+
+
+def marker_number(match: re.Match[str]) -> int | None:
+    digits = match.group(1)
+    return int(digits) if len(digits) <= _MAX_DIGITS else None
+
+
+def strip_markers(text: str) -> str:
+    """The text without any [n] marker (for comparing answers with gold answers)."""
+    return _tidy(MARKER.sub("", _expand_groups(text)))
 
 
 def _expand_groups(text: str) -> str:
     return _GROUP.sub(lambda m: "".join(f"[{n.strip()}]" for n in re.split(r"[,;]", m.group(1))), text)
+
+
+def _drop_invalid(text: str, count: int) -> str:
+    """Remove markers naming no passage until none is left (removing one can join brackets into a new one)."""
+
+    def keep(match: re.Match[str]) -> str:
+        n = marker_number(match)
+        return match.group(0) if n is not None and 1 <= n <= count else ""
+
+    while True:
+        cleaned = MARKER.sub(keep, _expand_groups(text))
+        if cleaned == text:
+            return cleaned
+        text = cleaned
 
 
 def _tidy(text: str) -> str:
@@ -30,7 +55,7 @@ def _tidy(text: str) -> str:
 def best_sentence(passage_text: str, claim: str) -> str:
     """The passage sentence that shares the most words with the claim: the quote for an LLM's [n]."""
     claim_words = {w.lower() for w in _WORD.findall(claim)}
-    best, best_score = passage_text, -1.0
+    best, best_score = passage_text.strip(), -1.0
     for start, end in sentence_spans(passage_text):
         sentence = passage_text[start:end]
         words = {w.lower() for w in _WORD.findall(sentence)}
@@ -40,26 +65,28 @@ def best_sentence(passage_text: str, claim: str) -> str:
     return best
 
 
-def _claim_around(text: str, position: int) -> str:
-    start = max(text.rfind(".", 0, position - 1), text.rfind("\n", 0, position - 1)) + 1
-    return text[start:position]
+def _claim_before(text: str, position: int) -> str:
+    """The sentence (or line) that a marker at `position` closes."""
+    head = MARKER.sub("", text[:position]).rstrip()
+    start = max(head.rfind(". ", 0, len(head) - 1), head.rfind("\n")) + 1
+    return head[start:]
 
 
 def check(
     text: str, passages: Sequence[Passage], quotes: Mapping[int, str] | None = None
 ) -> tuple[str, list[Citation]]:
-    """(text with valid, renumbered markers; the citations they resolve to, in order)."""
-    text = _expand_groups(text)
+    """(text with valid, renumbered markers; the citations they resolve to, in order of first use).
+
+    `quotes` maps a passage number (1-based, as given) to the text the writer quoted from it; a quote that
+    is not verbatim in its passage is replaced by the passage sentence closest to the cited claim.
+    """
+    text = _drop_invalid(text, len(passages))
     renumber: dict[int, int] = {}
-    claims: dict[int, str] = {}
 
     def replace(match: re.Match[str]) -> str:
-        old = int(match.group(1))
-        if not 1 <= old <= len(passages):
-            return ""
-        if old not in renumber:
-            renumber[old] = len(renumber) + 1
-            claims[old] = _claim_around(match.string, match.start())
+        old = marker_number(match)
+        assert old is not None  # _drop_invalid kept only markers naming a passage
+        renumber.setdefault(old, len(renumber) + 1)
         return f"[{renumber[old]}]"
 
     checked = _tidy(MARKER.sub(replace, text))
@@ -68,7 +95,7 @@ def check(
         passage = passages[old - 1]
         quote = (quotes or {}).get(old)
         if not quote or quote not in passage.text:
-            quote = best_sentence(passage.text, claims[old])
+            quote = best_sentence(passage.text, _claim_before(checked, checked.find(f"[{new}]")))
         citations.append(
             Citation(
                 n=new,
@@ -86,7 +113,7 @@ def check(
 def problems(answer: Answer, passages: Sequence[Passage]) -> list[str]:
     """Why an answer fails the citation check (empty when it passes)."""
     issues: list[str] = []
-    used = [int(n) for n in MARKER.findall(answer.answer)]
+    used = [marker_number(m) for m in MARKER.finditer(answer.answer)]
     first_use = list(dict.fromkeys(used))
     if first_use != list(range(1, len(first_use) + 1)):
         issues.append(f"markers not numbered in order of first use: {first_use}")
@@ -96,6 +123,8 @@ def problems(answer: Answer, passages: Sequence[Passage]) -> list[str]:
     for p in passages:
         texts_by_article.setdefault(p.article_id, []).append(p.text)
     for c in answer.citations:
-        if not any(c.quote and c.quote in t for t in texts_by_article.get(c.article_id, [])):
+        if not c.quote.strip() or not any(c.quote in t for t in texts_by_article.get(c.article_id, [])):
             issues.append(f"quote of [{c.n}] is not verbatim in a passage of article {c.article_id}")
+    if answer.abstained and answer.citations:
+        issues.append("an abstention carries citations")
     return issues

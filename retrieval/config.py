@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=30.0, gt=0)
     llm_retries: int = Field(default=1, ge=0, le=5)
     llm_temperature: float = Field(default=0.0, ge=0, le=2)
+    llm_max_tokens: int = Field(default=400, ge=16, le=4096)
+    llm_context_tokens: int = Field(default=4096, ge=512, le=131072)  # llamacpp only
 
     # HTTP API
     host: str = "127.0.0.1"

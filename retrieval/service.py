@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from retrieval import citations
-from retrieval.answer import NOT_IN_CORPUS, ExtractiveAnswerer, ExtractiveOptions
+from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions
+from retrieval.chain import AnswerChain, Outcome
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, make_embedder
 from retrieval.errors import InvalidInput, NotFound
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
+from retrieval.llm import make_chat_model, model_name
 from retrieval.search import Searcher
 from retrieval.sources import load_sources
 from retrieval.store import ChromaStore, make_client
@@ -31,6 +31,9 @@ from retrieval.types import (
     Turn,
 )
 
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +45,9 @@ class Newsdesk:
         settings: Settings,
         embedder: Embedder | None = None,
         store: ChromaStore | None = None,
+        llm: BaseChatModel | None = None,
     ) -> None:
+        """`llm`: a LangChain chat model to write answers; by default built from NEWSDESK_LLM (or none)."""
         self.settings = settings
         self.embedder = embedder or make_embedder(
             settings.embedder, settings.model_cache_dir, settings.embed_batch_size
@@ -64,6 +69,15 @@ class Newsdesk:
             ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
         )
         self.extractive = ExtractiveAnswerer(self.embedder, ExtractiveOptions(abstain_below=settings.abstain_threshold))
+        if llm is None:
+            llm = make_chat_model(settings)
+        self.chain = AnswerChain(
+            lambda query, k, filters: self.searcher.search(query, k, filters),
+            self.extractive,
+            llm,
+            model_name(llm, settings) if llm is not None else None,
+            settings.top_k,
+        )
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------- answering
@@ -90,25 +104,18 @@ class Newsdesk:
         filters: SearchFilters | None = None,
         k: int | None = None,
     ) -> Answer:
-        question = self.validate_question(question)
-        started = time.perf_counter()
-        passages = self.searcher.search(question, k or self.settings.top_k, filters)
-        retrieved = time.perf_counter()
-        draft = self.extractive.draft(question, passages)
-        text, cited = citations.check(draft.text, passages, draft.quotes)
-        abstained = draft.abstained or not cited
-        answer = Answer(
-            answer=NOT_IN_CORPUS if abstained else text,
-            abstained=abstained,
-            citations=[] if abstained else cited,
-            mode=self.extractive.name,
-            related=passages[:3] if abstained else [],
-            timings={
-                "retrieve_ms": round((retrieved - started) * 1000, 1),
-                "answer_ms": round((time.perf_counter() - retrieved) * 1000, 1),
-            },
-        )
-        return answer
+        """The checked answer: from the LLM when one is configured and usable, else extractive (see `mode`)."""
+        return self.answer(question, history, filters, k).answer
+
+    def answer(
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        filters: SearchFilters | None = None,
+        k: int | None = None,
+    ) -> Outcome:
+        """Like ask(), with the passages the answer was written from and the query that found them."""
+        return self.chain.invoke(self.validate_question(question), history, filters, k)
 
     def ask_stream(
         self,
@@ -118,10 +125,7 @@ class Newsdesk:
         k: int | None = None,
     ) -> Iterator[StreamEvent]:
         """token events as the answer is written, then the checked citations, then done (the final Answer)."""
-        answer = self.ask(question, history, filters, k)
-        yield StreamEvent(type="token", text=answer.answer)
-        yield StreamEvent(type="citations", citations=answer.citations)
-        yield StreamEvent(type="done", answer=answer)
+        yield from self.chain.stream(self.validate_question(question), history, filters, k)
 
     # ------------------------------------------------------------- the corpus
 
@@ -164,6 +168,6 @@ class Newsdesk:
             articles=len(self.index.manifest()),
             chunks=len(self.index.texts),
             embedder=self.embedder.name,
-            answer_mode=self.extractive.name,
+            answer_mode=self.chain.mode,
             last_sync=self.index.last_sync,
         )
