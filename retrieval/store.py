@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 Metadata = dict[str, Any]
 _PAGE = 5000
+_MIN_FREE_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 # what storage failures look like when they come back as text (sqlite, the Rust backend, the server)
 _STORAGE_WORDS = ("disk is full", "no space left", "disk full", "read-only", "readonly", "quota exceeded")
@@ -125,9 +127,30 @@ def _is_storage_failure(exc: BaseException) -> bool:
     return isinstance(exc, OSError) or any(word in text for word in _STORAGE_WORDS)
 
 
+def storage_trouble(folder: Path, need_bytes: int = _MIN_FREE_BYTES) -> str | None:
+    """Why `folder` cannot take more writes (full, read-only), or None when it can.
+
+    Embedded Chroma reports a full disk as a vague "Error in compaction"; this is how we tell."""
+    try:
+        free = shutil.disk_usage(folder).free
+        if free < need_bytes:
+            return f"only {free // 1024:,} KiB free"
+        probe = folder / ".space-probe"
+        with probe.open("wb") as handle:
+            handle.write(b"\0" * 65536)
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 @contextmanager
-def _chroma_errors(action: str, where: str = "the Chroma index") -> Iterator[None]:
-    """Turn whatever chromadb raises into the engine's errors, each saying what to do next."""
+def _chroma_errors(action: str, where: str = "the Chroma index", folder: Path | None = None) -> Iterator[None]:
+    """Turn whatever chromadb raises into the engine's errors, each saying what to do next.
+
+    `folder` is the embedded store's directory: a failure there is checked against the disk."""
     try:
         yield
     except (IndexUnavailable, StorageError):
@@ -143,10 +166,12 @@ def _chroma_errors(action: str, where: str = "the Chroma index") -> Iterator[Non
             "again (Newsdesk reconnects by itself) and retry"
         ) from exc
     except Exception as exc:  # chromadb raises many types (InternalError, plain Exception for HTTP 5xx, ...)
-        if _is_storage_failure(exc):
+        trouble = storage_trouble(folder) if folder is not None else None
+        if trouble or _is_storage_failure(exc):
             raise StorageError(
-                f"Chroma could not {action}: the disk under {where} is full or read-only ({_describe(exc)}); "
-                "free some space or make the data directory writable, then run the ingest again"
+                f"Chroma could not {action}: the disk under {where} is full or read-only "
+                f"({trouble or _describe(exc)}); free some space or make the data directory writable, "
+                "then run the ingest again (it completes what this run left half-done)"
             ) from exc
         name = type(exc).__name__
         if "Connect" in name or "Timeout" in name:
@@ -160,7 +185,9 @@ class ChromaStore:
         self.embedder = embedder
         self.name = collection
         self.where = _where(client)
-        with _chroma_errors("open the collection", self.where):
+        chroma_settings = client.get_settings()
+        self.folder = Path(chroma_settings.persist_directory) if chroma_settings.is_persistent else None
+        with _chroma_errors("open the collection", self.where, self.folder):
             self.collection = self._open()
 
     def _open(self) -> Any:
@@ -174,7 +201,7 @@ class ChromaStore:
         """One request to the collection: errors translated; one quiet retry when a pooled connection went
         stale (the server restarted between two requests) or the server lost the collection (it was reset).
         Every request we send is idempotent (reads, upserts and deletes by id), so a retry is safe."""
-        with _chroma_errors(action, self.where):
+        with _chroma_errors(action, self.where, self.folder):
             try:
                 return getattr(self.collection, method)(**kwargs)
             except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
