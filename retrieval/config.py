@@ -34,7 +34,7 @@ class Settings(BaseSettings):
 
     # embedding and chunking
     embedder: Literal["onnx", "torch"] = "onnx"
-    embed_batch_size: int = Field(default=16, ge=1, le=512)
+    embed_batch_size: int = Field(default=8, ge=1, le=512)
     chunk_tokens: int = Field(default=256, ge=32, le=256)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)
     max_article_bytes: int = Field(default=5_000_000, ge=1_000)
