@@ -106,11 +106,26 @@ def number_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def _fence(text: str, *markers: str) -> str:
-    """Keep untrusted text from forging the data section's markers."""
-    for marker in markers:
-        text = text.replace(marker, marker.replace("<", "‹").replace(">", "›"))
-    return text
+OPEN, CLOSE = "<passages>", "</passages>"
+
+
+def prompt_variables(query: str, passages: Sequence[Passage]) -> dict[str, str]:
+    """What ANSWER_PROMPT is filled with; an article cannot forge the data section's markers."""
+    context = number_passages(passages)
+    for marker in (OPEN, CLOSE):
+        context = context.replace(marker, marker.replace("<", "‹").replace(">", "›"))
+    return {"query": query, "context": context, "not_in_corpus": NOT_IN_CORPUS, "open": OPEN, "close": CLOSE}
+
+
+def llm_written(text: str, passages: Sequence[Passage], mode: str) -> Written:
+    """An LLM's reply as a draft: it must cite a given passage, or be the refusal sentence."""
+    text = text.strip()
+    _, cited = citations.check(text, passages)
+    if cited:
+        return Written(text, False, mode)
+    if is_abstention(text):
+        return Written(NOT_IN_CORPUS, True, mode)
+    raise NoValidCitation(f"the model's answer cites no given passage: {text[:200]!r}")
 
 
 def is_abstention(text: str) -> bool:
@@ -194,20 +209,16 @@ class AnswerChain:
         self.top_k = top_k
         self.mode = self.llm_name or extractive.name
 
-        self.prepare: Runnable[dict[str, Any], dict[str, Any]] = (
-            RunnablePassthrough.assign(query=RunnableLambda(self._standalone))
-            | RunnablePassthrough.assign(passages=RunnableLambda(self._retrieve))
-            | RunnablePassthrough.assign(context=RunnableLambda(self._number))
-        )
+        self.prepare: Runnable[dict[str, Any], dict[str, Any]] = RunnablePassthrough.assign(
+            query=RunnableLambda(self._standalone)
+        ) | RunnablePassthrough.assign(passages=RunnableLambda(self._retrieve))
         offline: Runnable[dict[str, Any], Written] = RunnableLambda(self._write_extractive)
         self.writer: Runnable[dict[str, Any], Written] = offline
         if llm is not None:
             self.llm_text: Runnable[dict[str, Any], str] = ANSWER_PROMPT | llm | StrOutputParser()
-            llm_writer = (
-                RunnableLambda(self._llm_ready)
-                | RunnablePassthrough.assign(text=self.llm_text)
-                | RunnableLambda(self._from_llm)
-            )
+            llm_writer = RunnablePassthrough.assign(
+                text=RunnableLambda(self._llm_ready) | self.llm_text
+            ) | RunnableLambda(self._from_llm)
             self.writer = llm_writer.with_fallbacks([offline], exception_key="error")
             self.rewriter: Runnable[dict[str, Any], str] = REWRITE_PROMPT | llm | StrOutputParser()
         self.chain: Runnable[dict[str, Any], Outcome] = (
@@ -244,8 +255,7 @@ class AnswerChain:
             streamed = False
             try:
                 pieces: list[str] = []
-                self._llm_ready(state)
-                for piece in self.llm_text.stream(state):
+                for piece in self.llm_text.stream(self._llm_ready(state)):
                     if piece:
                         pieces.append(piece)
                         streamed = True
@@ -308,27 +318,18 @@ class AnswerChain:
         state["timings"]["retrieve_ms"] = _ms(started)
         return passages
 
-    def _number(self, state: dict[str, Any]) -> str:
-        return _fence(number_passages(state["passages"]), self._open, self._close)
-
-    def _llm_ready(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Fill in the prompt's fixed parts; refuse at once when the LLM already failed on this question."""
+    @staticmethod
+    def _llm_ready(state: dict[str, Any]) -> dict[str, str]:
+        """The prompt's variables; refuse at once when the LLM already failed on this question."""
         failure = state["notes"].get("llm_error")
         if failure is not None:
             raise failure
         if not state["passages"]:
             raise NoValidCitation("nothing was retrieved")
-        state.update(not_in_corpus=NOT_IN_CORPUS, open=self._open, close=self._close)
-        return state
+        return prompt_variables(state["query"], state["passages"])
 
     def _from_llm(self, state: dict[str, Any]) -> Written:
-        text = str(state["text"]).strip()
-        _, cited = citations.check(text, state["passages"])
-        if cited:
-            return Written(text, False, self.mode)
-        if is_abstention(text):
-            return Written(NOT_IN_CORPUS, True, self.mode)
-        raise NoValidCitation(f"the model's answer cites no given passage: {text[:200]!r}")
+        return llm_written(str(state["text"]), state["passages"], self.mode)
 
     def _write_extractive(self, state: dict[str, Any]) -> Written:
         mode = self.extractive.name
@@ -363,9 +364,6 @@ class AnswerChain:
 
     # ------------------------------------------------------------------ helpers
 
-    _open = "<passages>"
-    _close = "</passages>"
-
     def _timed(self, key: str, runnable: Runnable[dict[str, Any], Written]) -> Runnable[dict[str, Any], Written]:
         def run(state: dict[str, Any]) -> Written:
             started = time.perf_counter()
@@ -395,5 +393,7 @@ __all__ = [
     "REWRITE_PROMPT",
     "carry_over",
     "is_abstention",
+    "llm_written",
     "number_passages",
+    "prompt_variables",
 ]
