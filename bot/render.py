@@ -32,7 +32,7 @@ URL_LIMIT = 2048
 EMBEDS_PER_MESSAGE = 10
 EMBEDS_TOTAL_LIMIT = 6000  # title + description + fields + footer + author of all embeds of one message
 
-# Quotes are kept to a field's size (well under the description limit) so that several sources share a message.
+# Quotes are kept to a field's size (well under the description limit) so several sources share a message.
 QUOTE_LIMIT = FIELD_VALUE_LIMIT
 OUTLET_LIMIT = 200
 RAW_DATE_LIMIT = 40
@@ -461,7 +461,8 @@ def render_status(stats: Stats, feedback: FeedbackCounts, reindexing: str | None
     embed.add_field(name="Last sync", value=_when(stats.last_sync))
     embed.add_field(name="Answer mode", value=truncate(stats.answer_mode, FIELD_VALUE_LIMIT))
     embed.add_field(name="Embedder", value=truncate(stats.embedder, FIELD_VALUE_LIMIT))
-    embed.add_field(name="Feedback", value=f"{feedback.answers:,} answers · 👍 {feedback.up:,} · 👎 {feedback.down:,}")
+    answers = f"{feedback.answers:,} answer{'' if feedback.answers == 1 else 's'}"
+    embed.add_field(name="Feedback", value=f"{answers} · 👍 {feedback.up:,} · 👎 {feedback.down:,}")
     if reindexing:
         embed.add_field(name="Re-index", value=truncate(reindexing, FIELD_VALUE_LIMIT), inline=False)
     return embed
