@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)
-	$(PY) bench/ingest.py
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) data
