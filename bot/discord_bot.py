@@ -68,6 +68,7 @@ RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 300.0
 
 _TEXT_CHANNELS = (discord.ChannelType.text, discord.ChannelType.news)
+_THREADS = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
 
 
 def invite_url(application_id: int) -> str:
@@ -519,7 +520,8 @@ class Handlers:
         channel = message.channel
         mentioned = any(user.id == me.id for user in message.mentions)
         direct = message.guild is None
-        follow_up = not direct and await asyncio.to_thread(self.feedback.is_conversation, channel.id)
+        in_thread = getattr(channel, "type", None) in _THREADS
+        follow_up = in_thread and await asyncio.to_thread(self.feedback.is_conversation, channel.id)
         if not (mentioned or follow_up or direct):
             return
         if not self.channel_allowed(channel.id, channel):
@@ -657,6 +659,7 @@ class NewsdeskBot(discord.Client):
         intents.message_content = True  # privileged: follow-ups in threads do not mention the bot
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
         self.settings = settings
+        self._owns_feedback = feedback is None
         self.handlers = Handlers(
             service,
             settings,
@@ -664,6 +667,11 @@ class NewsdeskBot(discord.Client):
             stream_interval=stream_interval,
         )
         self.tree = NewsdeskTree(self)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._owns_feedback:
+            self.handlers.feedback.close()
 
     async def setup_hook(self) -> None:
         self.register_commands()
