@@ -7,7 +7,6 @@ import inspect
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import discord
 import pytest
@@ -285,7 +284,7 @@ def test_fake_attributes_exist_on_the_real_classes(fake: type, real: type) -> No
         assert hasattr(real, name), f"{real.__name__} has no {name}"
 
 
-async def test_fakes_enforce_discord_rules(tmp_path: Path) -> None:
+async def test_fakes_enforce_discord_rules() -> None:
     world = fakes.FakeDiscord()
     user = world.member("ada")
     with pytest.raises(fakes.DiscordRejected):
