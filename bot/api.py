@@ -1,33 +1,155 @@
-"""The HTTP API: FastAPI app factory; the service is built once in the lifespan and shared."""
+"""The HTTP API: FastAPI app factory; the service is built once in the lifespan and shared.
+
+Routes call the one facade (retrieval.service.Newsdesk) in the thread pool, so a slow answer or a re-index
+never blocks the event loop. Every error leaves through one handler as {"error": code, "message": text}.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response, Security
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.sse import format_sse_event
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.schemas import AskRequest, AskResponse, ErrorResponse
+from bot.jobs import Job, JobManager
+from bot.metrics import Metrics, MetricsMiddleware
+from bot.schemas import (
+    ARTICLES_EXAMPLES,
+    NOT_BLANK,
+    SEED_QUESTION,
+    ArticleIn,
+    ArticleOut,
+    ArticlePage,
+    AskRequest,
+    AskResponse,
+    ErrorResponse,
+    Health,
+    IngestResponse,
+    Ready,
+    SearchResponse,
+    StatsResponse,
+    UrlIn,
+    search_filters,
+)
+from bot.security import BodySizeLimit, KeyChecker, RateLimiter, check_url, url_guard
 from retrieval.config import Settings
-from retrieval.errors import NewsdeskError
+from retrieval.errors import IndexUnavailable, NewsdeskError
 from retrieval.service import Newsdesk
+from retrieval.sources import SourceError, load_url, make_article, text_hash
+from retrieval.types import Answer, Article, Failure, StreamEvent
 
 log = logging.getLogger(__name__)
 
+STATIC_DIR = Path(__file__).parent / "static"
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+}
+_DESCRIPTIONS = {
+    401: "No API key was sent (`Authorization: Bearer KEY`)",
+    403: "The API key is wrong, none is configured on the server, or the URL is not allowed",
+    404: "Not found",
+    409: "A re-index is already running; `job_id` names it",
+    413: "The request body is over NEWSDESK_MAX_BODY_BYTES",
+    422: "The request is not valid; `message` says which field and why",
+    429: "Too many requests from this client; wait `Retry-After` seconds",
+    503: "The index cannot be reached",
+    507: "The data directory cannot be written",
+}
+METRICS_EXAMPLE = 'newsdesk_http_requests_total{method="POST",route="/v1/ask",status="200"} 12.0\n'
+_bearer = HTTPBearer(auto_error=False, description="an API key from NEWSDESK_API_KEYS")
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorResponse, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+# ------------------------------------------------------------------ errors
+
+
+async def handle_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one error handler: every failure becomes {"error": code, "message": text}, never a stack trace."""
+    headers: dict[str, str] | None = None
+    extra: dict[str, Any] = {}
+    if isinstance(exc, NewsdeskError):
+        status, code, message = exc.status_code, exc.code, exc.message
+        headers = getattr(exc, "headers", None)
+        if getattr(exc, "job_id", None):
+            extra["job_id"] = exc.job_id  # type: ignore[attr-defined]
+    elif isinstance(exc, RequestValidationError):
+        status, code, message = 422, "invalid_input", _validation_message(exc)
+    elif isinstance(exc, StarletteHTTPException):
+        status, code = exc.status_code, _STATUS_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            message = f"no such route: {request.method} {request.url.path} (the API is described at /docs)"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path} (see /docs for the methods)"
+        else:
+            message = str(exc.detail)
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        status, code = 500, "internal_error"
+        message = "something went wrong on the server; it has been logged, try again or report it"
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+# ------------------------------------------------------------------ dependencies
+
 
 def get_service(request: Request) -> Newsdesk:
-    return request.app.state.service
+    service: Newsdesk | None = getattr(request.app.state, "service", None)
+    if service is None:
+        raise IndexUnavailable("the service is still starting; retry in a few seconds")
+    return service
 
 
 Service = Annotated[Newsdesk, Depends(get_service)]
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
+    keys = KeyChecker(settings.api_keys)
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+    metrics = Metrics(index_size=lambda: _index_size(app))
+    jobs = JobManager(on_finish=lambda job: metrics.reindex_jobs.labels(state=job.state).inc())
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service or await run_in_threadpool(Newsdesk, settings)
@@ -39,27 +161,288 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         yield
         if bot_task is not None:
             bot_task.cancel()
+        if jobs.running is not None:
+            log.warning("shutting down during a re-index; the next sync will finish the job")
 
     app = FastAPI(
         title="Newsdesk",
         version="0.1.0",
-        description="Answers from a news archive with cited passages.",
+        description=(
+            "Answers from a news archive with cited passages.\n\n"
+            "Reads are open unless NEWSDESK_REQUIRE_KEY_FOR_READS is set; writes (articles, re-index) need "
+            "`Authorization: Bearer KEY` with a key from NEWSDESK_API_KEYS. Every error is "
+            '`{"error": code, "message": text}`.'
+        ),
         lifespan=lifespan,
-        responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
     )
     app.state.settings = settings
+    app.state.jobs = jobs
+    app.state.metrics = metrics
+    for exc_class in (NewsdeskError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(exc_class, handle_error)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    @app.exception_handler(NewsdeskError)
-    async def newsdesk_error(_: Request, exc: NewsdeskError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"error": exc.code, "message": exc.message})
+    def rate_limit(request: Request) -> None:
+        limiter.hit(_client(request))
 
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def read_access(request: Request, _: Bearer) -> None:
+        if settings.require_key_for_reads:
+            keys.check(request.headers.get("authorization"), "reading (NEWSDESK_REQUIRE_KEY_FOR_READS is set)")
 
-    @app.post("/v1/ask", response_model=AskResponse, tags=["answers"])
+    def write_access(request: Request, _: Bearer) -> None:
+        keys.check(request.headers.get("authorization"), "changing the index")
+
+    reads = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit), Depends(read_access)])
+    writes = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit), Depends(write_access)])
+    read_errors = _errors(*((401, 403) if settings.require_key_for_reads else ()), 413, 422, 429, 503)
+    write_errors = _errors(401, 403, 413, 422, 429, 503, 507)
+
+    # ------------------------------------------------------------------ answers
+
+    @reads.post("/ask", response_model=AskResponse, tags=["answers"], responses=read_errors)
     async def ask(body: AskRequest, service: Service) -> AskResponse:
-        answer = await run_in_threadpool(service.ask, body.question, body.history, body.filters, body.k)
-        return AskResponse(**answer.model_dump(include={"answer", "abstained", "citations", "mode", "timings"}))
+        """Answer a question from the archive, with [n] citations that resolve to quoted passages."""
+        filters = body.filters.to_search() if body.filters else None
+        answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k)
+        metrics.record_answer(answer, settings)
+        return _answer_out(answer)
 
+    @reads.post(
+        "/ask/stream",
+        response_class=StreamingResponse,
+        tags=["answers"],
+        responses={
+            **read_errors,
+            200: {
+                "description": "Server-Sent Events: `token` (text as it is written), then `citations`, then `done` "
+                "(the final answer, as /v1/ask returns it); `error` if something fails mid-way.",
+                "content": {
+                    "text/event-stream": {
+                        "example": 'event: token\ndata: {"text":"Xiaomi\'s plant ..."}\n\n'
+                        'event: citations\ndata: {"citations":[...]}\n\n'
+                        'event: done\ndata: {"answer":"...","abstained":false,"citations":[...]}\n\n'
+                    }
+                },
+            },
+        },
+    )
+    async def ask_stream(body: AskRequest, service: Service) -> StreamingResponse:
+        """Answer a question as a stream of Server-Sent Events."""
+        question = service.validate_question(body.question)  # a bad question is a 422, before the stream starts
+        filters = body.filters.to_search() if body.filters else None
+        events = iterate_in_threadpool(service.ask_stream(question, body.history, filters, body.k))
+        return StreamingResponse(
+            _sse(events, metrics, settings),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @reads.get("/search", response_model=SearchResponse, tags=["answers"], responses=read_errors)
+    async def search(
+        service: Service,
+        q: Annotated[str, Query(min_length=1, pattern=NOT_BLANK, description="what to look for")],
+        k: Annotated[int | None, Query(ge=1, le=50, description="passages to return")] = None,
+        source: Annotated[list[str] | None, Query(max_length=50, description="outlets (repeatable)")] = None,
+        since: Annotated[date | None, Query(description="earliest publication date, inclusive")] = None,
+        until: Annotated[date | None, Query(description="latest publication date, inclusive")] = None,
+    ) -> SearchResponse:
+        """The passages a question would draw on, best first, with their fused scores."""
+        passages = await run_in_threadpool(service.search, q, k, search_filters(source, since, until))
+        return SearchResponse(query=q.strip(), passages=passages)
+
+    # ------------------------------------------------------------------ articles
+
+    @writes.post("/articles", response_model=IngestResponse, tags=["articles"], responses=write_errors)
+    async def add_articles(
+        service: Service,
+        body: Annotated[
+            ArticleIn | list[ArticleIn] | UrlIn,
+            Body(
+                description='one article, a list of articles, or {"url": ...} for a web page or RSS/Atom feed',
+                openapi_examples=ARTICLES_EXAMPLES,
+            ),
+        ],
+    ) -> IngestResponse:
+        """Index articles now (new ones are added, changed ones replaced, unchanged ones skipped)."""
+        if isinstance(body, UrlIn):
+            await run_in_threadpool(check_url, body.url, settings.allow_private_urls)
+            guard = url_guard(settings.allow_private_urls)
+            items: Iterator[Article | Failure] = load_url(body.url, settings.max_article_bytes, guard)
+        else:
+            items = iter([_article(a) for a in (body if isinstance(body, list) else [body])])
+        report = await run_in_threadpool(service.add_articles, items)
+        return IngestResponse(**report.model_dump())
+
+    @writes.delete("/articles/{article_id}", status_code=204, tags=["articles"], responses=_errors(404) | write_errors)
+    async def delete_article(article_id: str, service: Service) -> Response:
+        """Remove an article and its passages from the index."""
+        await run_in_threadpool(service.delete, article_id)
+        return Response(status_code=204)
+
+    @reads.get(
+        "/articles/{article_id}", response_model=ArticleOut, tags=["articles"], responses=_errors(404) | read_errors
+    )
+    async def get_article(article_id: str, service: Service) -> ArticleOut:
+        """One indexed article's fields."""
+        return ArticleOut(**await run_in_threadpool(service.article, article_id))
+
+    @reads.get("/articles", response_model=ArticlePage, tags=["articles"], responses=read_errors)
+    async def list_articles(
+        service: Service,
+        source: Annotated[str | None, Query(description="only this outlet (case-insensitive)")] = None,
+        since: Annotated[date | None, Query(description="published on or after this date")] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> ArticlePage:
+        """Indexed articles, newest first, a page at a time."""
+        rows = await run_in_threadpool(service.articles)
+        rows = [r for r in rows if _matches(r, source, since)]
+        rows.sort(key=lambda r: (str(r.get("published_at") or ""), str(r.get("title") or "")), reverse=True)
+        page = rows[offset : offset + limit]
+        return ArticlePage(
+            items=[ArticleOut(**r) for r in page],
+            total=len(rows),
+            limit=limit,
+            offset=offset,
+            next_offset=offset + limit if offset + limit < len(rows) else None,
+        )
+
+    # ------------------------------------------------------------------ re-index
+
+    @writes.post(
+        "/reindex",
+        status_code=202,
+        response_model=Job,
+        tags=["jobs"],
+        responses=_errors(409) | write_errors,
+    )
+    async def reindex(service: Service, response: Response) -> Job:
+        """Sync the corpus folder into the index in the background; follow the job at /v1/jobs/{id}."""
+        job = jobs.start(lambda progress: service.ingest([str(settings.corpus_dir)], prune=True, progress=progress))
+        response.headers["Location"] = f"/v1/jobs/{job.id}"
+        return job
+
+    @reads.get("/jobs/{job_id}", response_model=Job, tags=["jobs"], responses=_errors(404) | read_errors)
+    async def get_job(job_id: str) -> Job:
+        """A job's state (running, succeeded, failed), progress and, when done, its report."""
+        return jobs.get(job_id)
+
+    @reads.get("/stats", response_model=StatsResponse, tags=["ops"], responses=read_errors)
+    async def stats(service: Service) -> StatsResponse:
+        """What is indexed, with which model, and when it was last synced."""
+        current = await run_in_threadpool(service.stats)
+        running = jobs.running
+        return StatsResponse(**current.model_dump(), reindex_job=running.id if running else None)
+
+    app.include_router(reads)
+    app.include_router(writes)
+
+    # ------------------------------------------------------------------ operations
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    async def healthz() -> Health:
+        """The process is alive."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Ready, tags=["ops"], responses=_errors(503))
+    async def readyz(service: Service) -> Ready:
+        """The model is loaded and the index answers."""
+        chunks = await run_in_threadpool(service.store.count)
+        return Ready(status="ready", articles=len(service.index.manifest()), chunks=chunks)
+
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        tags=["ops"],
+        responses={200: {"content": {"text/plain": {"example": METRICS_EXAMPLE}}}},
+    )
+    async def prometheus() -> Response:
+        """Prometheus metrics: requests and latencies by route, answers by mode, abstentions, fallbacks, index size."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    # ------------------------------------------------------------------ the page
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.openapi = _openapi_with_limits(app, settings)  # type: ignore[method-assign]
     return app
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _answer_out(answer: Answer) -> AskResponse:
+    return AskResponse(**answer.model_dump(include={"answer", "abstained", "citations", "mode", "related", "timings"}))
+
+
+def _article(item: ArticleIn) -> Article | Failure:
+    fields = item.model_dump(exclude_none=True)
+    try:
+        return make_article(fields, origin="api", key="api:" + text_hash(item.body))
+    except SourceError as exc:
+        return Failure(origin=f"api:{item.title or item.id or 'article'}", reason=str(exc))
+
+
+async def _sse(events: AsyncIterator[StreamEvent], metrics: Metrics, settings: Settings) -> AsyncIterator[str]:
+    """StreamEvents as SSE frames; a failure part-way ends the stream with an `error` event, not a broken socket."""
+    try:
+        async for event in events:
+            if event.type == "done" and event.answer is not None:
+                metrics.record_answer(event.answer, settings)
+                yield format_sse_event(event="done", data_str=_answer_out(event.answer).model_dump_json()).decode()
+                return
+            if event.type == "error":
+                payload = {"error": "answer_failed", "message": event.message or "the answer failed; ask again"}
+                yield format_sse_event(event="error", data_str=json.dumps(payload)).decode()
+                return
+            fields = event.model_dump(mode="json", exclude={"type", "answer"})
+            data = json.dumps({name: value for name, value in fields.items() if value is not None})
+            yield format_sse_event(event=event.type, data_str=data).decode()
+    except NewsdeskError as exc:
+        yield format_sse_event(event="error", data_str=json.dumps({"error": exc.code, "message": exc.message})).decode()
+    except Exception:
+        log.exception("the answer stream failed")
+        payload = {"error": "internal_error", "message": "the answer failed part-way; it has been logged, ask again"}
+        yield format_sse_event(event="error", data_str=json.dumps(payload)).decode()
+
+
+def _matches(row: dict[str, Any], source: str | None, since: date | None) -> bool:
+    if source and str(row.get("source") or "").lower() != source.strip().lower():
+        return False
+    if since is not None:
+        published = str(row.get("published_at") or "")[:10]
+        return bool(published) and published >= since.isoformat()
+    return True
+
+
+def _index_size(app: FastAPI) -> tuple[int, int] | None:
+    service: Newsdesk | None = getattr(app.state, "service", None)
+    if service is None:
+        return None
+    return len(service.index.manifest()), len(service.index.texts)
+
+
+def _openapi_with_limits(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
+    """The generated document, plus the limits that come from settings (they are not known at import)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes, tags=None
+        )
+        question = schema["components"]["schemas"]["AskRequest"]["properties"]["question"]
+        question["maxLength"] = settings.max_question_chars
+        for parameter in schema["paths"]["/v1/search"]["get"]["parameters"]:
+            if parameter["name"] == "q":
+                parameter["schema"]["maxLength"] = settings.max_question_chars
+                parameter["example"] = SEED_QUESTION
+        app.openapi_schema = schema
+        return schema
+
+    return openapi

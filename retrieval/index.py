@@ -77,6 +77,13 @@ class Index:
     def passage_fields(self, chunk_id: str) -> tuple[str, Metadata]:
         return self.texts[chunk_id], self.metadata[chunk_id]
 
+    def snapshot(self) -> tuple[dict[str, str], dict[str, Metadata], LexicalIndex]:
+        """Texts, metadata and BM25 for one search. Writers swap in new objects (copy-on-write) and never change
+        these, so a search can read them while a sync runs. Until the sync commits, BM25 may still list chunks
+        the dicts no longer hold: readers skip those."""
+        with self._lock:
+            return self.texts, self.metadata, self.lexical
+
     # ------------------------------------------------------------- writing
 
     def write(
@@ -84,34 +91,45 @@ class Index:
     ) -> None:
         self.store.upsert(ids, vectors, documents, metadatas)
         with self._lock:
+            texts, metadata = dict(self.texts), dict(self.metadata)  # copy-on-write: see snapshot()
             for cid, doc, meta in zip(ids, documents, metadatas, strict=True):
-                self.texts[cid] = doc
-                self.metadata[cid] = {k: v for k, v in meta.items() if v is not None and v != ""}
+                texts[cid] = doc
+                metadata[cid] = {k: v for k, v in meta.items() if v is not None and v != ""}
+            self.texts, self.metadata = texts, metadata
 
     def remove(self, ids: Sequence[str]) -> None:
         self.store.delete(ids)
         with self._lock:
+            texts, metadata = dict(self.texts), dict(self.metadata)  # copy-on-write: see snapshot()
             for cid in ids:
-                self.texts.pop(cid, None)
-                self.metadata.pop(cid, None)
+                texts.pop(cid, None)
+                metadata.pop(cid, None)
+            self.texts, self.metadata = texts, metadata
 
     def commit(self) -> None:
-        """After a sync: bring BM25 in step and note the time."""
+        """After a sync: bring BM25 in step and note the time. BM25 is built outside the lock, so searches
+        go on meanwhile (the one writer is serialised by the service)."""
         with self._lock:
-            self._rebuild_lexical()
-            self.last_sync = datetime.now(UTC).isoformat(timespec="seconds")
-            self._write_last_sync(self.last_sync)
+            texts, metadata = self.texts, self.metadata
+        lexical = self._build_lexical(texts, metadata)
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._lock:
+            self.lexical = lexical
+            self.last_sync = when
+        self._write_last_sync(when)
 
     def _rebuild_lexical(self) -> None:
+        self.lexical = self._build_lexical(self.texts, self.metadata)
+
+    def _build_lexical(self, texts: dict[str, str], metadata: dict[str, Metadata]) -> LexicalIndex:
         start = time.perf_counter()
-        self.lexical = LexicalIndex.build(
-            {cid: lexical_text(self.texts[cid], self.metadata[cid]) for cid in self.texts}
-        )
+        lexical = LexicalIndex.build({cid: lexical_text(texts[cid], metadata[cid]) for cid in texts})
         try:
-            self.lexical.save(self.lexical_dir)
+            lexical.save(self.lexical_dir)
         except OSError as exc:
             log.warning("could not save the BM25 index to %s (%s); it stays in memory", self.lexical_dir, exc)
-        log.info("BM25 index rebuilt over %d chunks in %.2fs", len(self.lexical), time.perf_counter() - start)
+        log.info("BM25 index rebuilt over %d chunks in %.2fs", len(lexical), time.perf_counter() - start)
+        return lexical
 
     def _read_last_sync(self) -> str | None:
         value: Any = (self.store.collection.metadata or {}).get("last_sync")

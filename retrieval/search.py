@@ -75,31 +75,36 @@ class Searcher:
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Passage]:
         self.index.ensure_fresh()
         opts = self.options
+        texts, metadata, bm25 = self.index.snapshot()  # one view for this search, even while a sync writes
         vector = self.embedder.embed_query(query)
         dense = self.index.store.query(vector, opts.candidates, where=chroma_where(filters))
-        lexical = self.index.lexical.search(query, opts.candidates, mask=self._mask(filters))
+        lexical = bm25.search(query, opts.candidates, mask=self._mask(filters, bm25.ids, metadata))
         fused: dict[str, float] = {}
         for weight, ranked in ((opts.dense_weight, dense), (opts.lexical_weight, lexical)):
             for rank, (cid, _) in enumerate(ranked):
                 fused[cid] = fused.get(cid, 0.0) + weight / (opts.rrf_k + rank + 1)
         ordered = sorted(fused, key=lambda cid: -fused[cid])
-        return self._diversify(ordered, fused, k)
+        return self._diversify(ordered, fused, k, texts, metadata)
 
-    def _mask(self, filters: SearchFilters | None) -> np.ndarray | None:
+    @staticmethod
+    def _mask(filters: SearchFilters | None, ids: list[str], metadata: dict[str, Any]) -> np.ndarray | None:
         keep = metadata_predicate(filters)
         if keep is None:
             return None
-        return np.array([keep(self.index.metadata[cid]) for cid in self.index.lexical.ids], dtype=bool)
+        # a chunk that a running sync has removed stays in BM25 until the sync commits: leave it out
+        return np.array([cid in metadata and keep(metadata[cid]) for cid in ids], dtype=bool)
 
-    def _diversify(self, ordered: list[str], scores: dict[str, float], k: int) -> list[Passage]:
+    def _diversify(
+        self, ordered: list[str], scores: dict[str, float], k: int, texts: dict[str, str], metadata: dict[str, Any]
+    ) -> list[Passage]:
         """At most a few passages per article, so a multi-article question sees each article."""
         picked: list[str] = []
         per_article: dict[str, int] = {}
         overflow: list[str] = []
         for cid in ordered:
-            if cid not in self.index.metadata:
+            if cid not in metadata or cid not in texts:  # removed, or not yet in this search's view
                 continue
-            aid = str(self.index.metadata[cid].get("article_id"))
+            aid = str(metadata[cid].get("article_id"))
             if per_article.get(aid, 0) >= self.options.max_per_article:
                 overflow.append(cid)
                 continue
@@ -108,17 +113,21 @@ class Searcher:
             if len(picked) == k:
                 break
         picked.extend(overflow[: k - len(picked)])
-        return [self.passage(cid, scores[cid]) for cid in picked]
+        return [make_passage(cid, texts[cid], metadata[cid], scores[cid]) for cid in picked]
 
     def passage(self, chunk_id: str, score: float = 0.0) -> Passage:
         text, meta = self.index.passage_fields(chunk_id)
-        return Passage(
-            chunk_id=chunk_id,
-            article_id=str(meta.get("article_id")),
-            title=str(meta.get("title", "")),
-            source=meta.get("source"),
-            url=meta.get("url"),
-            published_at=meta.get("published_at"),
-            text=text,
-            score=round(score, 6),
-        )
+        return make_passage(chunk_id, text, meta, score)
+
+
+def make_passage(chunk_id: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
+    return Passage(
+        chunk_id=chunk_id,
+        article_id=str(meta.get("article_id")),
+        title=str(meta.get("title", "")),
+        source=meta.get("source"),
+        url=meta.get("url"),
+        published_at=meta.get("published_at"),
+        text=text,
+        score=round(score, 6),
+    )

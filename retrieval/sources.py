@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -230,9 +230,19 @@ def load_folder(root: Path, max_bytes: int) -> Iterator[Article | Failure]:
 # ---------------------------------------------------------------- the web
 
 
-def fetch(url: str, timeout: float = 15.0) -> httpx.Response:
+UrlGuard = Callable[[str], None]  # raises SourceError for a URL that must not be fetched
+
+
+def fetch(url: str, timeout: float = 15.0, guard: UrlGuard | None = None) -> httpx.Response:
+    """GET a page; `guard` sees every URL requested, redirects included, and may refuse it."""
+    hooks: dict[str, list[Callable[[httpx.Request], None]]] = {}
+    if guard is not None:
+        hooks["request"] = [lambda request: guard(str(request.url))]
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT})
+        with httpx.Client(
+            timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}, event_hooks=hooks
+        ) as client:
+            response = client.get(url)
         response.raise_for_status()
     except httpx.HTTPStatusError as exc:
         raise SourceError(f"{url} answered HTTP {exc.response.status_code}") from exc
@@ -241,16 +251,16 @@ def fetch(url: str, timeout: float = 15.0) -> httpx.Response:
     return response
 
 
-def load_url(url: str, max_bytes: int) -> Iterator[Article | Failure]:
+def load_url(url: str, max_bytes: int, guard: UrlGuard | None = None) -> Iterator[Article | Failure]:
     """A web page (main text extracted with trafilatura) or, when it is one, an RSS/Atom feed."""
     try:
-        response = fetch(url)
+        response = fetch(url, guard=guard)
         if len(response.content) > max_bytes:
             raise SourceError(f"page is {len(response.content):,} bytes, over the {max_bytes:,}-byte limit")
         kind = response.headers.get("content-type", "")
         head = response.text[:500].lstrip().lower()
         if any(t in kind for t in ("rss", "atom")) or head.startswith(("<rss", "<feed")) or "<rss" in head:
-            yield from load_feed(response.content, url, max_bytes)
+            yield from load_feed(response.content, url, max_bytes, guard)
             return
         yield _article_from_html(response.text, str(response.url), key=url, root=None)
     except SourceError as exc:
@@ -275,7 +285,9 @@ def _entry_content(entry: Any) -> str | None:
     return trafilatura.extract(f"<html><body><article>{html}</article></body></html>") or re.sub(r"<[^>]+>", " ", html)
 
 
-def load_feed(feed: bytes | str | Path, origin: str, max_bytes: int) -> Iterator[Article | Failure]:
+def load_feed(
+    feed: bytes | str | Path, origin: str, max_bytes: int, guard: UrlGuard | None = None
+) -> Iterator[Article | Failure]:
     """Each entry's page is fetched and extracted; its own content is used when the page cannot be."""
     data = feed.read_bytes() if isinstance(feed, Path) else feed
     parsed = feedparser.parse(data)
@@ -295,7 +307,7 @@ def load_feed(feed: bytes | str | Path, origin: str, max_bytes: int) -> Iterator
         body: str | None = None
         if entry.get("link", "").startswith(("http://", "https://")):
             try:
-                page = fetch(entry["link"])
+                page = fetch(entry["link"], guard=guard)
                 if len(page.content) <= max_bytes:
                     body = trafilatura.extract(page.text)
             except SourceError as exc:

@@ -1,0 +1,98 @@
+"""Prometheus metrics of the HTTP API: one registry per app, so several apps (tests) never share counters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from retrieval.config import Settings
+from retrieval.types import Answer
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class _IndexSize(Collector):
+    """Read at scrape time, so the figures are never stale."""
+
+    def __init__(self, read: Callable[[], tuple[int, int] | None]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        size = self.read()
+        if size is None:
+            return
+        articles, chunks = size
+        yield GaugeMetricFamily("newsdesk_index_articles", "Articles in the index", value=articles)
+        yield GaugeMetricFamily("newsdesk_index_chunks", "Chunks (passages) in the index", value=chunks)
+
+
+class Metrics:
+    def __init__(self, index_size: Callable[[], tuple[int, int] | None]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "newsdesk_http_requests", "HTTP requests by route and status", ["method", "route", "status"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "newsdesk_http_request_duration_seconds", "HTTP request latency by route (until the last byte)",
+            ["method", "route"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.answers = Counter("newsdesk_answers", "Answers given, by mode", ["mode"], registry=self.registry)
+        self.abstentions = Counter(
+            "newsdesk_abstentions", "Questions the corpus did not answer", registry=self.registry
+        )
+        self.llm_fallbacks = Counter(
+            "newsdesk_llm_fallbacks", "Answers that fell back to extractive because the LLM failed",
+            registry=self.registry,
+        )  # fmt: skip
+        self.reindex_jobs = Counter(
+            "newsdesk_reindex_jobs", "Re-index jobs by outcome", ["state"], registry=self.registry
+        )
+        self.registry.register(_IndexSize(index_size))
+
+    def record_answer(self, answer: Answer, settings: Settings) -> None:
+        self.answers.labels(mode=answer.mode).inc()
+        if answer.abstained:
+            self.abstentions.inc()
+        if is_llm_fallback(answer, settings):
+            self.llm_fallbacks.inc()
+
+
+def is_llm_fallback(answer: Answer, settings: Settings) -> bool:
+    """An LLM is configured, yet the answer came from the extractive answerer: the LLM failed or timed out."""
+    return settings.llm is not None and answer.mode.startswith("extractive")
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by its route template (not the raw path: bounded label values)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = scope.get("route")
+            label = str(getattr(route, "path", "unmatched"))
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method=method, route=label, status=str(status)).inc()
+            self.metrics.latency.labels(method=method, route=label).observe(time.perf_counter() - started)

@@ -1,0 +1,207 @@
+"""Guards of the HTTP API: API keys, a per-client rate limit, the request body limit, and URL checks (SSRF)."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import math
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from retrieval.errors import InvalidInput, NewsdeskError
+from retrieval.sources import SourceError
+
+
+class Unauthorized(NewsdeskError):
+    status_code = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(NewsdeskError):
+    status_code = 403
+    code = "forbidden"
+
+
+class RateLimited(NewsdeskError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` while the body is read; FastAPI re-raises HTTPExceptions to the error handler."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            status_code=413,
+            detail=f"the request body is over the {limit:,}-byte limit (NEWSDESK_MAX_BODY_BYTES); "
+            "send fewer articles per request",
+        )
+
+
+# ---------------------------------------------------------------- API keys
+
+
+class KeyChecker:
+    """Bearer keys compared in constant time. No key configured means writes are refused, not open."""
+
+    def __init__(self, keys: list[SecretStr]) -> None:
+        self._keys = [k.get_secret_value().encode() for k in keys if k.get_secret_value()]
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._keys)
+
+    def check(self, authorization: str | None, action: str) -> None:
+        if not self._keys:
+            raise Forbidden(
+                f"{action} needs an API key, and this server has none configured: "
+                "set NEWSDESK_API_KEYS (comma-separated) and send 'Authorization: Bearer KEY'"
+            )
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized(f"{action} needs an API key: send 'Authorization: Bearer KEY'")
+        given = token.strip().encode()
+        # compare against every key (no early exit), so timing does not tell which key nearly matched
+        matched = False
+        for key in self._keys:
+            matched |= hmac.compare_digest(given, key)
+        if not matched:
+            raise Forbidden("the API key is not valid: check NEWSDESK_API_KEYS on the server")
+
+
+# ---------------------------------------------------------------- rate limit
+
+
+class RateLimiter:
+    """A token bucket per client: `per_minute` requests, refilled continuously. 0 turns it off."""
+
+    def __init__(self, per_minute: int, max_clients: int = 10_000) -> None:
+        self.per_minute = per_minute
+        self.max_clients = max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # client -> (tokens, stamp)
+        self._lock = threading.Lock()
+
+    def hit(self, client: str, now: float | None = None) -> None:
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic() if now is None else now
+        rate = self.per_minute / 60.0
+        with self._lock:
+            tokens, stamp = self._buckets.pop(client, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - stamp) * rate)
+            if tokens < 1.0:
+                self._buckets[client] = (tokens, now)
+                retry_after = max(1, math.ceil((1.0 - tokens) / rate))
+                raise RateLimited(
+                    f"too many requests: the limit is {self.per_minute} a minute per client "
+                    f"(NEWSDESK_RATE_LIMIT_PER_MINUTE); retry in {retry_after} s",
+                    retry_after,
+                )
+            self._buckets[client] = (tokens - 1.0, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
+
+
+# ---------------------------------------------------------------- body size
+
+
+class BodySizeLimit:
+    """ASGI middleware: a declared Content-Length over the limit, or a body that grows past it, gets 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            if declared is not None and declared > self.max_bytes:
+                raise BodyTooLarge(self.max_bytes)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+# ---------------------------------------------------------------- URLs (SSRF)
+
+
+def _blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    # is_global is False for private, loopback, link-local, reserved, shared (CGNAT) and unspecified ranges
+    return not address.is_global or address.is_multicast
+
+
+def check_url(url: str, allow_private: bool = False) -> None:
+    """Refuse what the server must not fetch for a client: other schemes, and (unless allowed) any host
+    that resolves to a private, loopback, link-local or reserved address (Forbidden). Malformed: InvalidInput."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise InvalidInput(f"only http(s) URLs can be ingested, not {parts.scheme or 'a bare path'!r}: {url}")
+    host = parts.hostname
+    if not host:
+        raise InvalidInput(f"the URL has no host name: {url}")
+    if allow_private:
+        return
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError as exc:
+        raise InvalidInput(f"the URL has an invalid port: {url}") from exc
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise InvalidInput(f"the host {host!r} cannot be resolved; check the URL") from exc
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if _blocked(address):
+            raise Forbidden(
+                f"refusing to fetch {url}: {host} resolves to the non-public address {address} "
+                "(set NEWSDESK_ALLOW_PRIVATE_URLS=true to allow private and loopback hosts)"
+            )
+
+
+def url_guard(allow_private: bool) -> Callable[[str], None]:
+    """check_url for retrieval.sources.fetch: it sees every request, so redirects and feed links are checked too."""
+
+    def guard(url: str) -> None:
+        try:
+            check_url(url, allow_private)
+        except NewsdeskError as exc:
+            raise SourceError(exc.message) from exc
+
+    return guard

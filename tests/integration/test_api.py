@@ -1,0 +1,311 @@
+"""The HTTP API against a real service on the shipped corpus: answers, streams, search, articles, jobs, ops."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.api import create_app
+from retrieval.errors import StorageError
+from retrieval.service import Newsdesk
+from retrieval.types import StreamEvent
+from tests.conftest import SEED_QUESTION
+
+pytestmark = pytest.mark.integration
+
+KEY = "test-key-0123456789"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture
+def client(seed_service: Newsdesk) -> Iterator[TestClient]:
+    settings = seed_service.settings.model_copy(update={"api_keys": [_secret(KEY)], "rate_limit_per_minute": 0})
+    with TestClient(create_app(settings, seed_service)) as test_client:
+        yield test_client
+
+
+def _secret(value: str) -> Any:
+    from pydantic import SecretStr
+
+    return SecretStr(value)
+
+
+def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for frame in text.strip().split("\n\n"):
+        name, data = "message", []
+        for line in frame.splitlines():
+            if line.startswith("event:"):
+                name = line.removeprefix("event:").strip()
+            elif line.startswith("data:"):
+                data.append(line.removeprefix("data:").strip())
+        if data:
+            events.append((name, json.loads("\n".join(data))))
+    return events
+
+
+# ------------------------------------------------------------------ answers
+
+
+def test_ask_answers_the_seed_question_with_a_citation(client: TestClient) -> None:
+    response = client.post("/v1/ask", json={"question": SEED_QUESTION})
+    assert response.status_code == 200
+    body = response.json()
+    assert not body["abstained"] and "300,000" in body["answer"]
+    citation = body["citations"][0]
+    assert citation["n"] == 1 and "300,000" in citation["quote"] and citation["published_at"] == "2022-09-03"
+    assert body["mode"] == "extractive" and body["related"] == []
+
+
+def test_ask_outside_the_corpus_abstains_with_related_passages(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": "Who won the 2018 FIFA World Cup final?"}).json()
+    assert body["abstained"] and body["citations"] == []
+    assert body["related"] and all("text" in p and "score" in p for p in body["related"])
+
+
+def test_ask_accepts_history_filters_and_k(client: TestClient) -> None:
+    history = [{"role": "user", "content": "Tell me about Xiaomi."}, {"role": "assistant", "content": "Sure."}]
+    response = client.post(
+        "/v1/ask",
+        json={"question": SEED_QUESTION, "history": history, "filters": {"since": "2022-01-01"}, "k": 3},
+    )
+    assert response.status_code == 200 and "300,000" in response.json()["answer"]
+    # a date window that excludes the only article leaves nothing to cite
+    empty = client.post("/v1/ask", json={"question": SEED_QUESTION, "filters": {"until": "2020-01-01"}}).json()
+    assert empty["abstained"]
+
+
+def test_stream_sends_tokens_then_citations_then_done(client: TestClient) -> None:
+    response = client.post("/v1/ask/stream", json={"question": SEED_QUESTION})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response.text)
+    names = [name for name, _ in events]
+    assert names[-2:] == ["citations", "done"] and "token" in names
+    assert names.index("token") < names.index("citations")
+    streamed = "".join(data.get("text", "") for name, data in events if name == "token")
+    done = events[-1][1]
+    assert "300,000" in streamed and "300,000" in done["answer"]
+    assert done["citations"] == events[-2][1]["citations"] and done["citations"][0]["n"] == 1
+
+
+def test_stream_validates_before_streaming(client: TestClient) -> None:
+    response = client.post("/v1/ask/stream", json={"question": "   "})
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_input"
+
+
+class _FailsMidway(Newsdesk):
+    """Fault injection: the real stream, cut by a storage failure after its first event."""
+
+    def ask_stream(self, *args: Any, **kwargs: Any) -> Iterator[StreamEvent]:
+        stream = super().ask_stream(*args, **kwargs)
+        yield next(stream)
+        raise StorageError("the data directory became read-only; free space or fix permissions, then retry")
+
+
+def test_stream_failure_midway_ends_with_an_error_event(seed_service: Newsdesk) -> None:
+    failing = _FailsMidway(seed_service.settings, embedder=seed_service.embedder, store=seed_service.store)
+    with TestClient(create_app(seed_service.settings, failing)) as client:
+        response = client.post("/v1/ask/stream", json={"question": SEED_QUESTION})
+    assert response.status_code == 200
+    events = sse_events(response.text)
+    assert [name for name, _ in events] == ["token", "error"]
+    assert events[-1][1] == {
+        "error": "storage_error",
+        "message": "the data directory became read-only; free space or fix permissions, then retry",
+    }
+
+
+def test_search_returns_scored_passages_and_filters(client: TestClient) -> None:
+    body = client.get("/v1/search", params={"q": "Xiaomi factory output", "k": 2}).json()
+    assert body["query"] == "Xiaomi factory output"
+    assert 1 <= len(body["passages"]) <= 2
+    scores = [p["score"] for p in body["passages"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
+    assert client.get("/v1/search", params={"q": "Xiaomi", "since": "2023-01-01"}).json()["passages"] == []
+    assert client.get("/v1/search", params={"q": "Xiaomi", "source": "Nobody"}).json()["passages"] == []
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "status", "code"),
+    [
+        ("post", "/v1/ask", {"question": ""}, 422, "invalid_input"),
+        ("post", "/v1/ask", {"question": SEED_QUESTION, "k": 0}, 422, "invalid_input"),
+        ("post", "/v1/ask", {"question": SEED_QUESTION, "filters": {"since": "soon"}}, 422, "invalid_input"),
+        ("post", "/v1/ask", {"question": SEED_QUESTION, "surprise": 1}, 422, "invalid_input"),
+        ("get", "/v1/nothing-here", None, 404, "not_found"),
+        ("get", "/v1/articles/not-an-article", None, 404, "not_found"),
+        ("get", "/v1/jobs/no-such-job", None, 404, "not_found"),
+        ("delete", "/v1/stats", None, 405, "method_not_allowed"),
+    ],
+)
+def test_errors_have_one_shape(
+    client: TestClient, method: str, path: str, payload: dict[str, Any] | None, status: int, code: str
+) -> None:
+    response = client.request(method, path, json=payload)
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"error", "message"} and body["error"] == code
+    assert body["message"] and "Traceback" not in body["message"]
+
+
+def test_malformed_json_is_a_clear_422(client: TestClient) -> None:
+    response = client.post("/v1/ask", content=b'{"question": ', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_input" and "JSON" in response.json()["message"]
+
+
+def test_long_question_is_refused_with_the_limit_named(client: TestClient) -> None:
+    response = client.post("/v1/ask", json={"question": "why " * 600})
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert "2,000" in message and "NEWSDESK_MAX_QUESTION_CHARS" in message
+    assert client.get("/v1/search", params={"q": "x" * 2001}).status_code == 422
+
+
+def test_unexpected_errors_become_500_without_a_trace(seed_service: Newsdesk) -> None:
+    class Broken(Newsdesk):
+        def stats(self) -> Any:
+            raise RuntimeError("secret internals /etc/passwd")
+
+    broken = Broken(seed_service.settings, embedder=seed_service.embedder, store=seed_service.store)
+    with TestClient(create_app(seed_service.settings, broken), raise_server_exceptions=False) as client:
+        response = client.get("/v1/stats")
+    assert response.status_code == 500
+    assert response.json()["error"] == "internal_error"
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+# ------------------------------------------------------------------ articles
+
+
+def test_articles_can_be_added_listed_read_and_deleted(client: TestClient) -> None:
+    articles = [
+        {
+            "title": "Harbour bridge reopens",
+            "body": "The harbour bridge reopened on Monday after 14 months of repairs costing 82 million euros.",
+            "source": "Port Gazette",
+            "published_at": "2024-03-04",
+            "url": "https://gazette.example/bridge",
+        },
+        {"title": "Library extends hours", "body": "The city library now opens until 22:00 on weekdays.",
+         "source": "Port Gazette", "published_at": "2024-02-01"},
+    ]  # fmt: skip
+    added = client.post("/v1/articles", json=articles, headers=AUTH)
+    assert added.status_code == 200, added.text
+    report = added.json()
+    assert len(report["added"]) == 2 and report["failed"] == [] and report["chunks_embedded"] >= 2
+
+    again = client.post("/v1/articles", json=articles[0], headers=AUTH).json()
+    assert again["skipped"] == report["added"][:1]
+
+    answer = client.post("/v1/ask", json={"question": "How much did the harbour bridge repairs cost?"}).json()
+    assert "82 million" in answer["answer"] and answer["citations"][0]["source"] == "Port Gazette"
+
+    page = client.get("/v1/articles", params={"source": "port gazette", "limit": 1}).json()
+    assert page["total"] == 2 and len(page["items"]) == 1 and page["next_offset"] == 1
+    assert page["items"][0]["title"] == "Harbour bridge reopens"  # newest first
+    assert client.get("/v1/articles", params={"source": "port gazette", "offset": 1}).json()["next_offset"] is None
+    assert client.get("/v1/articles", params={"since": "2024-03-01"}).json()["total"] == 1
+    assert client.get("/v1/articles").json()["total"] == 3  # with the seed article
+
+    bridge_id = report["added"][0]
+    article = client.get(f"/v1/articles/{bridge_id}").json()
+    assert article["url"] == "https://gazette.example/bridge" and article["origin"] == "api" and article["chunks"] >= 1
+
+    assert client.delete(f"/v1/articles/{bridge_id}", headers=AUTH).status_code == 204
+    assert client.get(f"/v1/articles/{bridge_id}").status_code == 404
+    assert client.delete(f"/v1/articles/{bridge_id}", headers=AUTH).status_code == 404
+    gone = client.post("/v1/ask", json={"question": "How much did the harbour bridge repairs cost?"}).json()
+    assert "82 million" not in gone["answer"]
+
+
+def test_reindex_job_reports_progress_and_result(client: TestClient) -> None:
+    started = client.post("/v1/reindex", headers=AUTH)
+    assert started.status_code == 202
+    job = started.json()
+    assert job["state"] == "running" and job["kind"] == "reindex"
+    client.app.state.jobs.join(timeout=120)  # type: ignore[attr-defined]
+    done = client.get(f"/v1/jobs/{job['id']}").json()
+    assert done["state"] == "succeeded" and done["finished_at"]
+    assert done["report"]["skipped"] and done["report"]["failed"] == []
+    assert client.get("/v1/stats").json()["reindex_job"] is None
+
+
+# ------------------------------------------------------------------ operations
+
+
+def test_stats_health_and_readiness(client: TestClient) -> None:
+    stats = client.get("/v1/stats").json()
+    assert stats["articles"] == 1 and stats["chunks"] >= 1 and stats["answer_mode"] == "extractive"
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready" and ready.json()["chunks"] == stats["chunks"]
+
+
+def test_metrics_count_requests_answers_and_index_size(client: TestClient) -> None:
+    client.post("/v1/ask", json={"question": SEED_QUESTION})
+    client.post("/v1/ask", json={"question": "Who won the 2018 FIFA World Cup final?"})
+    client.get("/v1/articles/missing")
+    text = client.get("/metrics").text
+    assert 'newsdesk_http_requests_total{method="POST",route="/v1/ask",status="200"} 2.0' in text
+    assert 'newsdesk_http_requests_total{method="GET",route="/v1/articles/{article_id}",status="404"} 1.0' in text
+    assert 'newsdesk_http_request_duration_seconds_count{method="POST",route="/v1/ask"} 2.0' in text
+    assert 'newsdesk_answers_total{mode="extractive"} 2.0' in text
+    assert "newsdesk_abstentions_total 1.0" in text
+    assert "newsdesk_llm_fallbacks_total 0.0" in text
+    assert "newsdesk_index_articles 1.0" in text and "newsdesk_index_chunks" in text
+
+
+def test_openapi_documents_every_route_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+
+    def has_example(content: dict[str, Any]) -> bool:
+        for media in content.values():
+            if "example" in media or "examples" in media:
+                return True
+            ref = media.get("schema", {}).get("$ref", "")
+            if ref and "examples" in components[ref.rsplit("/", 1)[-1]]:
+                return True
+        return False
+
+    expected = {
+        ("post", "/v1/ask"), ("post", "/v1/ask/stream"), ("get", "/v1/search"), ("post", "/v1/articles"),
+        ("get", "/v1/articles"), ("get", "/v1/articles/{article_id}"), ("delete", "/v1/articles/{article_id}"),
+        ("post", "/v1/reindex"), ("get", "/v1/jobs/{job_id}"), ("get", "/v1/stats"), ("get", "/healthz"),
+        ("get", "/readyz"), ("get", "/metrics"),
+    }  # fmt: skip
+    found = {(method, path) for path, item in schema["paths"].items() for method in item}
+    assert expected <= found
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if "requestBody" in operation:
+                assert has_example(operation["requestBody"]["content"]), (method, path, "request")
+            ok = next(code for code in operation["responses"] if code.startswith("2"))
+            if ok != "204":
+                assert has_example(operation["responses"][ok]["content"]), (method, path, ok)
+            error_codes = [code for code in operation["responses"] if code[0] in "45"]
+            for code in error_codes:
+                assert operation["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith(
+                    "/ErrorResponse"
+                ), (method, path, code)
+    assert components["AskRequest"]["properties"]["question"]["maxLength"] == 2000
+    assert "bearer" in json.dumps(schema["components"]["securitySchemes"]).lower()
+
+
+def test_the_page_is_served(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'id="question"' in page.text and "/static/app.js" in page.text
+    script = client.get("/static/app.js")
+    assert script.status_code == 200 and "/v1/ask/stream" in script.text
+    assert client.get("/static/style.css").status_code == 200
