@@ -13,7 +13,9 @@ from tests.conftest import CORPUS, ROOT, SEED_QUESTION, subprocess_env
 
 pytestmark = pytest.mark.integration
 
-NEWSDESK = str(Path(ROOT / ".venv" / "bin" / "newsdesk")) if (ROOT / ".venv" / "bin" / "newsdesk").exists() else "newsdesk"
+NEWSDESK = (
+    str(Path(ROOT / ".venv" / "bin" / "newsdesk")) if (ROOT / ".venv" / "bin" / "newsdesk").exists() else "newsdesk"
+)
 
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
