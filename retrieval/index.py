@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ class Index:
         self.lexical = LexicalIndex([], None)
         self._lock = threading.RLock()
         self._checked_at = 0.0
+        self._marker: tuple[int, str] | None = None  # ChromaStore.change_marker() at the last check
         self.last_sync: str | None = None
 
     # ------------------------------------------------------------- reading
@@ -59,10 +61,14 @@ class Index:
         if self.refresh_seconds <= 0 or time.monotonic() - self._checked_at < self.refresh_seconds:
             return
         self._checked_at = time.monotonic()
+        marker = self.store.change_marker()  # cheap; the full id comparison only when it moved
+        if marker == self._marker:
+            return
         ids = set(self.store.all_metadata())
         if ids != set(self.texts):
             log.info("index changed in Chroma (%d -> %d chunks): reloading", len(self.texts), len(ids))
             self.load()
+        self._marker = marker
 
     def manifest(self) -> Manifest:
         return Manifest.from_metadata(self.metadata)
@@ -137,7 +143,8 @@ class Index:
 
     def _write_last_sync(self, when: str) -> None:
         try:
-            self.store.collection.modify(metadata={"last_sync": when})
+            # version: a fresh stamp per commit, so other processes notice even two syncs in one second
+            self.store.collection.modify(metadata={"last_sync": when, "version": uuid.uuid4().hex})
         except Exception as exc:  # noqa: BLE001 - bookkeeping only
             log.warning("could not record the sync time in Chroma: %s", exc)
 

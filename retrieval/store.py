@@ -10,6 +10,7 @@ server lost it). A full or read-only disk becomes StorageError (HTTP 507), on ei
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -75,9 +76,10 @@ def make_client(data_dir: Path, chroma_url: str | None = None, timeout: float = 
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
+        remedy = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "make it writable"
         raise StorageError(
             f"the data directory {data_dir} is not writable ({exc.strerror or exc}); "
-            "free some space or set NEWSDESK_DATA_DIR to a writable folder"
+            f"{remedy} or set NEWSDESK_DATA_DIR to a writable folder"
         ) from exc
     try:
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
@@ -284,6 +286,20 @@ class ChromaStore:
 
     def count(self) -> int:
         return int(self._call("count chunks", "count"))
+
+    def change_marker(self) -> tuple[int, str]:
+        """A cheap fingerprint of what the collection holds: (chunk count, stamp of the last committed sync).
+
+        Two small requests whatever the size of the index, so every replica can poll it every few seconds;
+        reading all chunk ids instead costs about a second per 8,000 chunks over HTTP."""
+        with _chroma_errors("read the index version", self.where, self.folder):
+            fetched = self.client.get_collection(
+                self.name,
+                embedding_function=NewsdeskEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+            )
+        self.collection = fetched  # its metadata (last_sync, version) is now current
+        meta = fetched.metadata or {}
+        return self.count(), str(meta.get("version") or meta.get("last_sync") or "")
 
     def heartbeat(self) -> bool:
         try:

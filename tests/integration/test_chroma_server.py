@@ -86,7 +86,12 @@ def test_two_processes_one_ingesting_one_answering(
     chroma: ChromaServer, collection: str, embedder: Embedder, tmp_path: Path
 ) -> None:
     """`newsdesk serve` and `newsdesk ingest` as separate processes on one server; no 5xx in between."""
-    env = subprocess_env(tmp_path / "api-data", NEWSDESK_CHROMA_URL=chroma.url, NEWSDESK_COLLECTION=collection)
+    env = subprocess_env(
+        tmp_path / "api-data",
+        NEWSDESK_CHROMA_URL=chroma.url,
+        NEWSDESK_COLLECTION=collection,
+        NEWSDESK_RATE_LIMIT_PER_MINUTE="0",  # this test asks as fast as it can
+    )
     with NewsdeskServer(env, tmp_path / "serve.log") as api:
         before = httpx.post(f"{api.url}/v1/ask", json={"question": SEED_QUESTION}, timeout=30)
         assert before.status_code == 200 and before.json()["abstained"] is True
