@@ -43,7 +43,10 @@ class Index:
     def load(self) -> None:
         """Read every chunk from Chroma; reuse the saved BM25 index when it matches."""
         with self._lock:
+            # taken before the read, so a write landing during it shows up at the next check
+            marker = self.store.change_marker() if self.refresh_seconds > 0 else None
             docs = self.store.documents()
+            self._marker = marker
             self.texts = {cid: doc for cid, (doc, _) in docs.items()}
             self.metadata = {cid: meta for cid, (_, meta) in docs.items()}
             stamp = fingerprint(self.texts)
