@@ -25,6 +25,7 @@ from fastapi.sse import format_sse_event
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from bot.jobs import Job, JobManager
 from bot.metrics import Metrics, MetricsMiddleware
@@ -40,6 +41,7 @@ from bot.schemas import (
     ErrorResponse,
     Health,
     IngestResponse,
+    IsoDate,
     Ready,
     SearchResponse,
     StatsResponse,
@@ -104,10 +106,16 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     elif isinstance(exc, StarletteHTTPException):
         status, code = exc.status_code, _STATUS_CODES.get(exc.status_code, "http_error")
         headers = dict(exc.headers) if exc.headers else None
-        if exc.status_code == 404 and exc.detail == "Not Found":
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not UTF-8: the same 422 as any other unreadable JSON
+            status, code = 422, "invalid_input"
+            message = "the request body is not valid JSON: send UTF-8 encoded JSON"
+        elif exc.status_code == 404 and exc.detail == "Not Found":
             message = f"no such route: {request.method} {request.url.path} (the API is described at /docs)"
         elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path} (see /docs for the methods)"
+            allowed = _allowed_methods(request)
+            headers = {"Allow": allowed}
+            message = f"{request.method} is not allowed on {request.url.path}; it takes {allowed}"
         else:
             message = str(exc.detail)
     else:
@@ -115,6 +123,16 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         status, code = 500, "internal_error"
         message = "something went wrong on the server; it has been logged, try again or report it"
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method any route serves at this path (Starlette names only the first partly matching route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods - {"HEAD"}))
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -187,13 +205,14 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         limiter.hit(_client(request))
 
     def read_access(request: Request, _: Bearer) -> None:
-        if settings.require_key_for_reads:
-            keys.check(request.headers.get("authorization"), "reading (NEWSDESK_REQUIRE_KEY_FOR_READS is set)")
+        keys.check(request.headers.get("authorization"), "reading (NEWSDESK_REQUIRE_KEY_FOR_READS is set)")
 
     def write_access(request: Request, _: Bearer) -> None:
         keys.check(request.headers.get("authorization"), "changing the index")
 
-    reads = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit), Depends(read_access)])
+    # the bearer scheme appears on read routes in the OpenAPI document only when reads need a key
+    read_guards = [Depends(rate_limit), *([Depends(read_access)] if settings.require_key_for_reads else [])]
+    reads = APIRouter(prefix="/v1", dependencies=read_guards)
     writes = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit), Depends(write_access)])
     read_errors = _errors(*((401, 403) if settings.require_key_for_reads else ()), 413, 422, 429, 503)
     write_errors = _errors(401, 403, 413, 422, 429, 503, 507)
@@ -243,12 +262,13 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         service: Service,
         q: Annotated[str, Query(min_length=1, pattern=NOT_BLANK, description="what to look for")],
         k: Annotated[int | None, Query(ge=1, le=50, description="passages to return")] = None,
-        source: Annotated[list[str] | None, Query(max_length=50, description="outlets (repeatable)")] = None,
-        since: Annotated[date | None, Query(description="earliest publication date, inclusive")] = None,
-        until: Annotated[date | None, Query(description="latest publication date, inclusive")] = None,
+        source: Annotated[str | None, Query(description="an outlet, or several separated by commas")] = None,
+        since: Annotated[IsoDate | None, Query(description="earliest publication date, inclusive")] = None,
+        until: Annotated[IsoDate | None, Query(description="latest publication date, inclusive")] = None,
     ) -> SearchResponse:
         """The passages a question would draw on, best first, with their fused scores."""
-        passages = await run_in_threadpool(service.search, q, k, search_filters(source, since, until))
+        sources = [s.strip() for s in (source or "").split(",") if s.strip()]
+        passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until))
         return SearchResponse(query=q.strip(), passages=passages)
 
     # ------------------------------------------------------------------ articles
@@ -291,7 +311,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     async def list_articles(
         service: Service,
         source: Annotated[str | None, Query(description="only this outlet (case-insensitive)")] = None,
-        since: Annotated[date | None, Query(description="published on or after this date")] = None,
+        since: Annotated[IsoDate | None, Query(description="published on or after this date")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> ArticlePage:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from retrieval.types import Citation, IngestReport, Passage, SearchFilters, Stats, Turn
 
@@ -45,6 +46,15 @@ _ARTICLE_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _iso_day(value: object) -> object:
+    """Only YYYY-MM-DD, as the document promises (no timestamps, no week dates)."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError("use a date like 2024-03-31 (YYYY-MM-DD)")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_day)]
+
 ARTICLE_IN_EXAMPLE: dict[str, Any] = {
     "title": "Xiaomi to build its own EV plant in Beijing",
     "body": "Xiaomi plans a plant with an annual production capacity of 300,000 vehicles.",
@@ -70,8 +80,8 @@ class Filters(BaseModel):
     )
 
     sources: list[str] | None = Field(default=None, max_length=50, description="outlets, matched case-insensitively")
-    since: date | None = Field(default=None, description="earliest publication date, inclusive")
-    until: date | None = Field(default=None, description="latest publication date, inclusive")
+    since: IsoDate | None = Field(default=None, description="earliest publication date, inclusive")
+    until: IsoDate | None = Field(default=None, description="latest publication date, inclusive")
 
     def to_search(self) -> SearchFilters:
         return search_filters(self.sources, self.since, self.until)
@@ -109,6 +119,14 @@ class AskRequest(BaseModel):
     history: list[Turn] | None = Field(default=None, max_length=50, description="earlier turns of the conversation")
     filters: Filters | None = None
     k: int | None = Field(default=None, ge=1, le=50, description="passages to retrieve (default NEWSDESK_TOP_K)")
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        """5 and 5.0, as JSON Schema's integer allows, but not true."""
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number, not true or false")
+        return value
 
 
 class AskResponse(BaseModel):
