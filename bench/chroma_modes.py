@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -101,6 +102,7 @@ def main() -> None:
         {
             "what": "embedded PersistentClient vs HttpClient to `chroma run` on 127.0.0.1, same index, same queries",
             "index_method": METHOD,
+            "load_average_1_5_15_min": [round(x, 1) for x in os.getloadavg()],
             "index": {k: v for k, v in info.items() if k != "method"},
             "dense_candidates": candidates,
             "dense_query": query,

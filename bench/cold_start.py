@@ -12,6 +12,7 @@ Usage: python bench/cold_start.py [--repeat N] [--limit ARTICLES]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -95,6 +96,7 @@ def main() -> None:
         {
             "what": "seconds from spawning the process until /healthz answers 200 (service fully built)",
             "index_method": METHOD,
+            "load_average_1_5_15_min": [round(x, 1) for x in os.getloadavg()],
             "x1": {k: v for k, v in x1_info.items() if k != "method"},
             "repeat": args.repeat,
             "runs_seconds": {k: [round(x, 2) for x in v] for k, v in runs.items()},
