@@ -17,16 +17,19 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Dependencies in their own layer: it is rebuilt only when pyproject.toml changes, not on every code edit.
-# torch first, pinned: the CPU build (the one the project pins; a bare `torch` would pull a CUDA build).
-COPY pyproject.toml README.md ./
-RUN pip install torch==2.13.0 \
+# Dependencies in their own layer: it is rebuilt only when pyproject.toml changes, not on every code edit
+# (an empty stand-in package lets pip resolve them from pyproject.toml alone).
+# torch first, pinned, from the CPU-only index: PyPI's Linux torch wheel is the multi-GB CUDA build.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+COPY pyproject.toml ./
+RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0 \
     && mkdir retrieval bot \
-    && touch retrieval/__init__.py bot/__init__.py \
+    && touch retrieval/__init__.py bot/__init__.py README.md \
     && pip install . \
     && pip uninstall --yes newsdesk \
-    && rm -rf retrieval bot build ./*.egg-info
+    && rm -rf retrieval bot build README.md ./*.egg-info
 
+COPY README.md ./
 COPY retrieval ./retrieval
 COPY bot ./bot
 RUN pip install --no-deps . \
