@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bot.cli_eval import eval_app
 from retrieval.config import Settings
 from retrieval.errors import NewsdeskError
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from retrieval.types import IngestReport
 
 app = typer.Typer(help="Newsdesk: questions answered from a news archive, with cited passages.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 console = Console(stderr=True)
 out = Console()
 

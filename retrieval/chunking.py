@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from retrieval.types import Article, Chunk
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
+CHUNKING_VERSION = 1  # bump when the same settings would cut chunks differently (evaluation indexes key on it)
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "inc", "corp", "ltd", "co", "no", "gov",

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.lexical import LexicalIndex, fingerprint
+from retrieval.lexical import SEPARATOR, LexicalIndex, fingerprint
 from retrieval.manifest import Manifest
 from retrieval.store import ChromaStore, Metadata
 
@@ -153,9 +153,9 @@ class Index:
 
 
 def lexical_text(text: str, meta: Metadata) -> str:
-    """What BM25 sees: the chunk plus its title, outlet and date (so they are searchable too)."""
-    parts = [str(meta.get("title") or ""), str(meta.get("source") or ""), _date_words(meta.get("published_at")), text]
-    return "\n".join(p for p in parts if p)
+    """What BM25 sees: a header (title, outlet, month and year, so they are searchable too), then the chunk."""
+    parts = [str(meta.get("title") or ""), str(meta.get("source") or ""), _date_words(meta.get("published_at"))]
+    return "\n".join(p for p in parts if p) + SEPARATOR + text
 
 
 def _date_words(value: Any) -> str:

@@ -1,5 +1,10 @@
 """BM25 over the chunks (bm25s), kept in step with the Chroma collection and persisted beside it.
 
+Two BM25 indexes are built from the same lexical texts: one over whole chunks, and one over each sentence
+of a chunk (with the chunk's header: title, outlet, date). A chunk's sentence score is its best sentence's,
+which tells which chunk of an article holds the passage a question paraphrases, where whole-chunk BM25
+rewards chunks that merely share many words with the question.
+
 The index is derived data: it is stamped with a fingerprint of the chunk ids it was built from, and is
 rebuilt from Chroma whenever the stamp does not match, so a crash can never leave it out of step.
 """
@@ -19,9 +24,13 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from retrieval.chunking import sentence_spans
+
 log = logging.getLogger(__name__)
 
 _stemmer = Stemmer.Stemmer("english")
+SEPARATOR = "\x1e"  # in a lexical text, between the header (title, outlet, date) and the chunk text
+FORMAT = 2  # bump when what is indexed changes, so saved indexes are rebuilt
 
 
 def fingerprint(ids: Iterable[str]) -> str:
@@ -37,45 +46,92 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return result
 
 
+def sentence_documents(ids: list[str], texts: Mapping[str, str]) -> tuple[list[str], np.ndarray]:
+    """Each chunk's sentences with its header, and where each chunk's sentences start (chunks in ids order)."""
+    documents: list[str] = []
+    starts = np.zeros(len(ids), dtype=np.int64)
+    for i, cid in enumerate(ids):
+        head, sep, body = texts[cid].partition(SEPARATOR)
+        if not sep:
+            head, body = "", head
+        starts[i] = len(documents)
+        spans = sentence_spans(body) or [(0, len(body))]
+        documents.extend(f"{head}\n{body[s:e]}" for s, e in spans)
+    return documents, starts
+
+
+def _bm25(documents: list[str]) -> bm25s.BM25:
+    retriever = bm25s.BM25()
+    retriever.index(tokenize(documents), show_progress=False)
+    return retriever
+
+
 class LexicalIndex:
-    def __init__(self, ids: list[str], retriever: bm25s.BM25 | None) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        retriever: bm25s.BM25 | None,
+        sentences: bm25s.BM25 | None = None,
+        sentence_starts: np.ndarray | None = None,
+    ) -> None:
         self.ids = ids
         self.position = {cid: i for i, cid in enumerate(ids)}
         self.retriever = retriever
+        self.sentences = sentences
+        self.sentence_starts = sentence_starts if sentence_starts is not None else np.zeros(0, dtype=np.int64)
         self.fingerprint = fingerprint(ids)
 
     @classmethod
     def build(cls, texts: Mapping[str, str]) -> LexicalIndex:
+        """texts: chunk id -> lexical text (header, SEPARATOR, chunk text; a text without SEPARATOR is all body)."""
         ids = sorted(texts)
         if not ids:
             return cls([], None)
-        retriever = bm25s.BM25()
-        retriever.index(tokenize([texts[i] for i in ids]), show_progress=False)
-        return cls(ids, retriever)
+        documents, starts = sentence_documents(ids, texts)
+        return cls(ids, _bm25([texts[i].replace(SEPARATOR, "\n") for i in ids]), _bm25(documents), starts)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def tokens(self, query: str) -> list[str]:
+        return tokenize([query])[0]
+
+    def scores(self, tokens: list[str], sentences: bool = False) -> np.ndarray:
+        """BM25 score of every chunk (in self.ids order); with sentences=True, of its best sentence."""
+        retriever = self.sentences if sentences else self.retriever
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        if retriever is None:
+            return out
+        token_ids = retriever.get_tokens_ids(tokens)
+        if not token_ids:
+            return out
+        raw = retriever.get_scores(token_ids)
+        return np.maximum.reduceat(raw, self.sentence_starts) if sentences else raw
+
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; mask (one bool per chunk, in self.ids order) filters."""
-        if self.retriever is None or not self.ids:
-            return []
-        tokens = tokenize([query])
-        if not tokens[0]:
-            return []
+        scores = self.scores(self.tokens(query))
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
         k = min(k, len(self.ids))
-        weight_mask = None if mask is None else mask.astype(np.float32)
-        docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1, weight_mask=weight_mask)
-        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[int(i)], float(scores[i])) for i in top if scores[i] > 0]
 
     def save(self, directory: Path) -> None:
         """Write to a temporary folder, then swap it in: readers never see half an index."""
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".lexical-"))
         try:
-            (tmp / "ids.json").write_text(json.dumps({"fingerprint": self.fingerprint, "ids": self.ids}))
+            stamp = {"fingerprint": self.fingerprint, "format": FORMAT, "ids": self.ids}
+            (tmp / "ids.json").write_text(json.dumps(stamp))
             if self.retriever is not None:
                 self.retriever.save(str(tmp / "bm25"), show_progress=False)
+            if self.sentences is not None:
+                self.sentences.save(str(tmp / "sentences"), show_progress=False)
+                np.save(tmp / "sentence_starts.npy", self.sentence_starts)
             old = directory.with_name(directory.name + ".old")
             if directory.exists():
                 os.replace(directory, old)
@@ -89,10 +145,16 @@ class LexicalIndex:
         """The saved index if it was built from exactly the expected chunks, else None."""
         try:
             meta = json.loads((directory / "ids.json").read_text())
-            if meta["fingerprint"] != expected_fingerprint:
+            if meta["fingerprint"] != expected_fingerprint or meta.get("format") != FORMAT:
                 return None
-            retriever = bm25s.BM25.load(str(directory / "bm25"), show_progress=False) if meta["ids"] else None
-            return cls(meta["ids"], retriever)
+            if not meta["ids"]:
+                return cls([], None)
+            retriever = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
+            sentences = bm25s.BM25.load(str(directory / "sentences"), show_progress=False)
+            starts = np.load(directory / "sentence_starts.npy")
+            if len(starts) != len(meta["ids"]):
+                raise ValueError("sentence map does not match the chunks")
+            return cls(meta["ids"], retriever, sentences, starts)
         except (OSError, ValueError, KeyError) as exc:
             log.info("lexical index at %s not usable (%s); it will be rebuilt", directory, exc)
             return None

@@ -1,0 +1,197 @@
+"""Search: quality ablation and latency at 1x and 10x, in one run; writes bench/results/search.json.
+
+    .venv/bin/python bench/search.py [--corpus FILE] [--queries FILE] [--scale 10] [--no-ablation]
+
+- Quality: every idea of retrieval.search switched off or on in turn over the same 1x index, scored with
+  the official MultiHop-RAG metric on all development questions, and on two fixed random halves (a
+  "tune" half the weights were chosen on, and a "held-out" half they never saw).
+- Latency: Searcher.search (what every face calls) over the development questions, on the 609-article
+  index (the `newsdesk eval retrieval` index, real vectors) and on a 10x index: the same chunks plus nine
+  variants of every article (new id, title, url, outlet and date; sentences shuffled; vectors the
+  original chunk's plus Gaussian noise, renormalised), written through Index.write/commit like an ingest.
+  Embedding 6,000 articles would take an hour on two cores and does not change what a search costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
+from retrieval.config import Settings  # noqa: E402
+from retrieval.evaluate import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query  # noqa: E402
+from retrieval.index import Index  # noqa: E402
+from retrieval.search import Searcher, SearchOptions  # noqa: E402
+from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.store import ChromaStore, make_client  # noqa: E402
+
+CACHE = Path(os.environ.get("NEWSDESK_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsdesk-bench"))
+NOISE = 0.05
+SPLIT_SEED = 3
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+BEST = SearchOptions()
+DENSE = SearchOptions.dense_only()
+ABLATION: list[tuple[str, SearchOptions]] = [
+    ("dense only (MiniLM cosine)", SearchOptions.dense_only()),
+    ("BM25 only", SearchOptions.lexical_only()),
+    ("dense + BM25, equal-weight RRF", replace(DENSE, lexical=True, fusion="rrf", lexical_weight=0.5)),
+    ("dense + BM25, score fusion 0.8/0.2", replace(DENSE, lexical=True, lexical_weight=0.8)),
+    ("  + outlet and date bonuses", replace(BEST, clause_weight=0.0, lead_with_outlets=False, max_per_article=0)),
+    ("  + best chunk of each named outlet first", replace(BEST, clause_weight=0.0, max_per_article=0)),
+    ("  + clause sub-queries (chunk BM25)", replace(BEST, sentence_weight=0.0, max_per_article=0)),
+    ("  + best-sentence BM25 in clauses", replace(BEST, max_per_article=0)),
+    ("  + at most 4 passages per article (product)", BEST),
+    ("product, but at most 1 per article", replace(BEST, max_per_article=1)),
+    ("product, but at most 2 per article", replace(BEST, max_per_article=2)),
+    ("product, clauses searched by Chroma too", replace(BEST, clause_dense=True)),
+    ("product, but RRF instead of score fusion", replace(BEST, fusion="rrf", lexical_weight=0.5)),
+]  # fmt: skip
+
+
+def halves(queries: list[BenchmarkQuery]) -> tuple[set[int], set[int]]:
+    order = list(range(len(queries)))
+    random.Random(SPLIT_SEED).shuffle(order)
+    return set(order[: len(order) // 2]), set(order[len(order) // 2 :])
+
+
+def quality(searcher: Searcher, queries: list[BenchmarkQuery], split: tuple[set[int], set[int]]) -> dict[str, Any]:
+    scored = []
+    for item in queries:
+        texts = [p.text for p in searcher.search(item.query, 10)]
+        scored.append((item.question_type, score_query(texts, [e.fact for e in item.evidence_list])))
+    tune, held = split
+    return {
+        "all": breakdown(scored).as_json(),
+        "tune_half": breakdown([s for i, s in enumerate(scored) if i in tune]).overall.model_dump(by_alias=True),
+        "held_out_half": breakdown([s for i, s in enumerate(scored) if i in held]).overall.model_dump(by_alias=True),
+    }
+
+
+def latency(searcher: Searcher, queries: list[str], rounds: int = 1) -> dict[str, float]:
+    for query in queries[:20]:
+        searcher.search(query, 10)  # warm caches (tokenizer, ONNX session, Chroma pages)
+    times = []
+    for _ in range(rounds):
+        for query in queries:
+            started = time.perf_counter()
+            searcher.search(query, 10)
+            times.append((time.perf_counter() - started) * 1000)
+    return summarise(times)
+
+
+def _variant(text: str, meta: dict[str, Any], copy: int, outlets: list[str], rng: random.Random) -> tuple[str, dict]:
+    sentences = _SENTENCE.split(text)
+    rng.shuffle(sentences)
+    body = " ".join(sentences)
+    article_id = f"{meta['article_id']}-v{copy}"
+    day = int(meta.get("published_day") or 20231001)
+    shifted = time.strftime("%Y-%m-%d", time.strptime(str(day), "%Y%m%d"))
+    new = dict(meta)
+    new.update(
+        article_id=article_id,
+        title=f"{meta.get('title') or 'Untitled'} (variant {copy})",
+        url=f"{meta.get('url') or 'https://example.invalid/' + article_id}#v{copy}",
+        source=outlets[int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % len(outlets)],
+        published_at=f"{shifted}T12:00:00+00:00",
+        content_hash=hashlib.sha1(f"{meta.get('content_hash')}:{copy}".encode()).hexdigest()[:16],
+        text_hash=hashlib.sha1(f"{meta.get('text_hash')}:{copy}".encode()).hexdigest()[:16],
+    )
+    return f"{article_id}:{meta.get('index')}:{hashlib.sha1(body.encode()).hexdigest()[:10]}", (body, new)
+
+
+def scaled_index(base: Newsdesk, scale: int) -> tuple[Newsdesk, dict[str, Any]]:
+    """A `scale`x copy of the base index (cached under CACHE, keyed by the base index's fingerprint)."""
+    stamp_key = hashlib.sha1(f"{base.index.lexical.fingerprint}:{scale}:{NOISE}".encode()).hexdigest()[:12]
+    data_dir = CACHE / f"search-x{scale}-{stamp_key}"
+    settings = base.settings.model_copy(update={"data_dir": data_dir})
+    stamp = data_dir / "built.json"
+    if stamp.exists():
+        return Newsdesk(settings, embedder=base.embedder), json.loads(stamp.read_text())
+    started = time.perf_counter()
+    index = Index(ChromaStore(make_client(data_dir), base.embedder, settings.collection), data_dir / "lexical" / "x")
+    ids = base.index.lexical.ids
+    got = base.store.collection.get(ids=ids, include=["embeddings"])
+    position = {cid: i for i, cid in enumerate(got["ids"])}
+    vectors = np.asarray([got["embeddings"][position[c]] for c in ids], dtype=np.float32)
+    outlets = sorted({str(m.get("source")) for m in base.index.metadata.values() if m.get("source")})
+    rng, np_rng = random.Random(7), np.random.default_rng(7)
+    for start in range(0, len(ids), 4000):
+        part = ids[start : start + 4000]
+        index.write(part, vectors[start : start + 4000], [base.index.texts[c] for c in part],
+                    [base.index.metadata[c] for c in part])  # fmt: skip
+    for copy in range(1, scale):
+        noisy = vectors + np_rng.normal(0.0, NOISE, size=vectors.shape).astype(np.float32)
+        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+        for start in range(0, len(ids), 4000):
+            part = ids[start : start + 4000]
+            rows = [_variant(base.index.texts[c], base.index.metadata[c], copy, outlets, rng) for c in part]
+            texts = [body for _, (body, _) in rows]
+            index.write([r[0] for r in rows], noisy[start : start + 4000], texts, [meta for _, (_, meta) in rows])
+    index.commit()
+    info = {"scale": scale, "chunks": len(ids) * scale, "build_seconds": round(time.perf_counter() - started, 1)}
+    stamp.write_text(json.dumps(info))
+    del index
+    return Newsdesk(settings, embedder=base.embedder), info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=MULTIHOP / "corpus.json")
+    parser.add_argument("--queries", type=Path, default=MULTIHOP / "queries-dev.json")
+    parser.add_argument("--data-dir", type=Path, default=None, help="the 1x index (default: the eval index)")
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--no-ablation", action="store_true")
+    args = parser.parse_args()
+
+    settings = Settings()
+    base, _ = open_eval_service(settings, args.corpus, args.data_dir)
+    queries = load_queries(args.queries)
+    texts = [q.query for q in queries]
+    result: dict[str, Any] = {"questions": len(queries), "chunks_1x": len(base.index.texts)}
+
+    if not args.no_ablation:
+        split = halves(queries)
+        rows = []
+        for name, options in ABLATION:
+            started = time.perf_counter()
+            figures = quality(Searcher(base.index, base.embedder, options), queries, split)
+            rows.append({"search": name.strip(), **figures, "seconds": round(time.perf_counter() - started, 1)})
+            overall = figures["all"]
+            print(f"{name:48s} H4 {overall['Hits@4']:.4f} H10 {overall['Hits@10']:.4f} "
+                  f"MRR {overall['MRR@10']:.4f} MAP {overall['MAP@10']:.4f}", file=sys.stderr, flush=True)  # fmt: skip
+        result["ablation"] = rows
+        result["split"] = f"random halves of the scored questions, seed {SPLIT_SEED}"
+
+    one = latency(base.searcher, texts)
+    scaled, info = scaled_index(base, args.scale)
+    many = latency(scaled.searcher, texts)
+    one_again = latency(base.searcher, texts)  # the machine is shared: measure 1x again after 10x
+    result["latency"] = {
+        "1x": {**one, "chunks": len(base.index.texts)},
+        "1x_again": one_again,
+        f"{args.scale}x": {**many, "chunks": len(scaled.index.texts), **info},
+        "p95_ratio": round(many["p95_ms"] / min(one["p95_ms"], one_again["p95_ms"]), 2),
+        "method": __doc__.split("- Latency: ")[1].strip() if __doc__ else "",
+    }
+    write_result("search", result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""`newsdesk eval ...`: benchmark commands (retrieval now; answers may join this sub-app later)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from retrieval.errors import NewsdeskError
+
+eval_app = typer.Typer(help="Measure the search (and answers) on a benchmark.", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+
+
+@eval_app.command()
+def retrieval(
+    corpus: Annotated[Path, typer.Option(help="the articles: a JSON list (e.g. MultiHop-RAG corpus.json)")],
+    queries: Annotated[Path, typer.Option(help="the questions with evidence (e.g. queries-dev.json)")],
+    k: Annotated[int, typer.Option(min=1, max=50, help="passages retrieved per question")] = 10,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="where the benchmark index lives (default: DATA_DIR/eval/<corpus>-<setup>)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+) -> None:
+    """Score the product's search with the official MultiHop-RAG metric, beside dense-only search."""
+    from bot.cli import _settings
+    from retrieval.evaluate import METRICS, load_queries, open_eval_service, run_retrieval_eval
+
+    settings = _settings()
+    try:
+        items = load_queries(queries)
+        with _progress_bar() as bar:
+            task = bar.add_task("indexing the corpus", total=None)
+            service, report = open_eval_service(
+                settings, corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
+            )
+            bar.update(task, description=f"index ready ({len(service.index.texts)} chunks)", completed=1, total=1)
+            task = bar.add_task("searching", total=len(items))
+            result = run_retrieval_eval(service, items, k, progress=lambda d, t: bar.update(task, completed=d))
+    except NewsdeskError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    if report.chunks_embedded:
+        console.print(f"embedded {report.chunks_embedded} chunks in {report.seconds:.0f}s")
+
+    if as_json:
+        print(json.dumps(result.as_json()))
+        return
+    table = Table(title=f"Retrieval on {result.hybrid.overall.queries} questions (official MultiHop-RAG metric)")
+    for column in ("search", "question type", "queries", *METRICS):
+        table.add_column(column, justify="left" if column in {"search", "question type"} else "right")
+    for name, breakdown in (("newsdesk", result.hybrid), ("dense only", result.dense)):
+        rows = [("all", breakdown.overall), *breakdown.by_type.items()]
+        for i, (kind, figures) in enumerate(rows):
+            table.add_row(
+                name if i == 0 else "", kind, str(figures.queries), *[f"{v:.4f}" for v in figures.row()],
+                end_section=i == len(rows) - 1,
+            )  # fmt: skip
+    out.print(table)
+    out.print(f"search latency: p50 {result.latency_ms['p50']:.1f} ms, p95 {result.latency_ms['p95']:.1f} ms")
