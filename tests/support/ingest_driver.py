@@ -12,7 +12,9 @@ def main() -> None:
     folder = sys.argv[1]
     service = Newsdesk(Settings())
     print("ready", flush=True)
-    report = service.ingest([folder], prune=True, progress=lambda done, total: print(f"batch {done}/{total}", flush=True))
+    report = service.ingest(
+        [folder], prune=True, progress=lambda done, total: print(f"batch {done}/{total}", flush=True)
+    )
     print("done", report.model_dump_json(), flush=True)
 
 

@@ -38,7 +38,9 @@ def test_paragraph_breaks_end_sentences() -> None:
 
 
 def test_chunks_fit_the_model_window_and_are_verbatim(tokenizer: _Tokenizer) -> None:
-    sentences = [f"Sentence number {i} talks about electric vehicles, batteries and factories in China." for i in range(80)]
+    sentences = [
+        f"Sentence number {i} talks about electric vehicles, batteries and factories in China." for i in range(80)
+    ]
     article = _article(" ".join(sentences), source="Outlet", published_at="2023-10-05T10:00:00")
     chunks = chunk_article(article, tokenizer.count, max_tokens=256, overlap_sentences=1)
     assert len(chunks) > 3

@@ -44,7 +44,9 @@ def test_each_file_type_is_read(tmp_path: Path) -> None:
         + "<p>This is the main paragraph of the article with enough words to be kept by the extractor.</p>" * 5
         + "</article><footer>menu links</footer></body></html>"
     )
-    (tmp_path / "d.json").write_text(json.dumps([{"title": "J1", "body": "Json one."}, {"title": "J2", "text": "Two."}]))
+    (tmp_path / "d.json").write_text(
+        json.dumps([{"title": "J1", "body": "Json one."}, {"title": "J2", "text": "Two."}])
+    )
     (tmp_path / "e.jsonl").write_text('{"title": "L1", "body": "Line one."}\n{"title": "L2", "body": "Line two."}\n')
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n")
     articles, failures = _load(tmp_path)
