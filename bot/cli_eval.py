@@ -70,3 +70,55 @@ def retrieval(
             )  # fmt: skip
     out.print(table)
     out.print(f"search latency: p50 {result.latency_ms['p50']:.1f} ms, p95 {result.latency_ms['p95']:.1f} ms")
+
+
+@eval_app.command()
+def answers(
+    corpus: Annotated[Path, typer.Option(help="the articles: a JSON list (e.g. MultiHop-RAG corpus.json)")],
+    queries: Annotated[Path, typer.Option(help="the questions with gold answers (e.g. queries-dev.json)")],
+    limit: Annotated[int | None, typer.Option(min=1, help="answer only the first N questions")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="where the benchmark index lives (default: DATA_DIR/eval/<corpus>-<setup>)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+) -> None:
+    """Answer every question as `ask` does; score citations, abstentions and answer hits (NEWSDESK_LLM applies)."""
+    from bot.cli import _settings
+    from retrieval.evaluate import open_eval_service
+    from retrieval.evaluate_answers import judge, load_answer_queries, report
+
+    settings = _settings()
+    try:
+        items = load_answer_queries(queries)[:limit]
+        with _progress_bar() as bar:
+            task = bar.add_task("indexing the corpus", total=None)
+            service, ingested = open_eval_service(
+                settings, corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
+            )
+            bar.update(task, description=f"index ready ({len(service.index.texts)} chunks)", completed=1, total=1)
+            task = bar.add_task("answering", total=len(items))
+            judged = judge(service.answer, items, progress=lambda d, t: bar.update(task, completed=d))
+    except NewsdeskError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    if ingested.chunks_embedded:
+        console.print(f"embedded {ingested.chunks_embedded} chunks in {ingested.seconds:.0f}s")
+    result = report(judged, service.chain.mode)
+    if as_json:
+        print(result.model_dump_json(exclude={"modes", "latency_ms"}))
+        return
+    table = Table(title=f"Answers to {result.queries} questions ({result.mode})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, float]] = [
+        ("citation validity (must be 1.0)", result.citation_validity),
+        ("abstention recall (null queries declined)", result.abstention_recall),
+        ("false abstentions (answerable declined)", result.false_abstention_rate),
+        *[(f"hit rate: {kind}", rate) for kind, rate in result.hit_rate.items()],
+        ("token-overlap accuracy (paper, reference)", result.token_overlap_accuracy),
+    ]
+    for name, value in rows:
+        table.add_row(name, f"{value:.4f}")
+    out.print(table)
+    out.print(f"answer modes: {result.modes}")
+    out.print(f"ask latency: p50 {result.latency_ms['p50']:.1f} ms, p95 {result.latency_ms['p95']:.1f} ms")

@@ -1,0 +1,222 @@
+"""Answer evaluation on a MultiHop-RAG style benchmark: citation validity, abstention, answer hit rate.
+
+- citation validity: share of answers that pass the citation check against the passages they were written
+  from (must be 1.0);
+- abstention recall: share of null queries (unanswerable) that were declined; false abstention rate: share
+  of answerable queries that were declined;
+- hit rate, per question type: the gold answer, normalised, appears as whole words in the answer;
+- token-overlap accuracy, for reference: the paper's qa_evaluate.py (any shared lower-cased
+  whitespace token between answer and gold), over every query; a declined answer counts as the
+  benchmark's own "Insufficient information.".
+
+`calibrate` picks the extractive abstention threshold on a random half of the questions (null queries are
+the unanswerable ones) and reports both halves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from retrieval import citations
+from retrieval.chain import Outcome
+from retrieval.errors import InvalidInput
+
+NULL_QUERY = "null_query"
+ANSWERABLE_TYPES = ("inference_query", "comparison_query", "temporal_query")
+DECLINED = "Insufficient information."  # the benchmark's gold answer for null queries
+
+
+class AnswerQuery(BaseModel):
+    query: str
+    question_type: str = "unknown"
+    answer: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return self.question_type != NULL_QUERY
+
+
+def load_answer_queries(path: Path) -> list[AnswerQuery]:
+    """Every query of a benchmark file (null queries included): a JSON list of {query, question_type, answer}."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the queries file {path}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"the queries file {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+    if not isinstance(raw, list):
+        raise InvalidInput(f"the queries file {path} must hold a JSON list of queries")
+    try:
+        return [AnswerQuery.model_validate(item) for item in raw]
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"the queries file {path} does not look like MultiHop-RAG queries (each needs 'query', "
+            f"'question_type' and 'answer'): {exc.errors()[0]['msg']}"
+        ) from exc
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", citations.strip_markers(text)).lower().replace("’", "'")
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def answer_hit(answer: str, gold: str) -> bool:
+    """The normalised gold answer appears in the normalised answer, as whole words."""
+    wanted = normalise(gold)
+    return bool(wanted) and f" {wanted} " in f" {normalise(answer)} "
+
+
+def token_overlap(prediction: str, gold: str) -> bool:
+    """The paper's qa_evaluate.py: any shared token after lower-casing and splitting on whitespace."""
+    return bool(set(prediction.lower().split()) & set(gold.lower().split()))
+
+
+@dataclass(frozen=True)
+class Judged:
+    query: AnswerQuery
+    outcome: Outcome
+    valid: bool
+    latency_ms: float
+
+    @property
+    def abstained(self) -> bool:
+        return self.outcome.answer.abstained
+
+    @property
+    def hit(self) -> bool:
+        return not self.abstained and answer_hit(self.outcome.answer.answer, self.query.answer or "")
+
+    @property
+    def overlap(self) -> bool:
+        prediction = DECLINED if self.abstained else citations.strip_markers(self.outcome.answer.answer)
+        return token_overlap(prediction, self.query.answer or "")
+
+
+class AnswerReport(BaseModel):
+    queries: int
+    mode: str
+    citation_validity: float
+    abstention_recall: float
+    false_abstention_rate: float
+    hit_rate: dict[str, float]
+    token_overlap_accuracy: float
+    modes: dict[str, int] = Field(default_factory=dict)
+    latency_ms: dict[str, float] = Field(default_factory=dict)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))], 1)
+
+
+def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
+    nulls = [j for j in judged if not j.query.answerable]
+    answerable = [j for j in judged if j.query.answerable]
+    modes: dict[str, int] = {}
+    for j in judged:
+        modes[j.outcome.answer.mode] = modes.get(j.outcome.answer.mode, 0) + 1
+    hit_rate = {}
+    for kind in ANSWERABLE_TYPES:
+        of_kind = [j for j in answerable if j.query.question_type == kind]
+        hit_rate[kind] = _ratio(sum(j.hit for j in of_kind), len(of_kind))
+    latencies = [j.latency_ms for j in judged]
+    return AnswerReport(
+        queries=len(judged),
+        mode=mode,
+        citation_validity=_ratio(sum(j.valid for j in judged), len(judged)),
+        abstention_recall=_ratio(sum(j.abstained for j in nulls), len(nulls)),
+        false_abstention_rate=_ratio(sum(j.abstained for j in answerable), len(answerable)),
+        hit_rate=hit_rate,
+        token_overlap_accuracy=_ratio(sum(j.overlap for j in judged), len(judged)),
+        modes=modes,
+        latency_ms={"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)},
+    )
+
+
+Answerer = Callable[[str], Outcome]
+Progress = Callable[[int, int], None]
+
+
+def judge(answer: Answerer, queries: Sequence[AnswerQuery], progress: Progress | None = None) -> list[Judged]:
+    """Answer every query and check each answer against the passages it was written from."""
+    judged = []
+    for done, item in enumerate(queries, start=1):
+        started = time.perf_counter()
+        outcome = answer(item.query)
+        latency = (time.perf_counter() - started) * 1000
+        valid = not citations.problems(outcome.answer, outcome.passages)
+        judged.append(Judged(item, outcome, valid, latency))
+        if progress:
+            progress(done, len(queries))
+    return judged
+
+
+def split_half(queries: Sequence[AnswerQuery], seed: int = 0) -> tuple[list[AnswerQuery], list[AnswerQuery]]:
+    """A random half (stratified by question type) and the other half."""
+    rng = random.Random(seed)
+    first: list[AnswerQuery] = []
+    second: list[AnswerQuery] = []
+    for kind in sorted({q.question_type for q in queries}):
+        of_kind = [q for q in queries if q.question_type == kind]
+        rng.shuffle(of_kind)
+        first.extend(of_kind[: len(of_kind) // 2])
+        second.extend(of_kind[len(of_kind) // 2 :])
+    return first, second
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One question's best evidence score (abstention off) and whether it is answerable."""
+
+    answerable: bool
+    score: float
+
+
+class Calibration(BaseModel):
+    threshold: float
+    max_false_abstention: float
+    fit: dict[str, float]  # abstention recall / false abstention rate on the half used to choose
+    held_out: dict[str, float]  # the same on the other half
+
+
+def _rates(scored: Sequence[Scored], threshold: float) -> dict[str, float]:
+    nulls = [s for s in scored if not s.answerable]
+    answerable = [s for s in scored if s.answerable]
+    return {
+        "abstention_recall": _ratio(sum(s.score < threshold for s in nulls), len(nulls)),
+        "false_abstention_rate": _ratio(sum(s.score < threshold for s in answerable), len(answerable)),
+    }
+
+
+def calibrate(fit: Sequence[Scored], held_out: Sequence[Scored], max_false_abstention: float = 0.08) -> Calibration:
+    """The threshold with the best abstention recall whose false abstentions stay within the budget on `fit`.
+
+    The budget is kept a little under the 0.10 target so the held-out half has room to differ.
+    """
+    candidates = sorted({round(s.score, 4) for s in fit})
+    best = min(candidates, default=0.0)
+    for threshold in candidates:
+        if _rates(fit, threshold)["false_abstention_rate"] <= max_false_abstention:
+            best = max(best, threshold)
+    return Calibration(
+        threshold=best,
+        max_false_abstention=max_false_abstention,
+        fit=_rates(fit, best),
+        held_out=_rates(held_out, best),
+    )
