@@ -393,6 +393,11 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     return app
 
 
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory bot.api:app_from_env`: settings from NEWSDESK_* variables and .env."""
+    return create_app(Settings())
+
+
 # ------------------------------------------------------------------ helpers
 
 
