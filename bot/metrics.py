@@ -56,7 +56,8 @@ class Metrics:
         self.registry.register(_IndexSize(index_size))
 
     def record_answer(self, answer: Answer, settings: Settings) -> None:
-        self.answers.labels(mode=answer.mode).inc()
+        # "extractive (llm timeout)" counts as extractive here; the fallback has its own counter
+        self.answers.labels(mode=answer.mode.split(" (", 1)[0]).inc()
         if answer.abstained:
             self.abstentions.inc()
         if is_llm_fallback(answer, settings):

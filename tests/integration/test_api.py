@@ -14,6 +14,7 @@ from retrieval.errors import StorageError
 from retrieval.service import Newsdesk
 from retrieval.types import StreamEvent
 from tests.conftest import SEED_QUESTION
+from tests.support.openai_server import HttpError, Reply, ScriptedOpenAIServer, openai_server
 
 pytestmark = pytest.mark.integration
 
@@ -309,3 +310,37 @@ def test_the_page_is_served(client: TestClient) -> None:
     script = client.get("/static/app.js")
     assert script.status_code == 200 and "/v1/ask/stream" in script.text
     assert client.get("/static/style.css").status_code == 200
+
+
+# ------------------------------------------------------------------ with an LLM
+
+
+@pytest.fixture
+def llm_server() -> Iterator[ScriptedOpenAIServer]:
+    server = openai_server(default="unused")
+    yield server
+    server.stop()
+
+
+def test_llm_tokens_stream_and_a_failing_llm_is_counted_as_a_fallback(
+    seed_service: Newsdesk, llm_server: ScriptedOpenAIServer
+) -> None:
+    settings = seed_service.settings.model_copy(
+        update={"llm": "openai:test-model", "llm_base_url": llm_server.base_url, "llm_timeout": 5.0, "llm_retries": 0}
+    )
+    service = Newsdesk(settings, embedder=seed_service.embedder, store=seed_service.store)
+    reply = "Xiaomi plans an annual output of 300,000 vehicles at its own plant [1]."
+    llm_server.enqueue(Reply(reply), HttpError(500))
+    with TestClient(create_app(settings, service)) as client:
+        streamed = client.post("/v1/ask/stream", json={"question": SEED_QUESTION})
+        events = sse_events(streamed.text)
+        tokens = [data["text"] for name, data in events if name == "token"]
+        assert len(tokens) > 1 and "300,000" in "".join(tokens)  # the model's text, as it was written
+        done = events[-1][1]
+        assert events[-1][0] == "done" and "extractive" not in done["mode"] and done["citations"][0]["n"] == 1
+
+        fallback = client.post("/v1/ask", json={"question": SEED_QUESTION}).json()
+        assert fallback["mode"].startswith("extractive (") and "300,000" in fallback["answer"]
+        metrics = client.get("/metrics").text
+    assert "newsdesk_llm_fallbacks_total 1.0" in metrics
+    assert 'newsdesk_answers_total{mode="extractive"} 1.0' in metrics
