@@ -191,7 +191,7 @@ function renderCards(section, items, prefix, highlight = true) {
   for (const item of items) {
     const card = document.getElementById("card-template").content.firstElementChild.cloneNode(true);
     card.id = `${prefix}-c${item.n}`;
-    card.querySelector(".number").textContent = `[${item.n}]`;
+    card.querySelector(".number").textContent = highlight ? `[${item.n}]` : `${item.n}.`; // related: not citations
     const title = card.querySelector(".title");
     title.textContent = item.title || "Untitled article";
     title.href = safeUrl(item.url) || `/v1/articles/${encodeURIComponent(item.article_id)}`;
