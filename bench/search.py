@@ -125,7 +125,8 @@ def scaled_index(base: Newsdesk, scale: int) -> tuple[Newsdesk, dict[str, Any]]:
     if stamp.exists():
         return Newsdesk(settings, embedder=base.embedder), json.loads(stamp.read_text())
     started = time.perf_counter()
-    index = Index(ChromaStore(make_client(data_dir), base.embedder, settings.collection), data_dir / "lexical" / "x")
+    store = ChromaStore(make_client(data_dir), base.embedder, settings.collection)
+    index = Index(store, data_dir / "lexical" / settings.collection)
     ids = base.index.lexical.ids
     got = base.store.collection.get(ids=ids, include=["embeddings"])
     position = {cid: i for i, cid in enumerate(got["ids"])}

@@ -79,6 +79,8 @@ class LexicalIndex:
         self.retriever = retriever
         self.sentences = sentences
         self.sentence_starts = sentence_starts if sentence_starts is not None else np.zeros(0, dtype=np.int64)
+        n_sentences = int(sentences.scores["num_docs"]) if sentences is not None else 0
+        self.sentence_sizes = np.diff(np.append(self.sentence_starts, n_sentences))  # sentences per chunk
         self.fingerprint = fingerprint(ids)
 
     @classmethod
@@ -96,17 +98,24 @@ class LexicalIndex:
     def tokens(self, query: str) -> list[str]:
         return tokenize([query])[0]
 
-    def scores(self, tokens: list[str], sentences: bool = False) -> np.ndarray:
-        """BM25 score of every chunk (in self.ids order); with sentences=True, of its best sentence."""
-        retriever = self.sentences if sentences else self.retriever
-        out = np.zeros(len(self.ids), dtype=np.float32)
-        if retriever is None:
-            return out
-        token_ids = retriever.get_tokens_ids(tokens)
-        if not token_ids:
-            return out
-        raw = retriever.get_scores(token_ids)
-        return np.maximum.reduceat(raw, self.sentence_starts) if sentences else raw
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk, in self.ids order."""
+        token_ids = self.retriever.get_tokens_ids(tokens) if self.retriever is not None else []
+        if self.retriever is None or not token_ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return self.retriever.get_scores(token_ids)
+
+    def sentence_scores(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
+        """The BM25 score of the best sentence of each of the given chunks (positions in self.ids)."""
+        token_ids = self.sentences.get_tokens_ids(tokens) if self.sentences is not None else []
+        if self.sentences is None or not token_ids or not len(chunks):
+            return np.zeros(len(chunks), dtype=np.float32)
+        raw = self.sentences.get_scores(token_ids)
+        starts = self.sentence_starts[chunks]
+        sizes = self.sentence_sizes[chunks]
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
+        return np.maximum.reduceat(raw[rows], offsets)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; mask (one bool per chunk, in self.ids order) filters."""

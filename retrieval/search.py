@@ -47,6 +47,7 @@ class SearchOptions:
     clause_weight: float = 1.0  # weight of a chunk's best clause score (0: whole question only)
     clause_dense: bool = False  # clauses searched by Chroma too (one more embedding each; measured: no gain)
     sentence_weight: float = 1.0  # weight of best-sentence BM25 inside each clause score
+    sentence_pool: int = 300  # chunks (best so far) whose sentences are scored
     outlet_bonus: float = 0.2
     day_bonus: float = 0.2
     month_bonus: float = 0.1
@@ -144,10 +145,13 @@ class Searcher:
         queries = [query, *parts] if len(parts) > 1 else [query]
         allowed = self._allowed(cols, filters)
 
-        fused = self._fuse(queries, cols, filters, allowed)
+        fused, tokens = self._fuse(queries, cols, filters, allowed)
         score = fused[0]
         if len(fused) > 1:
-            score = score + opts.clause_weight * np.max(fused[1:], axis=0)
+            clause_rows = fused[1:]
+            if opts.sentence_weight > 0 and opts.lexical:
+                self._add_best_sentences(clause_rows, tokens[1:], score + clause_rows.max(axis=0), cols, allowed)
+            score = score + opts.clause_weight * clause_rows.max(axis=0)
         score = score + self._bonus(hints, cols)
         if allowed is not None:
             score = np.where(allowed, score, -np.inf)
@@ -180,16 +184,17 @@ class Searcher:
 
     def _fuse(
         self, queries: list[str], cols: _Columns, filters: SearchFilters | None, allowed: np.ndarray | None
-    ) -> np.ndarray:
-        """One fused score row per query: weighted, normalised BM25 (+ best sentence for clauses) and cosine."""
+    ) -> tuple[np.ndarray, list[list[str]]]:
+        """One fused score row per query (weighted, normalised BM25 and cosine), and each query's BM25 terms."""
         opts = self.options
         lexical = cols.lexical
-        n = len(lexical.ids)
-        rows = np.zeros((len(queries), n), dtype=np.float32)
+        rows = np.zeros((len(queries), len(lexical.ids)), dtype=np.float32)
         dense_queries = queries if opts.clause_dense else queries[:1]
         dense = self._dense(dense_queries, lexical, filters) if opts.dense and opts.lexical_weight < 1 else None
+        all_tokens: list[list[str]] = []
         for i, text in enumerate(queries):
             tokens = lexical.tokens(text) if opts.lexical else []
+            all_tokens.append(tokens)
             bm25 = lexical.scores(tokens) if tokens else None
             if bm25 is not None and allowed is not None:
                 bm25 = np.where(allowed, bm25, 0.0)
@@ -202,12 +207,25 @@ class Searcher:
                 rows[i] += (1 - opts.lexical_weight) * dense[i]
             elif bm25 is not None:
                 rows[i] += _scaled(bm25)
-            if i > 0 and tokens and opts.sentence_weight > 0:
-                best = lexical.scores(tokens, sentences=True)
-                if allowed is not None:
-                    best = np.where(allowed, best, 0.0)
-                rows[i] += opts.sentence_weight * _scaled(best)
-        return rows
+        return rows, all_tokens
+
+    def _add_best_sentences(
+        self,
+        rows: np.ndarray,
+        tokens: list[list[str]],
+        preliminary: np.ndarray,
+        cols: _Columns,
+        allowed: np.ndarray | None,
+    ) -> None:
+        """Add each clause's best-sentence BM25 to its row, for the chunks that can still reach the top."""
+        pool = min(self.options.sentence_pool, len(preliminary))
+        chunks = np.argpartition(-preliminary, pool - 1)[:pool]
+        if allowed is not None:
+            chunks = chunks[allowed[chunks]]
+        for row, terms in zip(rows, tokens, strict=True):
+            if terms:
+                best = cols.lexical.sentence_scores(terms, chunks)
+                row[chunks] += self.options.sentence_weight * _scaled(best)
 
     def _dense(self, queries: list[str], lexical: LexicalIndex, filters: SearchFilters | None) -> np.ndarray:
         """Min-max normalised cosine of each query's nearest chunks (0 for the chunks Chroma did not return)."""
