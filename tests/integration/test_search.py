@@ -138,3 +138,39 @@ def test_bm25_stays_in_step_through_add_replace_and_delete(
 
 def test_an_empty_index_returns_nothing(make_service: Callable[..., Newsdesk], tmp_path: Path) -> None:
     assert make_service().search("anything at all") == []
+
+
+def test_eval_retrieval_command_scores_the_product_search(tmp_path: Path, make_settings: Callable[..., object]) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from tests.conftest import subprocess_env
+
+    make_settings()  # the session's model cache
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text(json.dumps([a.model_dump(include={"title", "body", "source", "published_at"}) for a in NEWS]))
+    queries = tmp_path / "queries.json"
+    fact = "Engineers said the reservoir will hold forty million cubic metres."
+    queries.write_text(
+        json.dumps(
+            [
+                {"query": "How much water will the Riverbend reservoir hold, according to The Gazette?",
+                 "question_type": "inference_query", "evidence_list": [{"fact": fact}]},
+                {"query": "Who painted the Mona Lisa?", "question_type": "null_query", "evidence_list": []},
+            ]
+        )
+    )  # fmt: skip
+    env = subprocess_env(tmp_path / "data")
+    args = ["eval", "retrieval", "--corpus", str(corpus), "--queries", str(queries), "--json"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["queries"] == 1
+    assert figures["Hits@10"] == 1.0 and figures["MRR@10"] == 1.0
+    assert set(figures["by_type"]) == {"inference_query"}
+    assert set(figures["baseline_dense"]) >= {"queries", "Hits@4", "Hits@10", "MRR@10", "MAP@10", "by_type"}
+    assert list((tmp_path / "data" / "eval").iterdir())  # its own index, reused by the next run
+    again = CliRunner().invoke(app, args, env=env)
+    assert again.exit_code == 0 and "embedded" not in again.output
