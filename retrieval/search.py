@@ -30,7 +30,6 @@ from retrieval.embeddings import Embedder
 from retrieval.index import Index
 from retrieval.lexical import LexicalIndex
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
-from retrieval.store import _chroma_errors
 from retrieval.types import Passage, SearchFilters
 
 log = logging.getLogger(__name__)
@@ -236,14 +235,7 @@ class Searcher:
             vectors = [self.embedder.embed_query(queries[0])]
         else:
             vectors = list(self.embedder.embed_documents(queries))
-        with _chroma_errors("search"):
-            result = store.collection.query(
-                query_embeddings=[np.asarray(v) for v in vectors],
-                n_results=n,
-                where=chroma_where(filters),
-                include=["distances"],
-            )
-        for i, (ids, distances) in enumerate(zip(result["ids"], result["distances"] or [], strict=True)):
+        for i, (ids, distances) in enumerate(store.query_many(vectors, n, chroma_where(filters))):
             if not ids:
                 continue
             sims = 1.0 - np.asarray(distances, dtype=np.float32)

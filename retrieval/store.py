@@ -284,6 +284,23 @@ class ChromaStore:
         distances = (result["distances"] or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
 
+    def query_many(
+        self, vectors: Sequence[np.ndarray], k: int, where: Metadata | None = None
+    ) -> list[tuple[list[str], list[float]]]:
+        """For each query vector: (chunk ids, cosine distances), nearest first."""
+        if k <= 0 or not vectors:
+            return [([], []) for _ in vectors]
+        result = self._call(
+            "search",
+            "query",
+            query_embeddings=[np.asarray(v) for v in vectors],
+            n_results=k,
+            where=where,
+            include=["distances"],
+        )
+        distances = result["distances"] or [[] for _ in vectors]
+        return [(list(ids), [float(d) for d in dist]) for ids, dist in zip(result["ids"], distances, strict=True)]
+
     def count(self) -> int:
         return int(self._call("count chunks", "count"))
 
