@@ -7,6 +7,7 @@ never blocks the event loop. Every error leaves through one handler as {"error":
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -179,6 +180,8 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         yield
         if bot_task is not None:
             bot_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bot_task  # let the Discord client close before the server stops
         if jobs.running is not None:
             log.warning("shutting down during a re-index; the next sync will finish the job")
 
