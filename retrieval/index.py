@@ -7,7 +7,9 @@ with it, which covers crashes and other processes writing to a shared Chroma ser
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -45,11 +47,19 @@ class Index:
         with self._lock:
             # taken before the read, so a write landing during it shows up at the next check
             marker = self.store.change_marker() if self.refresh_seconds > 0 else None
-            docs = self.store.documents()
+            ids = self.store.all_ids()
+            stamp = fingerprint(ids)
+            cached = self._read_chunk_cache(stamp)
+            if cached is None:
+                docs = self.store.documents()
+                cached = {cid: doc for cid, (doc, _) in docs.items()}, {cid: meta for cid, (_, meta) in docs.items()}
+                stamp = fingerprint(cached[0])
+                try:
+                    self._write_chunk_cache(stamp, *cached)
+                except OSError as exc:
+                    log.info("no chunk cache written (%s); the next start reads Chroma again", exc)
             self._marker = marker
-            self.texts = {cid: doc for cid, (doc, _) in docs.items()}
-            self.metadata = {cid: meta for cid, (_, meta) in docs.items()}
-            stamp = fingerprint(self.texts)
+            self.texts, self.metadata = cached
             loaded = LexicalIndex.load(self.lexical_dir, stamp)
             if loaded is None:
                 self._rebuild_lexical()
@@ -79,8 +89,11 @@ class Index:
     def sync_view(self) -> Manifest:
         """The manifest as Chroma holds it right now (the truth a sync must start from)."""
         metadata = self.store.all_metadata()
-        if set(metadata) != set(self.texts):
+        if metadata != self.metadata:  # not just the ids: a title-only edit keeps them
             self.load()
+            if metadata != self.metadata:  # a stale chunk cache: read everything from Chroma
+                self._chunk_cache_path().unlink(missing_ok=True)
+                self.load()
         return Manifest.from_metadata(metadata)
 
     def passage_fields(self, chunk_id: str) -> tuple[str, Metadata]:
@@ -92,6 +105,29 @@ class Index:
         the dicts no longer hold: readers skip those."""
         with self._lock:
             return self.texts, self.metadata, self.lexical
+
+    # ------------------------------------------------------------- the chunk cache
+    # A copy of every chunk's text and metadata beside the BM25 index, so a restart reads only the chunk ids
+    # from Chroma (fast, even over HTTP) instead of every document. It is used only when its fingerprint of
+    # ids matches Chroma's, and a sync compares metadata with Chroma and drops a cache that disagrees.
+
+    def _chunk_cache_path(self) -> Path:
+        return self.lexical_dir.with_name(self.lexical_dir.name + ".chunks.json")
+
+    def _read_chunk_cache(self, stamp: str) -> tuple[dict[str, str], dict[str, Metadata]] | None:
+        try:
+            data = json.loads(self._chunk_cache_path().read_text())
+            if data.get("fingerprint") != stamp:
+                return None
+            return data["texts"], data["metadata"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def _write_chunk_cache(self, stamp: str, texts: dict[str, str], metadata: dict[str, Metadata]) -> None:
+        path = self._chunk_cache_path()
+        tmp = path.with_name(path.name + f".{uuid.uuid4().hex}.tmp")
+        tmp.write_text(json.dumps({"fingerprint": stamp, "texts": texts, "metadata": metadata}))
+        os.replace(tmp, path)
 
     # ------------------------------------------------------------- writing
 
@@ -135,6 +171,7 @@ class Index:
         lexical = LexicalIndex.build({cid: lexical_text(texts[cid], metadata[cid]) for cid in texts})
         try:
             lexical.save(self.lexical_dir)
+            self._write_chunk_cache(lexical.fingerprint, texts, metadata)
         except OSError as exc:
             log.warning("could not save the BM25 index to %s (%s); it stays in memory", self.lexical_dir, exc)
         log.info("BM25 index rebuilt over %d chunks in %.2fs", len(lexical), time.perf_counter() - start)

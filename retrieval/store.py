@@ -245,6 +245,16 @@ class ChromaStore:
                 return out
             offset += _PAGE
 
+    def all_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self._call("read the index", "get", include=[], limit=_PAGE, offset=offset)
+            ids.extend(page["ids"])
+            if len(page["ids"]) < _PAGE:
+                return ids
+            offset += _PAGE
+
     def documents(
         self, ids: Sequence[str] | None = None, where: Metadata | None = None
     ) -> dict[str, tuple[str, Metadata]]:
