@@ -134,10 +134,10 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Passage]:
         self.index.ensure_fresh()
-        lexical = self.index.lexical
+        texts, metadata, lexical = self.index.snapshot()
         if not lexical.ids:
             return []
-        cols = self.columns(lexical)
+        cols = self.columns(lexical, metadata)
         opts = self.options
         hints = analyse(query, cols.outlets)
         parts = clauses(query) if opts.clause_weight > 0 else []
@@ -154,29 +154,24 @@ class Searcher:
         score = score + self._bonus(hints, cols)
         if allowed is not None:
             score = np.where(allowed, score, -np.inf)
-        return self._rank(score, hints, cols, k)
+        picked = self._rank(score, hints, cols, k, texts)
+        return [_passage(cid, texts[cid], metadata.get(cid, {}), float(score[i])) for i, cid in picked]
 
     def passage(self, chunk_id: str, score: float = 0.0) -> Passage:
         text, meta = self.index.passage_fields(chunk_id)
-        return Passage(
-            chunk_id=chunk_id,
-            article_id=str(meta.get("article_id")),
-            title=str(meta.get("title", "")),
-            source=meta.get("source"),
-            url=meta.get("url"),
-            published_at=meta.get("published_at"),
-            text=text,
-            score=round(score, 6),
-        )
+        return _passage(chunk_id, text, meta, score)
 
-    def columns(self, lexical: LexicalIndex | None = None) -> _Columns:
-        lexical = lexical or self.index.lexical
+    def columns(
+        self, lexical: LexicalIndex | None = None, metadata: dict[str, dict[str, Any]] | None = None
+    ) -> _Columns:
+        if lexical is None or metadata is None:
+            _, metadata, lexical = self.index.snapshot()
         cols = self._columns
         if cols is None or cols.lexical is not lexical:
             with self._columns_lock:
                 cols = self._columns
                 if cols is None or cols.lexical is not lexical:
-                    cols = self._columns = _Columns(lexical, self.index.metadata)
+                    cols = self._columns = _Columns(lexical, metadata)
         return cols
 
     # ------------------------------------------------------------- scoring
@@ -198,7 +193,7 @@ class Searcher:
             if bm25 is not None and allowed is not None:
                 bm25 = np.where(allowed, bm25, 0.0)
             if opts.fusion == "rrf":
-                rows[i] = self._rrf(bm25, dense[i] if dense is not None and i < len(dense) else None)
+                rows[i] = self._rrf(bm25, dense[i] if dense is not None and i < len(dense) else None, len(rows[i]))
                 continue
             if dense is not None and i < len(dense):
                 if bm25 is not None:
@@ -251,9 +246,8 @@ class Searcher:
                     out[i, pos] = value
         return out
 
-    def _rrf(self, bm25: np.ndarray | None, dense: np.ndarray | None) -> np.ndarray:
+    def _rrf(self, bm25: np.ndarray | None, dense: np.ndarray | None, n: int) -> np.ndarray:
         opts = self.options
-        n = len(self.index.lexical.ids)
         row = np.zeros(n, dtype=np.float32)
         if bm25 is not None:
             top = np.argsort(-bm25)[: opts.candidates]
@@ -298,7 +292,10 @@ class Searcher:
 
     # ------------------------------------------------------------- ordering
 
-    def _rank(self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int) -> list[Passage]:
+    def _rank(
+        self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int, texts: dict[str, str]
+    ) -> list[tuple[int, str]]:
+        """(position, chunk id) of the k passages to show, best first."""
         opts = self.options
         pool = min(len(score), max(k * 8, 100))
         top = np.argpartition(-score, pool - 1)[:pool]
@@ -326,7 +323,20 @@ class Searcher:
                 break
         picked.extend(overflow[: k - len(picked)])
         ids = cols.lexical.ids
-        return [self.passage(ids[i], float(score[i])) for i in picked if ids[i] in self.index.texts]
+        return [(i, ids[i]) for i in picked if ids[i] in texts]  # BM25 may list chunks a sync just removed
+
+
+def _passage(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
+    return Passage(
+        chunk_id=chunk_id,
+        article_id=str(meta.get("article_id")),
+        title=str(meta.get("title", "")),
+        source=meta.get("source"),
+        url=meta.get("url"),
+        published_at=meta.get("published_at"),
+        text=text,
+        score=round(score, 6),
+    )
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
