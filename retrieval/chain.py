@@ -78,6 +78,10 @@ class NoValidCitation(Exception):
     """The LLM's answer names no passage that was given (and is not an abstention)."""
 
 
+class NothingRetrieved(Exception):
+    """No passage matched: there is nothing to ask the LLM about."""
+
+
 @dataclass(frozen=True)
 class Written:
     """A draft answer and who wrote it."""
@@ -182,6 +186,8 @@ def _reason(exc: BaseException) -> str:
     """Why the LLM's answer was not used, for Answer.mode and the log."""
     if isinstance(exc, NoValidCitation):
         return "llm cited no passage"
+    if isinstance(exc, NothingRetrieved):
+        return "nothing retrieved"
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & {"TimeoutError", "APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout"}:
         return "llm timeout"
@@ -325,7 +331,7 @@ class AnswerChain:
         if failure is not None:
             raise failure
         if not state["passages"]:
-            raise NoValidCitation("nothing was retrieved")
+            raise NothingRetrieved("no passage matched the question")
         return prompt_variables(state["query"], state["passages"])
 
     def _from_llm(self, state: dict[str, Any]) -> Written:

@@ -4,7 +4,7 @@
   from (must be 1.0);
 - abstention recall: share of null queries (unanswerable) that were declined; false abstention rate: share
   of answerable queries that were declined;
-- hit rate, per question type: the gold answer, normalised, appears as whole words in the answer;
+- hit rate, per question type: the gold answer, normalised (SQuAD-style), appears as whole words in the answer;
 - token-overlap accuracy, for reference: the paper's qa_evaluate.py (any shared lower-cased
   whitespace token between answer and gold), over every query; a declined answer counts as the
   benchmark's own "Insufficient information.".
@@ -66,8 +66,9 @@ def load_answer_queries(path: Path) -> list[AnswerQuery]:
 
 
 def normalise(text: str) -> str:
+    """SQuAD-style: lower case, no punctuation, no articles (a, an, the), single spaces; markers dropped."""
     text = unicodedata.normalize("NFKC", citations.strip_markers(text)).lower().replace("’", "'")
-    return " ".join(re.findall(r"[a-z0-9]+", text))
+    return " ".join(w for w in re.findall(r"[a-z0-9]+", text) if w not in {"a", "an", "the"})
 
 
 def answer_hit(answer: str, gold: str) -> bool:
