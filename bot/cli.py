@@ -217,7 +217,7 @@ def discord_bot() -> None:
     if settings.discord_token is None:
         console.print(
             "[red]NEWSDESK_DISCORD_TOKEN is not set.[/red] Create a bot in the Discord developer portal and set "
-            "its token (see the README's \"Discord bot\" section)."
+            'its token (see the README\'s "Discord bot" section).'
         )
         raise typer.Exit(2)
     service = _service(settings)

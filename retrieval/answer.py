@@ -1,17 +1,30 @@
 """Writing the answer from numbered passages. Offline default: extractive answering.
 
-The extractive answerer quotes the passage sentences that best answer the question (embedding similarity
-plus lexical overlap), at most a few and preferring different articles, each followed by its [n]. When the
-best evidence is weak it abstains and the closest passages are offered as related reading.
+The extractive answerer quotes the passage sentences that best answer the question, at most a few and
+preferring different articles, each followed by its [n]. A sentence's score mixes:
+
+- meaning: cosine similarity of sentence and question (the embedder), for a shortlist of sentences;
+- wording: the share of the question's idf-weighted terms the sentence contains;
+- its passage: the search's own score for the passage the sentence is in;
+- names: the sentence mentions the names the question asks about (those the passages mention at all);
+- agreement: the sentence names something the question does not (a candidate answer), and other
+  retrieved articles name it too; multi-article questions are answered by what their articles share.
+
+When the best evidence is weak, or the names the question asks about appear nowhere in the passages, it
+abstains and the closest passages are offered as related reading. The weights and the threshold are
+calibrated on MultiHop-RAG development questions by bench/answer.py (see bench/results/answer.json).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
@@ -19,6 +32,15 @@ from retrieval.lexical import tokenize
 from retrieval.types import Passage
 
 NOT_IN_CORPUS = "The articles in the corpus do not answer this question."
+
+_NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
+_POSSESSIVE = re.compile(r"['’]s?$")
+_COMMON = set(
+    "a an and as at but by for from he her his how i if in is it its no not of on or our she so that the their "
+    "then there these they this to was we what when where which while who why will with yes you after before "
+    "between both does did do has have had are were be been according considering based following given mr ms "
+    "mrs dr".split()
+)
 
 
 @dataclass(frozen=True)
@@ -28,24 +50,35 @@ class Draft:
     text: str
     abstained: bool
     quotes: dict[int, str]
-    score: float = 0.0
+    score: float = 0.0  # confidence: the best sentence's score, lowered when the question's names are missing
 
 
 @dataclass(frozen=True)
 class ExtractiveOptions:
-    abstain_below: float = 0.35
+    abstain_below: float = 0.28
     max_sentences: int = 3
-    candidates: int = 16
-    dense_weight: float = 0.65
-    keep_ratio: float = 0.85  # further sentences must score this close to the best
+    candidates: int = 3  # sentences shortlisted by the cheap features before embedding
+    embed_chars: int = 200
+    dense_weight: float = 0.5  # meaning vs wording
+    agreement_weight: float = 0.2
+    name_weight: float = 0.1
+    passage_weight: float = 0.2  # the search's own score of the sentence's passage
+    coverage_weight: float = 0.3  # how much missing question names lower the confidence
+    keep_ratio: float = 0.7  # further sentences must score this close to the best
 
 
 @dataclass(frozen=True)
 class _Sentence:
     passage: int  # 1-based
+    start: int  # offset in the passage
     text: str
     article_id: str
-    lexical: float
+
+
+def names(text: str) -> set[str]:
+    """Lower-cased capitalised words (proper names, mostly), leaving out common words that start a sentence."""
+    found = {_POSSESSIVE.sub("", m.group().lower().rstrip(".")) for m in _NAME.finditer(text)}
+    return {name for name in found if name and name not in _COMMON}
 
 
 def _lexical_scores(question: str, sentences: list[str]) -> list[float]:
@@ -59,6 +92,96 @@ def _lexical_scores(question: str, sentences: list[str]) -> list[float]:
     idf = {t: math.log(1 + (n + 1) / (df.get(t, 0) + 0.5)) for t in q_terms}
     total = sum(idf.values())
     return [sum(idf[t] for t in terms & q_terms) / total for terms in tokenized]
+
+
+def _asked_names(question: str) -> set[str]:
+    return names(question.split(" ", 1)[1] if " " in question else "")  # the first word is capitalised anyway
+
+
+def name_coverage(question: str, passages: Sequence[Passage]) -> float:
+    """Share of the names in the question (after its first word) found in the passages or their titles/outlets."""
+    asked = _asked_names(question)
+    if not asked:
+        return 1.0
+    seen = " ".join(f"{p.title} {p.source or ''} {p.text}" for p in passages).lower()
+    return sum(1 for name in asked if name in seen) / len(asked)
+
+
+def _name_match(sentences: list[_Sentence], passages: Sequence[Passage], question: str) -> list[float]:
+    """Share of the question's names (those some passage text mentions) that each sentence mentions."""
+    texts = [p.text.lower() for p in passages]
+    asked = [n for n in _asked_names(question) if any(n in t for t in texts)]
+    if not asked:
+        return [0.0] * len(sentences)
+    return [sum(n in s.text.lower() for n in asked) / len(asked) for s in sentences]
+
+
+def _agreement(sentences: list[_Sentence], passages: Sequence[Passage], question: str) -> list[float]:
+    """For each sentence, the largest share of retrieved articles that mention a name it adds to the question."""
+    asked = names(question) | {w.lower() for w in re.findall(r"\w+", question)}
+    articles: dict[str, str] = {}
+    for p in passages:
+        articles[p.article_id] = articles.get(p.article_id, "") + f" {p.title} {p.text}".lower()
+    if len(articles) < 2:
+        return [0.0] * len(sentences)
+    support: dict[str, float] = {}
+    scores = []
+    for s in sentences:
+        best = 0.0
+        for name in names(s.text) - asked:
+            if name not in support:
+                support[name] = sum(name in text for text in articles.values()) / len(articles)
+            best = max(best, support[name])
+        scores.append(best)
+    return scores
+
+
+class RememberedQueries:
+    """An embedder that remembers its recent vectors: the answerer embeds the question the search just did.
+
+    A small LRU over texts (questions, sub-questions, sentences); only texts not remembered are embedded.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 2048) -> None:
+        self.embedder = embedder
+        self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.embedder.count_tokens(texts)
+
+    def _recall(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in found:
+                self._vectors.move_to_end(text)
+        return found
+
+    def _remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._vectors[text] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        found = self._recall(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = np.array(self.embedder.embed_documents(missing), dtype=np.float32)
+            self._remember(missing, fresh)
+            found.update(zip(missing, fresh, strict=True))
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        found = self._recall([text])
+        if text in found:
+            return found[text].copy()
+        vector = np.array(self.embedder.embed_query(text), dtype=np.float32)
+        self._remember([text], vector[None, :])
+        return vector.copy()
 
 
 class ExtractiveAnswerer:
@@ -75,24 +198,34 @@ class ExtractiveAnswerer:
             for start, end in sentence_spans(passage.text):
                 text = passage.text[start:end]
                 if len(text) >= 20 and re.search(r"[A-Za-z]", text):
-                    sentences.append(_Sentence(number, text, passage.article_id, 0.0))
+                    sentences.append(_Sentence(number, start, text, passage.article_id))
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
         lexical = _lexical_scores(question, [s.text for s in sentences])
-        # rank prior: earlier passages were judged more relevant by the search
-        prior = [0.02 * (1.0 / s.passage) for s in sentences]
-        shortlist = sorted(range(len(sentences)), key=lambda i: -(lexical[i] + prior[i]))[: opts.candidates]
-        vectors = self.embedder.embed_documents([sentences[i].text for i in shortlist])
-        query = self.embedder.embed_query(question)
-        dense = vectors @ query
+        agreement = _agreement(sentences, passages, question)
+        named = _name_match(sentences, passages, question)
+        top = max((p.score for p in passages), default=0.0)
+        relevance = [max(passages[s.passage - 1].score, 0.0) / top if top > 0 else 0.0 for s in sentences]
+        cheap = [  # everything but meaning, plus a small prior for the search's rank
+            (1 - opts.dense_weight) * lexical[i]
+            + opts.agreement_weight * agreement[i]
+            + opts.name_weight * named[i]
+            + opts.passage_weight * relevance[i]
+            + 0.02 / s.passage
+            for i, s in enumerate(sentences)
+        ]
+        # Embedding is the expensive part (~7 ms a sentence on one core): only a shortlist gets it.
+        shortlist = sorted(range(len(sentences)), key=lambda i: -cheap[i])[: opts.candidates]
+        # a sentence's opening is enough to judge its meaning, and caps the cost of very long ones
+        heads = [sentences[i].text[: opts.embed_chars] for i in shortlist]
+        dense = self.embedder.embed_documents(heads) @ self.embedder.embed_query(question)
         scored = sorted(
-            ((opts.dense_weight * float(d) + (1 - opts.dense_weight) * lexical[i] + prior[i], i)
-             for d, i in zip(dense, shortlist, strict=True)),
-            reverse=True,
-        )  # fmt: skip
+            ((opts.dense_weight * float(d) + cheap[i], i) for d, i in zip(dense, shortlist, strict=True)), reverse=True
+        )
         best_score = scored[0][0]
-        if best_score < opts.abstain_below:
-            return Draft(NOT_IN_CORPUS, True, {}, best_score)
+        confidence = best_score - opts.coverage_weight * (1 - name_coverage(question, passages))
+        if confidence < opts.abstain_below:
+            return Draft(NOT_IN_CORPUS, True, {}, confidence)
         chosen: list[int] = []
         articles: set[str] = set()
         # first pass prefers sentences from articles not yet quoted; second pass fills up
@@ -103,11 +236,13 @@ class ExtractiveAnswerer:
                 s = sentences[i]
                 if i in chosen or (prefer_new and s.article_id in articles):
                     continue
-                if any(sentences[j].text == s.text or sentences[j].passage == s.passage for j in chosen):
+                if any(
+                    sentences[j].text == s.text or (prefer_new and sentences[j].passage == s.passage) for j in chosen
+                ):
                     continue
                 chosen.append(i)
                 articles.add(s.article_id)
-        chosen.sort(key=lambda i: (sentences[i].passage, sentences[i].text))
+        chosen.sort(key=lambda i: (sentences[i].passage, sentences[i].start))
         quotes = {sentences[i].passage: sentences[i].text for i in chosen}
         lines = [f"{sentences[i].text} [{sentences[i].passage}]" for i in chosen]
-        return Draft("\n".join(lines), False, quotes, best_score)
+        return Draft("\n".join(lines), False, quotes, confidence)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions
+from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
 from retrieval.chain import AnswerChain, Outcome
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, make_embedder
@@ -62,13 +62,14 @@ class Newsdesk:
             refresh_seconds=2.0 if settings.chroma_url else 0.0,
         )
         self.index.load()
-        self.searcher = Searcher(self.index, self.embedder)
+        queries = RememberedQueries(self.embedder)  # the answerer re-embeds the question the search just did
+        self.searcher = Searcher(self.index, queries)
         self.syncer = Syncer(
             self.index,
             self.embedder,
             ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
         )
-        self.extractive = ExtractiveAnswerer(self.embedder, ExtractiveOptions(abstain_below=settings.abstain_threshold))
+        self.extractive = ExtractiveAnswerer(queries, ExtractiveOptions(abstain_below=settings.abstain_threshold))
         if llm is None:
             llm = make_chat_model(settings)
         self.chain = AnswerChain(

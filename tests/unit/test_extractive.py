@@ -1,0 +1,123 @@
+"""The extractive answerer with the real embedder on hand-made passages (no index, no network)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from retrieval.answer import (
+    NOT_IN_CORPUS,
+    ExtractiveAnswerer,
+    ExtractiveOptions,
+    RememberedQueries,
+    name_coverage,
+    names,
+)
+from retrieval.citations import check, problems
+from retrieval.embeddings import Embedder
+from retrieval.types import Answer, Passage
+
+
+def passage(n: int, article: str, title: str, text: str, score: float = 1.0) -> Passage:
+    return Passage(chunk_id=f"c{n}", article_id=article, title=title, source="Wire", text=text, score=score)
+
+
+PASSAGES = [
+    passage(
+        1,
+        "xiaomi",
+        "Xiaomi wants its own EV factory",
+        "Xiaomi is starting from scratch in the auto industry. The company wants to build and operate its own "
+        "factory, with a long-term plan involving an annual output of 300,000 vehicles. Testing starts this year.",
+    ),
+    passage(
+        2,
+        "apple",
+        "Apple lines up battery suppliers",
+        "Apple is meeting suppliers for essential EV components, including batteries. The Apple Car is not "
+        "expected before 2025.",
+        0.8,
+    ),
+    passage(
+        3,
+        "markets",
+        "Stocks slip",
+        "Stocks slipped on Wall Street as investors waited for inflation data. Bond yields rose slightly.",
+        0.3,
+    ),
+]
+
+
+def test_the_best_sentence_is_quoted_verbatim_with_its_number(embedder: Embedder) -> None:
+    draft = ExtractiveAnswerer(embedder).draft("What annual output is planned for Xiaomi's own plant?", PASSAGES)
+    assert not draft.abstained
+    assert "300,000 vehicles" in draft.text
+    assert draft.quotes[1] in PASSAGES[0].text and "300,000" in draft.quotes[1]
+    text, cited = check(draft.text, PASSAGES, draft.quotes)
+    assert problems(Answer(answer=text, abstained=False, citations=cited), PASSAGES) == []
+
+
+def test_weak_evidence_abstains(embedder: Embedder) -> None:
+    draft = ExtractiveAnswerer(embedder).draft(
+        "Which striker did Sky Sports and ESPN both name player of the month?", PASSAGES
+    )
+    assert draft.abstained and draft.text == NOT_IN_CORPUS and draft.quotes == {}
+
+
+def test_a_question_about_two_articles_quotes_both(embedder: Embedder) -> None:
+    draft = ExtractiveAnswerer(embedder).draft(
+        "What are Xiaomi's factory output plans and which EV components is Apple sourcing from suppliers?", PASSAGES
+    )
+    assert not draft.abstained
+    assert set(draft.quotes) >= {1, 2}
+    assert len(draft.text.splitlines()) <= ExtractiveOptions().max_sentences
+
+
+def test_no_passages_means_no_answer(embedder: Embedder) -> None:
+    assert ExtractiveAnswerer(embedder).draft("anything?", []).abstained
+
+
+def test_names_and_their_coverage() -> None:
+    assert names("What about Apple's plans? The U.S. and AT&T said so.") >= {"apple", "u.s", "at&t"}
+    assert "the" not in names("The plant. What? Which one?")
+    assert name_coverage("What annual output is planned for Xiaomi's plant?", PASSAGES) == 1.0
+    assert name_coverage("Did ESPN and Sky Sports agree?", PASSAGES) == 0.0
+    assert name_coverage("what output is planned?", PASSAGES) == 1.0  # no names asked: nothing missing
+
+
+class CountingEmbedder:
+    """The real embedder, counting how many texts it was asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+        self.embedded = 0
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.embedded += 1
+        return self.inner.embed_query(text)
+
+
+def test_remembered_queries_embed_each_text_once(embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    remembered = RememberedQueries(counting, size=3)
+    first = remembered.embed_query("Xiaomi plant output")
+    again = remembered.embed_query("Xiaomi plant output")
+    assert counting.embedded == 1 and np.allclose(first, again)
+    batch = remembered.embed_documents(["Xiaomi plant output", "Apple batteries", "Apple batteries"])
+    assert counting.embedded == 2  # only "Apple batteries" was new, and only once
+    assert np.allclose(batch[0], first) and np.allclose(batch[1], batch[2])
+    assert np.allclose(batch[1], embedder.embed_documents(["Apple batteries"])[0], atol=1e-5)
+    remembered.embed_documents(["a", "b", "c"])  # evicts the oldest
+    remembered.embed_query("Xiaomi plant output")
+    assert counting.embedded == 6
+    first[0] = 42.0  # callers get their own copy
+    assert remembered.embed_query("Xiaomi plant output")[0] != 42.0
