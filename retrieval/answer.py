@@ -22,6 +22,7 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,14 +56,14 @@ class Draft:
 
 @dataclass(frozen=True)
 class ExtractiveOptions:
-    abstain_below: float = 0.28
+    abstain_below: float = 0.7273
     max_sentences: int = 3
     candidates: int = 3  # sentences shortlisted by the cheap features before embedding
     embed_chars: int = 200
     dense_weight: float = 0.5  # meaning vs wording
-    agreement_weight: float = 0.2
-    name_weight: float = 0.1
-    passage_weight: float = 0.2  # the search's own score of the sentence's passage
+    agreement_weight: float = 0.1
+    name_weight: float = 0.0
+    passage_weight: float = 0.4  # the search's own score of the sentence's passage
     coverage_weight: float = 0.3  # how much missing question names lower the confidence
     keep_ratio: float = 0.7  # further sentences must score this close to the best
 
@@ -148,6 +149,7 @@ class RememberedQueries:
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="answer-embed")
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.embedder.count_tokens(texts)
@@ -170,10 +172,18 @@ class RememberedQueries:
         found = self._recall(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
-            fresh = np.array(self.embedder.embed_documents(missing), dtype=np.float32)
+            fresh = self._embed(missing)
             self._remember(missing, fresh)
             found.update(zip(missing, fresh, strict=True))
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """A few texts are one small batch, which one core runs; halves on two threads use two cores."""
+        if len(texts) < 4:
+            return np.array(self.embedder.embed_documents(texts), dtype=np.float32)
+        half = (len(texts) + 1) // 2
+        parts = list(self._pool.map(self.embedder.embed_documents, [texts[:half], texts[half:]]))
+        return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])
 
     def embed_query(self, text: str) -> np.ndarray:
         found = self._recall([text])
