@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -129,8 +130,8 @@ class BenchmarkQuery(BaseModel):
         return self.question_type != NULL_QUERY and bool(self.evidence_list)
 
 
-def load_queries(path: Path) -> list[BenchmarkQuery]:
-    """The scored (non-null) queries of a benchmark file: a JSON list of {query, question_type, evidence_list}."""
+def read_query_list(path: Path) -> list[Any]:
+    """The raw JSON list of a benchmark queries file, with errors that say what is wrong with the file."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -139,6 +140,12 @@ def load_queries(path: Path) -> list[BenchmarkQuery]:
         raise InvalidInput(f"the queries file {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
     if not isinstance(raw, list):
         raise InvalidInput(f"the queries file {path} must hold a JSON list of queries")
+    return raw
+
+
+def load_queries(path: Path) -> list[BenchmarkQuery]:
+    """The scored (non-null) queries of a benchmark file: a JSON list of {query, question_type, evidence_list}."""
+    raw = read_query_list(path)
     try:
         queries = [BenchmarkQuery.model_validate(item) for item in raw]
     except ValidationError as exc:

@@ -15,7 +15,6 @@ the unanswerable ones) and reports both halves.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import re
@@ -30,6 +29,7 @@ from pydantic import BaseModel, Field, ValidationError
 from retrieval import citations
 from retrieval.chain import Outcome
 from retrieval.errors import InvalidInput
+from retrieval.evaluate import read_query_list
 
 NULL_QUERY = "null_query"
 ANSWERABLE_TYPES = ("inference_query", "comparison_query", "temporal_query")
@@ -48,14 +48,7 @@ class AnswerQuery(BaseModel):
 
 def load_answer_queries(path: Path) -> list[AnswerQuery]:
     """Every query of a benchmark file (null queries included): a JSON list of {query, question_type, answer}."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"cannot read the queries file {path}: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"the queries file {path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
-    if not isinstance(raw, list):
-        raise InvalidInput(f"the queries file {path} must hold a JSON list of queries")
+    raw = read_query_list(path)
     try:
         return [AnswerQuery.model_validate(item) for item in raw]
     except ValidationError as exc:
