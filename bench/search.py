@@ -35,6 +35,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
+from retrieval.embeddings import Embedder  # noqa: E402
 from retrieval.evaluate import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query  # noqa: E402
 from retrieval.index import Index  # noqa: E402
 from retrieval.search import Searcher, SearchOptions  # noqa: E402
@@ -84,19 +85,20 @@ def quality(searcher: Searcher, queries: list[BenchmarkQuery], split: tuple[set[
     }
 
 
-def latency(searcher: Searcher, queries: list[str], rounds: int = 1) -> dict[str, float]:
+def latency(index: Index, embedder: Embedder, queries: list[str]) -> dict[str, float]:
+    """A fresh searcher on the raw embedder: no vector remembered from an earlier pass, every query embedded."""
+    searcher = Searcher(index, embedder)
     for query in queries[:20]:
-        searcher.search(query, 10)  # warm caches (tokenizer, ONNX session, Chroma pages)
+        searcher.search(f"{query} (warm-up)", 10)  # tokenizer, ONNX sessions, index snapshot
     times = []
-    for _ in range(rounds):
-        for query in queries:
-            started = time.perf_counter()
-            searcher.search(query, 10)
-            times.append((time.perf_counter() - started) * 1000)
+    for query in queries:
+        started = time.perf_counter()
+        searcher.search(query, 10)
+        times.append((time.perf_counter() - started) * 1000)
     return summarise(times)
 
 
-def _variant(text: str, meta: dict[str, Any], copy: int, outlets: list[str], rng: random.Random) -> tuple[str, dict]:
+def _variant(text: str, meta: dict[str, Any], copy: int, outlets: list[str], rng: random.Random) -> tuple[str, tuple[str, dict[str, Any]]]:
     sentences = _SENTENCE.split(text)
     rng.shuffle(sentences)
     body = " ".join(sentences)
@@ -180,10 +182,10 @@ def main() -> None:
         result["ablation"] = rows
         result["split"] = f"random halves of the scored questions, seed {SPLIT_SEED}"
 
-    one = latency(base.searcher, texts)
+    one = latency(base.index, base.embedder, texts)
     scaled, info = scaled_index(base, args.scale)
-    many = latency(scaled.searcher, texts)
-    one_again = latency(base.searcher, texts)  # the machine is shared: measure 1x again after 10x
+    many = latency(scaled.index, base.embedder, texts)
+    one_again = latency(base.index, base.embedder, texts)  # the machine is shared: measure 1x again after 10x
     result["latency"] = {
         "1x": {**one, "chunks": len(base.index.texts)},
         "1x_again": one_again,
