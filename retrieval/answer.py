@@ -22,7 +22,6 @@ import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,12 +55,12 @@ class Draft:
 
 @dataclass(frozen=True)
 class ExtractiveOptions:
-    abstain_below: float = 0.7273
-    max_sentences: int = 3
-    candidates: int = 3  # sentences shortlisted by the cheap features before embedding
-    embed_chars: int = 200
+    abstain_below: float = 0.7893
+    max_sentences: int = 4
+    candidates: int = 8  # sentences shortlisted by the cheap features before embedding
+    embed_chars: int = 140
     dense_weight: float = 0.5  # meaning vs wording
-    agreement_weight: float = 0.1
+    agreement_weight: float = 0.2
     name_weight: float = 0.0
     passage_weight: float = 0.4  # the search's own score of the sentence's passage
     coverage_weight: float = 0.3  # how much missing question names lower the confidence
@@ -149,7 +148,6 @@ class RememberedQueries:
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(2, thread_name_prefix="answer-embed")
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.embedder.count_tokens(texts)
@@ -178,12 +176,8 @@ class RememberedQueries:
         return np.stack([found[t] for t in texts]) if texts else np.zeros((0, self.dim), dtype=np.float32)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        """A few texts are one small batch, which one core runs; halves on two threads use two cores."""
-        if len(texts) < 4:
-            return np.array(self.embedder.embed_documents(texts), dtype=np.float32)
-        half = (len(texts) + 1) // 2
-        parts = list(self._pool.map(self.embedder.embed_documents, [texts[:half], texts[half:]]))
-        return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])
+        # the embedder runs a small batch on every core at once when it can (see OnnxEmbedder)
+        return np.array(self.embedder.embed_documents(texts), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         found = self._recall([text])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from retrieval.embeddings import Embedder, TorchEmbedder, export_onnx, packaged_model_path
+from retrieval.embeddings import Embedder, OnnxEmbedder, TorchEmbedder, export_onnx, packaged_model_path
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +42,15 @@ def test_the_export_is_cached(model_cache: Path) -> None:
     stamp = path.stat().st_mtime_ns
     assert export_onnx(packaged_model_path(), model_cache) == path
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_questions_under_load_fall_back_to_the_single_threaded_sessions(embedder: Embedder) -> None:
+    """While the all-cores session is busy, a question runs on a per-core session: same vector, no waiting."""
+    assert isinstance(embedder, OnnxEmbedder)
+    expected = embedder.embed_query(TEXTS[0])
+    with embedder.quick_lock:  # as if another request held it
+        fallback = embedder.embed_query(TEXTS[0])
+    np.testing.assert_allclose(fallback, expected, atol=1e-5)
+    with ThreadPoolExecutor(8) as pool:
+        vectors = list(pool.map(embedder.embed_query, TEXTS * 4))
+    np.testing.assert_allclose(np.stack(vectors), embedder.embed_documents(TEXTS * 4), atol=1e-5)
