@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,15 +15,49 @@ from rich.table import Table
 
 from retrieval.errors import NewsdeskError
 
+if TYPE_CHECKING:
+    from retrieval.service import Newsdesk
+
+T = TypeVar("T")
+Step = Callable[[int, int], None]  # (done, total)
+
 eval_app = typer.Typer(help="Measure the search (and answers) on a benchmark.", no_args_is_help=True)
 console = Console(stderr=True)
 out = Console()
 
 
-def _progress_bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-    )
+@contextmanager
+def _errors_for_the_user() -> Iterator[None]:
+    try:
+        yield
+    except NewsdeskError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+
+
+def _on_eval_index(
+    corpus: Path, data_dir: Path | None, items: int, doing: str, work: Callable[[Newsdesk, Step], T]
+) -> tuple[Newsdesk, T]:
+    """Open (building or syncing) the benchmark index of `corpus`, then run `work` on it, with progress bars."""
+    from bot.cli import _settings
+    from retrieval.evaluate import open_eval_service
+
+    with (
+        _errors_for_the_user(),
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        ) as bar,
+    ):
+        task = bar.add_task("indexing the corpus", total=None)
+        service, report = open_eval_service(
+            _settings(), corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
+        )
+        bar.update(task, description=f"index ready ({len(service.index.texts)} chunks)", completed=1, total=1)
+        task = bar.add_task(doing, total=items)
+        result = work(service, lambda d, t: bar.update(task, completed=d))
+    if report.chunks_embedded:
+        console.print(f"embedded {report.chunks_embedded} chunks in {report.seconds:.0f}s")
+    return service, result
 
 
 @eval_app.command()
@@ -35,26 +71,13 @@ def retrieval(
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
 ) -> None:
     """Score the product's search with the official MultiHop-RAG metric, beside dense-only search."""
-    from bot.cli import _settings
-    from retrieval.evaluate import METRICS, load_queries, open_eval_service, run_retrieval_eval
+    from retrieval.evaluate import METRICS, load_queries, run_retrieval_eval
 
-    settings = _settings()
-    try:
+    with _errors_for_the_user():
         items = load_queries(queries)
-        with _progress_bar() as bar:
-            task = bar.add_task("indexing the corpus", total=None)
-            service, report = open_eval_service(
-                settings, corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
-            )
-            bar.update(task, description=f"index ready ({len(service.index.texts)} chunks)", completed=1, total=1)
-            task = bar.add_task("searching", total=len(items))
-            result = run_retrieval_eval(service, items, k, progress=lambda d, t: bar.update(task, completed=d))
-    except NewsdeskError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
-    if report.chunks_embedded:
-        console.print(f"embedded {report.chunks_embedded} chunks in {report.seconds:.0f}s")
-
+    _, result = _on_eval_index(
+        corpus, data_dir, len(items), "searching", lambda service, step: run_retrieval_eval(service, items, k, step)
+    )
     if as_json:
         print(json.dumps(result.as_json()))
         return
@@ -83,26 +106,13 @@ def answers(
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
 ) -> None:
     """Answer every question as `ask` does; score citations, abstentions and answer hits (NEWSDESK_LLM applies)."""
-    from bot.cli import _settings
-    from retrieval.evaluate import open_eval_service
     from retrieval.evaluate_answers import judge, load_answer_queries, report
 
-    settings = _settings()
-    try:
+    with _errors_for_the_user():
         items = load_answer_queries(queries)[:limit]
-        with _progress_bar() as bar:
-            task = bar.add_task("indexing the corpus", total=None)
-            service, ingested = open_eval_service(
-                settings, corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
-            )
-            bar.update(task, description=f"index ready ({len(service.index.texts)} chunks)", completed=1, total=1)
-            task = bar.add_task("answering", total=len(items))
-            judged = judge(service.answer, items, progress=lambda d, t: bar.update(task, completed=d))
-    except NewsdeskError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
-    if ingested.chunks_embedded:
-        console.print(f"embedded {ingested.chunks_embedded} chunks in {ingested.seconds:.0f}s")
+    service, judged = _on_eval_index(
+        corpus, data_dir, len(items), "answering", lambda service, step: judge(service.answer, items, step)
+    )
     result = report(judged, service.chain.mode)
     if as_json:
         print(result.model_dump_json(exclude={"modes", "latency_ms"}))

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -39,13 +40,67 @@ def chroma_executable() -> str:
     return found
 
 
-class ChromaServer:
+class _Child:
+    """A server in a child process, with its output in a log file: start, wait until ready, signal, stop."""
+
+    name = "server"
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _spawn(self, command: list[str], env: dict[str, str], ready: Callable[[], bool], timeout: float) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+            if ready():
+                return
+            time.sleep(0.05)
+        self._signal_and_wait(signal.SIGKILL)
+        raise TimeoutError(f"{self.name} was not ready within {timeout:.0f}s:\n{self.log_tail()}")
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _signal_and_wait(self, sig: signal.Signals) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a paused process cannot act on SIGTERM
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        self._signal_and_wait(signal.SIGTERM)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class ChromaServer(_Child):
+    name = "chroma run"
+
     def __init__(self, path: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
         self.path = Path(path)
         self.host = host
         self.port = port or free_port()
-        self.log_path = self.path.with_name(self.path.name + ".log")
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(self.path.with_name(self.path.name + ".log"))
 
     @property
     def url(self) -> str:
@@ -59,24 +114,9 @@ class ChromaServer:
         if self.running():
             return self
         self.path.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [chroma_executable(), "run", "--path", str(self.path), "--host", self.host, "--port", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {self.process.returncode}:\n{self.log_tail()}")
-            if self.healthy():
-                return self
-            time.sleep(0.1)
-        self.kill()
-        raise TimeoutError(f"chroma run did not answer on {self.url} within {timeout:.0f}s:\n{self.log_tail()}")
+        command = [chroma_executable(), "run", "--path", str(self.path), "--host", self.host, "--port", str(self.port)]
+        self._spawn(command, {**os.environ, "ANONYMIZED_TELEMETRY": "False"}, self.healthy, timeout)
+        return self
 
     def healthy(self, timeout: float = 1.0) -> bool:
         try:
@@ -84,15 +124,9 @@ class ChromaServer:
         except httpx.HTTPError:
             return False
 
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def kill(self) -> None:
         """SIGKILL, like a crash or the OOM killer: no clean shutdown."""
         self._signal_and_wait(signal.SIGKILL)
-
-    def stop(self) -> None:
-        self._signal_and_wait(signal.SIGTERM)
 
     def pause(self) -> None:
         """SIGSTOP: the server keeps its sockets but answers nothing (a hung server)."""
@@ -103,30 +137,8 @@ class ChromaServer:
         if self.process is not None:
             self.process.send_signal(signal.SIGCONT)
 
-    def _signal_and_wait(self, sig: signal.Signals) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGCONT)
-        self.process.send_signal(sig)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
     def __enter__(self) -> ChromaServer:
         return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def newsdesk_executable() -> str:
@@ -137,64 +149,33 @@ def newsdesk_executable() -> str:
     return found
 
 
-class NewsdeskServer:
+class NewsdeskServer(_Child):
     """`newsdesk serve` in its own process on a free loopback port; ready once /healthz answers."""
+
+    name = "newsdesk serve"
 
     def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
         self.env = env
         self.port = port or free_port()
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(log_path)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def start(self, timeout: float = 90.0) -> float:
         """Start and wait until ready; returns the seconds it took."""
         started = time.perf_counter()
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [newsdesk_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=self.env,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"newsdesk serve exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise TimeoutError(f"newsdesk serve was not ready within {timeout:.0f}s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        command = [newsdesk_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self._spawn(command, self.env, self.healthy, timeout)
+        return time.perf_counter() - started
 
     def __enter__(self) -> NewsdeskServer:
         self.start()
         return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
