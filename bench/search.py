@@ -98,7 +98,9 @@ def latency(index: Index, embedder: Embedder, queries: list[str]) -> dict[str, f
     return summarise(times)
 
 
-def _variant(text: str, meta: dict[str, Any], copy: int, outlets: list[str], rng: random.Random) -> tuple[str, tuple[str, dict[str, Any]]]:
+def _variant(
+    text: str, meta: dict[str, Any], copy: int, outlets: list[str], rng: random.Random
+) -> tuple[str, tuple[str, dict[str, Any]]]:
     sentences = _SENTENCE.split(text)
     rng.shuffle(sentences)
     body = " ".join(sentences)
