@@ -81,14 +81,15 @@ def test_questions_during_a_reindex_are_all_answered(
 
     def read_loop(base: str) -> None:
         nonlocal reads
+        reads_to_make: tuple[tuple[str, dict[str, str | int]], ...] = (
+            ("/v1/search", {"q": "electric vehicles", "since": "2023-01-01", "k": 5}),
+            ("/v1/articles", {"limit": 200}),
+            ("/v1/stats", {}),
+        )
         with httpx.Client(base_url=base, timeout=60) as client:
             while not stop.is_set():
                 try:
-                    for path, params in (
-                        ("/v1/search", {"q": "electric vehicles", "since": "2023-01-01", "k": 5}),
-                        ("/v1/articles", {"limit": 200}),
-                        ("/v1/stats", {}),
-                    ):
+                    for path, params in reads_to_make:
                         response = client.get(path, params=params)
                         if response.status_code != 200:
                             failures.append(f"{path} {response.status_code}: {response.text[:300]}")

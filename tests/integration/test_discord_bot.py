@@ -113,7 +113,9 @@ def make_bot(service: Any, world: FakeDiscord, **discord_settings: Any) -> Newsd
 async def run(bot: NewsdeskBot, name: str, interaction: Any, **options: Any) -> None:
     command = bot.tree.get_command(name)
     assert isinstance(command, discord.app_commands.Command), name
-    await command.callback(interaction, **options)  # type: ignore[arg-type]
+    # the callback's type is a union of the bound (group, interaction, ...) and the unbound (interaction, ...)
+    # forms, and an isinstance check cannot tell which; these commands are not in a group, so unbound
+    await command.callback(interaction, **options)  # type: ignore[call-arg]
 
 
 async def click(bot: NewsdeskBot, world: FakeDiscord, message: FakeMessage, user: FakeUser, up: bool) -> Any:
@@ -569,7 +571,8 @@ async def test_votes_are_stored_and_shown_in_status(seed_service: Newsdesk, worl
     assert fields["Articles"] == f"{stats.articles:,}" and fields["Passages"] == f"{stats.chunks:,}"
     assert fields["Answer mode"] == stats.answer_mode
     assert fields["Feedback"] == "1 answer · 👍 1 · 👎 1"
-    assert fields["Last sync"].startswith("<t:")
+    last_sync = fields["Last sync"]
+    assert last_sync is not None and last_sync.startswith("<t:")
     assert_never_pings(world.transcript)
 
 
@@ -577,6 +580,7 @@ async def test_a_vote_on_an_unknown_answer_is_answered_kindly(seed_service: News
     bot = make_bot(seed_service, world)
     interaction = world.interaction(world.member("ada"), client=bot)
     await FeedbackButton("0" * 32, up=True).callback(interaction)  # type: ignore[arg-type]
+    assert interaction.original is not None
     assert interaction.original.ephemeral and "no longer on record" in interaction.original.content
 
 
@@ -584,7 +588,7 @@ async def test_help_is_private_and_lists_the_commands(seed_service: Newsdesk, wo
     bot = make_bot(seed_service, world)
     interaction = world.interaction(world.member("ada"))
     await run(bot, "help", interaction)
-    assert interaction.original.ephemeral
+    assert interaction.original is not None and interaction.original.ephemeral
     assert "/ask" in (interaction.original.embeds[0].description or "")
 
 
@@ -620,6 +624,7 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
 
     refused = world.interaction(reader)
     await run(bot, "reindex", refused)
+    assert refused.original is not None
     assert refused.original.ephemeral and "Manage Server or the Editors role" in refused.original.content
 
     first = world.interaction(manager)
@@ -628,6 +633,7 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
         await asyncio.sleep(0)
     second = world.interaction(editor)
     await run(bot, "reindex", second)
+    assert second.original is not None
     assert second.original.ephemeral and "already running" in second.original.content
     assert "started by ada" in second.original.content
     await running

@@ -13,6 +13,7 @@ import openai
 import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from tests.support.openai_server import (
     Delay,
@@ -39,7 +40,7 @@ def server() -> Iterator[ScriptedOpenAIServer]:
 def make_llm(server: ScriptedOpenAIServer, timeout: float = 5.0, **kwargs: Any) -> ChatOpenAI:
     return ChatOpenAI(
         base_url=server.base_url,
-        api_key="test",
+        api_key=SecretStr("test"),
         model="test-model",
         timeout=timeout,
         max_retries=0,
@@ -219,5 +220,6 @@ def test_context_manager_and_restartable_port_release() -> None:
         assert make_llm(srv).invoke("q").content == "hi"
         base_url = srv.base_url
     assert not srv.running
+    llm = ChatOpenAI(base_url=base_url, api_key=SecretStr("test"), model="test-model", timeout=2.0, max_retries=0)
     with pytest.raises(openai.APIConnectionError):
-        ChatOpenAI(base_url=base_url, api_key="test", model="test-model", timeout=2.0, max_retries=0).invoke("q")
+        llm.invoke("q")

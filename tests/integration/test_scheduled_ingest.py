@@ -41,6 +41,11 @@ def _feed(base: str, count: int) -> str:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Local Wire</title>{items}</channel></rss>'
 
 
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A loopback web server for the feed and its story pages."""
@@ -51,8 +56,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1><p>{body}</p>"
             "<p>Officials said further updates would follow in the coming weeks.</p></article></body></html>"
         )
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None  # type: ignore[assignment]
+    handler = functools.partial(_Quiet, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -79,4 +79,5 @@ def test_a_url_given_as_target_that_is_a_feed_is_read_as_one(site: str) -> None:
 def test_an_unreachable_page_is_a_failure_not_a_crash(site: str) -> None:
     items = list(load_sources([f"{site}/missing.html", "http://127.0.0.1:9/nothing"]))
     assert all(isinstance(i, Failure) for i in items)
-    assert "404" in items[0].reason
+    first = items[0]
+    assert isinstance(first, Failure) and "404" in first.reason

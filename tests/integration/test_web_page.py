@@ -79,7 +79,9 @@ def test_follow_up_keeps_the_conversation_and_abstention_shows_related(page: Pag
     with page.expect_request("**/v1/ask/stream") as sent:
         box.fill("Who won the 2018 FIFA World Cup final?")
         box.press("Enter")
-    history = sent.value.post_data_json["history"]
+    sent_body = sent.value.post_data_json
+    assert sent_body is not None
+    history = sent_body["history"]
     assert [turn["role"] for turn in history] == ["user", "assistant"]
     assert history[0]["content"] == SEED_QUESTION and "300,000" in history[1]["content"]
 

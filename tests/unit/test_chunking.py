@@ -53,7 +53,7 @@ def test_chunks_fit_the_model_window_and_are_verbatim(tokenizer: _Tokenizer) -> 
     for before, after in zip(chunks, chunks[1:], strict=False):
         last_sentence = before.text.rsplit(". ", 1)[-1]
         assert after.text.startswith(last_sentence)
-    covered = set()
+    covered: set[str] = set()
     for chunk in chunks:
         covered.update(s for s in sentences if s in chunk.text)
     assert covered == set(sentences)  # nothing lost

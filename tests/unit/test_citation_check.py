@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retrieval.citations import best_sentence, check, problems, strip_markers
-from retrieval.types import Answer, Passage
+from retrieval.types import Answer, Citation, Passage
 
 
 def passage(n: int, text: str, article: str | None = None) -> Passage:
@@ -18,7 +18,7 @@ PASSAGES = [
 ]
 
 
-def answer_of(text: str, cited: list) -> Answer:  # type: ignore[type-arg]
+def answer_of(text: str, cited: list[Citation]) -> Answer:
     return Answer(answer=text, abstained=False, citations=cited)
 
 

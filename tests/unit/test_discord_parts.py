@@ -299,5 +299,5 @@ async def test_fakes_enforce_discord_rules() -> None:
         await interaction.response.defer()
     first = await interaction.followup.send("answer", ephemeral=True, wait=True)
     second = await interaction.followup.send("more", ephemeral=True, wait=True)
-    assert first is interaction.original and not first.ephemeral  # the defer's visibility wins
+    assert first is not None and first is interaction.original and not first.ephemeral  # the defer's visibility wins
     assert second is not None and second.ephemeral

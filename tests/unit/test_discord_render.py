@@ -83,8 +83,9 @@ def test_status_embed_shows_the_numbers() -> None:
     assert fields["Passages"] == "4,321"
     assert fields["Answer mode"] == "extractive"
     assert fields["Feedback"] == "12 answers · 👍 5 · 👎 2"
-    assert re.search(r"<t:1709632800:f>", fields["Last sync"])
-    assert "3 / 10" in fields["Re-index"]
+    last_sync, reindex = fields["Last sync"], fields["Re-index"]
+    assert last_sync is not None and re.search(r"<t:1709632800:f>", last_sync)
+    assert reindex is not None and "3 / 10" in reindex
     assert len(embed) <= EMBEDS_TOTAL_LIMIT
     assert all(len(v or "") <= FIELD_VALUE_LIMIT for v in fields.values())
     never = render_status(stats.model_copy(update={"last_sync": None}), FeedbackCounts())
