@@ -2,8 +2,11 @@
 
 The server is `uvicorn --factory bot.api:app_from_env` (extractive answers, no rate limit) on a real index of
 the 609 MultiHop-RAG articles, built once in DIR and reused (ingest is incremental: ~6 minutes the first time
-on two cores, seconds afterwards). The clients cycle through the development questions. Each level runs for
-a fixed time (and at most a fixed number of requests), then stops by itself.
+on two cores, seconds afterwards). The clients take the development questions in turn from one shared
+sequence, so no question comes back before all 681 have been asked. Each level runs for a fixed time (and at
+most a fixed number of requests), then stops by itself.
+Each level also reports the share of vector lookups (questions, answer sentences) that the server's cache
+answered, read from its /metrics: a sentence scored for an earlier question is not embedded again.
 
 Baselines, measured in the same run: the engine alone (Newsdesk.ask in-process, one question at a time, no
 HTTP), and GET /healthz under the same load (the floor of the HTTP stack). Target (2 cores, extractive):
@@ -114,8 +117,23 @@ class Server:
 # ------------------------------------------------------------------ the load
 
 
+class Questions:
+    """The development questions in one shared sequence: every request asks the next one, across clients and
+    levels, so the server sees no question again until the whole set has gone by (its vector caches hold
+    far fewer than that: no cache hit flatters the figures)."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.items, self.next = items, 0
+
+    def take(self) -> str:
+        cycle, i = divmod(self.next, len(self.items))
+        self.next += 1
+        # past the end the questions come back reworded, so the question's own vector is never remembered
+        return self.items[i] if cycle == 0 else f"{self.items[i]} (asked again, {cycle})"
+
+
 async def load(
-    base: str, clients: int, seconds: float, max_requests: int, items: list[str], path: str = "/v1/ask"
+    base: str, clients: int, seconds: float, max_requests: int, items: Questions, path: str = "/v1/ask"
 ) -> dict[str, Any]:
     """`clients` concurrent loops, each sending its next request as soon as the last one is answered."""
     latencies: list[float] = []
@@ -123,13 +141,11 @@ async def load(
     sent = 0
     deadline = time.perf_counter() + seconds
 
-    async def client(number: int, http: httpx.AsyncClient) -> None:
+    async def client(http: httpx.AsyncClient) -> None:
         nonlocal sent
-        i = number * 7
         while time.perf_counter() < deadline and sent < max_requests:
             sent += 1
-            question = items[i % len(items)]
-            i += 1
+            question = items.take()
             started = time.perf_counter()
             try:
                 if path == "/v1/ask":
@@ -148,7 +164,7 @@ async def load(
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         started = time.perf_counter()
-        await asyncio.gather(*(client(n, http) for n in range(clients)))
+        await asyncio.gather(*(client(http) for _ in range(clients)))
         elapsed = time.perf_counter() - started
     return {
         "clients": clients,
@@ -161,18 +177,28 @@ async def load(
     }
 
 
+def vector_cache(base: str) -> dict[str, float]:
+    """The server's vector-cache lookups so far (from /metrics): questions and sentences remembered or embedded."""
+    found = {"hit": 0.0, "miss": 0.0}
+    for line in httpx.get(f"{base}/metrics", timeout=30).text.splitlines():
+        for result in found:
+            if line.startswith(f'newsdesk_vector_cache_lookups_total{{result="{result}"}} '):
+                found[result] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--seconds", type=float, default=20.0, help="per concurrency level")
     parser.add_argument("--max-requests", type=int, default=3000, help="per concurrency level")
-    parser.add_argument("--questions", type=int, default=200, help="development questions to cycle through")
+    parser.add_argument("--questions", type=int, default=681, help="development questions to cycle through")
     parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.prepare_only:  # the child process
-        print(json.dumps(prepare(args.data_dir, min(args.questions, 100))))
+        print(json.dumps(prepare(args.data_dir, min(args.questions, 200))))
         return
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -196,14 +222,19 @@ def main() -> None:
         raise SystemExit(f"preparing the index failed:\n{child.stderr[-3000:]}")
     prepared = json.loads(child.stdout.strip().splitlines()[-1])
 
-    items = questions(args.questions)
+    items = Questions(questions(args.questions))
     levels: list[dict[str, Any]] = []
     floor: list[dict[str, Any]] = []
     with Server(args.data_dir, args.data_dir / "uvicorn.log") as server:
         asyncio.run(load(server.url, 2, 3.0, 50, items))  # warm: thread pools, caches, connections
         for clients in args.clients:
             print(f"{clients} client(s) for {args.seconds:.0f} s ...", flush=True)
-            levels.append(asyncio.run(load(server.url, clients, args.seconds, args.max_requests, items)))
+            before = vector_cache(server.url)
+            level = asyncio.run(load(server.url, clients, args.seconds, args.max_requests, items))
+            after = vector_cache(server.url)
+            lookups = (after["hit"] - before["hit"]) + (after["miss"] - before["miss"])
+            level["vector_cache_hit_share"] = round((after["hit"] - before["hit"]) / lookups, 3) if lookups else 0.0
+            levels.append(level)
             floor.append(asyncio.run(load(server.url, clients, 3.0, 1000, items, path="/healthz")))
 
     by_clients = {level["clients"]: level for level in levels}

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -159,6 +160,11 @@ Service = Annotated[Newsdesk, Depends(get_service)]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
+def answer_slots(settings: Settings) -> int:
+    """Answers computed at once by default: one per core offline; an LLM answer mostly waits on the LLM."""
+    return (os.cpu_count() or 2) if settings.llm is None else 32
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -166,8 +172,11 @@ def _client(request: Request) -> str:
 def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     keys = KeyChecker(settings.api_keys)
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    metrics = Metrics(index_size=lambda: _index_size(app))
+    metrics = Metrics(index_size=lambda: _index_size(app), vector_cache=lambda: _vector_cache(app))
     jobs = JobManager(on_finish=lambda job: metrics.reindex_jobs.labels(state=job.state).inc())
+    # Answering offline is CPU work: more of it at once than there are cores only makes every request
+    # slower. Requests over the limit wait their turn in arrival order (asyncio's semaphore is fair).
+    answering = asyncio.Semaphore(settings.max_concurrent_answers or answer_slots(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -226,7 +235,8 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     async def ask(body: AskRequest, service: Service) -> AskResponse:
         """Answer a question from the archive, with [n] citations that resolve to quoted passages."""
         filters = body.filters.to_search() if body.filters else None
-        answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k)
+        async with answering:
+            answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k)
         metrics.record_answer(answer, settings)
         return _answer_out(answer)
 
@@ -271,7 +281,8 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     ) -> SearchResponse:
         """The passages a question would draw on, best first, with their fused scores."""
         sources = [s.strip() for s in (source or "").split(",") if s.strip()]
-        passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until))
+        async with answering:
+            passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until))
         return SearchResponse(query=q.strip(), passages=passages)
 
     # ------------------------------------------------------------------ articles
@@ -453,6 +464,11 @@ def _index_size(app: FastAPI) -> tuple[int, int] | None:
     if service is None:
         return None
     return len(service.index.manifest()), len(service.index.texts)
+
+
+def _vector_cache(app: FastAPI) -> tuple[int, int, int] | None:
+    service: Newsdesk | None = getattr(app.state, "service", None)
+    return None if service is None else service.vector_cache.stats()
 
 
 def _openapi_with_limits(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,8 +31,32 @@ class _IndexSize(Collector):
         yield GaugeMetricFamily("newsdesk_index_chunks", "Chunks (passages) in the index", value=chunks)
 
 
+class _VectorCache(Collector):
+    """The service's question and sentence vector cache: how often a vector was remembered, not embedded."""
+
+    def __init__(self, read: Callable[[], tuple[int, int, int] | None]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.read()
+        if stats is None:
+            return
+        hits, misses, entries = stats
+        lookups = CounterMetricFamily(
+            "newsdesk_vector_cache_lookups", "Question and sentence vectors looked up, by result", labels=["result"]
+        )
+        lookups.add_metric(["hit"], hits)
+        lookups.add_metric(["miss"], misses)
+        yield lookups
+        yield GaugeMetricFamily("newsdesk_vector_cache_entries", "Vectors remembered now", value=entries)
+
+
 class Metrics:
-    def __init__(self, index_size: Callable[[], tuple[int, int] | None]) -> None:
+    def __init__(
+        self,
+        index_size: Callable[[], tuple[int, int] | None],
+        vector_cache: Callable[[], tuple[int, int, int] | None] = lambda: None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "newsdesk_http_requests", "HTTP requests by route and status", ["method", "route", "status"],
@@ -54,6 +78,7 @@ class Metrics:
             "newsdesk_reindex_jobs", "Re-index jobs by outcome", ["state"], registry=self.registry
         )
         self.registry.register(_IndexSize(index_size))
+        self.registry.register(_VectorCache(vector_cache))
 
     def record_answer(self, answer: Answer, settings: Settings) -> None:
         # "extractive (llm timeout)" counts as extractive here; the fallback has its own counter

@@ -62,7 +62,8 @@ class Newsdesk:
             refresh_seconds=2.0 if settings.chroma_url else 0.0,
         )
         self.index.load()
-        queries = RememberedQueries(self.embedder)  # the answerer re-embeds the question the search just did
+        queries = RememberedQueries(self.embedder, settings.vector_cache_size)
+        self.vector_cache = queries  # the answerer re-embeds the question the search just did
         self.searcher = Searcher(self.index, queries)
         self.syncer = Syncer(
             self.index,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -264,6 +267,18 @@ def test_metrics_count_requests_answers_and_index_size(client: TestClient) -> No
     assert "newsdesk_abstentions_total 1.0" in text
     assert "newsdesk_llm_fallbacks_total 0.0" in text
     assert "newsdesk_index_articles 1.0" in text and "newsdesk_index_chunks" in text
+    hits = _sample(text, 'newsdesk_vector_cache_lookups_total{result="hit"}')
+    misses = _sample(text, 'newsdesk_vector_cache_lookups_total{result="miss"}')
+    assert misses > 0 and _sample(text, "newsdesk_vector_cache_entries") > 0
+    client.post("/v1/ask", json={"question": SEED_QUESTION})  # asked before: every vector is remembered
+    again = client.get("/metrics").text
+    assert _sample(again, 'newsdesk_vector_cache_lookups_total{result="miss"}') == misses
+    assert _sample(again, 'newsdesk_vector_cache_lookups_total{result="hit"}') > hits
+
+
+def _sample(exposition: str, name: str) -> float:
+    line = next(line for line in exposition.splitlines() if line.startswith(name + " "))
+    return float(line.rsplit(" ", 1)[1])
 
 
 def test_openapi_documents_every_route_with_examples(client: TestClient) -> None:
@@ -344,3 +359,32 @@ def test_llm_tokens_stream_and_a_failing_llm_is_counted_as_a_fallback(
         metrics = client.get("/metrics").text
     assert "newsdesk_llm_fallbacks_total 1.0" in metrics
     assert 'newsdesk_answers_total{mode="extractive"} 1.0' in metrics
+
+
+class _CountsAnswersAtOnce(Newsdesk):
+    """The real service, noting how many asks run at the same time."""
+
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def ask(self, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.05)  # long enough for the other requests to arrive meanwhile
+            return super().ask(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def test_concurrent_asks_beyond_the_limit_wait_their_turn(seed_service: Newsdesk) -> None:
+    settings = seed_service.settings.model_copy(update={"max_concurrent_answers": 2, "rate_limit_per_minute": 0})
+    counting = _CountsAnswersAtOnce(settings, embedder=seed_service.embedder, store=seed_service.store)
+    with TestClient(create_app(settings, counting)) as client, ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(lambda _: client.post("/v1/ask", json={"question": SEED_QUESTION}), range(6)))
+    assert [r.status_code for r in responses] == [200] * 6
+    assert all("300,000" in r.json()["answer"] for r in responses)
+    assert counting.most == 2
