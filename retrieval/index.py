@@ -116,7 +116,8 @@ class Index:
 
     def _read_chunk_cache(self, stamp: str) -> tuple[dict[str, str], dict[str, Metadata]] | None:
         try:
-            data = json.loads(self._chunk_cache_path().read_text())
+            with self._chunk_cache_path().open(encoding="utf-8") as cache:
+                data = json.load(cache)
             if data.get("fingerprint") != stamp:
                 return None
             return data["texts"], data["metadata"]
@@ -126,8 +127,12 @@ class Index:
     def _write_chunk_cache(self, stamp: str, texts: dict[str, str], metadata: dict[str, Metadata]) -> None:
         path = self._chunk_cache_path()
         tmp = path.with_name(path.name + f".{uuid.uuid4().hex}.tmp")
-        tmp.write_text(json.dumps({"fingerprint": stamp, "texts": texts, "metadata": metadata}))
-        os.replace(tmp, path)
+        try:
+            with tmp.open("w", encoding="utf-8") as out:  # streamed: no second copy of the corpus as one string
+                json.dump({"fingerprint": stamp, "texts": texts, "metadata": metadata}, out)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     # ------------------------------------------------------------- writing
 
