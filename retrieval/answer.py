@@ -55,12 +55,12 @@ class Draft:
 
 @dataclass(frozen=True)
 class ExtractiveOptions:
-    abstain_below: float = 0.7893
+    abstain_below: float = 0.7354
     max_sentences: int = 4
     candidates: int = 8  # sentences shortlisted by the cheap features before embedding
     embed_chars: int = 140
     dense_weight: float = 0.5  # meaning vs wording
-    agreement_weight: float = 0.2
+    agreement_weight: float = 0.1
     name_weight: float = 0.0
     passage_weight: float = 0.4  # the search's own score of the sentence's passage
     coverage_weight: float = 0.3  # how much missing question names lower the confidence
