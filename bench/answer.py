@@ -22,7 +22,6 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -33,9 +32,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions  # noqa: E402
+from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import Embedder  # noqa: E402
 from retrieval.evaluate_answers import (  # noqa: E402
     AnswerQuery,
     Scored,
@@ -62,31 +60,7 @@ GRID = {
 }
 
 
-class Memo:
-    """The embedder, remembering what it embedded: the grid re-reads the same sentences many times."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
-        self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
-        self.seen: dict[str, np.ndarray] = {}
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.embedder.count_tokens(texts)
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.seen]
-        if missing:
-            self.seen.update(zip(missing, self.embedder.embed_documents(missing), strict=True))
-        return np.stack([self.seen[t] for t in texts])
-
-    def embed_query(self, text: str) -> np.ndarray:
-        key = "\0query\0" + text
-        if key not in self.seen:
-            self.seen[key] = self.embedder.embed_query(text)
-        return self.seen[key]
-
-
-def keeps_the_examples(memo: Memo, options: ExtractiveOptions) -> bool:
+def keeps_the_examples(memo: RememberedQueries, options: ExtractiveOptions) -> bool:
     """The hand-made cases of tests/unit/test_extractive.py: answer the two answerable ones, decline the other.
 
     The dev questions alone cannot see this: with enough weight on cross-article agreement, the threshold
@@ -98,7 +72,7 @@ def keeps_the_examples(memo: Memo, options: ExtractiveOptions) -> bool:
 
 
 def grid_search(
-    memo: Memo,
+    memo: RememberedQueries,
     retrieved: dict[str, list[Passage]],
     fit: list[AnswerQuery],
     held_out: list[AnswerQuery],
@@ -205,7 +179,9 @@ def main() -> None:
     fit, held_out = split_half(queries, args.seed)
 
     retrieved = {q.query: service.searcher.search(q.query, settings.top_k) for q in queries}
-    calibration = grid_search(Memo(service.embedder), retrieved, fit, held_out, service.extractive.options)
+    # the grid re-reads the same sentences many times: remember every vector, not just the recent ones
+    memo = RememberedQueries(service.embedder, size=sys.maxsize)
+    calibration = grid_search(memo, retrieved, fit, held_out, service.extractive.options)
     in_use = asdict(service.extractive.options)
     questions = [q.query for q in queries][: args.latency_questions + 5]
     wide = max(GRID_CANDIDATES)

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Step = Callable[[int, int], None]  # (done, total)
+CorpusOption = Annotated[Path, typer.Option(help="the articles: a JSON list (e.g. MultiHop-RAG corpus.json)")]
+DataDirOption = Annotated[
+    Path | None, typer.Option(help="where the benchmark index lives (default: DATA_DIR/eval/<corpus>-<setup>)")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print the figures as JSON")]
 
 eval_app = typer.Typer(help="Measure the search (and answers) on a benchmark.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -62,13 +67,11 @@ def _on_eval_index(
 
 @eval_app.command()
 def retrieval(
-    corpus: Annotated[Path, typer.Option(help="the articles: a JSON list (e.g. MultiHop-RAG corpus.json)")],
+    corpus: CorpusOption,
     queries: Annotated[Path, typer.Option(help="the questions with evidence (e.g. queries-dev.json)")],
     k: Annotated[int, typer.Option(min=1, max=50, help="passages retrieved per question")] = 10,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="where the benchmark index lives (default: DATA_DIR/eval/<corpus>-<setup>)")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Score the product's search with the official MultiHop-RAG metric, beside dense-only search."""
     from retrieval.evaluate import METRICS, load_queries, run_retrieval_eval
@@ -97,13 +100,11 @@ def retrieval(
 
 @eval_app.command()
 def answers(
-    corpus: Annotated[Path, typer.Option(help="the articles: a JSON list (e.g. MultiHop-RAG corpus.json)")],
+    corpus: CorpusOption,
     queries: Annotated[Path, typer.Option(help="the questions with gold answers (e.g. queries-dev.json)")],
     limit: Annotated[int | None, typer.Option(min=1, help="answer only the first N questions")] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="where the benchmark index lives (default: DATA_DIR/eval/<corpus>-<setup>)")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Answer every question as `ask` does; score citations, abstentions and answer hits (NEWSDESK_LLM applies)."""
     from retrieval.evaluate_answers import judge, load_answer_queries, report

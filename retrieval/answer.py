@@ -218,7 +218,7 @@ class ExtractiveAnswerer:
             return Draft(NOT_IN_CORPUS, True, {})
         lexical = _lexical_scores(question, [s.text for s in sentences])
         agreement = _agreement(sentences, passages, question)
-        named = _name_match(sentences, passages, question)
+        named = _name_match(sentences, passages, question) if opts.name_weight else [0.0] * len(sentences)
         top = max((p.score for p in passages), default=0.0)
         relevance = [max(passages[s.passage - 1].score, 0.0) / top if top > 0 else 0.0 for s in sentences]
         cheap = [  # everything but meaning, plus a small prior for the search's rank

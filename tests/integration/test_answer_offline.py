@@ -108,14 +108,13 @@ def test_eval_answers_command(tmp_path: Path) -> None:
             ]
         )  # fmt: skip
     )
-    done = subprocess.run(
-        [NEWSDESK, "eval", "answers", "--corpus", str(corpus), "--queries", str(queries), "--json"],
-        cwd=ROOT,
-        env=subprocess_env(tmp_path / "data"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+    def eval_answers(*extra: str) -> subprocess.CompletedProcess[str]:
+        command = [NEWSDESK, "eval", "answers", "--corpus", str(corpus), "--queries", str(queries), *extra]
+        env = subprocess_env(tmp_path / "data")
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+    done = eval_answers("--json")
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
     assert set(figures) == {
@@ -127,13 +126,6 @@ def test_eval_answers_command(tmp_path: Path) -> None:
     assert figures["abstention_recall"] == 1.0 and figures["false_abstention_rate"] == 0.0
     assert figures["hit_rate"]["inference_query"] == 1.0 and figures["hit_rate"]["temporal_query"] == 1.0
 
-    limited = subprocess.run(
-        [NEWSDESK, "eval", "answers", "--corpus", str(corpus), "--queries", str(queries), "--limit", "1"],
-        cwd=ROOT,
-        env=subprocess_env(tmp_path / "data"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    limited = eval_answers("--limit", "1")
     assert limited.returncode == 0, limited.stderr
     assert "citation validity" in limited.stdout and "Answers to 1 questions" in limited.stdout
