@@ -126,6 +126,7 @@ class Index:
 
     def _write_chunk_cache(self, stamp: str, texts: dict[str, str], metadata: dict[str, Metadata]) -> None:
         path = self._chunk_cache_path()
+        path.parent.mkdir(parents=True, exist_ok=True)  # a new data directory has no lexical/ folder yet
         tmp = path.with_name(path.name + f".{uuid.uuid4().hex}.tmp")
         try:
             with tmp.open("w", encoding="utf-8") as out:  # streamed: no second copy of the corpus as one string
