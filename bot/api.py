@@ -181,6 +181,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service or await run_in_threadpool(Newsdesk, settings)
+        app.state.service.start_background()
         bot_task: asyncio.Task[None] | None = None
         if settings.discord_token is not None:
             from bot.discord_bot import run_bot
@@ -193,6 +194,8 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
                 await bot_task  # let the Discord client close before the server stops
         if jobs.running is not None:
             log.warning("shutting down during a re-index; the next sync will finish the job")
+        if service is None:
+            app.state.service.close()
 
     app = FastAPI(
         title="Newsdesk",

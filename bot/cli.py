@@ -221,6 +221,7 @@ def discord_bot() -> None:
         )
         raise typer.Exit(2)
     service = _service(settings)
+    service.start_background()
     from bot.discord_bot import run_bot
 
     try:
@@ -230,6 +231,8 @@ def discord_bot() -> None:
     except NewsdeskError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from exc
+    finally:
+        service.close()
 
 
 def main() -> None:  # pragma: no cover

@@ -29,6 +29,7 @@ import numpy as np
 from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
 from retrieval.lexical import tokenize
+from retrieval.sentence_vectors import SentenceVectors
 from retrieval.types import Passage
 
 NOT_IN_CORPUS = "The articles in the corpus do not answer this question."
@@ -136,6 +137,14 @@ def _agreement(sentences: list[_Sentence], passages: Sequence[Passage], question
     return scores
 
 
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _answer_sentences(text: str) -> list[tuple[int, int]]:
+    """The spans of a passage's sentences that may be quoted: 20 characters or more, with a letter."""
+    return [(s, e) for s, e in sentence_spans(text) if e - s >= 20 and _LETTER.search(text, s, e)]
+
+
 class RememberedQueries:
     """An embedder that remembers its recent vectors: the answerer embeds the question the search just did.
 
@@ -145,8 +154,10 @@ class RememberedQueries:
     hundred questions. A vector is 1.5 kB; the default 20,000 entries cap the cache near 40 MB.
     """
 
-    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+    def __init__(self, embedder: Embedder, size: int = 20_000, stored: SentenceVectors | None = None) -> None:
+        """`stored`: sentence vectors embedded ahead of time, looked up before anything is embedded."""
         self.embedder = embedder
+        self.stored = stored
         self.name, self.dim, self.max_tokens = embedder.name, embedder.dim, embedder.max_tokens
         self.size = size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -180,6 +191,14 @@ class RememberedQueries:
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         found = self._recall(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing and self.stored is not None:
+            stored = self.stored.get(missing)
+            if stored:
+                with self._lock:  # _recall counted them as misses: the model is not run for them either
+                    self.hits += len(stored)
+                    self.misses -= len(stored)
+                found.update(stored)
+                missing = [t for t in missing if t not in stored]
         if missing:
             fresh = self._embed(missing)
             self._remember(missing, fresh)
@@ -206,14 +225,17 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.options = options or ExtractiveOptions()
 
+    def sentence_heads(self, text: str) -> list[str]:
+        """What draft() would embed for each sentence of a passage with this text (for SentenceVectors)."""
+        return [text[start:end][: self.options.embed_chars] for start, end in _answer_sentences(text)]
+
     def draft(self, question: str, passages: Sequence[Passage]) -> Draft:
         opts = self.options
-        sentences: list[_Sentence] = []
-        for number, passage in enumerate(passages, start=1):
-            for start, end in sentence_spans(passage.text):
-                text = passage.text[start:end]
-                if len(text) >= 20 and re.search(r"[A-Za-z]", text):
-                    sentences.append(_Sentence(number, start, text, passage.article_id))
+        sentences = [
+            _Sentence(number, start, passage.text[start:end], passage.article_id)
+            for number, passage in enumerate(passages, start=1)
+            for start, end in _answer_sentences(passage.text)
+        ]
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
         lexical = _lexical_scores(question, [s.text for s in sentences])

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     abstain_threshold: float = 0.7354  # calibrated by bench/answer.py on MultiHop-RAG dev questions
     vector_cache_size: int = Field(default=20_000, ge=0)  # question and sentence vectors kept (LRU), ~2 kB each
+    sentence_vectors: bool = True  # embed answer sentences ahead of the questions, in the background (serve, bot)
     max_concurrent_answers: int | None = Field(default=None, ge=1)  # HTTP asks/searches at once (None: auto)
 
     # LLM (optional): "openai:MODEL", "ollama:MODEL" or "llamacpp:/path/model.gguf"

@@ -111,17 +111,34 @@ class OnnxEmbedder:
         quick.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between runs
         self.quick = ort.InferenceSession(str(onnx_path), quick, providers=["CPUExecutionProvider"])
         self.quick_lock = threading.Lock()
+        self._session_args = (str(onnx_path), options)
+        self._background: Any = None
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.tokenizer.count(texts)
 
-    def _run(self, texts: list[str], quick: bool = False) -> np.ndarray:
+    def _feeds(self, texts: list[str]) -> dict[str, np.ndarray]:
         encoded = self.tokenizer.encoder.encode_batch(texts)
-        feeds = {
+        return {
             "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
         }
+
+    def embed_here(self, texts: list[str]) -> np.ndarray:
+        """Embed on the calling thread with a session of its own (created on first use), leaving the serving
+        sessions free: for background work on a low-priority thread. Same vectors as embed_documents."""
+        import onnxruntime as ort
+
+        if self._background is None:
+            self._background = ort.InferenceSession(*self._session_args, providers=["CPUExecutionProvider"])
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for idx in _batches_by_length(texts, self.batch_size):
+            out[idx] = self._background.run(None, self._feeds([texts[i] for i in idx]))[0]
+        return out
+
+    def _run(self, texts: list[str], quick: bool = False) -> np.ndarray:
+        feeds = self._feeds(texts)
         if quick and self.quick_lock.acquire(blocking=False):
             try:
                 return np.asarray(self.quick.run(None, feeds)[0], dtype=np.float32)

@@ -17,6 +17,7 @@ from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
 from retrieval.llm import make_chat_model, model_name
 from retrieval.search import Searcher
+from retrieval.sentence_vectors import SentenceFiller, SentenceVectors
 from retrieval.sources import load_sources
 from retrieval.store import ChromaStore, make_client
 from retrieval.types import (
@@ -62,7 +63,15 @@ class Newsdesk:
             refresh_seconds=2.0 if settings.chroma_url else 0.0,
         )
         self.index.load()
-        queries = RememberedQueries(self.embedder, settings.vector_cache_size)
+        self.sentence_vectors = (
+            SentenceVectors(
+                settings.data_dir / "sentence-vectors" / settings.collection, self.embedder.name, self.embedder.dim
+            )
+            if settings.sentence_vectors
+            else None
+        )
+        self._filler: SentenceFiller | None = None
+        queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
         self.vector_cache = queries  # the answerer re-embeds the question the search just did
         self.searcher = Searcher(self.index, queries)
         self.syncer = Syncer(
@@ -81,6 +90,33 @@ class Newsdesk:
             settings.top_k,
         )
         self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------- background work
+
+    def start_background(self) -> None:
+        """For long-running processes (serve, bot): keep the answer sentences embedded ahead of the questions.
+        Idempotent; a no-op when NEWSDESK_SENTENCE_VECTORS is off."""
+        if self.sentence_vectors is None or self._filler is not None:
+            return
+        embed = getattr(self.embedder, "embed_here", self.embedder.embed_documents)
+        self._filler = SentenceFiller(
+            self.sentence_vectors, lambda: self.index.snapshot()[0], self.extractive.sentence_heads, embed
+        )
+        self._filler.start()
+
+    def wait_for_background(self, timeout: float | None = None) -> bool:
+        """Block until the background work is done (True) or the timeout passes (False)."""
+        return self._filler is None or self._filler.wait(timeout)
+
+    def close(self) -> None:
+        if self._filler is not None:
+            self._filler.stop()
+            self._filler = None
+
+    def _synced(self, report: IngestReport) -> IngestReport:
+        if self._filler is not None and (report.added or report.updated):
+            self._filler.wake()
+        return report
 
     # ------------------------------------------------------------- answering
 
@@ -142,11 +178,11 @@ class Newsdesk:
         roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
         items = load_sources(targets, feeds, self.settings.max_article_bytes)
         with self._write_lock:
-            return self.syncer.sync(items, prune_roots=roots, progress=progress)
+            return self._synced(self.syncer.sync(items, prune_roots=roots, progress=progress))
 
     def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
         with self._write_lock:
-            return self.syncer.sync(articles, progress=progress)
+            return self._synced(self.syncer.sync(articles, progress=progress))
 
     def delete(self, article_id: str) -> None:
         with self._write_lock:
@@ -172,4 +208,7 @@ class Newsdesk:
             embedder=self.embedder.name,
             answer_mode=self.chain.mode,
             last_sync=self.index.last_sync,
+            sentence_vectors=len(self.sentence_vectors) if self.sentence_vectors is not None else 0,
+            sentence_vectors_pending=self._filler.pending if self._filler is not None else 0,
+            sentence_vectors_filling=self._filler is not None and self._filler.filling,
         )

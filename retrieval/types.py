@@ -107,6 +107,9 @@ class Stats(BaseModel):
     embedder: str
     answer_mode: str
     last_sync: str | None = None
+    sentence_vectors: int = 0  # answer sentences embedded ahead of the questions
+    sentence_vectors_pending: int = 0  # still to embed by the background filler
+    sentence_vectors_filling: bool = False  # the filler is at work (serve and bot run it after each sync)
 
 
 class StreamEvent(BaseModel):
