@@ -32,6 +32,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 CHUNKS_PER_SEGMENT = 500  # chunks whose sentences are embedded and written together (~3,300 sentences)
+LOOK_EVERY_SECONDS = 60.0
 MAX_SEGMENTS = 256  # more than this and the next fill compacts them into one (and drops removed chunks')
 
 
@@ -207,7 +208,7 @@ class SentenceVectors:
 class SentenceFiller:
     """The background thread that keeps SentenceVectors in step with the index.
 
-    `wake()` after a sync; it then embeds, at the lowest CPU priority, the sentence openings of chunks it has
+    `wake()` after a sync (it also looks by itself every minute); it then embeds, at the lowest CPU priority, the sentence openings of chunks it has
     not seen yet, writing a segment every CHUNKS_PER_SEGMENT chunks.
     """
 
@@ -252,7 +253,8 @@ class SentenceFiller:
     def _loop(self) -> None:
         _lowest_priority()
         while not self._stop.is_set():
-            self._wake.wait()
+            # a sync wakes it; the periodic look also catches chunks another replica added to a shared Chroma
+            self._wake.wait(timeout=LOOK_EVERY_SECONDS)
             self._wake.clear()
             if self._stop.is_set():
                 break
@@ -269,6 +271,7 @@ class SentenceFiller:
         new = [chunk_id for chunk_id in texts if chunk_id not in self.done]
         if not new:
             return 0
+        self._idle.clear()
         started, added = time.perf_counter(), 0
         log.info("embedding the answer sentences of %d new chunks in the background", len(new))
         # a slice of chunks at a time: little memory held, and a restart loses at most one slice's work
