@@ -5,8 +5,12 @@ the 609 MultiHop-RAG articles, built once in DIR and reused (ingest is increment
 on two cores, seconds afterwards). The clients take the development questions in turn from one shared
 sequence, so no question comes back before all 681 have been asked. Each level runs for a fixed time (and at
 most a fixed number of requests), then stops by itself.
-Each level also reports the share of vector lookups (questions, answer sentences) that the server's cache
-answered, read from its /metrics: a sentence scored for an earlier question is not embedded again.
+Each level also reports the share of vector lookups (questions, answer sentences) that were not embedded,
+read from the server's /metrics: answered from memory, or from the sentence vectors embedded ahead of the
+questions. The server runs as shipped: it embeds the index's answer sentences in the background after
+start (minutes, the first time, on one core at the lowest priority); the load starts once that is done.
+The same levels then run again against a server with NEWSDESK_SENTENCE_VECTORS=false, the same questions
+in the same order: that is the baseline for what the sentence vectors save.
 
 Baselines, measured in the same run: the engine alone (Newsdesk.ask in-process, one question at a time, no
 HTTP), and GET /healthz under the same load (the floor of the HTTP stack). Target (2 cores, extractive):
@@ -75,11 +79,11 @@ def prepare(data_dir: Path, n_questions: int) -> dict[str, Any]:
 
 
 class Server:
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        self.env = serve_env(data_dir, MODEL_CACHE)
+        self.env = serve_env(data_dir, MODEL_CACHE) | (env or {})
         self.env.pop("NEWSDESK_LLM", None)
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -103,6 +107,20 @@ class Server:
                 pass
             time.sleep(0.1)
         raise TimeoutError("the server was not ready within 300 s")
+
+    def wait_for_sentence_vectors(self, timeout: float = 3600) -> dict[str, Any]:
+        """Until the server has embedded its answer sentences (it does so in the background after start)."""
+        started = time.monotonic()
+        shown = -1
+        while time.monotonic() - started < timeout:
+            stats = httpx.get(f"{self.url}/v1/stats", timeout=30).json()
+            if not stats["sentence_vectors_filling"]:
+                return {"stored": stats["sentence_vectors"], "waited_s": round(time.monotonic() - started, 1)}
+            if stats["sentence_vectors_pending"] != shown and stats["sentence_vectors_pending"]:
+                shown = stats["sentence_vectors_pending"]
+                print(f"  {shown} answer sentences still to embed in the background ...", flush=True)
+            time.sleep(2)
+        raise TimeoutError(f"the sentence vectors were not ready within {timeout:.0f} s")
 
     def __exit__(self, *_: object) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -187,6 +205,27 @@ def vector_cache(base: str) -> dict[str, float]:
     return found
 
 
+def run_levels(
+    server: Server, args: argparse.Namespace, floor: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Every concurrency level against one server, the questions from the start of the shared sequence."""
+    items = Questions(questions(args.questions))
+    levels = []
+    warm = Questions([f"Which warm-up step number {i} did the benchmark take?" for i in range(50)])
+    asyncio.run(load(server.url, 2, 3.0, 50, warm))  # warm: thread pools, connections (no dev question)
+    for clients in args.clients:
+        print(f"  {clients} client(s) for {args.seconds:.0f} s ...", flush=True)
+        before = vector_cache(server.url)
+        level = asyncio.run(load(server.url, clients, args.seconds, args.max_requests, items))
+        after = vector_cache(server.url)
+        lookups = (after["hit"] - before["hit"]) + (after["miss"] - before["miss"])
+        level["vector_cache_hit_share"] = round((after["hit"] - before["hit"]) / lookups, 3) if lookups else 0.0
+        levels.append(level)
+        if floor is not None:
+            floor.append(asyncio.run(load(server.url, clients, 3.0, 1000, items, path="/healthz")))
+    return levels
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
@@ -222,20 +261,14 @@ def main() -> None:
         raise SystemExit(f"preparing the index failed:\n{child.stderr[-3000:]}")
     prepared = json.loads(child.stdout.strip().splitlines()[-1])
 
-    items = Questions(questions(args.questions))
-    levels: list[dict[str, Any]] = []
     floor: list[dict[str, Any]] = []
+    print("the server as shipped (answer sentences embedded ahead of the questions):", flush=True)
     with Server(args.data_dir, args.data_dir / "uvicorn.log") as server:
-        asyncio.run(load(server.url, 2, 3.0, 50, items))  # warm: thread pools, caches, connections
-        for clients in args.clients:
-            print(f"{clients} client(s) for {args.seconds:.0f} s ...", flush=True)
-            before = vector_cache(server.url)
-            level = asyncio.run(load(server.url, clients, args.seconds, args.max_requests, items))
-            after = vector_cache(server.url)
-            lookups = (after["hit"] - before["hit"]) + (after["miss"] - before["miss"])
-            level["vector_cache_hit_share"] = round((after["hit"] - before["hit"]) / lookups, 3) if lookups else 0.0
-            levels.append(level)
-            floor.append(asyncio.run(load(server.url, clients, 3.0, 1000, items, path="/healthz")))
+        sentence_vectors = server.wait_for_sentence_vectors()
+        levels = run_levels(server, args, floor)
+    print("baseline: the same levels and questions without the sentence vectors:", flush=True)
+    with Server(args.data_dir, args.data_dir / "uvicorn.log", {"NEWSDESK_SENTENCE_VECTORS": "false"}) as server:
+        without = run_levels(server, args)
 
     by_clients = {level["clients"]: level for level in levels}
     engine = prepared["engine_ask"]
@@ -249,7 +282,13 @@ def main() -> None:
             )
         if engine["p95_ms"]:
             ratios[f"p95_{clients}_clients_vs_engine_p95"] = round(level["p95_ms"] / engine["p95_ms"], 2)
+    without_8 = {level["clients"]: level for level in without}.get(8)
     at_8 = by_clients.get(8)
+    if at_8 and without_8 and without_8["p95_ms"]:
+        ratios["p95_8_clients_vs_without_sentence_vectors"] = round(at_8["p95_ms"] / without_8["p95_ms"], 2)
+        ratios["throughput_8_clients_vs_without_sentence_vectors"] = round(
+            at_8["throughput_rps"] / without_8["throughput_rps"], 2
+        )
     write_result(
         "http_load",
         {
@@ -257,7 +296,9 @@ def main() -> None:
             "server": "uvicorn --factory bot.api:app_from_env, 1 process, NEWSDESK_RATE_LIMIT_PER_MINUTE=0",
             "load_average_1_5_15_min": [round(x, 1) for x in os.getloadavg()],
             **prepared,
+            "sentence_vectors": sentence_vectors,
             "levels": levels,
+            "baseline_without_sentence_vectors": without,
             "baseline_healthz": floor,
             "ratios": ratios,
             "targets": {"errors": "0 at every level", "p95_ms_at_8_clients": f"<= {TARGET_P95_MS_AT_8:.0f}"},
