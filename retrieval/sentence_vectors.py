@@ -208,8 +208,8 @@ class SentenceVectors:
 class SentenceFiller:
     """The background thread that keeps SentenceVectors in step with the index.
 
-    `wake()` after a sync (it also looks by itself every minute); it then embeds, at the lowest CPU priority, the sentence openings of chunks it has
-    not seen yet, writing a segment every CHUNKS_PER_SEGMENT chunks.
+    `wake()` after a sync (it also looks by itself every minute); it then embeds, at the lowest CPU priority,
+    the sentence openings of chunks it has not seen yet, writing a segment every CHUNKS_PER_SEGMENT chunks.
     """
 
     def __init__(
