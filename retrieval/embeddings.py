@@ -112,7 +112,6 @@ class OnnxEmbedder:
         self.quick = ort.InferenceSession(str(onnx_path), quick, providers=["CPUExecutionProvider"])
         self.quick_lock = threading.Lock()
         self._session_args = (str(onnx_path), options)
-        self._background: Any = None
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.tokenizer.count(texts)
@@ -126,15 +125,15 @@ class OnnxEmbedder:
         }
 
     def embed_here(self, texts: list[str]) -> np.ndarray:
-        """Embed on the calling thread with a session of its own (created on first use), leaving the serving
-        sessions free: for background work on a low-priority thread. Same vectors as embed_documents."""
+        """Embed on the calling thread with a session of its own, leaving the serving sessions free: for
+        background work on a low-priority thread. Same vectors as embed_documents. The session (~0.3 s to
+        make, ~100 MB) lasts for this call only, so give it thousands of texts at once."""
         import onnxruntime as ort
 
-        if self._background is None:
-            self._background = ort.InferenceSession(*self._session_args, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(*self._session_args, providers=["CPUExecutionProvider"])
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for idx in _batches_by_length(texts, self.batch_size):
-            out[idx] = self._background.run(None, self._feeds([texts[i] for i in idx]))[0]
+            out[idx] = session.run(None, self._feeds([texts[i] for i in idx]))[0]
         return out
 
     def _run(self, texts: list[str], quick: bool = False) -> np.ndarray:

@@ -218,10 +218,8 @@ class SentenceFiller:
         chunk_texts: Callable[[], dict[str, str]],
         sentences_of: Callable[[str], list[str]],
         embed: Callable[[list[str]], np.ndarray],
-        batch: int = 64,
     ) -> None:
         self.store, self.chunk_texts, self.sentences_of, self.embed = store, chunk_texts, sentences_of, embed
-        self.batch = batch
         self.done: set[str] = set()  # chunk ids whose sentences are all stored
         self.pending = 0  # sentences still to embed in the current pass
         self.passes = 0
@@ -282,8 +280,7 @@ class SentenceFiller:
             todo = self.store.missing(s for chunk_id in part for s in self.sentences_of(texts[chunk_id]))
             self.pending = (len(new) - at) * max(len(todo), 1) // len(part)  # an estimate, for /v1/stats
             if todo:
-                rows = [self.embed(todo[i : i + self.batch]) for i in range(0, len(todo), self.batch)]
-                self.store.add(todo, np.concatenate(rows))
+                self.store.add(todo, self.embed(todo))
                 added += len(todo)
             self.done.update(part)
         self.pending = 0
