@@ -172,7 +172,11 @@ def _client(request: Request) -> str:
 def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     keys = KeyChecker(settings.api_keys)
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    metrics = Metrics(index_size=lambda: _index_size(app), vector_cache=lambda: _vector_cache(app))
+    metrics = Metrics(
+        index_size=lambda: _index_size(app),
+        vector_cache=lambda: _vector_cache(app),
+        sentence_vectors=lambda: _sentence_vectors(app),
+    )
     jobs = JobManager(on_finish=lambda job: metrics.reindex_jobs.labels(state=job.state).inc())
     # Answering offline is CPU work: more of it at once than there are cores only makes every request
     # slower. Requests over the limit wait their turn in arrival order (asyncio's semaphore is fair).
@@ -472,6 +476,13 @@ def _index_size(app: FastAPI) -> tuple[int, int] | None:
 def _vector_cache(app: FastAPI) -> tuple[int, int, int] | None:
     service: Newsdesk | None = getattr(app.state, "service", None)
     return None if service is None else service.vector_cache.stats()
+
+
+def _sentence_vectors(app: FastAPI) -> tuple[int, int] | None:
+    service: Newsdesk | None = getattr(app.state, "service", None)
+    if service is None or service.sentence_vectors is None:
+        return None
+    return service.sentence_vector_counts()
 
 
 def _openapi_with_limits(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:

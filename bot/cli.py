@@ -188,7 +188,7 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         print(result.model_dump_json())
     else:
         for key, value in result.model_dump().items():
-            out.print(f"{key:12} {value}")
+            out.print(f"{key:26} {value}")
 
 
 @app.command()

@@ -51,11 +51,27 @@ class _VectorCache(Collector):
         yield GaugeMetricFamily("newsdesk_vector_cache_entries", "Vectors remembered now", value=entries)
 
 
+class _SentenceVectors(Collector):
+    """Answer sentences embedded ahead of the questions, and how many the background filler has still to do."""
+
+    def __init__(self, read: Callable[[], tuple[int, int] | None]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self.read()
+        if counts is None:
+            return
+        stored, pending = counts
+        yield GaugeMetricFamily("newsdesk_sentence_vectors", "Answer sentences embedded ahead of the questions", stored)
+        yield GaugeMetricFamily("newsdesk_sentence_vectors_pending", "Answer sentences still to embed", pending)
+
+
 class Metrics:
     def __init__(
         self,
         index_size: Callable[[], tuple[int, int] | None],
         vector_cache: Callable[[], tuple[int, int, int] | None] = lambda: None,
+        sentence_vectors: Callable[[], tuple[int, int] | None] = lambda: None,
     ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -79,6 +95,7 @@ class Metrics:
         )
         self.registry.register(_IndexSize(index_size))
         self.registry.register(_VectorCache(vector_cache))
+        self.registry.register(_SentenceVectors(sentence_vectors))
 
     def record_answer(self, answer: Answer, settings: Settings) -> None:
         # "extractive (llm timeout)" counts as extractive here; the fallback has its own counter

@@ -247,6 +247,9 @@ class StatsResponse(Stats):
                     "embedder": "onnx:all-MiniLM-L6-v2",
                     "answer_mode": "extractive",
                     "last_sync": "2024-05-01T12:00:00+00:00",
+                    "sentence_vectors": 52438,
+                    "sentence_vectors_pending": 0,
+                    "sentence_vectors_filling": False,
                     "reindex_job": None,
                 }
             ]

@@ -201,14 +201,20 @@ class Newsdesk:
     def articles(self) -> list[dict[str, Any]]:
         return [a.fields() for a in self.index.manifest().articles.values()]
 
+    def sentence_vector_counts(self) -> tuple[int, int]:
+        """(answer sentences stored, still to embed by the background filler)"""
+        stored = len(self.sentence_vectors) if self.sentence_vectors is not None else 0
+        return stored, self._filler.pending if self._filler is not None else 0
+
     def stats(self) -> Stats:
+        stored, pending = self.sentence_vector_counts()
         return Stats(
             articles=len(self.index.manifest()),
             chunks=len(self.index.texts),
             embedder=self.embedder.name,
             answer_mode=self.chain.mode,
             last_sync=self.index.last_sync,
-            sentence_vectors=len(self.sentence_vectors) if self.sentence_vectors is not None else 0,
-            sentence_vectors_pending=self._filler.pending if self._filler is not None else 0,
+            sentence_vectors=stored,
+            sentence_vectors_pending=pending,
             sentence_vectors_filling=self._filler is not None and self._filler.filling,
         )

@@ -276,6 +276,18 @@ def test_metrics_count_requests_answers_and_index_size(client: TestClient) -> No
     assert _sample(again, 'newsdesk_vector_cache_lookups_total{result="hit"}') > hits
 
 
+def test_the_app_embeds_answer_sentences_in_the_background_and_reports_them(
+    client: TestClient, seed_service: Newsdesk
+) -> None:
+    assert seed_service.wait_for_background(60)  # the app started the filler in its lifespan
+    stats = client.get("/v1/stats").json()
+    assert stats["sentence_vectors"] > 5 and stats["sentence_vectors_pending"] == 0
+    assert stats["sentence_vectors_filling"] is False
+    text = client.get("/metrics").text
+    assert _sample(text, "newsdesk_sentence_vectors") == stats["sentence_vectors"]
+    assert _sample(text, "newsdesk_sentence_vectors_pending") == 0
+
+
 def _sample(exposition: str, name: str) -> float:
     line = next(line for line in exposition.splitlines() if line.startswith(name + " "))
     return float(line.rsplit(" ", 1)[1])
