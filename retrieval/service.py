@@ -63,13 +63,7 @@ class Newsdesk:
             refresh_seconds=2.0 if settings.chroma_url else 0.0,
         )
         self.index.load()
-        self.sentence_vectors = (
-            SentenceVectors(
-                settings.data_dir / "sentence-vectors" / settings.collection, self.embedder.name, self.embedder.dim
-            )
-            if settings.sentence_vectors
-            else None
-        )
+        self.sentence_vectors = self._open_sentence_vectors() if settings.sentence_vectors else None
         self._filler: SentenceFiller | None = None
         queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
         self.vector_cache = queries  # the answerer re-embeds the question the search just did
@@ -92,6 +86,14 @@ class Newsdesk:
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------- background work
+
+    def _open_sentence_vectors(self) -> SentenceVectors | None:
+        directory = self.settings.data_dir / "sentence-vectors" / self.settings.collection
+        try:
+            return SentenceVectors(directory, self.embedder.name, self.embedder.dim)
+        except OSError as exc:  # a cache: answers still work without it, each embedding its own sentences
+            log.warning("sentence vectors unavailable (%s: %s); answers will embed their sentences", directory, exc)
+            return None
 
     def start_background(self) -> None:
         """For long-running processes (serve, bot): keep the answer sentences embedded ahead of the questions.

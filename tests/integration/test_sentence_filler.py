@@ -101,3 +101,15 @@ def test_the_store_can_be_turned_off(make_service: Callable[..., Newsdesk], tmp_
     assert service.sentence_vectors is None and service.stats().sentence_vectors == 0
     assert not service.ask(SEED_QUESTION).abstained
     assert not (tmp_path / "data" / "sentence-vectors").exists()
+
+
+def test_an_unwritable_store_is_skipped_and_answers_still_work(
+    make_service: Callable[..., Newsdesk], tmp_path: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sentence-vectors").write_text("a file where the store's folder should be")
+    service = make_service()
+    assert service.sentence_vectors is None
+    service.ingest([str(CORPUS)])
+    service.start_background()
+    assert not service.ask(SEED_QUESTION).abstained and service.stats().sentence_vectors == 0
