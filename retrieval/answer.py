@@ -33,6 +33,7 @@ from retrieval.sentence_vectors import SentenceVectors
 from retrieval.types import Passage
 
 NOT_IN_CORPUS = "The articles in the corpus do not answer this question."
+ANALYSED_PASSAGES = 4096  # passages whose sentences' terms and names are kept (a few kB each)
 
 _NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -74,6 +75,17 @@ class _Sentence:
     start: int  # offset in the passage
     text: str
     article_id: str
+    terms: frozenset[str]  # its BM25 terms
+    names: frozenset[str]  # names(text)
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    """What draft() needs of a passage's quotable sentences, whatever the question: kept per passage text."""
+
+    spans: tuple[tuple[int, int], ...]
+    terms: tuple[frozenset[str], ...]
+    names: tuple[frozenset[str], ...]
 
 
 def names(text: str) -> set[str]:
@@ -82,17 +94,16 @@ def names(text: str) -> set[str]:
     return {name for name in found if name and name not in _COMMON}
 
 
-def _lexical_scores(question: str, sentences: list[str]) -> list[float]:
-    """Share of the question's (idf-weighted) terms that a sentence contains."""
+def _lexical_scores(question: str, sentences: Sequence[frozenset[str]]) -> list[float]:
+    """Share of the question's (idf-weighted) terms that a sentence (its BM25 terms) contains."""
     q_terms = set(tokenize([question])[0])
     if not q_terms:
         return [0.0] * len(sentences)
-    tokenized = [set(t) for t in tokenize(sentences)] if sentences else []
-    df = Counter(term for terms in tokenized for term in terms & q_terms)
+    df = Counter(term for terms in sentences for term in terms & q_terms)
     n = len(sentences)
     idf = {t: math.log(1 + (n + 1) / (df.get(t, 0) + 0.5)) for t in q_terms}
     total = sum(idf.values())
-    return [sum(idf[t] for t in terms & q_terms) / total for terms in tokenized]
+    return [sum(idf[t] for t in terms & q_terms) / total for terms in sentences]
 
 
 def _asked_names(question: str) -> set[str]:
@@ -129,7 +140,7 @@ def _agreement(sentences: list[_Sentence], passages: Sequence[Passage], question
     scores = []
     for s in sentences:
         best = 0.0
-        for name in names(s.text) - asked:
+        for name in s.names - asked:
             if name not in support:
                 support[name] = sum(name in text for text in articles.values()) / len(articles)
             best = max(best, support[name])
@@ -224,21 +235,43 @@ class ExtractiveAnswerer:
     def __init__(self, embedder: Embedder, options: ExtractiveOptions | None = None) -> None:
         self.embedder = embedder
         self.options = options or ExtractiveOptions()
+        self._analyses: OrderedDict[str, _Analysed] = OrderedDict()  # LRU, by passage text
+        self._lock = threading.Lock()
 
     def sentence_heads(self, text: str) -> list[str]:
         """What draft() would embed for each sentence of a passage with this text (for SentenceVectors)."""
         return [text[start:end][: self.options.embed_chars] for start, end in _answer_sentences(text)]
 
+    def _analysed(self, text: str) -> _Analysed:
+        """A passage's sentences with their terms and names: the same passages come back for many questions."""
+        with self._lock:
+            found = self._analyses.get(text)
+            if found is not None:
+                self._analyses.move_to_end(text)
+                return found
+        spans = tuple(_answer_sentences(text))
+        sentences = [text[start:end] for start, end in spans]
+        analysed = _Analysed(
+            spans,
+            tuple(frozenset(terms) for terms in tokenize(sentences)),
+            tuple(frozenset(names(sentence)) for sentence in sentences),
+        )
+        with self._lock:
+            self._analyses[text] = analysed
+            while len(self._analyses) > ANALYSED_PASSAGES:
+                self._analyses.popitem(last=False)
+        return analysed
+
     def draft(self, question: str, passages: Sequence[Passage]) -> Draft:
         opts = self.options
-        sentences = [
-            _Sentence(number, start, passage.text[start:end], passage.article_id)
-            for number, passage in enumerate(passages, start=1)
-            for start, end in _answer_sentences(passage.text)
-        ]
+        sentences = []
+        for number, passage in enumerate(passages, start=1):
+            analysed = self._analysed(passage.text)
+            for (start, end), terms, found in zip(analysed.spans, analysed.terms, analysed.names, strict=True):
+                sentences.append(_Sentence(number, start, passage.text[start:end], passage.article_id, terms, found))
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
-        lexical = _lexical_scores(question, [s.text for s in sentences])
+        lexical = _lexical_scores(question, [s.terms for s in sentences])
         agreement = _agreement(sentences, passages, question)
         named = _name_match(sentences, passages, question) if opts.name_weight else [0.0] * len(sentences)
         top = max((p.score for p in passages), default=0.0)

@@ -129,3 +129,20 @@ def test_eval_answers_command(tmp_path: Path) -> None:
     limited = eval_answers("--limit", "1")
     assert limited.returncode == 0, limited.stderr
     assert "citation validity" in limited.stdout and "Answers to 1 questions" in limited.stdout
+
+
+def test_passage_analyses_are_remembered_within_a_bound_and_change_no_answer(
+    seed_service: Newsdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import retrieval.answer as answer_module
+
+    passages = seed_service.search(SEED_QUESTION, 8)
+    answerer = seed_service.extractive
+    first = answerer.draft(SEED_QUESTION, passages)
+    assert {p.text for p in passages} <= set(answerer._analyses)
+    again = answerer.draft(SEED_QUESTION, passages)  # from the remembered analyses
+    assert (again.text, again.quotes, again.score) == (first.text, first.quotes, first.score)
+    monkeypatch.setattr(answer_module, "ANALYSED_PASSAGES", 1)
+    other = passages[0].model_copy(update={"text": "A passage not seen before. It names Beijing and a car plant."})
+    answerer.draft("Who is building a car plant in Beijing?", [other])
+    assert list(answerer._analyses) == [other.text]  # the oldest were dropped
