@@ -111,6 +111,7 @@ class OnnxEmbedder:
         quick.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between runs
         self.quick = ort.InferenceSession(str(onnx_path), quick, providers=["CPUExecutionProvider"])
         self.quick_lock = threading.Lock()
+        self._running, self._running_lock = 0, threading.Lock()  # single-threaded runs in flight
         self._session_args = (str(onnx_path), options)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -138,16 +139,22 @@ class OnnxEmbedder:
 
     def _run(self, texts: list[str], quick: bool = False) -> np.ndarray:
         feeds = self._feeds(texts)
-        if quick and self.quick_lock.acquire(blocking=False):
+        # every core for this batch only when no other batch is running: beside another run, its threads
+        # would share a core, and each of its parallel steps would wait for the slower one
+        if quick and not self._running and self.quick_lock.acquire(blocking=False):
             try:
                 return np.asarray(self.quick.run(None, feeds)[0], dtype=np.float32)
             finally:
                 self.quick_lock.release()
+        with self._running_lock:
+            self._running += 1
         session = self.sessions.get()
         try:
             return np.asarray(session.run(None, feeds)[0], dtype=np.float32)
         finally:
             self.sessions.put(session)
+            with self._running_lock:
+                self._running -= 1
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)

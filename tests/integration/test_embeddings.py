@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -54,3 +55,25 @@ def test_questions_under_load_fall_back_to_the_single_threaded_sessions(embedder
     with ThreadPoolExecutor(8) as pool:
         vectors = list(pool.map(embedder.embed_query, TEXTS * 4))
     np.testing.assert_allclose(np.stack(vectors), embedder.embed_documents(TEXTS * 4), atol=1e-5)
+
+
+def test_the_all_cores_session_is_left_alone_while_another_batch_runs(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside a running batch, a question on every core would share a core with it: it takes its own."""
+    assert isinstance(embedder, OnnxEmbedder)
+    quick_runs: list[int] = []
+    real = embedder.quick
+
+    class Counting:
+        def run(self, *args: Any, **kwargs: Any) -> Any:
+            quick_runs.append(1)
+            return real.run(*args, **kwargs)
+
+    monkeypatch.setattr(embedder, "quick", Counting())
+    expected = embedder.embed_query(TEXTS[1])
+    assert quick_runs == [1]  # idle: every core
+    monkeypatch.setattr(embedder, "_running", 1)  # as if another request's batch were running
+    beside = embedder.embed_query(TEXTS[1])
+    assert quick_runs == [1]
+    np.testing.assert_allclose(beside, expected, atol=1e-5)
