@@ -16,19 +16,18 @@ from retrieval.types import Answer
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-class _IndexSize(Collector):
-    """Read at scrape time, so the figures are never stale."""
+class _Gauges(Collector):
+    """Gauges read from the service at scrape time, so they are never stale (none before it is built)."""
 
-    def __init__(self, read: Callable[[], tuple[int, int] | None]) -> None:
-        self.read = read
+    def __init__(self, read: Callable[[], tuple[int, ...] | None], *described: tuple[str, str]) -> None:
+        self.read, self.described = read, described  # described: (name, help) of each value read
 
     def collect(self) -> Iterator[Metric]:
-        size = self.read()
-        if size is None:
+        values = self.read()
+        if values is None:
             return
-        articles, chunks = size
-        yield GaugeMetricFamily("newsdesk_index_articles", "Articles in the index", value=articles)
-        yield GaugeMetricFamily("newsdesk_index_chunks", "Chunks (passages) in the index", value=chunks)
+        for (name, documentation), value in zip(self.described, values, strict=True):
+            yield GaugeMetricFamily(name, documentation, value=value)
 
 
 class _VectorCache(Collector):
@@ -49,21 +48,6 @@ class _VectorCache(Collector):
         lookups.add_metric(["miss"], misses)
         yield lookups
         yield GaugeMetricFamily("newsdesk_vector_cache_entries", "Vectors remembered now", value=entries)
-
-
-class _SentenceVectors(Collector):
-    """Answer sentences embedded ahead of the questions, and how many the background filler has still to do."""
-
-    def __init__(self, read: Callable[[], tuple[int, int] | None]) -> None:
-        self.read = read
-
-    def collect(self) -> Iterator[Metric]:
-        counts = self.read()
-        if counts is None:
-            return
-        stored, pending = counts
-        yield GaugeMetricFamily("newsdesk_sentence_vectors", "Answer sentences embedded ahead of the questions", stored)
-        yield GaugeMetricFamily("newsdesk_sentence_vectors_pending", "Answer sentences still to embed", pending)
 
 
 class Metrics:
@@ -93,9 +77,21 @@ class Metrics:
         self.reindex_jobs = Counter(
             "newsdesk_reindex_jobs", "Re-index jobs by outcome", ["state"], registry=self.registry
         )
-        self.registry.register(_IndexSize(index_size))
+        self.registry.register(
+            _Gauges(
+                index_size,
+                ("newsdesk_index_articles", "Articles in the index"),
+                ("newsdesk_index_chunks", "Chunks (passages) in the index"),
+            )
+        )
         self.registry.register(_VectorCache(vector_cache))
-        self.registry.register(_SentenceVectors(sentence_vectors))
+        self.registry.register(
+            _Gauges(
+                sentence_vectors,
+                ("newsdesk_sentence_vectors", "Answer sentences embedded ahead of the questions"),
+                ("newsdesk_sentence_vectors_pending", "Answer sentences still to embed"),
+            )
+        )
 
     def record_answer(self, answer: Answer, settings: Settings) -> None:
         # "extractive (llm timeout)" counts as extractive here; the fallback has its own counter

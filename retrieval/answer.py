@@ -189,7 +189,6 @@ class RememberedQueries:
             for text in found:
                 self._vectors.move_to_end(text)
             self.hits += len(found)
-            self.misses += len(set(texts)) - len(found)
         return found
 
     def _remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
@@ -205,12 +204,13 @@ class RememberedQueries:
         if missing and self.stored is not None:
             stored = self.stored.get(missing)
             if stored:
-                with self._lock:  # _recall counted them as misses: the model is not run for them either
+                with self._lock:
                     self.hits += len(stored)
-                    self.misses -= len(stored)
                 found.update(stored)
                 missing = [t for t in missing if t not in stored]
         if missing:
+            with self._lock:
+                self.misses += len(missing)
             fresh = self._embed(missing)
             self._remember(missing, fresh)
             found.update(zip(missing, fresh, strict=True))
@@ -224,6 +224,8 @@ class RememberedQueries:
         found = self._recall([text])
         if text in found:
             return found[text].copy()
+        with self._lock:
+            self.misses += 1
         vector = np.array(self.embedder.embed_query(text), dtype=np.float32)
         self._remember([text], vector[None, :])
         return vector.copy()

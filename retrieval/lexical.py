@@ -49,7 +49,7 @@ _STOPWORDS = frozenset(STOPWORDS_EN)
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Exactly what bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer, return_ids=False) gives (a test
-    checks it on the whole benchmark corpus), at a tenth of its cost per call: it builds a vocabulary and
+    checks it on the whole benchmark corpus), at a fifth of its cost per call: it builds a vocabulary and
     progress bars, and that ran six times per question on the answer path."""
     return [_stemmer.stemWords([w for w in _WORDS(text.lower()) if w not in _STOPWORDS]) for text in texts]
 

@@ -73,8 +73,7 @@ class SentenceVectors:
 
     def __init__(self, directory: Path, model: str, dim: int) -> None:
         self.directory, self.model, self.dim = directory, model, dim
-        self._segments: tuple[_Segment, ...] = ()  # replaced whole (copy-on-write), never changed in place
-        self._lookup = _Lookup.of(())
+        self._lookup = _Lookup.of(())  # replaced whole (copy-on-write), never changed in place
         self._write_lock = threading.Lock()
         self._open()
 
@@ -107,8 +106,7 @@ class SentenceVectors:
         self._swap(tuple(segments))
 
     def _swap(self, segments: tuple[_Segment, ...]) -> None:
-        lookup = _Lookup.of(segments)
-        self._segments, self._lookup = segments, lookup  # readers take _lookup alone: it holds its segments
+        self._lookup = _Lookup.of(segments)  # readers take _lookup once: it holds its segments
 
     def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of those texts that have one."""
@@ -141,7 +139,7 @@ class SentenceVectors:
         rows = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[first])
         with self._write_lock:
             segment = self._write(self._new_name(), keys, rows)
-            self._swap((*self._segments, segment))
+            self._swap((*self._lookup.segments, segment))
 
     def compact(self, keep: Iterable[str] | None = None) -> None:
         """Merge every segment into one; with `keep`, only the vectors of those texts stay."""
@@ -163,7 +161,7 @@ class SentenceVectors:
                 rows.flush()
                 del rows
                 os.replace(tmp, self.directory / f"{name}.vectors.npy")
-                self._write_keys(name, lookup.keys[chosen])
+                self._save(f"{name}.keys.npy", lookup.keys[chosen])
                 self._swap((self._open_segment(name),))
             else:
                 self._swap(())
@@ -175,19 +173,16 @@ class SentenceVectors:
         return f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"  # sorts by age; unique across processes
 
     def _write(self, name: str, keys: np.ndarray, rows: np.ndarray) -> _Segment:
-        tmp = self.directory / f".{name}.vectors.npy"
-        with tmp.open("wb") as f:
-            np.save(f, rows)
-        os.replace(tmp, self.directory / f"{name}.vectors.npy")
-        self._write_keys(name, keys)
+        self._save(f"{name}.vectors.npy", rows)
+        self._save(f"{name}.keys.npy", keys)  # last: a segment without keys does not exist
         return self._open_segment(name)
 
-    def _write_keys(self, name: str, keys: np.ndarray) -> None:
-        """Written after the vectors, and renamed into place: a segment without keys does not exist."""
-        tmp = self.directory / f".{name}.keys.npy"
+    def _save(self, filename: str, array: np.ndarray) -> None:
+        """Written under a temporary name, then renamed into place: a crash leaves no half file."""
+        tmp = self.directory / f".{filename}"
         with tmp.open("wb") as f:
-            np.save(f, keys)
-        os.replace(tmp, self.directory / f"{name}.keys.npy")
+            np.save(f, array)
+        os.replace(tmp, self.directory / filename)
 
     def _open_segment(self, name: str) -> _Segment:
         keys = np.load(self.directory / f"{name}.keys.npy")
@@ -202,7 +197,7 @@ class SentenceVectors:
 
     @property
     def segments(self) -> int:
-        return len(self._segments)
+        return len(self._lookup.segments)
 
 
 class SentenceFiller:
@@ -222,7 +217,6 @@ class SentenceFiller:
         self.store, self.chunk_texts, self.sentences_of, self.embed = store, chunk_texts, sentences_of, embed
         self.done: set[str] = set()  # chunk ids whose sentences are all stored
         self.pending = 0  # sentences still to embed in the current pass
-        self.passes = 0
         self._wake, self._stop, self._idle = threading.Event(), threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sentence-vectors", daemon=True)
 
@@ -287,7 +281,6 @@ class SentenceFiller:
         self.done.intersection_update(texts)
         if self.store.segments > MAX_SEGMENTS:
             self.store.compact(keep=(s for text in self.chunk_texts().values() for s in self.sentences_of(text)))
-        self.passes += 1
         log.info("%d answer sentences embedded in %.0f s (%d stored)", added, time.perf_counter() - started,
                  len(self.store))  # fmt: skip
         return added
