@@ -4,7 +4,8 @@
 
 - Quality: every idea of retrieval.search switched off or on in turn over the same 1x index, scored with
   the official MultiHop-RAG metric on all development questions, and on two fixed random halves (a
-  "tune" half the weights were chosen on, and a "held-out" half they never saw).
+  "tune" half the weights were chosen on and the re-ranking trees were trained on, and a "held-out" half
+  they never saw: bench/train_rerank.py uses the same split).
 - Latency: Searcher.search (what every face calls) over the development questions, on the 609-article
   index (the `newsdesk eval retrieval` index, real vectors) and on a 10x index: the same chunks plus nine
   variants of every article (new id, title, url, outlet and date; sentences shuffled; vectors the
@@ -58,7 +59,8 @@ ABLATION: list[tuple[str, SearchOptions]] = [
     ("  + best chunk of each named outlet first", replace(BEST, clause_weight=0.0, max_per_article=0)),
     ("  + clause sub-queries (chunk BM25)", replace(BEST, sentence_weight=0.0, max_per_article=0)),
     ("  + best-sentence BM25 in clauses", replace(BEST, max_per_article=0)),
-    ("  + at most 4 passages per article (product)", BEST),
+    ("  + at most 4 passages per article", replace(BEST, rerank=False)),
+    ("  + learned re-ranking of the first 40 (product)", BEST),
     ("product, but at most 1 per article", replace(BEST, max_per_article=1)),
     ("product, but at most 2 per article", replace(BEST, max_per_article=2)),
     ("product, clauses searched by Chroma too", replace(BEST, clause_dense=True)),

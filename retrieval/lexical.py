@@ -125,6 +125,21 @@ class LexicalIndex:
         rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
         return np.maximum.reduceat(raw[rows], offsets)
 
+    def terms_present(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
+        """How many of the distinct tokens each of the given chunks (positions in self.ids) holds, header included.
+
+        Read from BM25's postings, which bm25s keeps sorted by chunk, so no chunk text is tokenized again."""
+        counts = np.zeros(len(chunks), dtype=np.float64)
+        if self.retriever is None or not len(chunks):
+            return counts
+        indptr, indices = self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        for token in set(self.retriever.get_tokens_ids(list(set(tokens)))):
+            postings = indices[indptr[token] : indptr[token + 1]]
+            if len(postings):
+                at = np.minimum(np.searchsorted(postings, chunks), len(postings) - 1)
+                counts += postings[at] == chunks
+        return counts
+
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first; mask (one bool per chunk, in self.ids order) filters."""
         scores = self.scores(self.tokens(query))

@@ -13,6 +13,8 @@ How a query is ranked (each step is an option of SearchOptions, so it can be swi
    outlets, and from articles published within a day of a named date or in a named month.
 4. The best chunk of each named outlet is placed first, so "according to A and B" shows both A and B;
    and no article fills more than max_per_article of the results while other articles are left.
+5. The first rerank_pool candidates of that order are scored again by learned trees over what steps 1-4
+   computed (retrieval.rerank), and shown in that order, still at most max_per_article per article.
 Explicit filters (sources, date range) restrict both retrievers before anything else.
 """
 
@@ -30,6 +32,7 @@ from retrieval.embeddings import Embedder
 from retrieval.index import Index
 from retrieval.lexical import LexicalIndex
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
+from retrieval.rerank import FEATURES, Signals, TreeModel, default_model, features
 from retrieval.types import Passage, SearchFilters
 
 log = logging.getLogger(__name__)
@@ -52,13 +55,15 @@ class SearchOptions:
     month_bonus: float = 0.1
     lead_with_outlets: bool = True  # best chunk of each named outlet first
     max_per_article: int = 4  # 0: no cap
+    rerank: bool = True  # learned re-ranking of the best candidates (retrieval.rerank)
+    rerank_pool: int = 40
 
     @classmethod
     def dense_only(cls) -> SearchOptions:
         """Plain cosine top-k over the chunks, as in the MultiHop-RAG paper's baseline."""
         return cls(
             lexical=False, lexical_weight=0.0, clause_weight=0.0, sentence_weight=0.0, outlet_bonus=0.0,
-            day_bonus=0.0, month_bonus=0.0, lead_with_outlets=False, max_per_article=0,
+            day_bonus=0.0, month_bonus=0.0, lead_with_outlets=False, max_per_article=0, rerank=False,
         )  # fmt: skip
 
     @classmethod
@@ -83,6 +88,7 @@ class _Columns:
         self.source_code = np.array([codes.setdefault(str(s).lower(), len(codes)) for s in self.source])
         self._codes = codes
         self.day = np.array([_ordinal(m.get("published_at")) for m in metas], dtype=np.int64)
+        self.chunk_index = np.array([int(m.get("index") or 0) for m in metas], dtype=np.int64)
         self.outlets = OutletMatcher(set(self.source.tolist()) - {""})
 
     def source_mask(self, sources: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -122,21 +128,56 @@ def chroma_where(filters: SearchFilters | None) -> dict[str, Any] | None:
     return clauses_[0] if len(clauses_) == 1 else {"$and": clauses_}
 
 
+@dataclass(frozen=True)
+class _Candidates:
+    pool: list[tuple[int, str]]  # (position in the BM25 index, chunk id), best first
+    signals: Signals
+    query: str
+    terms: list[str]  # the whole question's BM25 terms
+    hints: QueryHints
+    cols: _Columns
+    texts: dict[str, str]
+    metadata: dict[str, dict[str, Any]]
+
+
 class Searcher:
-    def __init__(self, index: Index, embedder: Embedder, options: SearchOptions | None = None) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, options: SearchOptions | None = None, model: TreeModel | None = None
+    ) -> None:
+        """model: the re-ranking trees (default: the shipped ones; unused when options.rerank is off)."""
         self.index = index
         self.embedder = embedder
         self.options = options or SearchOptions()
+        self.model: TreeModel | None = (model or default_model()) if self.options.rerank else None
         self._columns: _Columns | None = None
         self._columns_lock = threading.Lock()
 
     # ------------------------------------------------------------- public
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Passage]:
+        found = self._candidates(query, max(k, self.options.rerank_pool) if self.model else k, filters)
+        if found is None:
+            return []
+        picked = found.pool if self.model is None else self._rerank(self.model, found, k)
+        return [
+            _passage(cid, found.texts[cid], found.metadata.get(cid, {}), float(found.signals.score[i]))
+            for i, cid in picked
+        ]
+
+    def rerank_rows(self, query: str, filters: SearchFilters | None = None) -> tuple[list[str], np.ndarray]:
+        """The candidates the trees re-rank (chunk ids, in fused order) and their feature rows: what
+        bench/train_rerank.py learns from."""
+        found = self._candidates(query, self.options.rerank_pool, filters)
+        if found is None:
+            return [], np.zeros((0, len(FEATURES)))
+        return [cid for _, cid in found.pool], self._features(found)
+
+    def _candidates(self, query: str, k: int, filters: SearchFilters | None) -> _Candidates | None:
+        """Steps 1-4: the first k chunks by fused score, outlets leading and articles capped."""
         self.index.ensure_fresh()
         texts, metadata, lexical = self.index.snapshot()
         if not lexical.ids:
-            return []
+            return None
         cols = self.columns(lexical, metadata)
         opts = self.options
         hints = analyse(query, cols.outlets)
@@ -144,18 +185,31 @@ class Searcher:
         queries = [query, *parts] if len(parts) > 1 else [query]
         allowed = self._allowed(cols, filters)
 
-        fused, tokens = self._fuse(queries, cols, filters, allowed)
+        fused, tokens, question_bm25, question_dense = self._fuse(queries, cols, filters, allowed)
         score = fused[0]
+        clause_rows = None
         if len(fused) > 1:
             clause_rows = fused[1:]
             if opts.sentence_weight > 0 and opts.lexical:
                 self._add_best_sentences(clause_rows, tokens[1:], score + clause_rows.max(axis=0), cols, allowed)
             score = score + opts.clause_weight * clause_rows.max(axis=0)
-        score = score + self._bonus(hints, cols)
+        bonus = self._bonus(hints, cols)
+        score = score + bonus
         if allowed is not None:
             score = np.where(allowed, score, -np.inf)
-        picked = self._rank(score, hints, cols, k, texts)
-        return [_passage(cid, texts[cid], metadata.get(cid, {}), float(score[i])) for i, cid in picked]
+        signals = Signals(
+            score=score,
+            question_bm25=question_bm25,
+            question_dense=question_dense,
+            clauses=clause_rows,
+            bonus=bonus,
+            article=cols.article,
+            chunk_index=cols.chunk_index,
+            named_outlet=cols.source_mask(hints.sources) if hints.sources else None,
+            outlets_named=len(hints.sources),
+        )
+        pool = self._rank(score, hints, cols, k, texts)
+        return _Candidates(pool, signals, query, tokens[0], hints, cols, texts, metadata)
 
     def passage(self, chunk_id: str, score: float = 0.0) -> Passage:
         text, meta = self.index.passage_fields(chunk_id)
@@ -178,11 +232,13 @@ class Searcher:
 
     def _fuse(
         self, queries: list[str], cols: _Columns, filters: SearchFilters | None, allowed: np.ndarray | None
-    ) -> tuple[np.ndarray, list[list[str]]]:
-        """One fused score row per query (weighted, normalised BM25 and cosine), and each query's BM25 terms."""
+    ) -> tuple[np.ndarray, list[list[str]], np.ndarray, np.ndarray]:
+        """One fused score row per query (weighted, normalised BM25 and cosine), each query's BM25 terms, and
+        the whole question's own two rows (scaled BM25, normalised cosine) that were fused."""
         opts = self.options
         lexical = cols.lexical
         rows = np.zeros((len(queries), len(lexical.ids)), dtype=np.float32)
+        question_bm25 = np.zeros(len(lexical.ids), dtype=np.float32)
         dense_queries = queries if opts.clause_dense else queries[:1]
         dense = self._dense(dense_queries, lexical, filters) if opts.dense and opts.lexical_weight < 1 else None
         all_tokens: list[list[str]] = []
@@ -192,6 +248,8 @@ class Searcher:
             bm25 = lexical.scores(tokens) if tokens else None
             if bm25 is not None and allowed is not None:
                 bm25 = np.where(allowed, bm25, 0.0)
+            if i == 0 and bm25 is not None:
+                question_bm25 = _scaled(bm25)
             if opts.fusion == "rrf":
                 rows[i] = self._rrf(bm25, dense[i] if dense is not None and i < len(dense) else None, len(rows[i]))
                 continue
@@ -201,7 +259,8 @@ class Searcher:
                 rows[i] += (1 - opts.lexical_weight) * dense[i]
             elif bm25 is not None:
                 rows[i] += _scaled(bm25)
-        return rows, all_tokens
+        question_dense = dense[0] if dense is not None else np.zeros(len(lexical.ids), dtype=np.float32)
+        return rows, all_tokens, question_bm25, question_dense
 
     def _add_best_sentences(
         self,
@@ -291,6 +350,43 @@ class Searcher:
         return keep
 
     # ------------------------------------------------------------- ordering
+
+    def _features(self, found: _Candidates) -> np.ndarray:
+        positions = np.array([i for i, _ in found.pool], dtype=np.int64)
+        lexical = found.cols.lexical
+        best_sentence = lexical.sentence_scores(found.terms, positions) if found.terms else np.zeros(len(positions))
+        texts = [found.texts[cid] for _, cid in found.pool]
+        present = lexical.terms_present(found.terms, positions)
+        sentences = lexical.sentence_sizes[positions] if len(lexical.sentence_sizes) else np.ones(len(positions))
+        return features(
+            positions.tolist(), found.signals, found.query, found.terms, texts, best_sentence, present, sentences
+        )
+
+    def _rerank(self, model: TreeModel, found: _Candidates, k: int) -> list[tuple[int, str]]:
+        """The pool in the order the trees score it, the best of each named outlet first (as in step 4), and at
+        most max_per_article per article while others are left."""
+        pool = found.pool
+        if not pool:
+            return pool
+        cols = found.cols
+        ranked = [pool[int(j)] for j in np.argsort(-model.predict(self._features(found)), kind="stable")]
+        if self.options.lead_with_outlets and found.hints.sources:
+            lead = {next((item for item in ranked if cols.source[item[0]] == s), None) for s in found.hints.sources}
+            ranked = [item for item in ranked if item in lead] + [item for item in ranked if item not in lead]
+        cap = self.options.max_per_article
+        picked: list[tuple[int, str]] = []
+        overflow: list[tuple[int, str]] = []
+        per_article: dict[int, int] = {}
+        for item in ranked:
+            article = int(cols.article[item[0]])
+            if cap and per_article.get(article, 0) >= cap:
+                overflow.append(item)
+                continue
+            per_article[article] = per_article.get(article, 0) + 1
+            picked.append(item)
+            if len(picked) == k:
+                return picked
+        return picked + overflow[: k - len(picked)]
 
     def _rank(
         self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int, texts: dict[str, str]

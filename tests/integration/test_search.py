@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retrieval.lexical import LexicalIndex
+from retrieval.rerank import FEATURES
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
 from retrieval.types import Article, SearchFilters
@@ -105,6 +107,19 @@ def test_long_articles_do_not_crowd_out_others(make_service: Callable[..., Newsd
     assert len(set(articles_of(passages))) == 3  # the other dam articles get the remaining places
     # with nothing else left to show, the cap gives way rather than return fewer passages
     assert len(service.search("Riverbend dam spillway witness", 12)) == 12
+
+
+def test_reranking_reorders_the_fused_candidates_and_shows_nothing_else(news: Newsdesk) -> None:
+    query = "Did the council approve the Riverbend dam, and what did residents fear about the reservoir?"
+    fused = Searcher(news.index, news.embedder, SearchOptions(rerank=False))
+    pool = [p.chunk_id for p in fused.search(query, SearchOptions().rerank_pool)]
+    ids, rows = news.searcher.rerank_rows(query)
+    assert ids == pool  # the trees see exactly the fused candidates, in fused order
+    assert rows.shape == (len(pool), len(FEATURES)) and np.isfinite(rows).all()
+    assert rows[:, FEATURES.index("position")].tolist() == list(range(len(pool)))
+    shown = news.search(query, 3)
+    assert len(shown) == 3 and {p.chunk_id for p in shown} <= set(pool)
+    assert {p.article_id for p in shown} == {"dam-gazette", "dam-planet", "dam-planet-2"}
 
 
 def test_bm25_stays_in_step_through_add_replace_and_delete(
