@@ -49,17 +49,18 @@ SPLIT_SEED = 3
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 BEST = SearchOptions()
+FUSED = replace(BEST, rerank=False)  # the steps before the learned re-ranking
 DENSE = SearchOptions.dense_only()
 ABLATION: list[tuple[str, SearchOptions]] = [
     ("dense only (MiniLM cosine)", SearchOptions.dense_only()),
     ("BM25 only", SearchOptions.lexical_only()),
     ("dense + BM25, equal-weight RRF", replace(DENSE, lexical=True, fusion="rrf", lexical_weight=0.5)),
     ("dense + BM25, score fusion 0.8/0.2", replace(DENSE, lexical=True, lexical_weight=0.8)),
-    ("  + outlet and date bonuses", replace(BEST, clause_weight=0.0, lead_with_outlets=False, max_per_article=0)),
-    ("  + best chunk of each named outlet first", replace(BEST, clause_weight=0.0, max_per_article=0)),
-    ("  + clause sub-queries (chunk BM25)", replace(BEST, sentence_weight=0.0, max_per_article=0)),
-    ("  + best-sentence BM25 in clauses", replace(BEST, max_per_article=0)),
-    ("  + at most 4 passages per article", replace(BEST, rerank=False)),
+    ("  + outlet and date bonuses", replace(FUSED, clause_weight=0.0, lead_with_outlets=False, max_per_article=0)),
+    ("  + best chunk of each named outlet first", replace(FUSED, clause_weight=0.0, max_per_article=0)),
+    ("  + clause sub-queries (chunk BM25)", replace(FUSED, sentence_weight=0.0, max_per_article=0)),
+    ("  + best-sentence BM25 in clauses", replace(FUSED, max_per_article=0)),
+    ("  + at most 4 passages per article", FUSED),
     ("  + learned re-ranking of the first 40 (product)", BEST),
     ("product, but at most 1 per article", replace(BEST, max_per_article=1)),
     ("product, but at most 2 per article", replace(BEST, max_per_article=2)),
@@ -87,9 +88,9 @@ def quality(searcher: Searcher, queries: list[BenchmarkQuery], split: tuple[set[
     }
 
 
-def latency(index: Index, embedder: Embedder, queries: list[str]) -> dict[str, float]:
+def latency(index: Index, embedder: Embedder, queries: list[str], options: SearchOptions = BEST) -> dict[str, float]:
     """A fresh searcher on the raw embedder: no vector remembered from an earlier pass, every query embedded."""
-    searcher = Searcher(index, embedder)
+    searcher = Searcher(index, embedder, options)
     for query in queries[:20]:
         searcher.search(f"{query} (warm-up)", 10)  # tokenizer, ONNX sessions, index snapshot
     times = []
@@ -190,11 +191,19 @@ def main() -> None:
     scaled, info = scaled_index(base, args.scale)
     many = latency(scaled.index, base.embedder, texts)
     one_again = latency(base.index, base.embedder, texts)  # the machine is shared: measure 1x again after 10x
+    # the same without the learned re-ranking: what it costs, in the same run
+    fused_one = latency(base.index, base.embedder, texts, FUSED)
+    fused_many = latency(scaled.index, base.embedder, texts, FUSED)
     result["latency"] = {
         "1x": {**one, "chunks": len(base.index.texts)},
         "1x_again": one_again,
         f"{args.scale}x": {**many, "chunks": len(scaled.index.texts), **info},
         "p95_ratio": round(many["p95_ms"] / min(one["p95_ms"], one_again["p95_ms"]), 2),
+        "without_reranking": {"1x": fused_one, f"{args.scale}x": fused_many},
+        "reranking_p95_ratio": {
+            "1x": round(min(one["p95_ms"], one_again["p95_ms"]) / fused_one["p95_ms"], 2),
+            f"{args.scale}x": round(many["p95_ms"] / fused_many["p95_ms"], 2),
+        },
         "method": __doc__.split("- Latency: ")[1].strip() if __doc__ else "",
     }
     write_result("search", result)

@@ -68,6 +68,21 @@ def sentence_documents(ids: list[str], texts: Mapping[str, str]) -> tuple[list[s
     return documents, starts
 
 
+def _scores_of(retriever: bm25s.BM25, token_ids: list[int], rows: np.ndarray) -> np.ndarray:
+    """BM25 scores of the given documents only: what retriever.get_scores(token_ids)[rows] gives, to the bit
+    (same float32 sums in the same order), without scoring every document. bm25s keeps each token's postings
+    sorted by document, so each lookup is a binary search."""
+    indptr, indices, data = retriever.scores["indptr"], retriever.scores["indices"], retriever.scores["data"]
+    out = np.zeros(len(rows), dtype=data.dtype)
+    for token in token_ids:
+        postings = indices[indptr[token] : indptr[token + 1]]
+        if len(postings):
+            at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
+            hit = postings[at] == rows
+            out[hit] += data[indptr[token] + at[hit]]
+    return out
+
+
 def _bm25(documents: list[str]) -> bm25s.BM25:
     retriever = bm25s.BM25()
     retriever.index(tokenize(documents), show_progress=False)
@@ -118,12 +133,11 @@ class LexicalIndex:
         token_ids = self.sentences.get_tokens_ids(tokens) if self.sentences is not None else []
         if self.sentences is None or not token_ids or not len(chunks):
             return np.zeros(len(chunks), dtype=np.float32)
-        raw = self.sentences.get_scores(token_ids)
         starts = self.sentence_starts[chunks]
         sizes = self.sentence_sizes[chunks]
         offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
         rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
-        return np.maximum.reduceat(raw[rows], offsets)
+        return np.maximum.reduceat(_scores_of(self.sentences, token_ids, rows), offsets)
 
     def terms_present(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
         """How many of the distinct tokens each of the given chunks (positions in self.ids) holds, header included.
