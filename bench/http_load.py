@@ -11,6 +11,7 @@ questions. The server runs as shipped: it embeds the index's answer sentences in
 start (minutes, the first time, on one core at the lowest priority); the load starts once that is done.
 The same levels then run again against a server with NEWSDESK_SENTENCE_VECTORS=false, the same questions
 in the same order: that is the baseline for what the sentence vectors save.
+A third pass runs the shipped server with NEWSDESK_RERANK=false: what the search's learned re-ranking costs.
 
 Baselines, measured in the same run: the engine alone (Newsdesk.ask in-process, one question at a time, no
 HTTP), and GET /healthz under the same load (the floor of the HTTP stack). Target (2 cores, extractive):
@@ -269,6 +270,10 @@ def main() -> None:
     print("baseline: the same levels and questions without the sentence vectors:", flush=True)
     with Server(args.data_dir, args.data_dir / "uvicorn.log", {"NEWSDESK_SENTENCE_VECTORS": "false"}) as server:
         without = run_levels(server, args)
+    print("what the search's learned re-ranking costs: the shipped server with NEWSDESK_RERANK=false:", flush=True)
+    with Server(args.data_dir, args.data_dir / "uvicorn.log", {"NEWSDESK_RERANK": "false"}) as server:
+        server.wait_for_sentence_vectors()
+        without_rerank = run_levels(server, args)
 
     by_clients = {level["clients"]: level for level in levels}
     engine = prepared["engine_ask"]
@@ -289,6 +294,12 @@ def main() -> None:
         ratios["throughput_8_clients_vs_without_sentence_vectors"] = round(
             at_8["throughput_rps"] / without_8["throughput_rps"], 2
         )
+    unranked_8 = {level["clients"]: level for level in without_rerank}.get(8)
+    if at_8 and unranked_8 and unranked_8["p95_ms"]:
+        ratios["p95_8_clients_vs_without_reranking"] = round(at_8["p95_ms"] / unranked_8["p95_ms"], 2)
+        ratios["throughput_8_clients_vs_without_reranking"] = round(
+            at_8["throughput_rps"] / unranked_8["throughput_rps"], 2
+        )
     write_result(
         "http_load",
         {
@@ -299,6 +310,7 @@ def main() -> None:
             "sentence_vectors": sentence_vectors,
             "levels": levels,
             "baseline_without_sentence_vectors": without,
+            "without_reranking": without_rerank,
             "baseline_healthz": floor,
             "ratios": ratios,
             "targets": {"errors": "0 at every level", "p95_ms_at_8_clients": f"<= {TARGET_P95_MS_AT_8:.0f}"},

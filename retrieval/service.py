@@ -16,7 +16,7 @@ from retrieval.errors import InvalidInput, NotFound
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
 from retrieval.llm import make_chat_model, model_name
-from retrieval.search import Searcher
+from retrieval.search import Searcher, SearchOptions
 from retrieval.sentence_vectors import SentenceFiller, SentenceVectors
 from retrieval.sources import load_sources
 from retrieval.store import ChromaStore, make_client
@@ -67,7 +67,7 @@ class Newsdesk:
         self._filler: SentenceFiller | None = None
         queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
         self.vector_cache = queries  # the answerer re-embeds the question the search just did
-        self.searcher = Searcher(self.index, queries)
+        self.searcher = Searcher(self.index, queries, SearchOptions(rerank=settings.rerank))
         self.syncer = Syncer(
             self.index,
             self.embedder,

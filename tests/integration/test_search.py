@@ -122,6 +122,15 @@ def test_reranking_reorders_the_fused_candidates_and_shows_nothing_else(news: Ne
     assert {p.article_id for p in shown} == {"dam-gazette", "dam-planet", "dam-planet-2"}
 
 
+def test_the_reranking_setting_turns_the_trees_off(make_service: Callable[..., Newsdesk]) -> None:
+    plain = make_service(rerank=False)
+    plain.add_articles(NEWS)
+    assert plain.searcher.model is None
+    query = "Did The Gazette report the dam was approved, while the Daily Planet covered residents opposing it?"
+    fused = Searcher(plain.index, plain.embedder, SearchOptions(rerank=False)).search(query, 5)
+    assert [p.chunk_id for p in plain.search(query, 5)] == [p.chunk_id for p in fused]
+
+
 def test_bm25_stays_in_step_through_add_replace_and_delete(
     make_service: Callable[..., Newsdesk], make_settings: Callable[..., object]
 ) -> None:
