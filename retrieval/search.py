@@ -373,20 +373,8 @@ class Searcher:
         if self.options.lead_with_outlets and found.hints.sources:
             lead = {next((item for item in ranked if cols.source[item[0]] == s), None) for s in found.hints.sources}
             ranked = [item for item in ranked if item in lead] + [item for item in ranked if item not in lead]
-        cap = self.options.max_per_article
-        picked: list[tuple[int, str]] = []
-        overflow: list[tuple[int, str]] = []
-        per_article: dict[int, int] = {}
-        for item in ranked:
-            article = int(cols.article[item[0]])
-            if cap and per_article.get(article, 0) >= cap:
-                overflow.append(item)
-                continue
-            per_article[article] = per_article.get(article, 0) + 1
-            picked.append(item)
-            if len(picked) == k:
-                return picked
-        return picked + overflow[: k - len(picked)]
+        ids = dict(pool)
+        return [(i, ids[i]) for i in _capped([i for i, _ in ranked], cols.article, self.options.max_per_article, k)]
 
     def _rank(
         self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int, texts: dict[str, str]
@@ -403,23 +391,26 @@ class Searcher:
                 if best is not None and best not in lead:
                     lead.append(best)
             lead.sort(key=lambda i: -score[i])
-        picked: list[int] = []
-        overflow: list[int] = []
-        per_article: dict[int, int] = {}
-        for i in [*lead, *order]:
-            if i in picked:
-                continue
-            article = int(cols.article[i])
-            if opts.max_per_article and per_article.get(article, 0) >= opts.max_per_article:
-                overflow.append(i)
-                continue
-            per_article[article] = per_article.get(article, 0) + 1
-            picked.append(i)
-            if len(picked) == k:
-                break
-        picked.extend(overflow[: k - len(picked)])
+        picked = _capped([*lead, *(i for i in order if i not in lead)], cols.article, opts.max_per_article, k)
         ids = cols.lexical.ids
         return [(i, ids[i]) for i in picked if ids[i] in texts]  # BM25 may list chunks a sync just removed
+
+
+def _capped(order: list[int], article: np.ndarray, cap: int, k: int) -> list[int]:
+    """The first k of order, at most cap (0: no cap) per article while other articles are left, then the rest."""
+    picked: list[int] = []
+    overflow: list[int] = []
+    per_article: dict[int, int] = {}
+    for i in order:
+        key = int(article[i])
+        if cap and per_article.get(key, 0) >= cap:
+            overflow.append(i)
+            continue
+        per_article[key] = per_article.get(key, 0) + 1
+        picked.append(i)
+        if len(picked) == k:
+            return picked
+    return picked + overflow[: k - len(picked)]
 
 
 def _passage(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
