@@ -34,13 +34,14 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import lightgbm as lgb  # noqa: E402
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
-from bench.search import halves  # noqa: E402
+from bench.search import halves, quality  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query, squash  # noqa: E402
+from retrieval.evaluate import BenchmarkQuery, load_queries, open_eval_service, squash  # noqa: E402
 from retrieval.rerank import FEATURES, MODEL_PATH, TreeModel  # noqa: E402
 from retrieval.search import Searcher, SearchOptions  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 
+Split = tuple[set[int], set[int]]  # (tune, held-out) question numbers
 PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
     "lambdarank_truncation_level": 10,
@@ -78,19 +79,18 @@ def train(data: list[tuple[np.ndarray, np.ndarray]], rounds: int) -> lgb.Booster
     return lgb.train(PARAMS, dataset, num_boost_round=rounds)
 
 
-def figures(service: Newsdesk, model: TreeModel | None, queries: list[BenchmarkQuery]) -> dict[str, Any]:
+def halves_figures(
+    service: Newsdesk, model: TreeModel | None, queries: list[BenchmarkQuery], split: Split
+) -> dict[str, Any]:
+    """bench/search.py's figures (all, tune half, held-out half) of the product search with these trees
+    (None: without re-ranking)."""
     options = SearchOptions() if model is not None else replace(SearchOptions(), rerank=False)
-    searcher = Searcher(service.index, service.embedder, options, model=model)
-    scored = []
-    for item in queries:
-        texts = [p.text for p in searcher.search(item.query, 10)]
-        scored.append((item.question_type, score_query(texts, [e.fact for e in item.evidence_list])))
-    return breakdown(scored).overall.model_dump(by_alias=True)
+    return quality(Searcher(service.index, service.embedder, options, model=model), queries, split)
 
 
-def _shipped(service: Newsdesk, queries: list[BenchmarkQuery]) -> dict[str, Any] | str:
+def _shipped(service: Newsdesk, queries: list[BenchmarkQuery], split: Split) -> dict[str, Any] | str:
     try:
-        return figures(service, TreeModel.load(), queries)
+        return halves_figures(service, TreeModel.load(), queries, split)["held_out_half"]
     except (OSError, ValueError) as exc:
         return f"not usable: {exc}"
 
@@ -106,7 +106,7 @@ def main() -> None:
 
     service, _ = open_eval_service(Settings(), args.corpus, args.data_dir)
     queries = load_queries(args.queries)
-    tune_ids, held_ids = halves(queries)
+    split = tune_ids, held_ids = halves(queries)
     tune = [q for i, q in enumerate(queries) if i in tune_ids]
     held = [q for i, q in enumerate(queries) if i in held_ids]
     collector = Searcher(service.index, service.embedder, replace(SearchOptions(), rerank=False))
@@ -127,16 +127,18 @@ def main() -> None:
         raise SystemExit(f"the numpy trees disagree with LightGBM by {gap}; not saving")
     swapped = TreeModel.from_lightgbm(train(held_data, args.rounds).dump_model())
 
+    fused = halves_figures(service, None, queries, split)
+    reranked = halves_figures(service, model, queries, split)
     result: dict[str, Any] = {
         "questions": {"tune_half": len(tune), "held_out_half": len(held)},
         "trained_on": "tune half",
         "rounds": args.rounds,
         "params": PARAMS,
         "largest_difference_numpy_vs_lightgbm": gap,
-        "held_out_half": {"fused": figures(service, None, held), "reranked": figures(service, model, held)},
-        "tune_half": {"fused": figures(service, None, tune), "reranked": figures(service, model, tune)},
-        "swapped (trained on held-out, scored on tune)": figures(service, swapped, tune),
-        "shipped_model_held_out_half": _shipped(service, held),
+        "held_out_half": {"fused": fused["held_out_half"], "reranked": reranked["held_out_half"]},
+        "tune_half": {"fused": fused["tune_half"], "reranked": reranked["tune_half"]},
+        "swapped (trained on held-out, scored on tune)": halves_figures(service, swapped, queries, split)["tune_half"],
+        "shipped_model_held_out_half": _shipped(service, queries, split),
         "importance_gain": dict(
             sorted(
                 zip(FEATURES, (round(float(g), 1) for g in booster.feature_importance("gain")), strict=True),

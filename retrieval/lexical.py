@@ -68,18 +68,25 @@ def sentence_documents(ids: list[str], texts: Mapping[str, str]) -> tuple[list[s
     return documents, starts
 
 
+def _postings(retriever: bm25s.BM25, token: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the given documents hold the token, and where their entries sit in the score matrix.
+    bm25s keeps each token's postings sorted by document, so this is one binary search per document."""
+    indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
+    postings = indices[indptr[token] : indptr[token + 1]]
+    if not len(postings):
+        return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=np.int64)
+    at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
+    return postings[at] == rows, indptr[token] + at
+
+
 def _scores_of(retriever: bm25s.BM25, token_ids: list[int], rows: np.ndarray) -> np.ndarray:
     """BM25 scores of the given documents only: what retriever.get_scores(token_ids)[rows] gives, to the bit
-    (same float32 sums in the same order), without scoring every document. bm25s keeps each token's postings
-    sorted by document, so each lookup is a binary search."""
-    indptr, indices, data = retriever.scores["indptr"], retriever.scores["indices"], retriever.scores["data"]
+    (same float32 sums in the same order), without scoring every document."""
+    data = retriever.scores["data"]
     out = np.zeros(len(rows), dtype=data.dtype)
     for token in token_ids:
-        postings = indices[indptr[token] : indptr[token + 1]]
-        if len(postings):
-            at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
-            hit = postings[at] == rows
-            out[hit] += data[indptr[token] + at[hit]]
+        hit, entry = _postings(retriever, token, rows)
+        out[hit] += data[entry[hit]]
     return out
 
 
@@ -140,18 +147,13 @@ class LexicalIndex:
         return np.maximum.reduceat(_scores_of(self.sentences, token_ids, rows), offsets)
 
     def terms_present(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
-        """How many of the distinct tokens each of the given chunks (positions in self.ids) holds, header included.
-
-        Read from BM25's postings, which bm25s keeps sorted by chunk, so no chunk text is tokenized again."""
+        """How many of the distinct tokens each of the given chunks (positions in self.ids) holds, header included,
+        read from BM25's postings: no chunk text is tokenized again."""
         counts = np.zeros(len(chunks), dtype=np.float64)
         if self.retriever is None or not len(chunks):
             return counts
-        indptr, indices = self.retriever.scores["indptr"], self.retriever.scores["indices"]
-        for token in set(self.retriever.get_tokens_ids(list(set(tokens)))):
-            postings = indices[indptr[token] : indptr[token + 1]]
-            if len(postings):
-                at = np.minimum(np.searchsorted(postings, chunks), len(postings) - 1)
-                counts += postings[at] == chunks
+        for token in self.retriever.get_tokens_ids(list(set(tokens))):
+            counts += _postings(self.retriever, token, chunks)[0]
         return counts
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:

@@ -108,36 +108,37 @@ def features(
         rank_in_article[row] = seen.get(article, 0)
         seen[article] = seen.get(article, 0) + 1
     named = {w.lower() for w in _CAPITALISED.findall(question)[1:]}  # the first word is capitalised anyway
-    lowered = [t.lower() for t in texts]
     top = float(score[0]) if score[0] > 0 else 1.0
     sentence_top = float(best_sentence.max()) if len(best_sentence) and best_sentence.max() > 0 else 1.0
+    clause_rows = signals.clauses[:, pool] if signals.clauses is not None else None
+    per_article = articles.tolist()
 
-    out[:, 0] = np.arange(n)
-    out[:, 1] = score / top
-    out[:, 2] = signals.question_bm25[pool]
-    out[:, 3] = signals.question_dense[pool]
-    if signals.clauses is not None:
-        clause_rows = signals.clauses[:, pool]
-        out[:, 4] = clause_rows.max(axis=0)
-        out[:, 12] = np.min([_ranks(r) for r in clause_rows], axis=0)
-    else:
-        out[:, 12] = NO_CLAUSES
-    out[:, 5] = signals.bonus[pool] if isinstance(signals.bonus, np.ndarray) else signals.bonus
-    out[:, 6] = [article_rank[a] for a in articles.tolist()]
-    out[:, 7] = rank_in_article
-    out[:, 8] = score - np.array([article_best[a] for a in articles.tolist()])
-    out[:, 9] = signals.chunk_index[pool]
-    out[:, 10] = terms_present / max(1, len(set(question_terms)))
-    out[:, 11] = [sum(w in t for w in named) / max(1, len(named)) for t in lowered]
-    out[:, 13] = _ranks(signals.question_bm25[pool])
-    out[:, 14] = _ranks(signals.question_dense[pool])
-    out[:, 15] = 1 + (len(signals.clauses) if signals.clauses is not None else 0)
-    out[:, 16] = best_sentence / sentence_top
-    out[:, 17] = signals.named_outlet[pool] if signals.named_outlet is not None else 0.0
-    out[:, 18] = signals.outlets_named
-    out[:, 19] = [seen[a] for a in articles.tolist()]
-    out[:, 20] = [article_total[a] / top for a in articles.tolist()]
-    out[:, 21] = sentences
+    columns: dict[str, Any] = {
+        "position": np.arange(n),
+        "score": score / top,
+        "question_bm25": signals.question_bm25[pool],
+        "question_dense": signals.question_dense[pool],
+        "best_clause": clause_rows.max(axis=0) if clause_rows is not None else 0.0,
+        "bonus": signals.bonus[pool] if isinstance(signals.bonus, np.ndarray) else signals.bonus,
+        "article_rank": [article_rank[a] for a in per_article],
+        "rank_in_article": rank_in_article,
+        "gap_to_article_best": score - np.array([article_best[a] for a in per_article]),
+        "chunk_index": signals.chunk_index[pool],
+        "term_coverage": terms_present / max(1, len(set(question_terms))),
+        "name_coverage": [sum(w in low for w in named) / max(1, len(named)) for low in map(str.lower, texts)],
+        "best_clause_rank": np.min([_ranks(r) for r in clause_rows], axis=0) if clause_rows is not None else NO_CLAUSES,
+        "question_bm25_rank": _ranks(signals.question_bm25[pool]),
+        "question_dense_rank": _ranks(signals.question_dense[pool]),
+        "queries": 1 + (len(clause_rows) if clause_rows is not None else 0),
+        "best_sentence": best_sentence / sentence_top,
+        "named_outlet": signals.named_outlet[pool] if signals.named_outlet is not None else 0.0,
+        "outlets_named": signals.outlets_named,
+        "article_candidates": [seen[a] for a in per_article],
+        "article_score": [article_total[a] / top for a in per_article],
+        "sentences": sentences,
+    }
+    for i, name in enumerate(FEATURES):
+        out[:, i] = columns[name]
     return out
 
 

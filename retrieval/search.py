@@ -193,7 +193,8 @@ class Searcher:
             if opts.sentence_weight > 0 and opts.lexical:
                 self._add_best_sentences(clause_rows, tokens[1:], score + clause_rows.max(axis=0), cols, allowed)
             score = score + opts.clause_weight * clause_rows.max(axis=0)
-        bonus = self._bonus(hints, cols)
+        named_outlet = cols.source_mask(hints.sources) if hints.sources else None
+        bonus = self._bonus(hints, cols, named_outlet)
         score = score + bonus
         if allowed is not None:
             score = np.where(allowed, score, -np.inf)
@@ -205,7 +206,7 @@ class Searcher:
             bonus=bonus,
             article=cols.article,
             chunk_index=cols.chunk_index,
-            named_outlet=cols.source_mask(hints.sources) if hints.sources else None,
+            named_outlet=named_outlet,
             outlets_named=len(hints.sources),
         )
         pool = self._rank(score, hints, cols, k, texts)
@@ -316,11 +317,11 @@ class Searcher:
             row += (1 - opts.lexical_weight) * dense
         return row
 
-    def _bonus(self, hints: QueryHints, cols: _Columns) -> np.ndarray | float:
+    def _bonus(self, hints: QueryHints, cols: _Columns, named_outlet: np.ndarray | None) -> np.ndarray | float:
         opts = self.options
         bonus: np.ndarray | float = 0.0
-        if hints.sources and opts.outlet_bonus:
-            bonus = bonus + opts.outlet_bonus * cols.source_mask(hints.sources)
+        if named_outlet is not None and opts.outlet_bonus:
+            bonus = bonus + opts.outlet_bonus * named_outlet
         if hints.days and opts.day_bonus:
             near = np.zeros(len(cols.day), dtype=bool)
             for day in hints.days:
