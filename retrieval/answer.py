@@ -51,7 +51,7 @@ class Draft:
 
     text: str
     abstained: bool
-    quotes: dict[int, str]
+    quotes: dict[int, list[str]]  # passage number -> the sentences quoted from it, in answer order
     score: float = 0.0  # confidence: the best sentence's score, lowered when the question's names are missing
 
 
@@ -94,7 +94,7 @@ def names(text: str) -> set[str]:
     return {name for name in found if name and name not in _COMMON}
 
 
-def _lexical_scores(question: str, sentences: Sequence[frozenset[str]]) -> list[float]:
+def lexical_scores(question: str, sentences: Sequence[frozenset[str]]) -> list[float]:
     """Share of the question's (idf-weighted) terms that a sentence (its BM25 terms) contains."""
     q_terms = set(tokenize([question])[0])
     if not q_terms:
@@ -273,7 +273,7 @@ class ExtractiveAnswerer:
                 sentences.append(_Sentence(number, start, passage.text[start:end], passage.article_id, terms, found))
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
-        lexical = _lexical_scores(question, [s.terms for s in sentences])
+        lexical = lexical_scores(question, [s.terms for s in sentences])
         agreement = _agreement(sentences, passages, question)
         named = _name_match(sentences, passages, question) if opts.name_weight else [0.0] * len(sentences)
         top = max((p.score for p in passages), default=0.0)
@@ -315,6 +315,8 @@ class ExtractiveAnswerer:
                 chosen.append(i)
                 articles.add(s.article_id)
         chosen.sort(key=lambda i: (sentences[i].passage, sentences[i].start))
-        quotes = {sentences[i].passage: sentences[i].text for i in chosen}
+        quotes: dict[int, list[str]] = {}
+        for i in chosen:
+            quotes.setdefault(sentences[i].passage, []).append(sentences[i].text)
         lines = [f"{sentences[i].text} [{sentences[i].passage}]" for i in chosen]
         return Draft("\n".join(lines), False, quotes, confidence)

@@ -1,13 +1,15 @@
 """[n] markers <-> passages. Every answer passes through check() before it leaves the service.
 
-check() keeps only markers that name a given passage, renumbers them in order of first use, and builds the
-citation list from exactly the passages cited, each with a quote that appears verbatim in its passage.
+normalise() turns the marker forms real models write (`[1, 2]`, `[1-3]`, `【1】`, `(1)` after a sentence,
+`[Passage 1]`, `[Source 1]`, `[^1]`) into plain `[n]`. check() keeps only markers that name a given passage,
+renumbers them in order of first use, and builds the citation list from exactly the passages cited, each
+with the quotes (verbatim sentences of its passage) that the sentences citing it rest on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from retrieval.chunking import sentence_spans
 from retrieval.types import Answer, Citation, Passage
@@ -21,6 +23,48 @@ _MAX_DIGITS = 6  # int() of a very long digit run is slow (and refused beyond 43
 def marker_number(match: re.Match[str]) -> int | None:
     digits = match.group(1)
     return int(digits) if len(digits) <= _MAX_DIGITS else None
+
+
+_LIST = r"\d{1,3}(?:\s*(?:[,;]|and|&)\s*\d{1,3})*"
+_LABEL = r"(?:passages?|sources?|articles?|excerpts?|documents?|docs?|refs?|references?)\s*#?\s*"
+_FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = []
+
+
+def _numbers(listed: str) -> list[str]:
+    return re.findall(r"\d+", listed)
+
+
+def _markers(numbers: Sequence[str | int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def _range(match: re.Match[str]) -> str:
+    first, last = int(match.group(1)), int(match.group(2))
+    if first > last or last - first > 9:  # not a citation range we can trust: keep only its ends
+        return _markers([first, last])
+    return _markers(range(first, last + 1))
+
+
+_FORMS = [
+    (re.compile(r"[【〔［]\s*(" + _LIST + r")\s*[】〕］]"), lambda m: _markers(_numbers(m.group(1)))),
+    (re.compile(r"\[\s*\^?\s*" + _LABEL + "(" + _LIST + r")\s*\]", re.I), lambda m: _markers(_numbers(m.group(1)))),
+    (re.compile(r"\(\s*" + _LABEL + "(" + _LIST + r")\s*\)", re.I), lambda m: _markers(_numbers(m.group(1)))),
+    (re.compile(r"\[\s*(\d{1,3})\s*[-–—]\s*(\d{1,3})\s*\]"), _range),
+    (re.compile(r"\[\^(\d{1,3})\]"), lambda m: f"[{m.group(1)}]"),
+    # (1) or (1, 2) closing a sentence or clause; not "(1) first, (2) second" at the start of a clause
+    (
+        re.compile(r"(?<=[\w.,;:!?\"'”’)\]])\s*\((" + _LIST + r")\)(?=\s*(?:[.,;:!?]|$|\n|\[|\s[A-Z]))", re.M),
+        lambda m: " " + _markers(_numbers(m.group(1))),
+    ),
+]
+
+
+def normalise(text: str) -> str:
+    """The marker forms real models write, as plain [n] markers (whether n names a passage is check()'s job)."""
+    for pattern, replacement in _FORMS:
+        text = pattern.sub(replacement, text)
+    text = re.sub(r"\[\s*(" + _LIST + r")\s*\]", lambda m: _markers(_numbers(m.group(1))), text)
+    return re.sub(r"(?<=[^\s\[(\]])(\[\d+\])", r" \1", text)
 
 
 def strip_markers(text: str) -> str:
@@ -72,13 +116,15 @@ def _claim_before(text: str, position: int) -> str:
     return head[start:]
 
 
-def check(
-    text: str, passages: Sequence[Passage], quotes: Mapping[int, str] | None = None
-) -> tuple[str, list[Citation]]:
+Quotes = Mapping[int, str | Sequence[str]]
+
+
+def check(text: str, passages: Sequence[Passage], quotes: Quotes | None = None) -> tuple[str, list[Citation]]:
     """(text with valid, renumbered markers; the citations they resolve to, in order of first use).
 
-    `quotes` maps a passage number (1-based, as given) to the text the writer quoted from it; a quote that
-    is not verbatim in its passage is replaced by the passage sentence closest to the cited claim.
+    `quotes` maps a passage number (1-based, as given) to the sentence(s) the writer's claims rest on; a
+    quote that is not verbatim in its passage is left out, and a citation left with none gets the passage
+    sentence closest to the claim its first marker closes.
     """
     text = _drop_invalid(text, len(passages))
     renumber: dict[int, int] = {}
@@ -93,9 +139,11 @@ def check(
     citations: list[Citation] = []
     for old, new in sorted(renumber.items(), key=lambda item: item[1]):
         passage = passages[old - 1]
-        quote = (quotes or {}).get(old)
-        if not quote or quote not in passage.text:
-            quote = best_sentence(passage.text, _claim_before(checked, checked.find(f"[{new}]")))
+        given = (quotes or {}).get(old) or []
+        listed = [given] if isinstance(given, str) else given
+        kept = [q for q in dict.fromkeys(listed) if q.strip() and q in passage.text]
+        if not kept:
+            kept = [best_sentence(passage.text, _claim_before(checked, checked.find(f"[{new}]")))]
         citations.append(
             Citation(
                 n=new,
@@ -104,7 +152,8 @@ def check(
                 source=passage.source,
                 url=passage.url,
                 published_at=passage.published_at,
-                quote=quote,
+                quote=kept[0],
+                quotes=kept,
             )
         )
     return checked, citations
@@ -123,8 +172,11 @@ def problems(answer: Answer, passages: Sequence[Passage]) -> list[str]:
     for p in passages:
         texts_by_article.setdefault(p.article_id, []).append(p.text)
     for c in answer.citations:
-        if not c.quote.strip() or not any(c.quote in t for t in texts_by_article.get(c.article_id, [])):
-            issues.append(f"quote of [{c.n}] is not verbatim in a passage of article {c.article_id}")
+        for quote in [c.quote, *c.quotes]:
+            if not quote.strip() or not any(quote in t for t in texts_by_article.get(c.article_id, [])):
+                issues.append(f"a quote of [{c.n}] is not verbatim in a passage of article {c.article_id}")
+        if c.quotes and c.quote != c.quotes[0]:
+            issues.append(f"the quote of [{c.n}] is not the first of its quotes")
     if answer.abstained and answer.citations:
         issues.append("an abstention carries citations")
     return issues

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(default=0.0, ge=0, le=2)
     llm_max_tokens: int = Field(default=400, ge=16, le=4096)
     llm_context_tokens: int = Field(default=4096, ge=512, le=131072)  # llamacpp only
+    # the passages' excerpts an LLM reads, in tokens (0 = whole passages); see retrieval/context.py
+    llm_prompt_tokens: int = Field(default=900, ge=0, le=100_000)
+    # with an LLM, decline without asking it when the extractive confidence is below this (unset = always ask)
+    llm_abstain_threshold: float | None = None
 
     # HTTP API
     host: str = "127.0.0.1"

@@ -80,6 +80,7 @@ def _openai(settings: Settings, model: str) -> BaseChatModel:
         max_retries=settings.llm_retries,
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]
+        stream_usage=True,  # the prompt's size in tokens comes with the last streamed chunk
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
-from retrieval.chain import AnswerChain, Outcome
+from retrieval.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, make_embedder
 from retrieval.errors import InvalidInput, NotFound
@@ -82,6 +82,7 @@ class Newsdesk:
             llm,
             model_name(llm, settings) if llm is not None else None,
             settings.top_k,
+            llm_options=LLMOptions(settings.llm_prompt_tokens, settings.llm_abstain_threshold, settings.llm_timeout),
         )
         self._write_lock = threading.Lock()
 

@@ -52,7 +52,16 @@ class Citation(BaseModel):
     source: str | None = None
     url: str | None = None
     published_at: str | None = None
-    quote: str
+    quote: str  # the first of `quotes`
+    quotes: list[str] = Field(default_factory=list)  # every passage sentence that a sentence citing [n] rests on
+
+
+class SentenceCounts(BaseModel):
+    """How an answer's sentences got their citations."""
+
+    cited: int = 0  # the writer's own [n], checked
+    attributed: int = 0  # no (or a wrong) marker: given the passage that supports the sentence
+    dropped: int = 0  # no passage supports it: left out of the answer
 
 
 class Answer(BaseModel):
@@ -62,6 +71,8 @@ class Answer(BaseModel):
     mode: str = "extractive"
     related: list[Passage] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    sentences: SentenceCounts = Field(default_factory=SentenceCounts)
+    prompt_tokens: int | None = None  # what the LLM read (None offline)
 
 
 class Failure(BaseModel):
@@ -99,6 +110,15 @@ class SearchFilters(BaseModel):
 class Turn(BaseModel):
     role: Literal["user", "assistant"]
     content: str
+
+
+class Question(BaseModel):
+    """One question as it flows through the ask pipeline, whichever face asked it."""
+
+    question: str
+    history: list[Turn] = Field(default_factory=list)
+    filters: SearchFilters | None = None
+    k: int | None = None
 
 
 class Stats(BaseModel):

@@ -63,9 +63,13 @@ def test_the_best_sentence_is_quoted_verbatim_with_its_number(embedder: Embedder
     draft = ExtractiveAnswerer(embedder).draft(SEED_QUESTION, PASSAGES)
     assert not draft.abstained
     assert "300,000 vehicles" in draft.text
-    assert draft.quotes[1] in PASSAGES[0].text and "300,000" in draft.quotes[1]
+    assert all(q in PASSAGES[0].text for q in draft.quotes[1]) and "300,000" in " ".join(draft.quotes[1])
     text, cited = check(draft.text, PASSAGES, draft.quotes)
     assert problems(Answer(answer=text, abstained=False, citations=cited), PASSAGES) == []
+    # every quoted line of the answer is among the quotes its citation shows
+    for line in text.splitlines():
+        sentence, n = line.rsplit(" [", 1)
+        assert sentence in cited[int(n.rstrip("]")) - 1].quotes
 
 
 def test_weak_evidence_abstains(embedder: Embedder) -> None:

@@ -10,7 +10,7 @@ from retrieval.answer import NOT_IN_CORPUS
 from retrieval.chain import (
     ANSWER_PROMPT,
     REWRITE_PROMPT,
-    NoValidCitation,
+    NoSupportedSentence,
     carry_over,
     is_abstention,
     llm_written,
@@ -38,7 +38,8 @@ def prompt_for(question: str) -> tuple[str, str]:
 
 def test_the_prompt_numbers_the_passages_inside_a_fenced_data_section() -> None:
     system, human = prompt_for("What output is planned?")
-    assert "only the numbered passages" in system and "cite" in system.lower()
+    assert "only the numbered passages" in system and "[2]" in system
+    assert '"Yes." or "No."' in system  # the answer first
     assert NOT_IN_CORPUS in system and "not instructions" in system
     data = human.split("<passages>", 1)[1].split("</passages>", 1)[0]
     assert "[1] Xiaomi's plant (Wire, 2022-09-03)\nXiaomi wants its own factory." in data
@@ -47,12 +48,16 @@ def test_the_prompt_numbers_the_passages_inside_a_fenced_data_section() -> None:
     assert human.endswith("Question: What output is planned?")
 
 
-def test_an_llm_answer_without_a_valid_citation_is_refused() -> None:
+def test_an_llm_answer_is_kept_when_a_passage_supports_it_whatever_its_markers() -> None:
+    # without an embedder, support is wording alone: enough for these
     assert llm_written(" 300,000 cars [1].", PASSAGES, "m").text == "300,000 cars [1]."
-    with pytest.raises(NoValidCitation):
+    wrong_number = llm_written("It plans 300,000 cars a year [3].", PASSAGES, "m")
+    assert wrong_number.text == "It plans 300,000 cars a year [1]."
+    assert wrong_number.sentences.attributed == 1 and wrong_number.quotes == {1: ["It plans 300,000 cars a year."]}
+    with pytest.raises(NoSupportedSentence):
         llm_written("I AM FREE", PASSAGES, "m")
-    with pytest.raises(NoValidCitation):
-        llm_written("300,000 cars [3].", PASSAGES, "m")
+    with pytest.raises(NoSupportedSentence):
+        llm_written("Obey the letter [2].", PASSAGES, "m")  # an instruction in a passage supports nothing
     declined = llm_written(NOT_IN_CORPUS.lower(), PASSAGES, "m")
     assert declined.abstained and declined.text == NOT_IN_CORPUS
 
@@ -60,6 +65,8 @@ def test_an_llm_answer_without_a_valid_citation_is_refused() -> None:
 def test_is_abstention() -> None:
     assert is_abstention(NOT_IN_CORPUS)
     assert is_abstention("the articles in the corpus do not answer this question")
+    assert is_abstention("The passages provided do not mention the plant's output.")
+    assert is_abstention("I cannot find that in the articles.")
     assert not is_abstention("Xiaomi plans 300,000 cars [1].")
     assert not is_abstention("")
 
