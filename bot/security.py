@@ -160,11 +160,39 @@ def _content_length(scope: Scope) -> int | None:
 # ---------------------------------------------------------------- URLs (SSRF)
 
 
-def _blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+# IPv6 prefixes whose last 32 bits are an IPv4 address that a packet ends up at: NAT64 (well-known and
+# local-use), IPv4-translated, and the deprecated IPv4-compatible ::a.b.c.d
+_IPV4_IN_LAST_32_BITS = [
+    ipaddress.IPv6Network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96", "::/96")
+]
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, NAT64, 6to4, Teredo client, ...), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in net for net in _IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(address.packed[-4:])
+    return None
+
+
+def _non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     # is_global is False for private, loopback, link-local, reserved, shared (CGNAT) and unspecified ranges
     return not address.is_global or address.is_multicast
+
+
+def _blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and _non_public(embedded):
+            return True
+        if address.ipv4_mapped is not None:  # a plain IPv4 address in IPv6 clothing: judge it as one
+            return False
+    return _non_public(address)
 
 
 def check_url(url: str, allow_private: bool = False) -> None:

@@ -209,6 +209,10 @@ def test_allowed_private_url_is_ingested_and_answerable(seed_service: Newsdesk, 
         "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/", "http://100.64.0.1/",
         "http://0.0.0.0/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/",
         "http://2130706433/", "https://224.0.0.1/",
+        # IPv6 forms that carry an IPv4 address: the embedded one is what gets reached
+        "http://[::127.0.0.1]/", "http://[::10.0.0.1]/", "http://[::ffff:0:127.0.0.1]/",
+        "http://[64:ff9b::127.0.0.1]/", "http://[64:ff9b::169.254.169.254]/", "http://[64:ff9b:1::10.0.0.1]/",
+        "http://[2002:7f00:1::]/", "http://[2002:a9fe:a9fe::1]/", "http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/",
     ],
 )  # fmt: skip
 def test_check_url_refuses_non_public_addresses(url: str) -> None:
@@ -226,6 +230,8 @@ def test_check_url_refuses_other_schemes_and_missing_hosts(url: str) -> None:
 def test_check_url_lets_public_addresses_through() -> None:
     check_url("http://93.184.216.34/news")  # a literal address: resolving it sends nothing anywhere
     check_url("https://[2606:2800:220:1:248:1893:25c8:1946]/news")
+    check_url("http://[64:ff9b::93.184.216.34]/news")  # NAT64 and 6to4 of a public address
+    check_url("http://[2002:5db8:d822::1]/news")
 
 
 def test_redirects_and_feed_links_pass_the_guard_too(site: _Site) -> None:
