@@ -117,15 +117,21 @@ def read_text_file(path: Path, max_bytes: int) -> str:
         raise SourceError("file is empty")
     if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError("file looks binary (NUL bytes), not text")
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    codec, name = "utf-8", "UTF-8"
+    for bom, bom_codec, bom_name in _BOMS:
         if raw.startswith(bom):
-            return raw.decode(codec)
+            codec, name = bom_codec, bom_name
+            break
     try:
-        return raw.decode("utf-8")
+        return raw.decode(codec)
     except UnicodeDecodeError as exc:
+        offset = exc.start + (len(raw) - len(exc.object))  # utf-8-sig reports offsets past its BOM
         raise SourceError(
-            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); re-save it as UTF-8"
+            f"file is not valid {name} (byte 0x{raw[offset]:02x} at offset {offset}); re-save it as UTF-8"
         ) from exc
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8"), (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16"))
 
 
 def _articles_from_json(text: str, path: Path, root: str | None, jsonl: bool) -> Iterator[Article | Failure]:
@@ -136,6 +142,9 @@ def _articles_from_json(text: str, path: Path, root: str | None, jsonl: bool) ->
         )
     except json.JSONDecodeError as exc:
         yield Failure(origin=origin, reason=f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        return
+    except RecursionError:
+        yield Failure(origin=origin, reason="the JSON is nested too deeply to read; flatten it into article objects")
         return
     if len(items) == 1 and isinstance(items[0], list):
         items = items[0]
@@ -215,16 +224,28 @@ def load_file(path: Path, max_bytes: int, root: Path | None = None) -> Iterator[
             yield Failure(origin=str(path), reason=f"unsupported file type {suffix!r}")
     except SourceError as exc:
         yield Failure(origin=str(path), reason=str(exc))
+    except RecursionError:
+        yield Failure(origin=str(path), reason="its structure is nested too deeply to read; simplify the file")
+    except Exception as exc:  # one unreadable file must not stop the rest of a folder
+        log.warning("could not read %s", path, exc_info=True)
+        yield Failure(origin=str(path), reason=f"the file could not be read ({type(exc).__name__}); check its format")
 
 
 def load_folder(root: Path, max_bytes: int) -> Iterator[Article | Failure]:
+    real_root = root.resolve()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
-        if path.suffix.lower() in TEXT_SUFFIXES:
-            yield from load_file(path, max_bytes, root)
-        else:
+        if path.suffix.lower() not in TEXT_SUFFIXES:
             log.debug("skipping %s: not an article file", path)
+        elif not path.resolve().is_relative_to(real_root):
+            # a link to a system file would otherwise become searchable (also through /v1/reindex)
+            yield Failure(
+                origin=str(path),
+                reason="it is a link to a file outside the folder, which is not indexed; copy the file into the folder",
+            )
+        else:
+            yield from load_file(path, max_bytes, root)
 
 
 # ---------------------------------------------------------------- the web

@@ -70,6 +70,11 @@ def test_each_file_type_is_read(tmp_path: Path) -> None:
         ("nobody.md", b"---\ntitle: Only a title\n---\n", "no body"),
         ("bad.json", b"{not json", "invalid JSON"),
         ("huge.txt", b"Title\n" + b"x " * 60_000, "over the"),
+        # a UTF-16 byte-order mark, then a lone surrogate: not decodable as UTF-16
+        ("wide.txt", b"\xff\xfe" + "Title\nBody".encode("utf-16-le") + b"\x00\xd8", "not valid UTF-16"),
+        ("wide-be.md", b"\xfe\xff\xd8\x00\x00", "not valid UTF-16"),
+        ("bad-bom.md", b"\xef\xbb\xbf---\ntitle: x\n---\n\xff\xfe body", "not valid UTF-8"),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
 def test_bad_files_are_reported_with_path_and_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
@@ -123,3 +128,21 @@ def test_feed_file_uses_entry_content_when_pages_cannot_be_fetched(tmp_path: Pat
 def test_missing_target_is_a_failure() -> None:
     items = list(load_sources(["/no/such/place"]))
     assert isinstance(items[0], Failure) and "no such file" in items[0].reason
+
+
+def test_links_out_of_the_folder_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Secret title\nSystem data that must not become searchable.\n")
+    (outside / "more").mkdir()
+    (outside / "more" / "hidden.md").write_text("---\ntitle: Hidden\n---\nAlso outside.\n")
+    folder = tmp_path / "corpus"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "good.md").write_text("---\ntitle: Good\n---\nA good article.\n")
+    (folder / "secret.txt").symlink_to(outside / "secret.txt")
+    (folder / "sub" / "inside.md").symlink_to(folder / "good.md")  # a link that stays inside is fine
+    (folder / "linked-dir").symlink_to(outside / "more", target_is_directory=True)
+    articles, failures = _load(folder)
+    assert [a.title for a in articles] == ["Good", "Good"]
+    assert [f.origin for f in failures] == [str(folder / "secret.txt")]
+    assert "outside the folder" in failures[0].reason
