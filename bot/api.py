@@ -309,7 +309,9 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         if isinstance(body, UrlIn):
             await run_in_threadpool(check_url, body.url, settings.allow_private_urls)
             guard = url_guard(settings.allow_private_urls)
-            items: Iterator[Article | Failure] = load_url(body.url, settings.max_article_bytes, guard)
+            items: Iterator[Article | Failure] = load_url(
+                body.url, settings.max_article_bytes, guard, settings.fetch_timeout
+            )
         else:
             items = iter([_article(a) for a in (body if isinstance(body, list) else [body])])
         report = await run_in_threadpool(service.add_articles, items)
@@ -423,7 +425,7 @@ def app_from_env() -> FastAPI:
 
 
 def _answer_out(answer: Answer) -> AskResponse:
-    return AskResponse(**answer.model_dump(include={"answer", "abstained", "citations", "mode", "related", "timings"}))
+    return AskResponse(**answer.model_dump(exclude=set(Answer.model_fields) - set(AskResponse.model_fields)))
 
 
 def _article(item: ArticleIn) -> Article | Failure:

@@ -116,7 +116,7 @@ def answers(
     )
     result = report(judged, service.chain.mode)
     if as_json:
-        print(result.model_dump_json(exclude={"modes", "latency_ms"}))
+        print(result.model_dump_json())
         return
     table = Table(title=f"Answers to {result.queries} questions ({result.mode})")
     table.add_column("figure")
@@ -132,4 +132,11 @@ def answers(
         table.add_row(name, f"{value:.4f}")
     out.print(table)
     out.print(f"answer modes: {result.modes}")
-    out.print(f"ask latency: p50 {result.latency_ms['p50']:.1f} ms, p95 {result.latency_ms['p95']:.1f} ms")
+    out.print(f"sentences: {result.sentences}")
+    if result.llm_kept is not None:
+        out.print(f"LLM answers kept (answerable): {result.llm_kept:.4f}; prompt tokens p50 {result.prompt_tokens}")
+    first = result.latency_ms.get("first_token_p50")
+    out.print(
+        f"ask latency: p50 {result.latency_ms['p50']:.1f} ms, p95 {result.latency_ms['p95']:.1f} ms"
+        + (f", first token p50 {first:.1f} ms" if first is not None else "")
+    )

@@ -74,6 +74,10 @@ class Metrics:
             "newsdesk_llm_fallbacks", "Answers that fell back to extractive because the LLM failed",
             registry=self.registry,
         )  # fmt: skip
+        self.answer_sentences = Counter(
+            "newsdesk_answer_sentences", "Answer sentences by how they got their citation (cited by the writer, "
+            "attributed to the passage that supports them, dropped as unsupported)", ["how"], registry=self.registry,
+        )  # fmt: skip
         self.reindex_jobs = Counter(
             "newsdesk_reindex_jobs", "Re-index jobs by outcome", ["state"], registry=self.registry
         )
@@ -98,6 +102,8 @@ class Metrics:
         self.answers.labels(mode=answer.mode.split(" (", 1)[0]).inc()
         if answer.abstained:
             self.abstentions.inc()
+        for how, count in answer.sentences.model_dump().items():
+            self.answer_sentences.labels(how=how).inc(count)
         if is_llm_fallback(answer, settings):
             self.llm_fallbacks.inc()
 

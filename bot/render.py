@@ -103,13 +103,18 @@ def _assemble(texts: list[str], groups: list[list[discord.Embed]], empty: str) -
 # ---------------------------------------------------------------------------------------------------------
 
 
+def quoted(citation: Citation) -> str:
+    """Every sentence the citation's claims rest on, in order, "…" between them."""
+    return "\n…\n".join(citation.quotes or [citation.quote])
+
+
 def source_embeds(citations: Sequence[Citation]) -> list[list[discord.Embed]]:
     """One embed per citation, in order, grouped into messages that each respect Discord's embed limits."""
     embeds = [
         _embed(
             title=f"[{c.n}] {c.title}",
             url=c.url,
-            text=c.quote,
+            text=quoted(c),
             source=c.source,
             published_at=c.published_at,
             colour=SOURCE_COLOUR,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from retrieval.types import Citation, IngestReport, Passage, SearchFilters, Stats, Turn
+from retrieval.types import Citation, IngestReport, Passage, SearchFilters, SentenceCounts, Stats, Turn
 
 # at least one character that str.strip() keeps (it also strips \x1c-\x1f, which regex \s does not match)
 NOT_BLANK = r"[^\s\x1c-\x1f]"
@@ -151,6 +151,12 @@ class AskResponse(BaseModel):
     mode: str = Field(description="which answerer wrote it: extractive, or the LLM's name")
     related: list[Passage] = Field(default_factory=list, description="closest passages, when it abstained")
     timings: dict[str, float] = Field(default_factory=dict)
+    sentences: SentenceCounts = Field(
+        default_factory=SentenceCounts,
+        description="how the answer's sentences got their citations: cited by the writer, attributed to the "
+        "passage that supports them, or dropped because no passage does",
+    )
+    prompt_tokens: int | None = Field(default=None, description="tokens the LLM read (none offline)")
 
 
 class SearchResponse(BaseModel):

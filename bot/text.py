@@ -12,7 +12,7 @@ def answer_to_text(answer: Answer) -> str:
         for c in answer.citations:
             meta = ", ".join(x for x in (c.source, (c.published_at or "")[:10], c.url) if x)
             lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else ""))
-            lines.append(f"    “{c.quote}”")
+            lines.extend(f"    “{quote}”" for quote in c.quotes or [c.quote])
     elif answer.related:
         lines.append("Related passages:")
         for p in answer.related:

@@ -71,10 +71,10 @@ def is_verdict(sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class AttributionOptions:
-    support_above: float = 0.45  # calibrated by bench/attribution.py
+    support_above: float = 0.35  # calibrated by bench/attribution.py
     dense_weight: float = 0.6  # meaning vs wording
     shortlist: int = 8  # passage sentences per claim embedded (by wording first)
-    embed_chars: int = 140  # as the extractive answerer embeds sentences (the same vectors are reused)
+    embed_chars: int = 400  # a paraphrase may rest on a sentence's end: embed (nearly) all of it
     injection_margin: float = 0.05  # an instruction sentence this close to the best support wins
 
 
@@ -97,6 +97,14 @@ class Attributed:
     quotes: dict[int, list[str]]
     counts: SentenceCounts
     abstained: bool  # the writer declined
+
+
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+
+
+def numbers(text: str) -> frozenset[str]:
+    """The numbers a text states, as digits ("300,000" and "300000" alike)."""
+    return frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
 
 
 def is_instruction(sentence: str) -> bool:
@@ -156,7 +164,8 @@ class Attributor:
                 claim.how = "verdict"
         stated = [c for c in claims if c.how == ""]
         verdicts = [c for c in claims if c.how == "verdict"]
-        if not claims or claims[0].how == "decline" or not (stated or verdicts):
+        declined = any(c.how == "decline" for c in claims)
+        if not claims or claims[0].how == "decline" or not stated and (declined or not verdicts):
             return Attributed("", {}, SentenceCounts(), True)
         verdict_text: list[str] = []
         if not stated:  # a bare verdict ("Yes.", "Google."): what it asserts is the question, answered
@@ -164,10 +173,13 @@ class Attributor:
             markers = [n for c in verdicts for n in c.markers]
             claims = stated = [Claim(f"{question} {' '.join(verdict_text)}".strip(), markers)]
         candidates = self._candidates(passages)
+        for claim in verdicts:
+            if not _named_in([claim.text], candidates):
+                claim.how = "dropped"  # a name no passage mentions (outside an instruction): it rests on nothing
         if verdict_text and not _named_in(verdict_text, candidates):
             candidates = []  # a bare name that no passage (outside an instruction) mentions rests on nothing
         if candidates:
-            self._support(stated, candidates, question)
+            self._support(stated, candidates, passages, question)
         else:
             for claim in stated:
                 claim.how = "dropped"
@@ -183,7 +195,9 @@ class Attributor:
                 found.append(_Candidate(number, sentence, frozenset(terms), is_instruction(sentence)))
         return found
 
-    def _support(self, claims: list[Claim], candidates: list[_Candidate], question: str) -> None:
+    def _support(
+        self, claims: list[Claim], candidates: list[_Candidate], passages: Sequence[Passage], question: str
+    ) -> None:
         opts = self.options
         claim_terms = [frozenset(t) for t in tokenize([c.text for c in claims])]
         lexical = np.zeros((len(claims), len(candidates)), dtype=np.float32)
@@ -205,6 +219,14 @@ class Attributor:
             dense[:, chosen] = claim_vectors @ vectors.T
         weight = opts.dense_weight if self.embedder is not None else 0.0  # no embedder: wording alone
         support = weight * dense + (1 - weight) * lexical
+        # a passage that does not state a number the claim states does not support the claim
+        stated = [numbers(p.text) for p in passages]
+        for i, claim in enumerate(claims):
+            needed = numbers(claim.text)
+            if needed:
+                for j, cand in enumerate(candidates):
+                    if not needed <= stated[cand.passage - 1]:
+                        support[i, j] = 0.0
         instruction = np.array([c.instruction for c in candidates])
         for i, claim in enumerate(claims):
             row = support[i]

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=1_000)
     rate_limit_per_minute: int = Field(default=120, ge=0)
     allow_private_urls: bool = False
+    fetch_timeout: float = Field(default=30.0, gt=0, le=3600)  # seconds one URL download may take in all
 
     # Discord
     discord_token: SecretStr | None = None

@@ -5,6 +5,10 @@
 - abstention recall: share of null queries (unanswerable) that were declined; false abstention rate: share
   of answerable queries that were declined;
 - hit rate, per question type: the gold answer, normalised (SQuAD-style), appears as whole words in the answer;
+  for a gold Yes or No the answer's first word must be it (an answer cannot score by saying both);
+- with an LLM: the share of answerable questions whose answer the model wrote and the chain kept
+  (`llm_kept`), how the answers' sentences got their citations (`sentences`: cited by the model, attributed,
+  dropped), the prompt's size (`prompt_tokens`, p50) and the time to the first token and to the end;
 - token-overlap accuracy, for reference: the paper's qa_evaluate.py (any shared lower-cased
   whitespace token between answer and gold), over every query; a declined answer counts as the
   benchmark's own "Insufficient information.".
@@ -65,9 +69,11 @@ def normalise(text: str) -> str:
 
 
 def answer_hit(answer: str, gold: str) -> bool:
-    """The normalised gold answer appears in the normalised answer, as whole words."""
-    wanted = normalise(gold)
-    return bool(wanted) and f" {wanted} " in f" {normalise(answer)} "
+    """The normalised gold answer appears in the normalised answer, as whole words; a gold Yes/No must lead."""
+    wanted, said = normalise(gold), normalise(answer)
+    if wanted in ("yes", "no"):
+        return said.split(" ", 1)[0] == wanted
+    return bool(wanted) and f" {wanted} " in f" {said} "
 
 
 def token_overlap(prediction: str, gold: str) -> bool:
@@ -106,6 +112,9 @@ class AnswerReport(BaseModel):
     token_overlap_accuracy: float
     modes: dict[str, int] = Field(default_factory=dict)
     latency_ms: dict[str, float] = Field(default_factory=dict)
+    llm_kept: float | None = None  # with an LLM: answerable questions answered in the model's words
+    sentences: dict[str, int] = Field(default_factory=dict)  # cited / attributed / dropped, over all answers
+    prompt_tokens: float | None = None  # p50, with an LLM
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -130,6 +139,14 @@ def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
         of_kind = [j for j in answerable if j.query.question_type == kind]
         hit_rate[kind] = _ratio(sum(j.hit for j in of_kind), len(of_kind))
     latencies = [j.latency_ms for j in judged]
+    timings = [j.outcome.answer.timings for j in judged]
+    first_tokens = [t["first_token_ms"] for t in timings if "first_token_ms" in t]
+    prompts = [float(j.outcome.answer.prompt_tokens) for j in judged if j.outcome.answer.prompt_tokens]
+    llm = mode if not mode.startswith("extractive") else None
+    kept = sum(j.outcome.answer.mode == llm and not j.abstained for j in answerable)
+    sentences = {
+        key: sum(getattr(j.outcome.answer.sentences, key) for j in judged) for key in ("cited", "attributed", "dropped")
+    }
     return AnswerReport(
         queries=len(judged),
         mode=mode,
@@ -139,7 +156,16 @@ def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
         hit_rate=hit_rate,
         token_overlap_accuracy=_ratio(sum(j.overlap for j in judged), len(judged)),
         modes=modes,
-        latency_ms={"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)},
+        latency_ms={
+            "p50": percentile(latencies, 0.5),
+            "p95": percentile(latencies, 0.95),
+            "total_p50": percentile(latencies, 0.5),
+            "total_p95": percentile(latencies, 0.95),
+            **({"first_token_p50": percentile(first_tokens, 0.5)} if first_tokens else {}),
+        },
+        llm_kept=_ratio(kept, len(answerable)) if llm else None,
+        sentences=sentences,
+        prompt_tokens=percentile(prompts, 0.5) if prompts else None,
     )
 
 

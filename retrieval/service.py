@@ -179,11 +179,13 @@ class Newsdesk:
     ) -> IngestReport:
         targets, feeds = list(targets), list(feeds)
         roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
-        items = load_sources(targets, feeds, self.settings.max_article_bytes)
+        # read (and download) everything before taking the lock: a slow web site must not hold up other writes
+        items = list(load_sources(targets, feeds, self.settings.max_article_bytes, self.settings.fetch_timeout))
         with self._write_lock:
             return self._synced(self.syncer.sync(items, prune_roots=roots, progress=progress))
 
     def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
+        articles = list(articles)  # a lazy source (a URL being downloaded) is read before the lock
         with self._write_lock:
             return self._synced(self.syncer.sync(articles, progress=progress))
 

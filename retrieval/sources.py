@@ -6,8 +6,10 @@ import hashlib
 import json
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -252,38 +254,103 @@ def load_folder(root: Path, max_bytes: int) -> Iterator[Article | Failure]:
 
 
 UrlGuard = Callable[[str], None]  # raises SourceError for a URL that must not be fetched
+FETCH_SECONDS = 30.0  # default for NEWSDESK_FETCH_TIMEOUT: one whole download, redirects included
+READ_TIMEOUT = 10.0  # the longest wait for any one read from the network
 
 
-def fetch(url: str, timeout: float = 15.0, guard: UrlGuard | None = None) -> httpx.Response:
-    """GET a page; `guard` sees every URL requested, redirects included, and may refuse it."""
-    hooks: dict[str, list[Callable[[httpx.Request], None]]] = {}
-    if guard is not None:
-        hooks["request"] = [lambda request: guard(str(request.url))]
+@dataclass(frozen=True)
+class Page:
+    url: str  # after redirects
+    content_type: str
+    content: bytes
+    encoding: str
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding, errors="replace")
+
+
+class _Deadline:
+    def __init__(self, url: str, seconds: float) -> None:
+        self.url, self.seconds = url, seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._end - time.monotonic()
+
+    def error(self) -> SourceError:
+        return SourceError(
+            f"{self.url} took longer than {self.seconds:g} s to download (NEWSDESK_FETCH_TIMEOUT); "
+            "try again later, or raise the limit for slow sites"
+        )
+
+    def check(self) -> None:
+        if self.remaining() <= 0:
+            raise self.error()
+
+
+def fetch(url: str, max_bytes: int, guard: UrlGuard | None = None, seconds: float = FETCH_SECONDS) -> Page:
+    """GET a page, streamed: stops at `max_bytes` and after `seconds` in all (not per read, so a server that
+    drips a line at a time cannot hold it). `guard` sees every URL requested, redirects included."""
+    deadline = _Deadline(url, seconds)
+
+    def before_each_request(request: httpx.Request) -> None:
+        deadline.check()
+        if guard is not None:
+            guard(str(request.url))
+        # no single wait (connect, a read) may outlast the whole deadline
+        request.extensions["timeout"] = httpx.Timeout(max(0.01, min(READ_TIMEOUT, deadline.remaining()))).as_dict()
+
+    hooks = {"request": [before_each_request]}
     try:
-        with httpx.Client(
-            timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}, event_hooks=hooks
-        ) as client:
-            response = client.get(url)
-        response.raise_for_status()
+        with (
+            httpx.Client(follow_redirects=True, headers={"User-Agent": USER_AGENT}, event_hooks=hooks) as client,
+            client.stream("GET", url) as response,
+        ):
+            response.raise_for_status()
+            content = _read_capped(response, url, max_bytes, deadline)
+            return Page(
+                str(response.url), response.headers.get("content-type", ""), content, response.encoding or "utf-8"
+            )
     except httpx.HTTPStatusError as exc:
         raise SourceError(f"{url} answered HTTP {exc.response.status_code}") from exc
+    except httpx.TimeoutException as exc:
+        if deadline.remaining() <= 0:
+            raise deadline.error() from exc
+        raise SourceError(f"{url} could not be fetched: no answer within {READ_TIMEOUT:g} s") from exc
     except httpx.HTTPError as exc:
         raise SourceError(f"{url} could not be fetched: {exc}") from exc
-    return response
 
 
-def load_url(url: str, max_bytes: int, guard: UrlGuard | None = None) -> Iterator[Article | Failure]:
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: _Deadline) -> bytes:
+    too_big = f"{url} is over the {max_bytes:,}-byte limit (NEWSDESK_MAX_ARTICLE_BYTES); it was not downloaded whole"
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise SourceError(too_big)
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise SourceError(too_big)
+        deadline.check()
+    return bytes(body)
+
+
+def _looks_like_feed(page: Page) -> bool:
+    head = page.content[:500].decode(page.encoding, errors="replace").lstrip().lower()
+    return any(t in page.content_type for t in ("rss", "atom")) or head.startswith(("<rss", "<feed")) or "<rss" in head
+
+
+def load_url(
+    url: str, max_bytes: int, guard: UrlGuard | None = None, seconds: float = FETCH_SECONDS
+) -> Iterator[Article | Failure]:
     """A web page (main text extracted with trafilatura) or, when it is one, an RSS/Atom feed."""
     try:
-        response = fetch(url, guard=guard)
-        if len(response.content) > max_bytes:
-            raise SourceError(f"page is {len(response.content):,} bytes, over the {max_bytes:,}-byte limit")
-        kind = response.headers.get("content-type", "")
-        head = response.text[:500].lstrip().lower()
-        if any(t in kind for t in ("rss", "atom")) or head.startswith(("<rss", "<feed")) or "<rss" in head:
-            yield from load_feed(response.content, url, max_bytes, guard)
+        page = fetch(url, max_bytes, guard, seconds)
+        if _looks_like_feed(page):
+            yield from load_feed(page.content, url, max_bytes, guard, seconds)
             return
-        yield _article_from_html(response.text, str(response.url), key=url, root=None)
+        yield _article_from_html(page.text, page.url, key=url, root=None)
     except SourceError as exc:
         yield Failure(origin=url, reason=str(exc))
 
@@ -307,9 +374,14 @@ def _entry_content(entry: Any) -> str | None:
 
 
 def load_feed(
-    feed: bytes | str | Path, origin: str, max_bytes: int, guard: UrlGuard | None = None
+    feed: bytes | str | Path,
+    origin: str,
+    max_bytes: int,
+    guard: UrlGuard | None = None,
+    seconds: float = FETCH_SECONDS,
 ) -> Iterator[Article | Failure]:
-    """Each entry's page is fetched and extracted; its own content is used when the page cannot be."""
+    """Each entry's page is fetched (`seconds` each at most) and extracted; its own content is used when the
+    page cannot be."""
     data = feed.read_bytes() if isinstance(feed, Path) else feed
     parsed = feedparser.parse(data)
     if parsed.bozo and not parsed.entries:
@@ -328,9 +400,7 @@ def load_feed(
         body: str | None = None
         if entry.get("link", "").startswith(("http://", "https://")):
             try:
-                page = fetch(entry["link"], guard=guard)
-                if len(page.content) <= max_bytes:
-                    body = trafilatura.extract(page.text)
+                body = trafilatura.extract(fetch(entry["link"], max_bytes, guard, seconds).text)
             except SourceError as exc:
                 log.info("feed entry page unavailable, using the feed's own content: %s", exc)
         body = body or _entry_content(entry)
@@ -341,12 +411,12 @@ def load_feed(
 
 
 def load_sources(
-    targets: Iterable[str], feeds: Iterable[str] = (), max_bytes: int = 5_000_000
+    targets: Iterable[str], feeds: Iterable[str] = (), max_bytes: int = 5_000_000, seconds: float = FETCH_SECONDS
 ) -> Iterator[Article | Failure]:
-    """Paths (files or folders) and URLs, then feeds (URLs or files)."""
+    """Paths (files or folders) and URLs, then feeds (URLs or files); `seconds`: each download's time limit."""
     for target in targets:
         if target.startswith(("http://", "https://")):
-            yield from load_url(target, max_bytes)
+            yield from load_url(target, max_bytes, seconds=seconds)
             continue
         path = Path(target)
         if path.is_dir():
@@ -358,7 +428,7 @@ def load_sources(
     for feed in feeds:
         if feed.startswith(("http://", "https://")):
             try:
-                yield from load_feed(fetch(feed).content, feed, max_bytes)
+                yield from load_feed(fetch(feed, max_bytes, seconds=seconds).content, feed, max_bytes, seconds=seconds)
             except SourceError as exc:
                 yield Failure(origin=feed, reason=str(exc))
         elif Path(feed).is_file():

@@ -202,7 +202,7 @@ function renderCards(section, items, prefix, highlight = true) {
       date.textContent = formatDate(item.published_at);
     }
     const quote = card.querySelector(".quote");
-    quote.textContent = item.quote || "";
+    quote.textContent = (item.quotes && item.quotes.length ? item.quotes : [item.quote || ""]).join(" … ");
     if (!highlight) {
       const excerpt = document.createElement("span");
       excerpt.className = "excerpt";

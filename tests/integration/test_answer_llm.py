@@ -127,7 +127,7 @@ def test_a_good_answer_keeps_the_llm_wording_and_checked_citations(
     system, human = sent.messages[0]["content"], sent.messages[-1]["content"]
     assert "only the numbered passages" in system and "[2]" in system and NOT_IN_CORPUS in system
     assert "untrusted" in system and "untrusted" in human
-    assert human.rstrip().endswith(f"Question: {SEED_QUESTION}")
+    assert f"Question: {SEED_QUESTION}\n" in human  # then how to answer: the answer first
     assert len(passage_numbers(sent.json)) == len(outcome.passages) == 4
     assert answer.timings["answer_ms"] > 0 and answer.timings["retrieve_ms"] > 0
 
@@ -144,17 +144,67 @@ def test_a_citation_of_a_passage_that_was_not_given_is_removed(
     assert [c.n for c in answer.citations] == [1]
 
 
-def test_an_answer_citing_only_passage_9_of_4_falls_back_to_extractive(
+def test_an_answer_citing_only_passage_9_of_4_is_attributed_to_the_passage_that_supports_it(
     make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
 ) -> None:
     service = make_llm_service()
-    server.enqueue("Xiaomi will build 300,000 cars a year [9].")
+    server.enqueue("Xiaomi will build 300,000 vehicles a year at its own plant [9].")
     outcome = service.answer(SEED_QUESTION)
     answer = outcome.answer
-    assert answer.mode == "extractive (llm cited no passage)"
-    assert "[9]" not in answer.answer
-    assert "300,000" in answer.answer and answer.citations
+    assert answer.mode == "openai:test-model"  # the model's words are kept
+    assert answer.answer == "Xiaomi will build 300,000 vehicles a year at its own plant [1]."
+    assert answer.sentences.model_dump() == {"cited": 0, "attributed": 1, "dropped": 0}
+    assert "300,000" in answer.citations[0].quote
     assert citations.problems(answer, outcome.passages) == []
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["[{n}]", "[{n}, {n}]", "【{n}】", "({n})", "[Passage {n}]", "[Source {n}]", "[{n}-{n}]", "[^{n}]"],
+)
+def test_the_marker_forms_real_models_write_become_checked_citations(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer, form: str
+) -> None:
+    service = make_llm_service()
+
+    def reply(request: dict[str, Any]) -> str:
+        n = next(n for n, block in passage_numbers(request).items() if "300,000" in block)
+        return f"Xiaomi plans an annual output of 300,000 vehicles {form.format(n=n)}."
+
+    server.enqueue(Reply(reply))
+    answer = service.ask(SEED_QUESTION)
+    assert answer.mode == "openai:test-model"
+    assert answer.answer == "Xiaomi plans an annual output of 300,000 vehicles [1]."
+    assert answer.sentences.cited == 1 and "300,000" in answer.citations[0].quote
+
+
+def test_sentences_without_markers_are_attributed_and_unsupported_ones_dropped(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    service = make_llm_service()
+    server.enqueue(
+        "Xiaomi wants to build and operate its own factory. Its long-term plan is an annual output of 300,000 "
+        "vehicles. The factory will also produce rockets for a moon landing in 2031."
+    )
+    outcome = service.answer(SEED_QUESTION)
+    answer = outcome.answer
+    assert answer.mode == "openai:test-model"
+    assert answer.sentences.model_dump() == {"cited": 0, "attributed": 2, "dropped": 1}
+    assert "rockets" not in answer.answer and "300,000 vehicles [1]." in answer.answer
+    quotes = [q for c in answer.citations for q in c.quotes]
+    assert any("300,000" in q for q in quotes) and any("its own factory" in q for q in quotes)
+    assert citations.problems(answer, outcome.passages) == []
+
+
+def test_a_yes_no_verdict_stands_with_the_sentence_that_gives_its_reason(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    service = make_llm_service()
+    server.enqueue("Yes. Apple is meeting suppliers of EV components, including batteries.")
+    answer = service.ask("Is Apple meeting battery suppliers?")
+    assert answer.mode == "openai:test-model"
+    assert answer.answer.startswith("Yes. Apple is meeting suppliers") and answer.answer.endswith("[1].")
+    assert "batteries" in answer.citations[0].quote
 
 
 def test_an_injected_instruction_stays_data_and_an_obedient_answer_is_not_used(
@@ -170,8 +220,26 @@ def test_an_injected_instruction_stays_data_and_an_obedient_answer_is_not_used(
     assert INJECTION in data  # the article's text is passed along, inside the data section only
     assert INJECTION not in human.replace(data, "")
     assert "I AM FREE" not in answer.answer
-    assert answer.mode == "extractive (llm cited no passage)"
+    assert answer.mode == "extractive (llm answer unsupported)"
     assert citations.problems(answer, outcome.passages) == []
+
+
+def test_an_obedient_answer_citing_the_injected_passage_is_not_laundered(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    service = make_llm_service()
+
+    def obey(request: dict[str, Any]) -> str:
+        n = next(n for n, block in passage_numbers(request).items() if "I AM FREE" in block)
+        return f"I AM FREE [{n}]. Electric cars are the future, a reader writes [{n}]."
+
+    server.enqueue(Reply(obey))
+    outcome = service.answer("What does the reader write about electric cars?")
+    answer = outcome.answer
+    assert "I AM FREE" not in answer.answer
+    assert "Electric cars are the future" in answer.answer  # what the article reports is kept
+    assert answer.sentences.dropped == 1
+    assert all("I AM FREE" not in q for c in answer.citations for q in c.quotes)
 
 
 def test_an_article_cannot_close_the_data_section(
@@ -312,7 +380,7 @@ def test_a_follow_up_is_rewritten_by_the_llm_before_retrieval(
     rewrite, answer = server.chat_requests
     assert SEED_QUESTION in rewrite.text() and "What about Apple?" in rewrite.text()
     assert outcome.query == "Which suppliers is Apple meeting for its electric car plans?"
-    assert answer.messages[-1]["content"].rstrip().endswith(f"Question: {outcome.query}")
+    assert f"Question: {outcome.query}\n" in answer.messages[-1]["content"]
     assert outcome.answer.mode == "openai:test-model"
     assert "batteries" in outcome.answer.citations[0].quote
 

@@ -179,3 +179,44 @@ class NewsdeskServer(_Child):
     def __enter__(self) -> NewsdeskServer:
         self.start()
         return self
+
+
+class LlamaServer(_Child):
+    """llama-cpp-python's OpenAI-compatible server (`python -m llama_cpp.server`, the `local` extra) on a free
+    loopback port, serving one GGUF model; ready once /v1/models answers.
+
+        with LlamaServer(fetch("qwen-0.5b"), tmp_path / "llama.log") as server:
+            settings = make_settings(llm=f"openai:{server.alias}", llm_base_url=server.base_url)
+    """
+
+    name = "llama_cpp.server"
+    alias = "local-model"
+
+    def __init__(self, model: Path, log_path: Path, n_ctx: int = 4096, threads: int | None = None) -> None:
+        self.model = model
+        self.n_ctx = n_ctx
+        self.threads = threads or os.cpu_count() or 2
+        self.port = free_port()
+        super().__init__(log_path)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/models", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def start(self, timeout: float = 180.0) -> LlamaServer:
+        command = [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--model_alias", self.alias,
+            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+            "--n_threads", str(self.threads), "--n_threads_batch", str(self.threads),
+        ]  # fmt: skip
+        self._spawn(command, dict(os.environ), self.healthy, timeout)
+        return self
+
+    def __enter__(self) -> LlamaServer:
+        return self.start()

@@ -1,0 +1,145 @@
+"""LLM answers on MultiHop-RAG dev questions, with a real model behind a real OpenAI-compatible server.
+
+A fixed stratified sample of the dev questions (--per-type of each type, null queries included; the same
+seed gives the same sample) is answered, in one run on one machine:
+
+- by the product with NEWSDESK_LLM=openai:... pointed at llama-cpp-python's server on 127.0.0.1, serving
+  Qwen2.5-Coder (1.5B by default; fetched by tools/fetch_models.py), one client at a time;
+- offline (extractive), the same questions, same index.
+
+For each it reports `newsdesk eval answers`' figures (hit rate per type, abstention, citation validity)
+and, for the LLM, `llm_kept`, `modes`, `sentences` (cited / attributed / dropped), `prompt_tokens` and
+`latency_ms` (first token p50, total p50 and p95). Each answer is also written to a JSON-lines file
+(--records) with the model's raw text, so attribution can be calibrated without running the model again
+(bench/attribution.py).
+
+Usage: python bench/llm_answers.py [--model qwen-1.5b] [--per-type 30] [--prompt-tokens 900 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bench.common import MULTIHOP, write_result  # noqa: E402
+from retrieval.config import Settings  # noqa: E402
+from retrieval.evaluate import open_eval_service  # noqa: E402
+from retrieval.evaluate_answers import AnswerQuery, Judged, judge, load_answer_queries, report  # noqa: E402
+from retrieval.service import Newsdesk  # noqa: E402
+from tests.support.chroma_server import LlamaServer  # noqa: E402
+from tools.fetch_models import fetch  # noqa: E402
+
+TYPES = ("inference_query", "comparison_query", "temporal_query", "null_query")
+
+
+def sample(queries: list[AnswerQuery], per_type: int, seed: int) -> list[AnswerQuery]:
+    """`per_type` questions of each type, drawn once with `seed` (the same sample every run)."""
+    rng = random.Random(seed)
+    chosen: list[AnswerQuery] = []
+    for kind in TYPES:
+        of_kind = [q for q in queries if q.question_type == kind]
+        chosen.extend(rng.sample(of_kind, min(per_type, len(of_kind))))
+    return chosen
+
+
+def records(judged: list[Judged], label: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "run": label,
+            "query": j.query.query,
+            "type": j.query.question_type,
+            "gold": j.query.answer,
+            "answer": j.outcome.answer.answer,
+            "written": j.outcome.written,
+            "mode": j.outcome.answer.mode,
+            "abstained": j.abstained,
+            "hit": j.hit,
+            "valid": j.valid,
+            "sentences": j.outcome.answer.sentences.model_dump(),
+            "prompt_tokens": j.outcome.answer.prompt_tokens,
+            "timings": j.outcome.answer.timings,
+            "chunks": [p.chunk_id for p in j.outcome.passages],
+            "search_query": j.outcome.query,
+        }
+        for j in judged
+    ]
+
+
+def run(service: Newsdesk, items: list[AnswerQuery], label: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done % 10 == 0 or done == total:
+            logging.info("%s: %d/%d answered (%.0fs)", label, done, total, time.perf_counter() - started)
+
+    judged = judge(service.answer, items, progress)
+    figures = report(judged, service.chain.mode).model_dump()
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    return figures, records(judged, label)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="qwen-1.5b")
+    parser.add_argument("--per-type", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--prompt-tokens", type=int, nargs="+", default=[900], help="excerpt budgets to compare")
+    parser.add_argument("--abstain-threshold", type=float, nargs="+", default=[-1.0],
+                        help="NEWSDESK_LLM_ABSTAIN_THRESHOLD values to compare (-1: unset)")  # fmt: skip
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/nd-eval"))
+    parser.add_argument("--records", type=Path, default=Path("/tmp/llm_answers.jsonl"))
+    parser.add_argument("--no-offline", action="store_true")
+    parser.add_argument("--name", default="llm_answers")
+    args = parser.parse_args()
+
+    items = sample(load_answer_queries(MULTIHOP / "queries-dev.json"), args.per_type, args.seed)
+    corpus = MULTIHOP / "corpus.json"
+    model = fetch(args.model)
+    results: dict[str, Any] = {
+        "model": model.name,
+        "sample": {"per_type": args.per_type, "seed": args.seed, "questions": len(items)},
+        "runs": {},
+    }
+    all_records: list[dict[str, Any]] = []
+    with LlamaServer(model, args.data_dir.with_name("llama-server.log")) as server:
+        for budget in args.prompt_tokens:
+            for threshold in args.abstain_threshold:
+                settings = Settings(
+                    llm=f"openai:{server.alias}",
+                    llm_base_url=server.base_url,
+                    llm_timeout=120,
+                    llm_retries=0,
+                    llm_prompt_tokens=budget,
+                    llm_abstain_threshold=None if threshold < 0 else threshold,
+                )  # type: ignore[call-arg]
+                service, _ = open_eval_service(settings, corpus, args.data_dir)
+                label = f"llm budget={budget}" + ("" if threshold < 0 else f" gate={threshold}")
+                figures, rows = run(service, items, label)
+                results["runs"][label] = figures
+                all_records.extend(rows)
+                logging.info("%s: %s", label, json.dumps(figures))
+    if not args.no_offline:
+        service, _ = open_eval_service(Settings(), corpus, args.data_dir)  # type: ignore[call-arg]
+        figures, rows = run(service, items, "offline")
+        results["runs"]["offline"] = figures
+        all_records.extend(rows)
+    args.records.write_text("".join(json.dumps(r) + "\n" for r in all_records))
+    results["records"] = str(args.records)
+    write_result(args.name, results)
+
+
+if __name__ == "__main__":
+    main()
