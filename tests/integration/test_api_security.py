@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.security import Forbidden, check_url, url_guard
 from retrieval.errors import InvalidInput
 from retrieval.service import Newsdesk
 from retrieval.sources import SourceError, load_url
-from retrieval.types import Article, Failure
+from retrieval.types import Article, Failure, IngestReport
 from tests.conftest import SEED_QUESTION
 
 pytestmark = pytest.mark.integration
@@ -137,6 +138,16 @@ class _Site:
                     self.send_header("Location", f"{site.base}/secret")
                     self.end_headers()
                     return
+                if self.path == "/slow":  # the story, a paragraph every half second
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    for piece in _SLOW_STORY:
+                        self.wfile.write(piece.encode())
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                    return
                 body, kind = site.pages.get(self.path, (b"not here", "text/plain"))
                 self.send_response(200 if self.path in site.pages else 404)
                 self.send_header("Content-Type", kind)
@@ -168,6 +179,15 @@ _STORY = """<html><head><title>Lighthouse restored</title><meta name="author" co
 <p>Its new lamp can be seen from 31 nautical miles away, the longest range on this stretch of coast.</p>
 <p>The restoration cost 1.2 million euros and was paid for by a regional heritage fund.</p>
 </article></body></html>"""
+
+_SLOW_STORY = [
+    "<html><head><title>Harbour dredged</title></head><body><article><h1>Harbour dredged</h1>",
+    *[
+        f"<p>Dredgers worked for {n} weeks to deepen the harbour channel to eleven metres for ferries.</p>"
+        for n in (2, 3, 4)
+    ],
+    "<p>The work cost 4 million euros.</p></article></body></html>",
+]
 
 _FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Coast News</title>
 <item><title>Pier closed</title><link>BASE/secret</link>
@@ -252,3 +272,39 @@ def test_url_guard_turns_refusals_into_source_errors() -> None:
     with pytest.raises(SourceError, match="non-public"):
         url_guard(allow_private=False)("http://127.0.0.1:9/")
     url_guard(allow_private=True)("http://127.0.0.1:9/")
+
+
+def _other_write_while_fetching(site: _Site, fetching: threading.Thread, write: Callable[[], object]) -> float:
+    """Start `fetching` (a slow URL ingest), then time `write` while the page is still arriving."""
+    fetching.start()
+    for _ in range(100):
+        if "/slow" in site.hits:
+            break
+        time.sleep(0.05)
+    assert fetching.is_alive(), "the slow page was already fetched: the test proves nothing"
+    start = time.monotonic()
+    write()
+    elapsed = time.monotonic() - start
+    fetching.join(timeout=30)
+    return elapsed
+
+
+def test_writes_do_not_wait_behind_a_url_being_fetched(seed_service: Newsdesk, site: _Site) -> None:
+    with make_client(seed_service, api_keys=[SecretStr(KEYS[0])], allow_private_urls=True) as client:
+        slow: list[Any] = []
+        fetching = threading.Thread(
+            target=lambda: slow.append(
+                client.post("/v1/articles", json={"url": f"{site.base}/slow"}, headers=bearer(KEYS[0]))
+            )
+        )
+        elapsed = _other_write_while_fetching(
+            site, fetching, lambda: client.post("/v1/articles", json=ARTICLE, headers=bearer(KEYS[0]))
+        )
+        assert elapsed < 1.0, f"a write waited {elapsed:.1f}s behind a download"
+        assert slow[0].status_code == 200 and len(slow[0].json()["added"]) == 1, slow[0].text
+
+    report: list[IngestReport] = []
+    fetching = threading.Thread(target=lambda: report.append(seed_service.ingest([f"{site.base}/slow"])))
+    elapsed = _other_write_while_fetching(site, fetching, lambda: seed_service.delete(seed_service.articles()[0]["id"]))
+    assert elapsed < 1.0, f"a delete waited {elapsed:.1f}s behind a download"
+    assert report[0].skipped  # the same page again

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from retrieval.sources import Article, Failure, load_sources
+from retrieval.sources import Article, Failure, load_sources, load_url
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +82,76 @@ def test_an_unreachable_page_is_a_failure_not_a_crash(site: str) -> None:
     assert all(isinstance(i, Failure) for i in items)
     first = items[0]
     assert isinstance(first, Failure) and "404" in first.reason
+
+
+# ------------------------------------------------------------------ hostile servers
+
+
+class _Hostile:
+    """Pages that never end: /huge sends 100 MB (no Content-Length), /declared announces 300 MB, /drip sends
+    a line every 0.3 s for 30 s. `sent` counts the body bytes the server managed to write."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        hostile = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                if self.path == "/declared":
+                    self.send_header("Content-Length", str(300_000_000))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    if self.path == "/drip":
+                        for i in range(100):
+                            self._write(f"<p>line {i} of a page that takes its time</p>\n".encode())
+                            time.sleep(0.3)
+                    else:
+                        for _ in range(1_600):
+                            self._write(b"<p>" + b"x" * 65_529 + b"</p>")
+                except OSError:
+                    pass  # the client hung up: what it should do
+
+            def _write(self, data: bytes) -> None:
+                self.wfile.write(data)
+                self.wfile.flush()
+                hostile.sent += len(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[_Hostile]:
+    served = _Hostile()
+    yield served
+    served.close()
+
+
+@pytest.mark.parametrize("path", ["/huge", "/declared"])
+def test_a_page_over_the_byte_limit_is_not_downloaded_whole(hostile: _Hostile, path: str) -> None:
+    items = list(load_url(hostile.base + path, 1_000_000))
+    assert len(items) == 1 and isinstance(items[0], Failure)
+    assert "over the 1,000,000-byte limit" in items[0].reason and "NEWSDESK_MAX_ARTICLE_BYTES" in items[0].reason
+    time.sleep(0.2)
+    assert hostile.sent < 20_000_000  # stopped soon after the limit (socket buffers hold a few MB), not at 100 MB
+
+
+def test_a_page_that_drips_is_cut_at_the_deadline(hostile: _Hostile) -> None:
+    start = time.monotonic()
+    items = list(load_url(hostile.base + "/drip", 1_000_000, seconds=1.5))
+    elapsed = time.monotonic() - start
+    assert len(items) == 1 and isinstance(items[0], Failure)
+    assert "1.5 s" in items[0].reason and "NEWSDESK_FETCH_TIMEOUT" in items[0].reason
+    assert elapsed < 3.0, elapsed
