@@ -5,41 +5,61 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli_eval import eval_app
 from retrieval.config import Settings
 from retrieval.errors import NewsdeskError
 
 if TYPE_CHECKING:
+    from retrieval.ingest import Progress as ProgressCallback
     from retrieval.service import Newsdesk
     from retrieval.types import IngestReport
 
+log = logging.getLogger("newsdesk")
 app = typer.Typer(help="Newsdesk: questions answered from a news archive, with cited passages.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-console = Console(stderr=True)
-out = Console()
+# Article text (titles, passages, answers) is printed as Text, never parsed as markup or emoji codes: a title
+# holding "[/bold]" would crash the command, and ":x:" would become an emoji.
+console = Console(stderr=True, emoji=False)
+out = Console(emoji=False)
+NOISY_LOGGERS = ("httpx", "chromadb", "bm25s", "urllib3", "trafilatura")
 
 
 def _settings() -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        console.print(f"[red]Configuration error:[/red] {exc}")
+        console.print(f"[red]Configuration error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    for noisy in ("httpx", "chromadb", "bm25s", "urllib3", "trafilatura"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if settings.log_level.upper() != "DEBUG":
+        # a filter on the handlers, not a logger level: bm25s sets its logger to DEBUG when it is imported
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_libraries)
     return settings
+
+
+def _quiet_libraries(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name.partition(".")[0] not in NOISY_LOGGERS
+
+
+def _fail(message: str, prefix: str = "", code: int = 1) -> typer.Exit:
+    """Print an error (its text literally) and return the exit to raise."""
+    console.print(Text.assemble((prefix, "red"), (message, "" if prefix else "red")), soft_wrap=True)
+    return typer.Exit(code)
 
 
 def _service(settings: Settings) -> Newsdesk:
@@ -48,8 +68,7 @@ def _service(settings: Settings) -> Newsdesk:
     try:
         return Newsdesk(settings)
     except NewsdeskError as exc:
-        console.print(f"[red]Cannot open the index:[/red] {exc.message}")
-        raise typer.Exit(1) from exc
+        raise _fail(exc.message, "Cannot open the index: ") from exc
 
 
 @app.command()
@@ -75,29 +94,44 @@ def ingest(
         if sources_file is not None:
             feeds += read_sources_file(sources_file)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        raise _fail(str(exc), code=2) from exc
     targets = targets or ([] if feeds else [str(settings.corpus_dir)])
     service = _service(settings)
     if interval is not None:
         _ingest_every(service, targets, feeds, prune, interval, as_json)
         return
     show_bar = console.is_terminal and not as_json
+    count = len(targets) + len(feeds)
+    log.info("reading %d source%s: %s", count, "" if count == 1 else "s", ", ".join([*targets, *feeds]))
     try:
         with Progress(
             TextColumn("embedding articles"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
             console=console, disable=not show_bar,
         ) as bar:  # fmt: skip
             task = bar.add_task("ingest", total=None)
-            report = service.ingest(
-                targets, feeds, prune, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            progress: ProgressCallback = (
+                (lambda done, total: bar.update(task, completed=done, total=total)) if show_bar else _log_progress()
             )
+            report = service.ingest(targets, feeds, prune, progress=progress)
     except NewsdeskError as exc:
-        console.print(f"[red]Ingest failed:[/red] {exc.message}")
-        raise typer.Exit(1) from exc
+        raise _fail(exc.message, "Ingest failed: ") from exc
     _print_report(report, as_json)
     if report.failed and not (report.added or report.updated or report.skipped or report.removed):
         raise typer.Exit(1)
+
+
+def _log_progress(every_seconds: float = 5.0) -> ProgressCallback:
+    """Without a terminal (a pipe, a log file, a container) the bar is off: a progress line now and then."""
+    last = -every_seconds
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done >= total or now - last >= every_seconds:
+            last = now
+            log.info("%d/%d articles embedded", done, total)
+
+    return progress
 
 
 def _print_report(report: IngestReport, as_json: bool) -> None:
@@ -110,9 +144,9 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     table.add_row(*[str(v) for v in report.summary().values()])
     out.print(table)
     for failure in report.failed:
-        out.print(f"[yellow]not indexed[/yellow] {failure.origin}: {failure.reason}")
+        out.print(Text.assemble(("not indexed", "yellow"), f" {failure.origin}: {failure.reason}"), soft_wrap=True)
     for dup in report.duplicates:
-        out.print(f"[dim]duplicate[/dim] {dup}")
+        out.print(Text.assemble(("duplicate", "dim"), f" {dup}"), soft_wrap=True)
     out.print(f"{report.chunks_embedded} chunks embedded in {report.seconds:.1f}s")
 
 
@@ -151,31 +185,34 @@ def ask(
     try:
         answer = service.ask(question)
     except NewsdeskError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
+        raise _fail(exc.message) from exc
     if as_json:
         print(json.dumps(answer.model_dump(include={"answer", "abstained", "citations", "mode"}), ensure_ascii=False))
         return
     from bot.text import answer_to_text
 
-    out.print(answer_to_text(answer), markup=False, highlight=False)
+    out.print(Text(answer_to_text(answer)), soft_wrap=True)
 
 
 @app.command()
 def search(
     query: Annotated[str, typer.Argument()],
-    k: Annotated[int, typer.Option(help="how many passages")] = 5,
+    k: Annotated[int, typer.Option(min=1, max=50, help="how many passages (1-50, as the HTTP API)")] = 5,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The top passages for a query, without an answer."""
     service = _service(_settings())
-    passages = service.search(query, k)
+    try:
+        passages = service.search(query, k)
+    except NewsdeskError as exc:
+        raise _fail(exc.message) from exc
     if as_json:
         print(json.dumps([p.model_dump() for p in passages], ensure_ascii=False))
         return
     for i, p in enumerate(passages, 1):
-        out.print(f"[bold]{i}. {p.title}[/bold] ({p.source or 'unknown outlet'}, {(p.published_at or '')[:10]})")
-        out.print(p.text, markup=False, highlight=False)
+        where = f" ({p.source or 'unknown outlet'}, {(p.published_at or '')[:10]})"
+        out.print(Text.assemble((f"{i}. {p.title}", "bold"), where), soft_wrap=True)
+        out.print(Text(p.text), soft_wrap=True)
         out.print()
 
 
@@ -188,7 +225,7 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         print(result.model_dump_json())
     else:
         for key, value in result.model_dump().items():
-            out.print(f"{key:26} {value}")
+            out.print(Text(f"{key:26} {value}"), soft_wrap=True)
 
 
 @app.command()
@@ -229,8 +266,7 @@ def discord_bot() -> None:
     except KeyboardInterrupt:
         pass
     except NewsdeskError as exc:
-        console.print(f"[red]{exc.message}[/red]")
-        raise typer.Exit(1) from exc
+        raise _fail(exc.message) from exc
     finally:
         service.close()
 

@@ -60,3 +60,55 @@ def test_empty_question_gets_a_clear_error(tmp_path: Path) -> None:
     result = run(tmp_path / "data", "ask", "   ")
     assert result.returncode == 1
     assert "question is empty" in result.stderr
+
+
+TRAP = (
+    '---\ntitle: "Markup [/bold] trap :x: [red]"\nsource: "[b]Wire"\npublished_at: 2024-03-01\n---\n'
+    "The harbour :x: crane [/bold] lifted forty containers an hour during the long dock strike that spring.\n"
+)
+
+
+def test_article_text_is_printed_literally(tmp_path: Path, model_cache: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "trap.md").write_text(TRAP)
+    data = tmp_path / "data"
+    assert run(data, "ingest", str(corpus)).returncode == 0
+
+    found = run(data, "search", "harbour crane containers")
+    assert found.returncode == 0, found.stderr
+    assert "Markup [/bold] trap :x: [red] ([b]Wire, 2024-03-01)" in found.stdout
+    # one line, as written: no markup, no emoji, no wrapping at 80 columns
+    assert "The harbour :x: crane [/bold] lifted forty containers an hour during the long dock strike" in found.stdout
+    asked = run(data, "ask", "How many containers did the harbour crane lift an hour?")
+    assert asked.returncode == 0, asked.stderr
+    assert "Markup [/bold] trap :x: [red]" in asked.stdout and "\u274c" not in asked.stdout
+
+
+def test_search_checks_its_input_like_the_api(tmp_path: Path, model_cache: Path) -> None:
+    data = tmp_path / "data"
+    empty = run(data, "search", "  ")
+    assert empty.returncode == 1 and "question is empty" in empty.stderr
+    assert "Traceback" not in empty.stderr and "InvalidInput" not in empty.stderr
+    for k, bound in (("0", "greater than or equal to 1"), ("100000", "less than or equal to 50")):
+        bad = run(data, "search", "harbour", "--k", k)
+        assert bad.returncode == 2 and "--k" in bad.stderr and bound in bad.stderr, bad.stderr
+
+
+def test_ingest_logs_progress_when_not_a_terminal(tmp_path: Path, model_cache: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(10):
+        (corpus / f"a{i}.md").write_text(f"---\ntitle: Story {i}\n---\nThe ferry number {i} sails at {i} o'clock.\n")
+    result = subprocess.run(
+        [NEWSDESK, "ingest", str(corpus)],
+        cwd=ROOT,
+        env=subprocess_env(tmp_path / "data", NEWSDESK_INGEST_BATCH_ARTICLES="4", NEWSDESK_SENTENCE_VECTORS="false"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reading 1 source" in result.stderr
+    assert "10/10 articles embedded" in result.stderr
+    assert " DEBUG " not in result.stderr  # bm25s sets its own logger to DEBUG when imported
