@@ -73,6 +73,11 @@ def _day_number(published_at: str | None) -> int | None:
     return day.year * 10000 + day.month * 100 + day.day
 
 
+def _named(article: Article) -> str:
+    """How a report names an article: its title and where it came from (an API batch has no file names)."""
+    return f'"{article.title}" ({article.origin})'
+
+
 class Syncer:
     def __init__(self, index: Index, embedder: Embedder, options: ChunkingOptions | None = None) -> None:
         self.index = index
@@ -105,7 +110,7 @@ class Syncer:
                 continue
             twin = kept_text.get(t_hash)
             if twin is not None and twin != article.id:
-                report.duplicates.append(f"{article.origin} (same text as {twin})")
+                report.duplicates.append(f"{_named(article)} has the same text as the indexed article {twin}: skipped")
                 continue
             to_index.append((article, c_hash, t_hash))
 
@@ -150,7 +155,7 @@ class Syncer:
                 else seen_text.get(t_hash) or (seen_url.get(url_key) if url_key else None)
             )
             if first:
-                report.duplicates.append(f"{item.origin} (same article as {incoming[first].origin})")
+                report.duplicates.append(f"{_named(item)} repeats {_named(incoming[first])}: indexed once")
                 continue
             incoming[item.id] = item
             seen_text[t_hash] = item.id

@@ -167,6 +167,67 @@ def test_malformed_json_is_a_clear_422(client: TestClient) -> None:
     assert response.json()["error"] == "invalid_input" and "JSON" in response.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("delete", "/v1/stats", "GET"),
+        ("put", "/v1/articles", "GET, POST"),  # two routes (a read and a write) share the path
+        ("patch", "/v1/articles/some-id", "DELETE, GET"),
+        ("get", "/v1/ask", "POST"),
+        ("post", "/static/app.js", "GET, HEAD"),
+    ],
+)
+def test_405_names_the_methods_the_path_takes(client: TestClient, method: str, path: str, allowed: str) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json()["message"] == f"{method.upper()} is not allowed on {path}; it takes {allowed}"
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"title": "No body"}, "body is required"),
+        ({"title": "Blank", "body": "   "}, "body must not be blank"),
+        ([{"title": "A", "body": "Fine."}, {"title": "B"}], "[1].body is required"),
+        ({"url": "ftp://example.com/x"}, "url must be an http(s) URL such as https://example.com/news/story.html"),
+        ({"url": "https://example.com/x", "title": "T"}, "title is not a field here"),
+        ({"title": "T", "body": "B", "colour": "red"}, "colour is not a field here"),
+        ({"id": "no spaces allowed", "body": "B"}, "id may hold only letters, digits and . _ : - (1 to 128 of them)"),
+        (5, 'the body must be an article object, a list of them, or {"url": ...}'),
+    ],
+)
+def test_article_body_errors_say_what_is_wrong_once(client: TestClient, payload: Any, message: str) -> None:
+    response = client.post("/v1/articles", json=payload, headers=AUTH)
+    assert response.status_code == 422 and response.json()["error"] == "invalid_input"
+    assert response.json()["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"title": "x", "body": ', "the request body is not valid JSON (expecting value at character 23)"),
+        (b'{"title": "x",}', "the request body is not valid JSON (expecting property name enclosed in double quotes"),
+        (b"[" * 100_000 + b"]" * 100_000, "the request body is nested too deeply"),
+        (b'{"title": "caf\xe9", "body": "x"}', "the request body is not UTF-8"),
+    ],
+)
+def test_unreadable_bodies_say_why(client: TestClient, raw: bytes, message: str) -> None:
+    response = client.post("/v1/articles", content=raw, headers={**AUTH, "content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"] == "invalid_input"
+    assert response.json()["message"].startswith(message), response.json()["message"]
+
+
+def test_a_duplicate_in_one_request_is_named_by_its_title(client: TestClient) -> None:
+    first = {"title": "Night ferry", "body": "The night ferry now leaves at 23:40, half an hour later than before."}
+    response = client.post("/v1/articles", json=[first, {**first, "title": "Ferry later"}], headers=AUTH)
+    assert response.status_code == 200 and len(response.json()["added"]) == 1
+    assert response.json()["duplicates"] == ['"Ferry later" (api) repeats "Night ferry" (api): indexed once']
+    again = client.post("/v1/articles", json={**first, "id": "ferry-copy"}, headers=AUTH).json()
+    added = response.json()["added"][0]
+    assert again["duplicates"] == [f'"Night ferry" (api) has the same text as the indexed article {added}: skipped']
+
+
 def test_long_question_is_refused_with_the_limit_named(client: TestClient) -> None:
     response = client.post("/v1/ask", json={"question": "why " * 600})
     assert response.status_code == 422
