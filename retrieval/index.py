@@ -48,12 +48,12 @@ class Index:
             # taken before the read, so a write landing during it shows up at the next check
             marker = self.store.change_marker() if self.refresh_seconds > 0 else None
             ids = self.store.all_ids()
-            stamp = fingerprint(ids)
+            stamp = fingerprint(sorted(ids))  # BM25 lists the chunks sorted
             cached = self._read_chunk_cache(stamp)
             if cached is None:
                 docs = self.store.documents()
                 cached = {cid: doc for cid, (doc, _) in docs.items()}, {cid: meta for cid, (_, meta) in docs.items()}
-                stamp = fingerprint(cached[0])
+                stamp = fingerprint(sorted(cached[0]))
                 try:
                     self._write_chunk_cache(stamp, *cached)
                 except OSError as exc:

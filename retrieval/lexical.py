@@ -5,8 +5,8 @@ of a chunk (with the chunk's header: title, outlet, date). A chunk's sentence sc
 which tells which chunk of an article holds the passage a question paraphrases, where whole-chunk BM25
 rewards chunks that merely share many words with the question.
 
-The index is derived data: it is stamped with a fingerprint of the chunk ids it was built from, and is
-rebuilt from Chroma whenever the stamp does not match, so a crash can never leave it out of step.
+The index is derived data: it is stamped with a fingerprint of the chunk ids it was built from, in the order of
+its rows, and is rebuilt from Chroma whenever the stamp does not match, so a crash can never leave it out of step.
 """
 
 from __future__ import annotations
@@ -32,12 +32,14 @@ log = logging.getLogger(__name__)
 
 _stemmer = Stemmer.Stemmer("english")
 SEPARATOR = "\x1e"  # in a lexical text, between the header (title, outlet, date) and the chunk text
-FORMAT = 2  # bump when what is indexed changes, so saved indexes are rebuilt
+FORMAT = 3  # bump when what is saved changes, so saved indexes are rebuilt (3: the fingerprint binds the order)
 
 
 def fingerprint(ids: Iterable[str]) -> str:
+    """A stamp of the chunk ids in the order given: the same chunks in another order stamp differently (BM25's
+    rows follow the ids' order, so a reordered list would score the wrong chunks)."""
     digest = hashlib.sha1()
-    for cid in sorted(ids):
+    for cid in ids:
         digest.update(cid.encode())
         digest.update(b"\n")
     return digest.hexdigest()
@@ -190,11 +192,13 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, expected_fingerprint: str) -> LexicalIndex | None:
-        """The saved index if it was built from exactly the expected chunks, else None."""
+        """The saved index if it was built from exactly the expected chunks, in the expected order, else None."""
         try:
             meta = json.loads((directory / "ids.json").read_text())
-            if meta["fingerprint"] != expected_fingerprint or meta.get("format") != FORMAT:
+            if meta.get("format") != FORMAT or meta["fingerprint"] != expected_fingerprint:
                 return None
+            if fingerprint(meta["ids"]) != expected_fingerprint:
+                raise ValueError("ids.json lists the chunks in another order than its fingerprint")
             if not meta["ids"]:
                 return cls([], None)
             retriever = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
