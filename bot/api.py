@@ -453,9 +453,9 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
 
     @app.get("/readyz", response_model=Ready, tags=["ops"], responses=_errors(503))
     async def readyz(service: Service) -> Ready:
-        """The model is loaded and the index answers."""
-        chunks = await run_in_threadpool(service.store.count)
-        return Ready(status="ready", articles=len(service.index.manifest()), chunks=chunks)
+        """The model is loaded, the index answers and a search over it works."""
+        articles, chunks = await run_in_threadpool(service.readiness)
+        return Ready(status="ready", articles=articles, chunks=chunks)
 
     @app.get(
         "/metrics",

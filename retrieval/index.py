@@ -2,11 +2,13 @@
 
 Search reads the in-memory copy (fast filters, passages without a round trip); writes go to Chroma first.
 The copy and the BM25 index are rebuilt from Chroma whenever their fingerprint of chunk ids disagrees
-with it, which covers crashes and other processes writing to a shared Chroma server.
+with it, which covers crashes and other processes writing to a shared Chroma server, or when their files
+fail their checksums (a damaged disk or a hand edit).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -25,6 +27,9 @@ from retrieval.manifest import Manifest
 from retrieval.store import ChromaStore, Metadata
 
 log = logging.getLogger(__name__)
+
+_CACHE_HEADER = 192  # the chunk cache opens with a line of this many bytes: JSON with its fingerprint and checksum
+_CACHE_FORMAT = 2
 
 
 class Index:
@@ -94,6 +99,8 @@ class Index:
             if metadata != self.metadata:  # a stale chunk cache: read everything from Chroma
                 self._chunk_cache_path().unlink(missing_ok=True)
                 self.load()
+        self.ensure_searchable()  # a sync that changes nothing still repairs BM25, in memory and on disk
+        self.ensure_saved()
         return Manifest.from_metadata(metadata)
 
     def passage_fields(self, chunk_id: str) -> tuple[str, Metadata]:
@@ -115,13 +122,19 @@ class Index:
         return self.lexical_dir.with_name(self.lexical_dir.name + ".chunks.json")
 
     def _read_chunk_cache(self, stamp: str) -> tuple[dict[str, str], dict[str, Metadata]] | None:
+        path = self._chunk_cache_path()
         try:
-            with self._chunk_cache_path().open(encoding="utf-8") as cache:
+            with path.open("rb") as cache:
+                header = json.loads(cache.read(_CACHE_HEADER))
+                if header.get("format") != _CACHE_FORMAT or header.get("fingerprint") != stamp:
+                    return None
+                if hashlib.file_digest(cache, "sha256").hexdigest() != header.get("sha256"):
+                    log.warning("the chunk cache %s does not match its checksum; reading the chunks from Chroma", path)
+                    return None
+                cache.seek(_CACHE_HEADER)
                 data = json.load(cache)
-            if data.get("fingerprint") != stamp:
-                return None
             return data["texts"], data["metadata"]
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def _write_chunk_cache(self, stamp: str, texts: dict[str, str], metadata: dict[str, Metadata]) -> None:
@@ -129,8 +142,14 @@ class Index:
         path.parent.mkdir(parents=True, exist_ok=True)  # a new data directory has no lexical/ folder yet
         tmp = path.with_name(path.name + f".{uuid.uuid4().hex}.tmp")
         try:
-            with tmp.open("w", encoding="utf-8") as out:  # streamed: no second copy of the corpus as one string
-                json.dump({"fingerprint": stamp, "texts": texts, "metadata": metadata}, out)
+            with tmp.open("wb") as out:
+                out.write(b" " * _CACHE_HEADER)  # the header goes here once the checksum is known
+                body = _HashingWriter(out)
+                json.dump({"texts": texts, "metadata": metadata}, body)  # streamed: no copy of the corpus as one string
+                body.flush()
+                header = json.dumps({"format": _CACHE_FORMAT, "fingerprint": stamp, "sha256": body.hexdigest()})
+                out.seek(0)
+                out.write(header.encode().ljust(_CACHE_HEADER - 1) + b"\n")
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -169,6 +188,28 @@ class Index:
             self.last_sync = when
         self._write_last_sync(when)
 
+    def ensure_searchable(self) -> None:
+        """Rebuild BM25 from the chunks when a search over it would fail (see LexicalIndex.trouble)."""
+        with self._lock:
+            trouble = self.lexical.trouble()
+            if trouble is not None:
+                log.warning("the BM25 index cannot be searched (%s); rebuilding it from the chunks", trouble)
+                self._rebuild_lexical()
+
+    def ensure_saved(self) -> None:
+        """Rewrite the saved BM25 files when they are not a whole copy of the index in memory (a damaged disk).
+        Checksums only: about 0.1 s per 100 MB of files."""
+        with self._lock:
+            lexical = self.lexical
+        trouble = LexicalIndex.verify_saved(self.lexical_dir, lexical.fingerprint)
+        if trouble is None:
+            return
+        log.warning("the saved BM25 index in %s is not usable (%s); saving it again", self.lexical_dir, trouble)
+        try:
+            lexical.save(self.lexical_dir)
+        except OSError as exc:
+            log.warning("could not save the BM25 index to %s (%s); it stays in memory", self.lexical_dir, exc)
+
     def _rebuild_lexical(self) -> None:
         self.lexical = self._build_lexical(self.texts, self.metadata)
 
@@ -193,6 +234,31 @@ class Index:
             self.store.collection.modify(metadata={"last_sync": when, "version": uuid.uuid4().hex})
         except Exception as exc:  # noqa: BLE001 - bookkeeping only
             log.warning("could not record the sync time in Chroma: %s", exc)
+
+
+class _HashingWriter:
+    """A text sink for json.dump that writes UTF-8 to a binary file in 1 MB blocks and hashes what it writes."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        block = "".join(self.parts).encode()
+        self.digest.update(block)
+        self.out.write(block)
+        self.parts, self.size = [], 0
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
 
 
 def lexical_text(text: str, meta: Metadata) -> str:

@@ -12,7 +12,7 @@ from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQu
 from retrieval.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, make_embedder
-from retrieval.errors import InvalidInput, NotFound
+from retrieval.errors import IndexUnavailable, InvalidInput, NotFound
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
 from retrieval.llm import make_chat_model, model_name
@@ -210,6 +210,17 @@ class Newsdesk:
         """(answer sentences stored, still to embed by the background filler)"""
         stored = len(self.sentence_vectors) if self.sentence_vectors is not None else 0
         return stored, self._filler.pending if self._filler is not None else 0
+
+    def readiness(self) -> tuple[int, int]:
+        """(articles, chunks) when a search can run: Chroma answers and BM25 scores. IndexUnavailable otherwise."""
+        chunks = self.store.count()
+        trouble = self.index.snapshot()[2].trouble()
+        if trouble is not None:
+            raise IndexUnavailable(
+                f"search does not work: the BM25 index is damaged ({trouble}); "
+                "POST /v1/reindex or a restart rebuilds it from the chunks"
+            )
+        return len(self.index.manifest()), chunks
 
     def stats(self) -> Stats:
         stored, pending = self.sentence_vector_counts()

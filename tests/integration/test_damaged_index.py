@@ -10,14 +10,24 @@ the part that can be rebuilt is rebuilt, and what cannot says which file is dama
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
+import numpy as np
 import pytest
+from pydantic import SecretStr
 
+from bot.api import create_app
+from retrieval.lexical import LexicalIndex
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
 from retrieval.types import Article
+from tests.conftest import SEED_QUESTION
+from tests.integration.test_faults import write_articles
+from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +62,20 @@ def lexical_dir(service: Newsdesk) -> Path:
     return service.settings.data_dir / "lexical" / service.settings.collection
 
 
+def garble_array(path: Path) -> None:
+    """Overwrite an .npy file's values, keeping its header valid (numpy still loads it)."""
+    with path.open("rb") as handle:
+        if np.lib.format.read_magic(handle) == (1, 0):
+            np.lib.format.read_array_header_1_0(handle)
+        else:
+            np.lib.format.read_array_header_2_0(handle)
+        start = handle.tell()
+    data = bytearray(path.read_bytes())
+    data[start:] = b"\x7f" * (len(data) - start)
+    path.write_bytes(bytes(data))
+    np.load(path)  # still a loadable array: only the values are wrong
+
+
 # ------------------------------------------------------------------ the BM25 files
 
 
@@ -84,3 +108,83 @@ def test_an_index_saved_in_the_old_fingerprint_format_is_rebuilt(
     reopened = make_service()
     assert lexical_answers(reopened) == QUERIES
     assert json.loads(stamp_file.read_text())["format"] == stamp["format"]  # saved again in the current format
+
+
+@pytest.mark.parametrize(
+    "damaged", ["bm25/indices.csc.index.npy", "bm25/data.csc.index.npy", "sentences/indptr.csc.index.npy",
+                "sentence_starts.npy"],
+)  # fmt: skip
+def test_a_damaged_bm25_file_with_a_valid_header_is_rebuilt_and_questions_are_answered(
+    make_service: Callable[..., Newsdesk], damaged: str
+) -> None:
+    service = make_service()
+    service.ingest([str(service.settings.corpus_dir)], prune=True)
+    garble_array(lexical_dir(service) / damaged)
+
+    reopened = make_service()
+    with live_server(create_app(reopened.settings, reopened)) as base:
+        answer = httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert not answer.json()["abstained"] and "300,000" in answer.json()["answer"]
+        assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
+    assert LexicalIndex.load(lexical_dir(reopened), reopened.index.lexical.fingerprint) is not None
+
+
+def test_reindex_repairs_damaged_bm25_files_on_disk(make_service: Callable[..., Newsdesk], tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_articles(corpus, 3)
+    service = make_service(corpus_dir=corpus, api_keys=[SecretStr(KEY)], rate_limit_per_minute=0)
+    service.ingest([str(corpus)], prune=True)
+    saved = lexical_dir(service) / "bm25" / "indices.csc.index.npy"
+    with live_server(create_app(service.settings, service)) as base:
+        garble_array(saved)  # damaged on disk while the server runs from its copy in memory
+        job = httpx.post(f"{base}/v1/reindex", headers={"Authorization": f"Bearer {KEY}"}, timeout=30).json()
+        job = wait_for_job(base, job)
+        assert job["state"] == "succeeded", job
+    # the files a restart will read are whole again
+    assert LexicalIndex.load(lexical_dir(service), service.index.lexical.fingerprint) is not None
+    assert np.load(saved).max() < len(np.load(lexical_dir(service) / "bm25" / "indptr.csc.index.npy"))
+
+
+def test_a_chunk_snapshot_edited_behind_its_stamp_is_read_again_from_chroma(
+    make_service: Callable[..., Newsdesk],
+) -> None:
+    service = make_service()
+    service.add_articles(ARTICLES)
+    snapshot = service.settings.data_dir / "lexical" / f"{service.settings.collection}.chunks.json"
+    text = snapshot.read_bytes()
+    assert b"forty million" in text
+    snapshot.write_bytes(text.replace(b"forty million", b"ninety million"))  # still valid JSON, same stamp
+
+    reopened = make_service()
+    dam = [chunk for chunk, meta in reopened.index.metadata.items() if meta["article_id"] == "dam"]
+    assert all("forty million" in reopened.index.texts[chunk] for chunk in dam)
+    assert b"forty million" in snapshot.read_bytes()  # written again from Chroma
+
+
+def wait_for_job(base: str, job: dict[str, Any]) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while job["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = httpx.get(f"{base}/v1/jobs/{job['id']}", timeout=30).json()
+    return job
+
+
+def test_readiness_fails_while_search_fails_and_a_reindex_repairs_it(make_service: Callable[..., Newsdesk]) -> None:
+    service = make_service(api_keys=[SecretStr(KEY)], rate_limit_per_minute=0)
+    service.ingest([str(service.settings.corpus_dir)], prune=True)
+    service.add_articles(ARTICLES)
+    with live_server(create_app(service.settings, service)) as base:
+        assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
+        retriever = service.index.lexical.retriever
+        assert retriever is not None
+        retriever.scores["indices"][:] = 10**6  # what a damaged file gives once loaded, here in memory
+        assert httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30).status_code == 500
+        ready = httpx.get(f"{base}/readyz", timeout=30)
+        assert ready.status_code == 503, ready.text
+        assert "BM25" in ready.json()["message"] and "reindex" in ready.json()["message"]
+
+        job = httpx.post(f"{base}/v1/reindex", headers={"Authorization": f"Bearer {KEY}"}, timeout=30).json()
+        assert wait_for_job(base, job)["state"] == "succeeded"
+        assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
+        assert httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30).status_code == 200
