@@ -66,4 +66,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('NEWSDESK_PORT', '8000') + '/healthz', timeout=4)"]
 
+# behind a reverse proxy, set NEWSDESK_TRUSTED_PROXIES to its address: the rate limit then counts each client it
+# forwards (X-Forwarded-For is ignored otherwise)
 CMD ["newsdesk", "serve"]

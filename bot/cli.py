@@ -238,11 +238,18 @@ def serve(
     import uvicorn
 
     from bot.api import create_app
+    from bot.server import uvicorn_options
 
     settings = _settings()
     if ingest_first:
         _service(settings).ingest([str(settings.corpus_dir)], prune=True)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        **uvicorn_options(settings),
+    )
 
 
 @app.command("bot")

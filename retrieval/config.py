@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -72,6 +73,24 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=120, ge=0)
     allow_private_urls: bool = False
     fetch_timeout: float = Field(default=30.0, gt=0, le=3600)  # seconds one URL download may take in all
+    # proxies whose X-Forwarded-For names the client (comma-separated addresses or networks, * = any); none
+    # by default: the rate limit then counts the connecting address, whatever the headers say
+    trusted_proxies: str = ""
+    request_read_timeout: float = Field(default=30.0, gt=0, le=600)  # seconds a client has to send a request
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        entries = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in (e for e in entries if e != "*"):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"NEWSDESK_TRUSTED_PROXIES holds {entry!r}, which is not an IP address or network; "
+                    "list the proxies' addresses (e.g. 10.0.0.5,172.16.0.0/12), or * to trust any"
+                ) from exc
+        return ",".join(entries)
 
     # Discord
     discord_token: SecretStr | None = None
