@@ -241,15 +241,19 @@ def serve(
     from bot.server import uvicorn_options
 
     settings = _settings()
+    service = _service(settings)  # an index that cannot be opened stops here with its message, not a traceback
     if ingest_first:
-        _service(settings).ingest([str(settings.corpus_dir)], prune=True)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        **uvicorn_options(settings),
-    )
+        service.ingest([str(settings.corpus_dir)], prune=True)
+    try:
+        uvicorn.run(
+            create_app(settings, service),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+            **uvicorn_options(settings),
+        )
+    finally:
+        service.close()
 
 
 @app.command("bot")

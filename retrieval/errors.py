@@ -37,3 +37,10 @@ class StorageError(NewsdeskError):
 
     status_code = 507
     code = "storage_error"
+
+
+class IndexDamaged(NewsdeskError):
+    """A file of the index is damaged; the message names it and says how to rebuild the index from the corpus."""
+
+    status_code = 503
+    code = "index_damaged"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
 from retrieval.chain import AnswerChain, LLMOptions, Outcome
+from retrieval.chroma_check import StoreCheck
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, make_embedder
 from retrieval.errors import IndexUnavailable, InvalidInput, NotFound
@@ -50,11 +51,19 @@ class Newsdesk:
     ) -> None:
         """`llm`: a LangChain chat model to write answers; by default built from NEWSDESK_LLM (or none)."""
         self.settings = settings
+        # damaged Chroma files can crash the process: checked first (a child process runs while the model loads)
+        check = (
+            None
+            if store is not None or settings.chroma_url
+            else StoreCheck(settings.data_dir, settings.collection, settings.corpus_dir).start()
+        )
         self.embedder = embedder or make_embedder(
             settings.embedder, settings.model_cache_dir, settings.embed_batch_size
         )
         if store is None:
-            client = make_client(settings.data_dir, settings.chroma_url, settings.chroma_timeout)
+            if check is not None:
+                check.finish()
+            client = make_client(settings.data_dir, settings.chroma_url, settings.chroma_timeout, settings.corpus_dir)
             store = ChromaStore(client, self.embedder, settings.collection)
         self.store = store
         self.index = Index(

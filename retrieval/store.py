@@ -31,8 +31,9 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings  # noqa:
 from chromadb.config import Settings as ChromaSettings  # noqa: E402
 from chromadb.errors import NotFoundError  # noqa: E402
 
+from retrieval.chroma_check import damage_in, damaged  # noqa: E402
 from retrieval.embeddings import Embedder  # noqa: E402
-from retrieval.errors import IndexUnavailable, StorageError  # noqa: E402
+from retrieval.errors import IndexDamaged, IndexUnavailable, StorageError  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,11 @@ class NewsdeskEmbeddingFunction(EmbeddingFunction[Documents]):
         raise NotImplementedError("open the collection through retrieval.store.ChromaStore")
 
 
-def make_client(data_dir: Path, chroma_url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> ClientAPI:
-    """The embedded client on data_dir, or an HttpClient whose every request gives up after `timeout` s."""
+def make_client(
+    data_dir: Path, chroma_url: str | None = None, timeout: float = DEFAULT_TIMEOUT, corpus_dir: Path | None = None
+) -> ClientAPI:
+    """The embedded client on data_dir, or an HttpClient whose every request gives up after `timeout` s.
+    `corpus_dir` is named in the advice to rebuild a damaged index."""
     settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
         return _http_client(chroma_url, timeout, settings)
@@ -84,6 +88,9 @@ def make_client(data_dir: Path, chroma_url: str | None = None, timeout: float = 
     try:
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
     except Exception as exc:
+        damaged_file = damage_in(str(exc), data_dir / "chroma", None)
+        if damaged_file is not None:
+            raise damaged(damaged_file, _describe(exc), data_dir, corpus_dir) from exc
         if _is_storage_failure(exc):
             raise StorageError(
                 f"Chroma cannot open its files in {data_dir / 'chroma'} ({exc}); "
@@ -155,7 +162,7 @@ def _chroma_errors(action: str, where: str = "the Chroma index", folder: Path | 
     `folder` is the embedded store's directory: a failure there is checked against the disk."""
     try:
         yield
-    except (IndexUnavailable, StorageError):
+    except (IndexUnavailable, IndexDamaged, StorageError):
         raise
     except httpx.TimeoutException as exc:
         raise IndexUnavailable(
@@ -168,6 +175,9 @@ def _chroma_errors(action: str, where: str = "the Chroma index", folder: Path | 
             "again (Newsdesk reconnects by itself) and retry"
         ) from exc
     except Exception as exc:  # chromadb raises many types (InternalError, plain Exception for HTTP 5xx, ...)
+        damaged_file = damage_in(str(exc), folder, None) if folder is not None else None
+        if damaged_file is not None and folder is not None:
+            raise damaged(damaged_file, _describe(exc), folder.parent, None) from exc
         trouble = storage_trouble(folder) if folder is not None else None
         if trouble or _is_storage_failure(exc):
             raise StorageError(

@@ -10,6 +10,7 @@ the part that can be rebuilt is rebuilt, and what cannot says which file is dama
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +22,14 @@ import pytest
 from pydantic import SecretStr
 
 from bot.api import create_app
+from retrieval.ingest import chunk_metadata
 from retrieval.lexical import LexicalIndex
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
-from retrieval.types import Article
-from tests.conftest import SEED_QUESTION
+from retrieval.types import Article, Chunk
+from tests.conftest import SEED_QUESTION, subprocess_env
 from tests.integration.test_faults import write_articles
+from tests.support.chroma_server import free_port, newsdesk_executable
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
@@ -188,3 +191,66 @@ def test_readiness_fails_while_search_fails_and_a_reindex_repairs_it(make_servic
         assert wait_for_job(base, job)["state"] == "succeeded"
         assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
         assert httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30).status_code == 200
+
+
+# ------------------------------------------------------------------ the Chroma files
+
+
+def fill_vectors(service: Newsdesk, articles: int = 560) -> None:
+    """Enough chunks (two per article) for Chroma to write its HNSW files (it does from 1,000 on), with random
+    unit vectors instead of embeddings: what is tested is reading the files, not what they mean."""
+    rng = np.random.default_rng(7)
+    ids, texts, metas = [], [], []
+    for a in range(articles):
+        body = f"Filler report {a} gives the figure {a * 7}. It was confirmed later."
+        item = Article(id=f"filler-{a:04d}", title=f"Filler report {a}", body=body, source="Filler Wire")
+        for i, text in enumerate(body.split(". ")):
+            chunk = Chunk(id=f"filler-{a:04d}:{i}:0", article_id=item.id, index=i, text=text, embed_text=text)
+            ids.append(chunk.id)
+            texts.append(text)
+            metas.append(chunk_metadata(item, chunk, 2, f"h{a}", f"t{a}"))
+    vectors = rng.normal(size=(len(ids), service.embedder.dim)).astype(np.float32)
+    service.index.write(ids, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), texts, metas)
+    service.index.commit()
+
+
+def hnsw_folder(data_dir: Path) -> Path:
+    (folder,) = [p for p in (data_dir / "chroma").iterdir() if (p / "header.bin").exists()]
+    return folder
+
+
+def garble(path: Path) -> None:
+    path.write_bytes(np.random.default_rng(11).bytes(path.stat().st_size))
+
+
+def truncate(path: Path) -> None:
+    with path.open("r+b") as handle:
+        handle.truncate(path.stat().st_size // 3)
+
+
+@pytest.mark.parametrize(
+    ("damage", "name"),
+    [(garble, "data_level0.bin"), (garble, "link_lists.bin"), (garble, "length.bin"), (truncate, "chroma.sqlite3"),
+     (garble, "header.bin"), (garble, "index_metadata.pickle")],
+)  # fmt: skip
+def test_damaged_chroma_files_are_named_with_how_to_rebuild_not_a_crash(
+    make_service: Callable[..., Newsdesk], tmp_path: Path, damage: Callable[[Path], None], name: str
+) -> None:
+    data = tmp_path / "data"
+    service = make_service(data_dir=data)
+    service.ingest([str(service.settings.corpus_dir)])
+    fill_vectors(service)
+    del service
+    damaged = data / "chroma" / name if name == "chroma.sqlite3" else hnsw_folder(data) / name
+    damage(damaged)
+
+    env = subprocess_env(data, NEWSDESK_CORPUS_DIR=str(tmp_path / "corpus"))
+    for command in (["search", "Filler report figure", "--json"], ["stats"], ["serve", "--port", str(free_port())]):
+        done = subprocess.run([newsdesk_executable(), *command], env=env, capture_output=True, text=True, timeout=300)
+        message = " ".join(done.stderr.split())  # rich wraps long lines
+        assert done.returncode == 1, (done.returncode, message[-2000:])  # not -11: no segmentation fault
+        assert "Traceback" not in message, message[-2000:]
+        # the file itself when the check can tell, else the folder of the vector index it belongs to
+        named = damaged.parent if name in ("header.bin", "index_metadata.pickle") else damaged
+        assert f"{named} is damaged" in message or f"{named} are damaged" in message, message[-2000:]
+        assert f"newsdesk ingest {tmp_path / 'corpus'} --prune" in message and str(data) in message, message
