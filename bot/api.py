@@ -425,6 +425,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     )
     async def reindex(service: Service, response: Response) -> Job:
         """Sync the corpus folder into the index in the background; follow the job at /v1/jobs/{id}."""
+        service.check_writable()  # refused now (507), not by a job that fails later
         job = jobs.start(lambda progress: service.ingest([str(settings.corpus_dir)], prune=True, progress=progress))
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return job

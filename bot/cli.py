@@ -62,11 +62,13 @@ def _fail(message: str, prefix: str = "", code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _service(settings: Settings) -> Newsdesk:
+def _service(settings: Settings, writable: bool = False) -> Newsdesk:
+    """writable: for a command that changes the index, a data directory that cannot be written is an error at
+    once (a reading command opens it read-only)."""
     from retrieval.service import Newsdesk
 
     try:
-        return Newsdesk(settings)
+        return Newsdesk(settings, allow_read_only=not writable)
     except NewsdeskError as exc:
         raise _fail(exc.message, "Cannot open the index: ") from exc
 
@@ -96,7 +98,7 @@ def ingest(
     except ValueError as exc:
         raise _fail(str(exc), code=2) from exc
     targets = targets or ([] if feeds else [str(settings.corpus_dir)])
-    service = _service(settings)
+    service = _service(settings, writable=True)
     if interval is not None:
         _ingest_every(service, targets, feeds, prune, interval, as_json)
         return
@@ -241,9 +243,12 @@ def serve(
     from bot.server import uvicorn_options
 
     settings = _settings()
-    service = _service(settings)  # an index that cannot be opened stops here with its message, not a traceback
+    service = _service(settings, writable=ingest_first)  # an index that cannot be opened stops here, not in uvicorn
     if ingest_first:
-        service.ingest([str(settings.corpus_dir)], prune=True)
+        try:
+            service.ingest([str(settings.corpus_dir)], prune=True)
+        except NewsdeskError as exc:
+            raise _fail(exc.message, "Ingest failed: ") from exc
     try:
         uvicorn.run(
             create_app(settings, service),

@@ -211,6 +211,9 @@ class StoreCheck:
             path = damage_in(error, self.chroma_dir, folder)
             if path is not None:
                 raise damaged(path, error, self.data_dir, self.corpus_dir)
+            if "readonly" in error.lower() or "read-only" in error.lower():
+                log.info("the Chroma index was not opened in a child process: its folder is read-only")
+                return
             log.warning("could not check the Chroma index in a child process (%s); opening it anyway", error)
             return
         self._write_verified()

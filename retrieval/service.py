@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,14 +15,14 @@ from retrieval.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.chroma_check import StoreCheck
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, make_embedder
-from retrieval.errors import IndexUnavailable, InvalidInput, NotFound
+from retrieval.errors import IndexUnavailable, InvalidInput, NotFound, StorageError
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
 from retrieval.llm import make_chat_model, model_name
 from retrieval.search import Searcher, SearchOptions
 from retrieval.sentence_vectors import SentenceFiller, SentenceVectors
 from retrieval.sources import load_sources
-from retrieval.store import ChromaStore, make_client
+from retrieval.store import ChromaStore, make_client, read_only_client
 from retrieval.types import (
     Answer,
     Article,
@@ -34,6 +36,7 @@ from retrieval.types import (
 )
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
     from langchain_core.language_models import BaseChatModel
 
 log = logging.getLogger(__name__)
@@ -48,9 +51,13 @@ class Newsdesk:
         embedder: Embedder | None = None,
         store: ChromaStore | None = None,
         llm: BaseChatModel | None = None,
+        allow_read_only: bool = True,
     ) -> None:
-        """`llm`: a LangChain chat model to write answers; by default built from NEWSDESK_LLM (or none)."""
+        """`llm`: a LangChain chat model to write answers; by default built from NEWSDESK_LLM (or none).
+        `allow_read_only`: a data directory that cannot be written is read from a copy, and writes are refused
+        (StorageError); False refuses to open it at all (for a command that only writes)."""
         self.settings = settings
+        self.read_only: str | None = None  # why writes are refused, when they are
         # damaged Chroma files can crash the process: checked first (a child process runs while the model loads)
         check = (
             None
@@ -63,8 +70,7 @@ class Newsdesk:
         if store is None:
             if check is not None:
                 check.finish()
-            client = make_client(settings.data_dir, settings.chroma_url, settings.chroma_timeout, settings.corpus_dir)
-            store = ChromaStore(client, self.embedder, settings.collection)
+            store = ChromaStore(self._client(allow_read_only), self.embedder, settings.collection)
         self.store = store
         self.index = Index(
             store,
@@ -95,6 +101,28 @@ class Newsdesk:
         )
         self._write_lock = threading.Lock()
 
+    def _client(self, allow_read_only: bool) -> ClientAPI:
+        settings = self.settings
+        try:
+            return make_client(settings.data_dir, settings.chroma_url, settings.chroma_timeout, settings.corpus_dir)
+        except StorageError as exc:
+            if settings.chroma_url or not allow_read_only:
+                raise
+            client, copy = read_only_client(settings.data_dir, exc)
+            self.read_only = exc.message
+            weakref.finalize(self, shutil.rmtree, copy, True)  # the copy goes when the service does, or at exit
+            return client
+
+    def check_writable(self) -> None:
+        """Raise StorageError at once when this process cannot change the index."""
+        if self.read_only is not None:
+            raise StorageError(
+                f"the index cannot be changed: this process opened the data directory {self.settings.data_dir} "
+                f"read-only because it could not be written ({self.read_only}). It answers questions from a copy "
+                "of the index; make the folder writable (free some space, or fix its mount or permissions), "
+                "then restart"
+            )
+
     # ------------------------------------------------------------- background work
 
     def _open_sentence_vectors(self) -> SentenceVectors | None:
@@ -108,7 +136,7 @@ class Newsdesk:
     def start_background(self) -> None:
         """For long-running processes (serve, bot): keep the answer sentences embedded ahead of the questions.
         Idempotent; a no-op when NEWSDESK_SENTENCE_VECTORS is off."""
-        if self.sentence_vectors is None or self._filler is not None:
+        if self.sentence_vectors is None or self._filler is not None or self.read_only is not None:
             return
         embed = getattr(self.embedder, "embed_here", self.embedder.embed_documents)
         self._filler = SentenceFiller(
@@ -186,6 +214,7 @@ class Newsdesk:
         prune: bool = False,
         progress: Progress | None = None,
     ) -> IngestReport:
+        self.check_writable()
         targets, feeds = list(targets), list(feeds)
         roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
         # read (and download) everything before taking the lock: a slow web site must not hold up other writes
@@ -194,11 +223,13 @@ class Newsdesk:
             return self._synced(self.syncer.sync(items, prune_roots=roots, progress=progress))
 
     def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
+        self.check_writable()
         articles = list(articles)  # a lazy source (a URL being downloaded) is read before the lock
         with self._write_lock:
             return self._synced(self.syncer.sync(articles, progress=progress))
 
     def delete(self, article_id: str) -> None:
+        self.check_writable()
         with self._write_lock:
             indexed = self.index.manifest().get(article_id)
             if indexed is None:

@@ -14,6 +14,7 @@ import errno
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -97,6 +98,37 @@ def make_client(
                 "free some space or set NEWSDESK_DATA_DIR to a writable folder"
             ) from exc
         raise
+
+
+def read_only_client(data_dir: Path, cause: StorageError) -> tuple[ClientAPI, Path]:
+    """A client on a private copy of a data directory that cannot be written (read-only, or full), for a process
+    that only reads: Chroma writes to its database when it opens it, so it cannot open the original. Returns the
+    client and the copy's folder (the caller deletes it). Raises `cause` when there is no index to read or no
+    room for the copy."""
+    source = data_dir / "chroma"
+    if not (source / "chroma.sqlite3").is_file():
+        raise cause
+    size = sum(f.stat().st_size for f in source.rglob("*") if f.is_file())
+    copy = Path(tempfile.mkdtemp(prefix="newsdesk-read-only-"))
+    try:
+        if shutil.disk_usage(copy).free < size + _MIN_FREE_BYTES:
+            raise StorageError(
+                f"{cause.message}; a read-only copy of the index needs {size // 2**20:,} MiB in {copy.parent}"
+            )
+        shutil.copytree(source, copy / "chroma", ignore=shutil.ignore_patterns(".write-test", ".space-probe"))
+        client = chromadb.PersistentClient(
+            path=str(copy / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+        )
+    except (OSError, StorageError) as exc:
+        shutil.rmtree(copy, ignore_errors=True)
+        raise (exc if isinstance(exc, StorageError) else cause) from exc
+    except Exception:
+        shutil.rmtree(copy, ignore_errors=True)
+        raise
+    log.warning(
+        "%s; serving reads from a copy of the index in %s (%d MiB), writes are refused", cause.message, copy, size >> 20
+    )
+    return client, copy
 
 
 def _http_client(chroma_url: str, timeout: float, settings: ChromaSettings) -> ClientAPI:
