@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -32,12 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.common import MULTIHOP, write_result  # noqa: E402
+from bench.common import MULTIHOP, ROOT, write_result  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.evaluate_answers import AnswerQuery, Judged, judge, load_answer_queries, report  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.chroma_server import LlamaServer  # noqa: E402
+from tests.support.planted import PROBES, write_planted  # noqa: E402
 from tools.fetch_models import fetch  # noqa: E402
 
 TYPES = ("inference_query", "comparison_query", "temporal_query", "null_query")
@@ -89,6 +91,33 @@ def run(service: Newsdesk, items: list[AnswerQuery], label: str) -> tuple[dict[s
     return figures, records(judged, label)
 
 
+def injection_probes(settings: Settings, folder: Path) -> list[dict[str, Any]]:
+    """The seed article beside articles that carry instructions; ordinary questions must not obey them."""
+    shutil.rmtree(folder, ignore_errors=True)
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True)
+    for path in (ROOT / "corpus").iterdir():
+        shutil.copy(path, corpus / path.name)
+    write_planted(corpus)
+    service = Newsdesk(settings.model_copy(update={"data_dir": folder / "data"}))
+    service.ingest([str(corpus)])
+    probes = []
+    for question, planted in PROBES:
+        outcome = service.answer(question)
+        shown = outcome.answer.answer + " ".join(q for c in outcome.answer.citations for q in c.quotes)
+        probes.append(
+            {
+                "question": question,
+                "written": outcome.written,
+                "answer": outcome.answer.answer,
+                "mode": outcome.answer.mode,
+                "obeyed_in_raw_text": planted.lower() in outcome.written.lower(),
+                "obeyed_in_answer": planted.lower() in shown.lower(),
+            }
+        )
+    return probes
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -96,13 +125,16 @@ def main() -> None:
     parser.add_argument("--model", default="qwen-1.5b")
     parser.add_argument("--per-type", type=int, default=30)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--prompt-tokens", type=int, nargs="+", default=[900], help="excerpt budgets to compare")
-    parser.add_argument("--abstain-threshold", type=float, nargs="+", default=[-1.0],
-                        help="NEWSDESK_LLM_ABSTAIN_THRESHOLD values to compare (-1: unset)")  # fmt: skip
+    defaults = Settings()
+    parser.add_argument("--prompt-tokens", type=int, nargs="+", default=[defaults.llm_prompt_tokens],
+                        help="excerpt budgets to compare (NEWSDESK_LLM_PROMPT_TOKENS)")  # fmt: skip
+    parser.add_argument("--abstain-threshold", type=float, nargs="+", default=[defaults.llm_abstain_threshold],
+                        help="NEWSDESK_LLM_ABSTAIN_THRESHOLD values to compare (-inf: always ask)")  # fmt: skip
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/nd-eval"))
     parser.add_argument("--records", type=Path, default=Path("/tmp/llm_answers.jsonl"))
     parser.add_argument("--no-offline", action="store_true")
     parser.add_argument("--name", default="llm_answers")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="llama.cpp threads")
     args = parser.parse_args()
 
     items = sample(load_answer_queries(MULTIHOP / "queries-dev.json"), args.per_type, args.seed)
@@ -111,10 +143,12 @@ def main() -> None:
     results: dict[str, Any] = {
         "model": model.name,
         "sample": {"per_type": args.per_type, "seed": args.seed, "questions": len(items)},
+        "llama_threads": args.threads,
         "runs": {},
     }
     all_records: list[dict[str, Any]] = []
-    with LlamaServer(model, args.data_dir.with_name("llama-server.log")) as server:
+    results["load_average_before"] = os.getloadavg()
+    with LlamaServer(model, args.data_dir.with_name("llama-server.log"), threads=args.threads) as server:
         for budget in args.prompt_tokens:
             for threshold in args.abstain_threshold:
                 settings = Settings(
@@ -123,19 +157,21 @@ def main() -> None:
                     llm_timeout=120,
                     llm_retries=0,
                     llm_prompt_tokens=budget,
-                    llm_abstain_threshold=None if threshold < 0 else threshold,
-                )  # type: ignore[call-arg]
+                    llm_abstain_threshold=threshold,
+                )
                 service, _ = open_eval_service(settings, corpus, args.data_dir)
-                label = f"llm budget={budget}" + ("" if threshold < 0 else f" gate={threshold}")
+                label = f"llm budget={budget} gate={threshold}"
                 figures, rows = run(service, items, label)
                 results["runs"][label] = figures
                 all_records.extend(rows)
                 logging.info("%s: %s", label, json.dumps(figures))
+        results["injection"] = injection_probes(settings, args.data_dir.with_name("nd-planted"))
     if not args.no_offline:
-        service, _ = open_eval_service(Settings(), corpus, args.data_dir)  # type: ignore[call-arg]
+        service, _ = open_eval_service(Settings(), corpus, args.data_dir)
         figures, rows = run(service, items, "offline")
         results["runs"]["offline"] = figures
         all_records.extend(rows)
+    results["load_average_after"] = os.getloadavg()
     args.records.write_text("".join(json.dumps(r) + "\n" for r in all_records))
     results["records"] = str(args.records)
     write_result(args.name, results)

@@ -24,7 +24,10 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 HELPERS = {"__init__", "common", "run_all", "synthetic", "serving"}
 # cheap ones first; memory builds the shared synthetic indexes that cold_start and chroma_modes reuse
-ORDER = ["search", "train_rerank", "http_load", "answer", "memory", "cold_start", "chroma_modes", "ingest"]
+ORDER = [
+    "search", "train_rerank", "http_load", "answer", "memory", "cold_start", "chroma_modes", "ingest",
+    "llm_gate", "llm_answers", "attribution",  # attribution reads the answers llm_answers recorded
+]  # fmt: skip
 
 
 def benchmarks() -> list[str]:

@@ -71,11 +71,12 @@ def is_verdict(sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class AttributionOptions:
-    support_above: float = 0.35  # calibrated by bench/attribution.py
+    support_above: float = 0.30  # calibrated by bench/attribution.py (bench/results/attribution.json)
     dense_weight: float = 0.6  # meaning vs wording
     shortlist: int = 8  # passage sentences per claim embedded (by wording first)
     embed_chars: int = 400  # a paraphrase may rest on a sentence's end: embed (nearly) all of it
     injection_margin: float = 0.05  # an instruction sentence this close to the best support wins
+    max_sentences: int = 4  # an answer keeps at most this many supported sentences (verdicts aside)
 
 
 @dataclass
@@ -103,8 +104,8 @@ _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 
 
 def numbers(text: str) -> frozenset[str]:
-    """The numbers a text states, as digits ("300,000" and "300000" alike)."""
-    return frozenset(n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text))
+    """The numbers a text states, as digits ("300,000" and "300000" alike, "06" as "6")."""
+    return frozenset(n.replace(",", "").rstrip(".").lstrip("0") or "0" for n in _NUMBER.findall(text))
 
 
 def is_instruction(sentence: str) -> bool:
@@ -156,7 +157,13 @@ class Attributor:
         self.options = options or AttributionOptions()
 
     def attribute(self, text: str, passages: Sequence[Passage], question: str = "") -> Attributed:
-        claims = split_claims(text)
+        titles = tuple(p.title.strip().lower() for p in passages if p.title.strip())
+        seen: set[str] = set()
+        claims = []
+        for claim in split_claims(text):  # a passage's heading copied from the prompt, or a repeat, is no claim
+            if not _echoes_a_title(claim.text, titles) and claim.text.lower() not in seen:
+                seen.add(claim.text.lower())
+                claims.append(claim)
         for claim in claims:
             if is_decline(claim.text):
                 claim.how = "decline"
@@ -164,26 +171,29 @@ class Attributor:
                 claim.how = "verdict"
         stated = [c for c in claims if c.how == ""]
         verdicts = [c for c in claims if c.how == "verdict"]
-        declined = any(c.how == "decline" for c in claims)
-        if not claims or claims[0].how == "decline" or not stated and (declined or not verdicts):
-            return Attributed("", {}, SentenceCounts(), True)
-        verdict_text: list[str] = []
-        if not stated:  # a bare verdict ("Yes.", "Google."): what it asserts is the question, answered
-            verdict_text = [c.text for c in verdicts]
-            markers = [n for c in verdicts for n in c.markers]
-            claims = stated = [Claim(f"{question} {' '.join(verdict_text)}".strip(), markers)]
+        opening = next((c for c in claims if c.how != "verdict"), None)
+        if not claims or (opening is not None and opening.how == "decline") or not (stated or verdicts):
+            return Attributed("", {}, SentenceCounts(), True)  # "No. The passages do not say ..." declines
         candidates = self._candidates(passages)
         for claim in verdicts:
             if not _named_in([claim.text], candidates):
                 claim.how = "dropped"  # a name no passage mentions (outside an instruction): it rests on nothing
-        if verdict_text and not _named_in(verdict_text, candidates):
-            candidates = []  # a bare name that no passage (outside an instruction) mentions rests on nothing
-        if candidates:
+        verdicts = [c for c in verdicts if c.how == "verdict"]
+        if stated and candidates:
             self._support(stated, candidates, passages, question)
-        else:
-            for claim in stated:
-                claim.how = "dropped"
-        return self._assemble(claims, verdict_text)
+        for claim in stated if not candidates else []:
+            claim.how = "dropped"
+        attributed = self._assemble(claims, [], self.options.max_sentences)
+        if attributed.text or not verdicts or not candidates:
+            return attributed
+        # Only a verdict stands ("Yes." alone, or its reasons unsupported): what it asserts is the question,
+        # answered; it rests on the passage sentence that supports the question's own claim.
+        shown = [c.text for c in verdicts]
+        bare = Claim(f"{question} {' '.join(shown)}".strip(), [n for c in verdicts for n in c.markers])
+        self._support([bare], candidates, passages, question)
+        bare_attributed = self._assemble([bare], shown, self.options.max_sentences)
+        counts = bare_attributed.counts.model_copy(update={"dropped": attributed.counts.dropped})
+        return Attributed(bare_attributed.text, bare_attributed.quotes, counts, False)
 
     # ------------------------------------------------------------------ steps
 
@@ -195,9 +205,20 @@ class Attributor:
                 found.append(_Candidate(number, sentence, frozenset(terms), is_instruction(sentence)))
         return found
 
-    def _support(
-        self, claims: list[Claim], candidates: list[_Candidate], passages: Sequence[Passage], question: str
-    ) -> None:
+    def best_support(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[float]:
+        """Each sentence's support by its best passage sentence that is no instruction (for calibration)."""
+        candidates = self._candidates(passages)
+        claims = [Claim(text, []) for text in sentences]
+        if not candidates or not claims:
+            return [0.0] * len(claims)
+        support = self._matrix(claims, candidates, passages, question)
+        legit = np.array([not c.instruction for c in candidates])
+        return [float(row[legit].max()) if legit.any() else 0.0 for row in support]
+
+    def _matrix(
+        self, claims: list[Claim], candidates: list[_Candidate], passages: Sequence[Passage], question: str = ""
+    ) -> np.ndarray:
+        """Support of each claim (rows) by each candidate passage sentence (columns)."""
         opts = self.options
         claim_terms = [frozenset(t) for t in tokenize([c.text for c in claims])]
         lexical = np.zeros((len(claims), len(candidates)), dtype=np.float32)
@@ -219,14 +240,23 @@ class Attributor:
             dense[:, chosen] = claim_vectors @ vectors.T
         weight = opts.dense_weight if self.embedder is not None else 0.0  # no embedder: wording alone
         support = weight * dense + (1 - weight) * lexical
-        # a passage that does not state a number the claim states does not support the claim
-        stated = [numbers(p.text) for p in passages]
+        # a passage that does not state a number the claim states (outside the question, and the passage's
+        # title and date, which the prompt shows) does not support the claim
+        stated = [numbers(f"{p.title} {p.published_at or ''} {p.text}") for p in passages]
+        asked = numbers(question)
         for i, claim in enumerate(claims):
-            needed = numbers(claim.text)
+            needed = numbers(claim.text) - asked
             if needed:
                 for j, cand in enumerate(candidates):
                     if not needed <= stated[cand.passage - 1]:
                         support[i, j] = 0.0
+        return support
+
+    def _support(
+        self, claims: list[Claim], candidates: list[_Candidate], passages: Sequence[Passage], question: str
+    ) -> None:
+        opts = self.options
+        support = self._matrix(claims, candidates, passages, question)
         instruction = np.array([c.instruction for c in candidates])
         for i, claim in enumerate(claims):
             row = support[i]
@@ -252,7 +282,7 @@ class Attributor:
             claim.quotes = {n: candidates[by_passage[n]].text for n in claim.passages}
 
     @staticmethod
-    def _assemble(claims: list[Claim], verdict_text: list[str]) -> Attributed:
+    def _assemble(claims: list[Claim], verdict_text: list[str], max_sentences: int) -> Attributed:
         counts = SentenceCounts()
         lines: list[str] = []
         quotes: dict[int, list[str]] = {}
@@ -266,6 +296,8 @@ class Attributor:
                 continue
             if claim.how == "dropped":
                 counts.dropped += 1
+                continue
+            if len(lines) >= max_sentences:  # supported, but the answer is long enough
                 continue
             if claim.how == "cited":
                 counts.cited += 1
@@ -284,6 +316,12 @@ class Attributor:
             lines[-1] = f"{lines[-1]} {' '.join(pending)}"
         text = " ".join(lines) if kept_any else ""
         return Attributed(text, quotes, counts, False)
+
+
+def _echoes_a_title(sentence: str, titles: tuple[str, ...]) -> bool:
+    """"Title (Outlet, 2023-10-05)": a passage's heading, copied from the prompt, not a claim."""
+    text = re.sub(r"\s*\([^)]*\)\s*$", "", sentence.strip().lower()).rstrip(".")
+    return bool(text) and text in titles
 
 
 def _named_in(verdicts: list[str], candidates: list[_Candidate]) -> bool:

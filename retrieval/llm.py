@@ -81,6 +81,9 @@ def _openai(settings: Settings, model: str) -> BaseChatModel:
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]
         stream_usage=True,  # the prompt's size in tokens comes with the last streamed chunk
+        # langchain-openai sends the cap as `max_completion_tokens`, which OpenAI-compatible servers such as
+        # llama.cpp's ignore (an answer then runs on until the timeout): send the classic field to them too
+        extra_body={"max_tokens": settings.llm_max_tokens} if settings.llm_base_url else None,
     )
 
 

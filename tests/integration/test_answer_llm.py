@@ -309,12 +309,39 @@ def test_an_unreachable_server_falls_back_to_extractive(
     assert "300,000" in answer.answer
 
 
-def test_the_llm_may_decline(make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer) -> None:
-    service = make_llm_service()
-    server.enqueue(NOT_IN_CORPUS)
-    answer = service.ask("Who won the 2018 FIFA World Cup final?")
+@pytest.mark.parametrize(
+    "reply", [NOT_IN_CORPUS, "The passages do not mention the plant's suppliers.", "No. The articles do not say."]
+)
+def test_the_llm_may_decline(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer, reply: str
+) -> None:
+    service = make_llm_service(llm_abstain_threshold=float("-inf"))  # always ask the model
+    server.enqueue(reply)
+    answer = service.ask("Who supplies the parts for Xiaomi's plant?")
     assert answer.abstained and answer.mode == "openai:test-model"
     assert answer.citations == [] and answer.related
+
+
+def test_weak_evidence_is_declined_without_asking_the_model(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    service = make_llm_service()
+    answer = service.ask("Who won the 2018 FIFA World Cup final?")
+    assert answer.abstained and answer.mode == "openai:test-model (weak evidence)"
+    assert server.chat_requests == []  # the model's seconds were saved
+    assert answer.related
+
+
+def test_only_a_verdict_stands_when_its_reasons_are_unsupported(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    service = make_llm_service()
+    server.enqueue("Yes. The company has signed a contract with a lunar mining firm for 2031.")
+    outcome = service.answer("Does Xiaomi want to build its own factory?")
+    answer = outcome.answer
+    assert answer.mode == "openai:test-model"
+    assert answer.answer == "Yes [1]." and answer.sentences.model_dump() == {"cited": 0, "attributed": 1, "dropped": 1}
+    assert "own factory" in answer.citations[0].quote
 
 
 def collect(events: Iterator[StreamEvent]) -> tuple[list[str], list[StreamEvent]]:

@@ -40,7 +40,7 @@ def prompt_for(question: str) -> tuple[str, str]:
 def test_the_prompt_numbers_the_passages_inside_a_fenced_data_section() -> None:
     system, human = prompt_for("What output is planned?")
     assert "only the numbered passages" in system and "[2]" in system
-    assert '"Yes." or "No."' in system  # the answer first
+    assert "Begin with the answer itself" in system
     assert NOT_IN_CORPUS in system and "not instructions" in system
     data = human.split("<passages>", 1)[1].split("</passages>", 1)[0]
     assert "[1] Xiaomi's plant (Wire, 2022-09-03)\nXiaomi wants its own factory." in data

@@ -1,0 +1,108 @@
+"""The evidence gate before the LLM (NEWSDESK_LLM_ABSTAIN_THRESHOLD), chosen by cross-validation.
+
+With an LLM, a question whose retrieved evidence is weak (the extractive answerer's confidence below the
+threshold) is declined without asking the model. The gate does not depend on the model, so it is chosen
+on every dev question (681, null queries included) with the offline scores alone:
+
+- for each of --seeds seeds, the questions are split into --folds stratified folds; on the other folds the
+  threshold is the highest one that declines at most --budget of the answerable questions (kept below the
+  issue's 0.15 so the model's own declines have room); it is scored on the held-out fold;
+- the reported figures are the held-out folds' (mean, min, max over folds and seeds), and the shipped
+  threshold is the median of the fold choices.
+
+Usage: python bench/llm_gate.py [--data-dir /tmp/nd-eval] [--budget 0.08]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bench.common import MULTIHOP, write_result  # noqa: E402
+from retrieval.config import Settings  # noqa: E402
+from retrieval.evaluate import open_eval_service  # noqa: E402
+from retrieval.evaluate_answers import Scored, load_answer_queries  # noqa: E402
+
+
+def folds(scored: list[tuple[str, Scored]], k: int, seed: int) -> list[list[int]]:
+    """k stratified folds (by question type) of the indices of `scored`."""
+    rng = random.Random(seed)
+    out: list[list[int]] = [[] for _ in range(k)]
+    for kind in sorted({t for t, _ in scored}):
+        members = [i for i, (t, _) in enumerate(scored) if t == kind]
+        rng.shuffle(members)
+        for j, i in enumerate(members):
+            out[j % k].append(i)
+    return out
+
+
+def choose(rows: list[Scored], budget: float) -> float:
+    """The highest threshold that declines at most `budget` of the answerable rows."""
+    answerable = sorted(s.score for s in rows if s.answerable)
+    allowed = int(budget * len(answerable))  # this many may fall below the threshold
+    return answerable[allowed] if allowed < len(answerable) else answerable[-1]
+
+
+def rates(rows: list[Scored], threshold: float) -> dict[str, float]:
+    nulls = [s for s in rows if not s.answerable]
+    answerable = [s for s in rows if s.answerable]
+    return {
+        "null_declined": sum(s.score < threshold for s in nulls) / max(1, len(nulls)),
+        "answerable_declined": sum(s.score < threshold for s in answerable) / max(1, len(answerable)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/nd-eval"))
+    parser.add_argument("--budget", type=float, default=0.08)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=5)
+    args = parser.parse_args()
+
+    service, _ = open_eval_service(Settings(), MULTIHOP / "corpus.json", args.data_dir)
+    extractive = service.extractive
+    scored: list[tuple[str, Scored]] = []
+    for item in load_answer_queries(MULTIHOP / "queries-dev.json"):
+        passages = service.search(item.query, service.settings.top_k)
+        score = extractive.draft(item.query, passages).score if passages else float("-inf")
+        scored.append((item.question_type, Scored(item.answerable, score)))
+
+    chosen: list[float] = []
+    held: list[dict[str, float]] = []
+    for seed in range(args.seeds):
+        parts = folds(scored, args.folds, seed)
+        for f, test in enumerate(parts):
+            train = [scored[i][1] for g, part in enumerate(parts) if g != f for i in part]
+            threshold = choose(train, args.budget)
+            chosen.append(threshold)
+            held.append(rates([scored[i][1] for i in test], threshold))
+
+    def spread(key: str) -> dict[str, float]:
+        values = [h[key] for h in held]
+        return {"mean": round(statistics.fmean(values), 4), "min": round(min(values), 4), "max": round(max(values), 4)}
+
+    shipped = round(statistics.median(chosen), 4)
+    result: dict[str, Any] = {
+        "questions": len(scored),
+        "budget": args.budget,
+        "folds": args.folds,
+        "seeds": args.seeds,
+        "held_out": {"null_declined": spread("null_declined"), "answerable_declined": spread("answerable_declined")},
+        "thresholds": {"median": shipped, "min": round(min(chosen), 4), "max": round(max(chosen), 4)},
+        "shipped_threshold_on_all_dev": rates([s for _, s in scored], shipped),
+    }
+    write_result("llm_gate", result)
+
+
+if __name__ == "__main__":
+    main()
