@@ -149,6 +149,17 @@ def _agreement(sentences: list[_Sentence], passages: Sequence[Passage], question
 
 
 _LETTER = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"\d")
+
+
+def restates(sentence: _Sentence, asked: frozenset[str]) -> bool:
+    """A question, or a sentence whose terms are nearly all the question's (with no number of its own): it
+    only repeats what was asked, so it answers nothing however well it matches."""
+    if sentence.text.rstrip("\"'”’) ").endswith("?"):
+        return True
+    terms = sentence.terms
+    novel = terms - asked
+    return bool(terms) and len(novel) < 0.25 * len(terms) and not _DIGIT.search(sentence.text)
 
 
 def _answer_sentences(text: str) -> list[tuple[int, int]]:
@@ -271,6 +282,8 @@ class ExtractiveAnswerer:
             analysed = self._analysed(passage.text)
             for (start, end), terms, found in zip(analysed.spans, analysed.terms, analysed.names, strict=True):
                 sentences.append(_Sentence(number, start, passage.text[start:end], passage.article_id, terms, found))
+        asked = frozenset(tokenize([question])[0])
+        sentences = [s for s in sentences if not restates(s, asked)]
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
         lexical = lexical_scores(question, [s.terms for s in sentences])

@@ -131,3 +131,21 @@ def test_remembered_queries_embed_each_text_once(embedder: Embedder) -> None:
     assert counting.embedded == 6
     first[0] = 42.0  # callers get their own copy
     assert remembered.embed_query("Xiaomi plant output")[0] != 42.0
+
+
+def test_a_sentence_that_only_restates_the_question_is_not_an_answer(embedder: Embedder) -> None:
+    # issue 18, item 12: an article repeating the question's words took the lead and pushed the fact out
+    echo = passage(
+        4,
+        "letters",
+        "Readers ask",
+        f"{SEED_QUESTION} Readers keep asking us this. What annual output is planned for Xiaomi's plant, they ask.",
+        1.0,
+    )
+    draft = ExtractiveAnswerer(embedder).draft(SEED_QUESTION, [echo, *PASSAGES])
+    assert not draft.abstained
+    assert "300,000" in draft.text
+    assert SEED_QUESTION not in draft.text and "they ask" not in draft.text
+    # and on its own, an echo of the question answers nothing
+    alone = ExtractiveAnswerer(embedder).draft(SEED_QUESTION, [echo])
+    assert alone.abstained
