@@ -117,13 +117,18 @@ def is_decline(sentence: str) -> bool:
     return bool(_DECLINE.search(sentence.strip().lstrip("-*• ").strip()))
 
 
+_LEADING_VERDICT = re.compile(r"(?m)^(\s*(?:yes|no)\s*(?:\[\d+\]\s*)*[.!])[ \t]+(?=\S)", re.I)
+
+
 def split_claims(text: str) -> list[Claim]:
     """The answer's sentences (list items and lines count as sentences), with the markers each carries.
 
     A marker written after the full stop ("... vehicles. [2]") belongs to the sentence before it.
     """
     pieces: list[str] = []
-    for line in citations.normalise(text).splitlines():
+    # "No. The ..." is one sentence to the splitter ("No." abbreviates "number"): not at an answer's start
+    text = re.sub(_LEADING_VERDICT, r"\1\n", citations.normalise(text))
+    for line in text.splitlines():
         for start, end in sentence_spans(line):
             piece = line[start:end]
             lead = re.match(r"^(?:\s*\[\d+\])+[.,;:]?", piece)

@@ -57,10 +57,10 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=30.0, gt=0)
     llm_retries: int = Field(default=1, ge=0, le=5)
     llm_temperature: float = Field(default=0.0, ge=0, le=2)
-    llm_max_tokens: int = Field(default=200, ge=16, le=4096)  # an answer and a few sentences of evidence
+    llm_max_tokens: int = Field(default=160, ge=16, le=4096)  # an answer and a few sentences of evidence
     llm_context_tokens: int = Field(default=4096, ge=512, le=131072)  # llamacpp only
     # the passages' excerpts an LLM reads, in tokens (0 = whole passages); see retrieval/context.py
-    llm_prompt_tokens: int = Field(default=500, ge=0, le=100_000)
+    llm_prompt_tokens: int = Field(default=320, ge=0, le=100_000)
     # with an LLM, decline without asking it when the extractive confidence is below this (-inf: always ask);
     # chosen by bench/llm_gate.py (5 folds x 5 seeds over the dev questions)
     llm_abstain_threshold: float | None = 0.70
