@@ -55,7 +55,7 @@ from retrieval.config import Settings
 from retrieval.errors import IndexUnavailable, NewsdeskError
 from retrieval.service import Newsdesk
 from retrieval.sources import SourceError, load_url, make_article, text_hash
-from retrieval.types import Answer, Article, Failure, StreamEvent
+from retrieval.types import Answer, Article, Failure, IngestReport, StreamEvent
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,8 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         headers = getattr(exc, "headers", None)
         if getattr(exc, "job_id", None):
             extra["job_id"] = exc.job_id  # type: ignore[attr-defined]
+        if isinstance(getattr(exc, "report", None), IngestReport):
+            extra["report"] = exc.report.model_dump(mode="json")  # type: ignore[attr-defined]  # what was saved
     elif isinstance(exc, RequestValidationError):
         status, code, message = 422, "invalid_input", _validation_message(exc)
     elif isinstance(exc, StarletteHTTPException):

@@ -116,8 +116,9 @@ class JobManager:
 
         try:
             report = work(progress)
-        except NewsdeskError as exc:
-            self._finish(job, "failed", error=exc.message)
+        except NewsdeskError as exc:  # a sync stopped part-way carries the report of what it saved
+            saved = getattr(exc, "report", None)
+            self._finish(job, "failed", report=saved if isinstance(saved, IngestReport) else None, error=exc.message)
         except Exception as exc:
             log.exception("re-index job %s failed", job.id)
             self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")

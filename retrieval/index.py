@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.errors import StorageError
 from retrieval.lexical import SEPARATOR, LexicalIndex, fingerprint
 from retrieval.manifest import Manifest
 from retrieval.store import ChromaStore, Metadata
@@ -159,7 +160,17 @@ class Index:
     def write(
         self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[Metadata]
     ) -> None:
-        self.store.upsert(ids, vectors, documents, metadatas)
+        try:
+            self.store.upsert(ids, vectors, documents, metadatas)
+        except StorageError:
+            landed = self.store.present(ids)  # a write that fails part-way may have saved some pages: say so
+            if landed:
+                rows = [(c, d, m) for c, d, m in zip(ids, documents, metadatas, strict=True) if c in landed]
+                self._remember([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+            raise
+        self._remember(ids, documents, metadatas)
+
+    def _remember(self, ids: Sequence[str], documents: Sequence[str], metadatas: Sequence[Metadata]) -> None:
         with self._lock:
             texts, metadata = dict(self.texts), dict(self.metadata)  # copy-on-write: see snapshot()
             for cid, doc, meta in zip(ids, documents, metadatas, strict=True):
@@ -231,7 +242,7 @@ class Index:
     def _write_last_sync(self, when: str) -> None:
         try:
             # version: a fresh stamp per commit, so other processes notice even two syncs in one second
-            self.store.collection.modify(metadata={"last_sync": when, "version": uuid.uuid4().hex})
+            self.store.set_metadata({"last_sync": when, "version": uuid.uuid4().hex})
         except Exception as exc:  # noqa: BLE001 - bookkeeping only
             log.warning("could not record the sync time in Chroma: %s", exc)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from retrieval.chunking import chunk_article
 from retrieval.embeddings import Embedder
+from retrieval.errors import StorageError
 from retrieval.index import Index
 from retrieval.manifest import IndexedArticle, Manifest
 from retrieval.sources import normalise_url, text_hash
@@ -78,6 +79,27 @@ def _named(article: Article) -> str:
     return f'"{article.title}" ({article.origin})'
 
 
+def _count(written: list[tuple[Article, str, str]], manifest: Manifest, report: IngestReport) -> None:
+    for article, _, _ in written:
+        (report.updated if article.id in manifest else report.added).append(article.id)
+
+
+class PartlySaved(StorageError):
+    """A sync stopped by a full or read-only disk; `report` holds what it saved before that."""
+
+    def __init__(self, cause: StorageError, report: IngestReport, to_write: int) -> None:
+        saved = report.added + report.updated
+        listed = f" ({', '.join(saved[:10])}{', ...' if len(saved) > 10 else ''})" if saved else ""
+        message = (
+            f"{cause.message.rstrip('.')}. {len(saved)} of {to_write} articles were saved before that{listed}; "
+            f"the other {to_write - len(saved)} were not"
+        )
+        if report.removed:
+            message += f"; {len(report.removed)} removed"
+        super().__init__(message)
+        self.report = report
+
+
 class Syncer:
     def __init__(self, index: Index, embedder: Embedder, options: ChunkingOptions | None = None) -> None:
         self.index = index
@@ -114,6 +136,28 @@ class Syncer:
                 continue
             to_index.append((article, c_hash, t_hash))
 
+        try:
+            self._apply(to_index, to_remove, repairs, manifest, report, progress)
+        except StorageError as exc:
+            # the disk filled part-way: what was written is kept, searchable, and reported as it is
+            if report.added or report.updated or report.removed or repairs:
+                self.index.commit()
+            raise PartlySaved(exc, report, len(to_index)) from exc
+        if to_index or to_remove or repairs:
+            self.index.commit()
+        report.seconds = round(time.perf_counter() - start, 3)
+        log.info("sync done: %s, %d chunks embedded in %.1fs", report.summary(), report.chunks_embedded, report.seconds)
+        return report
+
+    def _apply(
+        self,
+        to_index: list[tuple[Article, str, str]],
+        to_remove: set[str],
+        repairs: set[str],
+        manifest: Manifest,
+        report: IngestReport,
+        progress: Progress | None,
+    ) -> None:
         if to_remove:
             self.index.remove([cid for aid in to_remove for cid in manifest.articles[aid].chunks])
             report.removed.extend(sorted(to_remove))
@@ -124,18 +168,26 @@ class Syncer:
         size = self.options.batch_articles
         for batch_start in range(0, len(to_index), size):
             batch = to_index[batch_start : batch_start + size]
-            report.chunks_embedded += self._write_batch(batch, manifest)
-            for article, _, _ in batch:
-                (report.updated if article.id in manifest else report.added).append(article.id)
+            try:
+                report.chunks_embedded += self._write_batch(batch, manifest)
+            except StorageError:
+                _count(self._landed(batch), manifest, report)  # a write that failed part-way may have saved some
+                raise
+            _count(batch, manifest, report)
             done += len(batch)
             if progress:
                 progress(done, len(to_index))
 
-        if to_index or to_remove or repairs:
-            self.index.commit()
-        report.seconds = round(time.perf_counter() - start, 3)
-        log.info("sync done: %s, %d chunks embedded in %.1fs", report.summary(), report.chunks_embedded, report.seconds)
-        return report
+    def _landed(self, batch: list[tuple[Article, str, str]]) -> list[tuple[Article, str, str]]:
+        """The articles of a batch whose new version is whole in the index."""
+        manifest = self.index.manifest()
+        landed = []
+        for article, c_hash, t_hash in batch:
+            indexed = manifest.get(article.id)
+            chunks = {c: m for c, m in (indexed.chunks if indexed else {}).items() if m.get("content_hash") == c_hash}
+            if chunks and IndexedArticle(article.id, chunks).complete:
+                landed.append((article, c_hash, t_hash))
+        return landed
 
     def _collect(self, items: Iterable[Article | Failure], report: IngestReport) -> dict[str, Article]:
         """Incoming articles, once each: the same url (same id) or the same normalised text counts once."""

@@ -114,7 +114,14 @@ class Newsdesk:
             return client
 
     def check_writable(self) -> None:
-        """Raise StorageError at once when this process cannot change the index."""
+        """Raise StorageError at once when this process cannot change the index: opened read-only, or no room
+        on the disk (checked before embedding anything)."""
+        trouble = self.store.storage_trouble() if self.read_only is None else None
+        if trouble is not None:
+            raise StorageError(
+                f"the index cannot be changed now: the disk under {self.settings.data_dir} has no room ({trouble}); "
+                "free some space or make it writable, then retry (questions are still answered meanwhile)"
+            )
         if self.read_only is not None:
             raise StorageError(
                 f"the index cannot be changed: this process opened the data directory {self.settings.data_dir} "

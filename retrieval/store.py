@@ -11,10 +11,12 @@ server lost it). A full or read-only disk becomes StorageError (HTTP 507), on ei
 from __future__ import annotations
 
 import errno
+import faulthandler
 import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,8 +42,11 @@ log = logging.getLogger(__name__)
 
 Metadata = dict[str, Any]
 _PAGE = 5000
+_WRITES = frozenset({"upsert", "delete", "modify"})
 _MIN_FREE_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
+_BYTES_PER_CHUNK = 32 * 1024  # room kept per chunk written (Chroma used about 13 kB per chunk, 16x its text)
+WEDGED_WRITE_SECONDS = 600.0  # one embedded Chroma write longer than this has hung the process: exit
 # what storage failures look like when they come back as text (sqlite, the Rust backend, the server)
 _STORAGE_WORDS = ("disk is full", "no space left", "disk full", "read-only", "readonly", "quota exceeded")
 
@@ -175,7 +180,7 @@ def storage_trouble(folder: Path, need_bytes: int = _MIN_FREE_BYTES) -> str | No
     try:
         free = shutil.disk_usage(folder).free
         if free < need_bytes:
-            return f"only {free // 1024:,} KiB free"
+            return f"only {free // 1024:,} KiB free where {need_bytes // 1024:,} KiB are kept for a write"
         probe = folder / ".space-probe"
         with probe.open("wb") as handle:
             handle.write(b"\0" * 65536)
@@ -223,6 +228,31 @@ def _chroma_errors(action: str, where: str = "the Chroma index", folder: Path | 
         raise
 
 
+_watch_lock = threading.Lock()
+_watching = 0
+
+
+@contextmanager
+def _hang_watchdog() -> Iterator[None]:
+    """Embedded Chroma keeps the GIL while it waits inside a write. When that wait never ends (after storage
+    failures its writer can be left waiting for ever), nothing else in the process runs again: no request, no
+    health check, not even the SIGTERM handler. faulthandler's timer is a C thread that needs no GIL: past
+    WEDGED_WRITE_SECONDS in writes it prints every thread's stack and exits with status 1, so a supervisor can
+    restart the process; the next sync completes what was half-written, as after any crash."""
+    global _watching
+    with _watch_lock:
+        _watching += 1
+        if _watching == 1:
+            faulthandler.dump_traceback_later(WEDGED_WRITE_SECONDS, exit=True)
+    try:
+        yield
+    finally:
+        with _watch_lock:
+            _watching -= 1
+            if _watching == 0:
+                faulthandler.cancel_dump_traceback_later()
+
+
 class ChromaStore:
     def __init__(self, client: ClientAPI, embedder: Embedder, collection: str = "newsdesk") -> None:
         self.client = client
@@ -231,6 +261,8 @@ class ChromaStore:
         self.where = _where(client)
         chroma_settings = client.get_settings()
         self.folder = Path(chroma_settings.persist_directory) if chroma_settings.is_persistent else None
+        # why the last embedded write failed for lack of room; the client is replaced before the next one
+        self.write_failure: str | None = None
         with _chroma_errors("open the collection", self.where, self.folder):
             self.collection = self._open()
 
@@ -245,6 +277,16 @@ class ChromaStore:
         """One request to the collection: errors translated; one quiet retry when a pooled connection went
         stale (the server restarted between two requests) or the server lost the collection (it was reset).
         Every request we send is idempotent (reads, upserts and deletes by id), so a retry is safe."""
+        if method in _WRITES and self.folder is not None:
+            try:
+                with _hang_watchdog():
+                    return self._send(action, method, **kwargs)
+            except StorageError as exc:
+                self.write_failure = exc.message
+                raise
+        return self._send(action, method, **kwargs)
+
+    def _send(self, action: str, method: str, **kwargs: Any) -> Any:
         with _chroma_errors(action, self.where, self.folder):
             try:
                 return getattr(self.collection, method)(**kwargs)
@@ -257,9 +299,48 @@ class ChromaStore:
                 self.collection = self._open()
                 return getattr(self.collection, method)(**kwargs)
 
+    # ------------------------------------------------------------- writes, and the room they need
+
+    def storage_trouble(self, need_bytes: int = _MIN_FREE_BYTES) -> str | None:
+        """Why the embedded store's disk cannot take `need_bytes` more (full, read-only), or None (server: None)."""
+        return storage_trouble(self.folder, need_bytes) if self.folder is not None else None
+
+    def before_write(self, action: str, need_bytes: int = _MIN_FREE_BYTES) -> None:
+        """Refuse a write the disk has no room for before Chroma sees it: a write that fails inside embedded
+        Chroma for lack of space leaves its writer broken (after a few, the next write waits for ever, holding
+        the GIL). After such a failure, the client is replaced once there is room again."""
+        trouble = self.storage_trouble(need_bytes)
+        if trouble is not None:
+            raise StorageError(
+                f"Newsdesk did not {action}: the disk under {self.where} has no room ({trouble}); free some space "
+                "or make the data directory writable, then retry (questions are still answered meanwhile)"
+            )
+        if self.write_failure is not None:
+            self._reopen()
+
+    def _reopen(self) -> None:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        assert self.folder is not None
+        log.warning("reopening the Chroma index in %s after a failed write (%s)", self.folder, self.write_failure)
+        path = str(self.folder)
+        system = SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+        if system is not None:
+            try:
+                system.stop()
+            except Exception as exc:  # noqa: BLE001 - the old client is dropped either way
+                log.info("stopping the old Chroma client: %s", exc)
+        with _chroma_errors("open the index again", self.where, self.folder):
+            self.client = chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))
+            self.collection = self._open()
+        self.write_failure = None
+
     def upsert(
         self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[Metadata]
     ) -> None:
+        text_bytes = sum(len(d) for d in documents)
+        self.before_write("write chunks", _MIN_FREE_BYTES + _BYTES_PER_CHUNK * len(ids) + 16 * text_bytes)
         for start in range(0, len(ids), _PAGE):
             end = start + _PAGE
             self._call(
@@ -272,8 +353,23 @@ class ChromaStore:
             )
 
     def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        self.before_write("delete chunks")
         for start in range(0, len(ids), _PAGE):
             self._call("delete chunks", "delete", ids=list(ids[start : start + _PAGE]))
+
+    def set_metadata(self, metadata: Metadata) -> None:
+        """Replace the collection's own metadata (the last sync's time and version)."""
+        self.before_write("record the sync time")
+        self._call("record the sync time", "modify", metadata=metadata)
+
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of these chunk ids the collection holds (after a failed write: what landed)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), _PAGE):
+            found.update(self._call("read chunks", "get", ids=list(ids[start : start + _PAGE]), include=[])["ids"])
+        return found
 
     def all_metadata(self) -> dict[str, Metadata]:
         """Every chunk id with its metadata (no documents, no vectors)."""

@@ -51,7 +51,7 @@ def test_a_vague_embedded_error_is_checked_against_the_disk(tmp_path: Path, monk
 
     usage = shutil.disk_usage(tmp_path)
     monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=4096))
-    assert storage_trouble(tmp_path) == "only 4 KiB free"
+    assert (storage_trouble(tmp_path) or "").startswith("only 4 KiB free where")
     with pytest.raises(StorageError, match="only 4 KiB free"):
         with _chroma_errors("write chunks", "the Chroma index", tmp_path):
             raise InternalError("Error in compaction: Failed to apply logs to the metadata segment")
