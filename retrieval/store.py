@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,7 +121,7 @@ def read_only_client(data_dir: Path, cause: StorageError) -> tuple[ClientAPI, Pa
             raise StorageError(
                 f"{cause.message}; a read-only copy of the index needs {size // 2**20:,} MiB in {copy.parent}"
             )
-        shutil.copytree(source, copy / "chroma", ignore=shutil.ignore_patterns(".write-test", ".space-probe"))
+        shutil.copytree(source, copy / "chroma", ignore=shutil.ignore_patterns(".write-test", ".space-probe*"))
         client = chromadb.PersistentClient(
             path=str(copy / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
         )
@@ -181,12 +182,14 @@ def storage_trouble(folder: Path, need_bytes: int = _MIN_FREE_BYTES) -> str | No
         free = shutil.disk_usage(folder).free
         if free < need_bytes:
             return f"only {free // 1024:,} KiB free where {need_bytes // 1024:,} KiB are kept for a write"
-        probe = folder / ".space-probe"
-        with probe.open("wb") as handle:
-            handle.write(b"\0" * 65536)
-            handle.flush()
-            os.fsync(handle.fileno())
-        probe.unlink()
+        probe = folder / f".space-probe-{uuid.uuid4().hex[:8]}"  # one per call: writers may check at once
+        try:
+            with probe.open("wb") as handle:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            probe.unlink(missing_ok=True)
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
