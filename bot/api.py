@@ -80,6 +80,7 @@ _DESCRIPTIONS = {
     413: "The request body is over NEWSDESK_MAX_BODY_BYTES",
     422: "The request is not valid; `message` says which field and why",
     429: "Too many requests from this client; wait `Retry-After` seconds",
+    202: "Accepted: the articles are long, so they are indexed in the background; follow the job at `Location`",
     503: "The index cannot be reached",
     507: "The data directory cannot be written",
 }
@@ -359,7 +360,12 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
 
     # ------------------------------------------------------------------ articles
 
-    @writes.post("/articles", response_model=IngestResponse, tags=["articles"], responses=write_errors)
+    @writes.post(
+        "/articles",
+        response_model=IngestResponse,
+        tags=["articles"],
+        responses={**write_errors, 202: {"model": Job, "description": _DESCRIPTIONS[202]}},
+    )
     async def add_articles(
         service: Service,
         body: Annotated[
@@ -369,8 +375,9 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
                 openapi_examples=ARTICLES_EXAMPLES,
             ),
         ],
-    ) -> IngestResponse:
-        """Index articles now (new ones are added, changed ones replaced, unchanged ones skipped)."""
+    ) -> IngestResponse | Response:
+        """Index articles now (new ones are added, changed ones replaced, unchanged ones skipped). Articles with
+        more text than NEWSDESK_WRITE_JOB_BYTES are indexed in the background: 202 and a job to follow."""
         if isinstance(body, UrlIn):
             await run_in_threadpool(check_url, body.url, settings.allow_private_urls)
             guard = url_guard(settings.allow_private_urls)
@@ -378,7 +385,12 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
                 body.url, settings.max_article_bytes, guard, settings.fetch_timeout
             )
         else:
-            items = iter([_article(a) for a in (body if isinstance(body, list) else [body])])
+            articles = body if isinstance(body, list) else [body]
+            items = iter([_article(a) for a in articles])
+            if sum(len(a.body.encode()) + len((a.title or "").encode()) for a in articles) > settings.write_job_bytes:
+                await run_in_threadpool(service.check_writable)  # refused now (507), not by a job that fails later
+                job = jobs.start(lambda progress: service.add_articles(items, progress=progress), kind="articles")
+                return JSONResponse(job.model_dump(mode="json"), status_code=202, headers=_job_location(job))
         report = await run_in_threadpool(service.add_articles, items)
         return IngestResponse(**report.model_dump())
 
@@ -427,7 +439,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     )
     async def reindex(service: Service, response: Response) -> Job:
         """Sync the corpus folder into the index in the background; follow the job at /v1/jobs/{id}."""
-        service.check_writable()  # refused now (507), not by a job that fails later
+        await run_in_threadpool(service.check_writable)  # refused now (507), not by a job that fails later
         job = jobs.start(lambda progress: service.ingest([str(settings.corpus_dir)], prune=True, progress=progress))
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return job
@@ -492,6 +504,10 @@ def app_from_env() -> FastAPI:
 
 def _answer_out(answer: Answer) -> AskResponse:
     return AskResponse(**answer.model_dump(exclude=set(Answer.model_fields) - set(AskResponse.model_fields)))
+
+
+def _job_location(job: Job) -> dict[str, str]:
+    return {"Location": f"/v1/jobs/{job.id}"}
 
 
 def _article(item: ArticleIn) -> Article | Failure:

@@ -1,4 +1,5 @@
-"""Background re-index jobs: one at a time, each in its own thread, with progress readable while it runs."""
+"""Background jobs, each in its own thread, with progress readable while it runs: re-indexes (one at a time)
+and long article writes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from retrieval.types import IngestReport
 log = logging.getLogger(__name__)
 
 JobState = Literal["running", "succeeded", "failed"]
+JobKind = Literal["reindex", "articles"]
 
 
 def _now() -> str:
@@ -49,7 +51,7 @@ class Job(BaseModel):
     )
 
     id: str
-    kind: str = "reindex"
+    kind: JobKind = Field(default="reindex", description="reindex, or articles (a long POST /v1/articles)")
     state: JobState = "running"
     progress: JobProgress = Field(default_factory=JobProgress)
     started_at: str = Field(default_factory=_now)
@@ -68,7 +70,8 @@ class JobRunning(Conflict):
 
 
 class JobManager:
-    """Keeps the last `keep` jobs in memory; `start` refuses while one is running."""
+    """Keeps the last `keep` jobs in memory. One re-index at a time (`start` refuses a second while one runs);
+    article jobs (long POST /v1/articles) run beside it, each waiting its turn for the index in its own thread."""
 
     def __init__(self, keep: int = 50, on_finish: Callable[[Job], None] | None = None) -> None:
         self.keep = keep
@@ -78,16 +81,18 @@ class JobManager:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
-    def start(self, work: Callable[[Progress], IngestReport]) -> Job:
+    def start(self, work: Callable[[Progress], IngestReport], kind: JobKind = "reindex") -> Job:
         with self._lock:
-            if self._running is not None:
+            if kind == "reindex" and self._running is not None:
                 raise JobRunning(self._running)
-            job = Job(id=uuid.uuid4().hex[:12])
-            self._running = job
+            job = Job(id=uuid.uuid4().hex[:12], kind=kind)
+            if kind == "reindex":
+                self._running = job
             self._jobs[job.id] = job
-            while len(self._jobs) > self.keep:
-                self._jobs.popitem(last=False)
-        thread = threading.Thread(target=self._run, args=(job, work), name=f"reindex-{job.id}", daemon=True)
+            finished = [old for old, kept in self._jobs.items() if kept.state != "running"]
+            for old in finished[: max(0, len(self._jobs) - self.keep)]:  # the oldest finished ones go first
+                del self._jobs[old]
+        thread = threading.Thread(target=self._run, args=(job, work), name=f"{kind}-{job.id}", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return job
@@ -120,7 +125,7 @@ class JobManager:
             saved = getattr(exc, "report", None)
             self._finish(job, "failed", report=saved if isinstance(saved, IngestReport) else None, error=exc.message)
         except Exception as exc:
-            log.exception("re-index job %s failed", job.id)
+            log.exception("%s job %s failed", job.kind, job.id)
             self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")
         else:
             self._finish(job, "succeeded", report=report)
@@ -133,7 +138,8 @@ class JobManager:
             job.finished_at = _now()
             if report is not None and job.progress.total is None:
                 job.progress = JobProgress(done=0, total=0)
-            self._running = None
-        log.info("re-index job %s %s", job.id, state)
+            if self._running is job:
+                self._running = None
+        log.info("%s job %s %s", job.kind, job.id, state)
         if self.on_finish is not None:
             self.on_finish(job)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -101,10 +103,21 @@ class PartlySaved(StorageError):
 
 
 class Syncer:
-    def __init__(self, index: Index, embedder: Embedder, options: ChunkingOptions | None = None) -> None:
+    """`write_lock` is held for each change to the index (a batch, the removals, the commit), not for the whole
+    sync: reading sources and embedding happen outside it, so a delete waits for one batch, not a re-index.
+    The caller runs one sync at a time."""
+
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        options: ChunkingOptions | None = None,
+        write_lock: AbstractContextManager[Any] | None = None,
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.options = options or ChunkingOptions()
+        self.write_lock: AbstractContextManager[Any] = write_lock if write_lock is not None else threading.Lock()
 
     def sync(
         self,
@@ -114,7 +127,8 @@ class Syncer:
     ) -> IngestReport:
         start = time.perf_counter()
         report = IngestReport()
-        manifest = self.index.sync_view()
+        with self.write_lock:
+            manifest = self.index.sync_view()
         incoming = self._collect(items, report)
         prune = {str(r) for r in prune_roots}
 
@@ -141,10 +155,12 @@ class Syncer:
         except StorageError as exc:
             # the disk filled part-way: what was written is kept, searchable, and reported as it is
             if report.added or report.updated or report.removed or repairs:
-                self.index.commit()
+                with self.write_lock:
+                    self.index.commit()
             raise PartlySaved(exc, report, len(to_index)) from exc
         if to_index or to_remove or repairs:
-            self.index.commit()
+            with self.write_lock:
+                self.index.commit()
         report.seconds = round(time.perf_counter() - start, 3)
         log.info("sync done: %s, %d chunks embedded in %.1fs", report.summary(), report.chunks_embedded, report.seconds)
         return report
@@ -158,11 +174,12 @@ class Syncer:
         report: IngestReport,
         progress: Progress | None,
     ) -> None:
-        if to_remove:
-            self.index.remove([cid for aid in to_remove for cid in manifest.articles[aid].chunks])
-            report.removed.extend(sorted(to_remove))
-        if repairs:
-            self.index.remove(sorted(repairs))
+        with self.write_lock:
+            if to_remove:
+                self.index.remove([cid for aid in to_remove for cid in manifest.articles[aid].chunks])
+                report.removed.extend(sorted(to_remove))
+            if repairs:
+                self.index.remove(sorted(repairs))
 
         done = 0
         size = self.options.batch_articles
@@ -262,6 +279,7 @@ class Syncer:
                 new_ids = {c.id for c in chunks}
                 stale.extend(cid for cid in previous.chunks if cid not in new_ids)
         vectors = self.embedder.embed_documents(embed_texts) if embed_texts else np.zeros((0, self.embedder.dim))
-        self.index.write(ids, vectors, documents, metadatas)  # new version first ...
-        self.index.remove(stale)  # ... then the old one goes: a crash in between is repaired next run
+        with self.write_lock:
+            self.index.write(ids, vectors, documents, metadatas)  # new version first ...
+            self.index.remove(stale)  # ... then the old one goes: a crash in between is repaired next run
         return len(ids)

@@ -83,10 +83,13 @@ class Newsdesk:
         queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
         self.vector_cache = queries  # the answerer re-embeds the question the search just did
         self.searcher = Searcher(self.index, queries, SearchOptions(rerank=settings.rerank))
+        self._sync_lock = threading.Lock()  # one sync at a time
+        self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
         self.syncer = Syncer(
             self.index,
             self.embedder,
             ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
+            write_lock=self._write_lock,
         )
         self.extractive = ExtractiveAnswerer(queries, ExtractiveOptions(abstain_below=settings.abstain_threshold))
         if llm is None:
@@ -99,7 +102,6 @@ class Newsdesk:
             settings.top_k,
             llm_options=LLMOptions(settings.llm_prompt_tokens, settings.llm_abstain_threshold, settings.llm_timeout),
         )
-        self._write_lock = threading.Lock()
 
     def _client(self, allow_read_only: bool) -> ClientAPI:
         settings = self.settings
@@ -226,13 +228,13 @@ class Newsdesk:
         roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
         # read (and download) everything before taking the lock: a slow web site must not hold up other writes
         items = list(load_sources(targets, feeds, self.settings.max_article_bytes, self.settings.fetch_timeout))
-        with self._write_lock:
+        with self._sync_lock:
             return self._synced(self.syncer.sync(items, prune_roots=roots, progress=progress))
 
     def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
         self.check_writable()
         articles = list(articles)  # a lazy source (a URL being downloaded) is read before the lock
-        with self._write_lock:
+        with self._sync_lock:
             return self._synced(self.syncer.sync(articles, progress=progress))
 
     def delete(self, article_id: str) -> None:
