@@ -15,6 +15,7 @@ import faulthandler
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -243,10 +244,14 @@ def _hang_watchdog() -> Iterator[None]:
     WEDGED_WRITE_SECONDS in writes it prints every thread's stack and exits with status 1, so a supervisor can
     restart the process; the next sync completes what was half-written, as after any crash."""
     global _watching
+    stderr = _real_stderr()
+    if stderr is None:  # no file to write the stacks to (an embedding host without one): no watchdog
+        yield
+        return
     with _watch_lock:
         _watching += 1
         if _watching == 1:
-            faulthandler.dump_traceback_later(WEDGED_WRITE_SECONDS, exit=True)
+            faulthandler.dump_traceback_later(WEDGED_WRITE_SECONDS, exit=True, file=stderr)
     try:
         yield
     finally:
@@ -254,6 +259,15 @@ def _hang_watchdog() -> Iterator[None]:
             _watching -= 1
             if _watching == 0:
                 faulthandler.cancel_dump_traceback_later()
+
+
+def _real_stderr() -> Any:
+    """The process's own stderr (sys.stderr may be a test runner's buffer without a file descriptor)."""
+    try:
+        sys.__stderr__.fileno()  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return None
+    return sys.__stderr__
 
 
 class ChromaStore:
