@@ -153,13 +153,15 @@ _DIGIT = re.compile(r"\d")
 
 
 def restates(sentence: _Sentence, asked: frozenset[str]) -> bool:
-    """A question, or a sentence whose terms are nearly all the question's (with no number of its own): it
-    only repeats what was asked, so it answers nothing however well it matches."""
+    """A question, or a sentence that repeats most of the question and adds next to nothing (no number, under
+    a quarter of its terms new): it only echoes what was asked, so it answers nothing however well it matches.
+    A fact sentence of a long multi-part question holds mostly question terms too, but only a part of them."""
     if sentence.text.rstrip("\"'”’) ").endswith("?"):
         return True
     terms = sentence.terms
-    novel = terms - asked
-    return bool(terms) and len(novel) < 0.25 * len(terms) and not _DIGIT.search(sentence.text)
+    if not terms or not asked or _DIGIT.search(sentence.text):
+        return False
+    return len(terms - asked) < 0.25 * len(terms) and len(terms & asked) >= 0.6 * len(asked)
 
 
 def _answer_sentences(text: str) -> list[tuple[int, int]]:
