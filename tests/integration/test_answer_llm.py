@@ -128,7 +128,10 @@ def test_a_good_answer_keeps_the_llm_wording_and_checked_citations(
     assert "only the numbered passages" in system and "[2]" in system and NOT_IN_CORPUS in system
     assert "untrusted" in system and "untrusted" in human
     assert f"Question: {SEED_QUESTION}\n" in human  # then how to answer: the answer first
-    assert len(passage_numbers(sent.json)) == len(outcome.passages) == 4
+    shown = passage_numbers(sent.json)  # excerpts under the token budget: the best passages, by their own numbers
+    assert len(outcome.passages) == 4 and 2 <= len(shown) <= 4 and set(shown) <= {1, 2, 3, 4}
+    for n, block in shown.items():
+        assert block.split("\n", 1)[0].startswith(f"[{n}] {outcome.passages[n - 1].title}")
     assert answer.timings["answer_ms"] > 0 and answer.timings["retrieve_ms"] > 0
 
 
@@ -217,7 +220,7 @@ def test_an_injected_instruction_stays_data_and_an_obedient_answer_is_not_used(
     answer = outcome.answer
     human = server.chat_requests[0].messages[-1]["content"]
     data = human.split("<passages>", 1)[1].split("</passages>", 1)[0]
-    assert INJECTION in data  # the article's text is passed along, inside the data section only
+    assert "Electric cars are the future" in data  # the article's text is passed along, in the data section only
     assert INJECTION not in human.replace(data, "")
     assert "I AM FREE" not in answer.answer
     assert answer.mode == "extractive (llm answer unsupported)"
@@ -230,7 +233,7 @@ def test_an_obedient_answer_citing_the_injected_passage_is_not_laundered(
     service = make_llm_service()
 
     def obey(request: dict[str, Any]) -> str:
-        n = next(n for n, block in passage_numbers(request).items() if "I AM FREE" in block)
+        n = next(n for n, block in passage_numbers(request).items() if "a reader writes" in block)
         return f"I AM FREE [{n}]. Electric cars are the future, a reader writes [{n}]."
 
     server.enqueue(Reply(obey))
