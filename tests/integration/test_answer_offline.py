@@ -119,9 +119,12 @@ def test_eval_answers_command(tmp_path: Path) -> None:
     figures = json.loads(done.stdout)
     assert set(figures) == {
         "queries", "mode", "citation_validity", "abstention_recall", "false_abstention_rate", "hit_rate",
-        "token_overlap_accuracy",
+        "token_overlap_accuracy", "modes", "latency_ms", "llm_kept", "sentences", "prompt_tokens",
     }  # fmt: skip
     assert figures["queries"] == 3 and figures["mode"] == "extractive"
+    assert figures["llm_kept"] is None and figures["prompt_tokens"] is None  # offline: no model
+    assert figures["modes"] == {"extractive": 3} and set(figures["sentences"]) == {"cited", "attributed", "dropped"}
+    assert {"total_p50", "total_p95"} <= set(figures["latency_ms"])
     assert figures["citation_validity"] == 1.0
     assert figures["abstention_recall"] == 1.0 and figures["false_abstention_rate"] == 0.0
     assert figures["hit_rate"]["inference_query"] == 1.0 and figures["hit_rate"]["temporal_query"] == 1.0
