@@ -70,7 +70,8 @@ class _Child:
     def _signal_and_wait(self, sig: signal.Signals) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGCONT)  # a paused process cannot act on SIGTERM
+        if sig != signal.SIGKILL:  # a paused process cannot act on SIGTERM; SIGKILL needs no waking, and
+            self.process.send_signal(signal.SIGCONT)  # waking it first would let a query in flight finish
         self.process.send_signal(sig)
         try:
             self.process.wait(timeout=15)
