@@ -292,7 +292,6 @@ class Attributor:
         lines: list[str] = []
         quotes: dict[int, list[str]] = {}
         pending: list[str] = []  # verdicts waiting for the sentence that gives their reason
-        kept_any = False
         for claim in claims:
             if claim.how == "decline":
                 continue
@@ -316,11 +315,9 @@ class Attributor:
             shown = " ".join(verdict_text) if verdict_text else claim.text
             lines.append(" ".join([*pending, _with_markers(shown, markers)]))
             pending = []
-            kept_any = True
         if pending and lines:  # a verdict after the last reason: it rests on the same passages
             lines[-1] = f"{lines[-1]} {' '.join(pending)}"
-        text = " ".join(lines) if kept_any else ""
-        return Attributed(text, quotes, counts, False)
+        return Attributed(" ".join(lines), quotes, counts, False)
 
 
 def _echoes_a_title(sentence: str, titles: tuple[str, ...]) -> bool:
