@@ -3,8 +3,8 @@
 Prefill dominates on a CPU (a 1.5B model reads 100-200 prompt tokens a second on 2 cores), so the prompt
 carries evidence, not whole chunks. Each passage's sentences are scored against the question by wording
 (idf-weighted share of the question's terms, as the extractive answerer scores them) with a small prior
-for the search's rank. Every passage first gets its best sentence, in search order, so each outlet and
-date the search found is heard; the budget then goes to the best remaining sentences anywhere. Each
+for the search's rank. Each passage first gets its best sentence, in search order while the budget lasts,
+so the outlets and dates the search ranked highest are heard; the rest goes to the best remaining sentences. Each
 chosen sentence brings its neighbours when they fit, and a passage's sentences are shown in their order,
 with "…" where some were left out. Excerpts are verbatim, so what the model quotes is in the passage.
 
