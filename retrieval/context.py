@@ -67,7 +67,7 @@ def excerpts(question: str, passages: Sequence[Passage], budget: int, neighbours
     for i, ss in enumerate(spans):
         if ss:
             best_of[i] = max(range(len(ss)), key=lambda k: score[(i, k)])  # noqa: B023 (used at once)
-    for i in sorted(best_of):  # every passage is heard once, in search order
+    for i in sorted(best_of):  # each passage's best sentence, in search order, while the budget lasts
         if not take(i, best_of[i], True):
             take(i, best_of[i], False)
     for i, k in sorted(score, key=lambda ik: -score[ik]):
