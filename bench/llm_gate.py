@@ -30,7 +30,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import Scored, load_answer_queries  # noqa: E402
+from retrieval.evaluate_answers import Scored, decline_rates, load_answer_queries  # noqa: E402
 
 
 def folds(scored: list[tuple[str, Scored]], k: int, seed: int) -> list[list[int]]:
@@ -53,12 +53,8 @@ def choose(rows: list[Scored], budget: float) -> float:
 
 
 def rates(rows: list[Scored], threshold: float) -> dict[str, float]:
-    nulls = [s for s in rows if not s.answerable]
-    answerable = [s for s in rows if s.answerable]
-    return {
-        "null_declined": sum(s.score < threshold for s in nulls) / max(1, len(nulls)),
-        "answerable_declined": sum(s.score < threshold for s in answerable) / max(1, len(answerable)),
-    }
+    declined = decline_rates(rows, threshold)
+    return {"null_declined": declined["abstention_recall"], "answerable_declined": declined["false_abstention_rate"]}
 
 
 def main() -> None:

@@ -326,9 +326,12 @@ def _echoes_a_title(sentence: str, titles: tuple[str, ...]) -> bool:
     return bool(text) and text in titles
 
 
+_VERDICT_TERMS = frozenset(tokenize([" ".join(_VERDICT_START)])[0])
+
+
 def _named_in(verdicts: list[str], candidates: list[_Candidate]) -> bool:
     """Whether every term of a bare verdict other than yes/no is in a passage sentence that is no instruction."""
-    stated = {t for terms in tokenize(verdicts) for t in terms} - set(tokenize([" ".join(_VERDICT_START)])[0])
+    stated = {t for terms in tokenize(verdicts) for t in terms} - _VERDICT_TERMS
     reported = {t for c in candidates if not c.instruction for t in c.terms}
     return stated <= reported
 

@@ -38,7 +38,7 @@ from langchain_core.runnables import Runnable
 from retrieval import citations
 from retrieval.answer import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.attribution import Attributor, is_decline
-from retrieval.context import excerpts
+from retrieval.context import excerpts, tokens
 from retrieval.types import Answer, Passage, Question, SearchFilters, SentenceCounts, StreamEvent, Turn
 
 log = logging.getLogger(__name__)
@@ -403,7 +403,7 @@ class AnswerChain:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the model took longer than {self.llm_options.timeout:g}s to answer")
         if state.prompt_tokens is None:  # the server reported no usage: estimate it the way the budget does
-            state.prompt_tokens = sum(len(m.text) for m in ANSWER_PROMPT.invoke(variables).to_messages()) // 4
+            state.prompt_tokens = sum(tokens(m.text) for m in ANSWER_PROMPT.invoke(variables).to_messages())
 
     def _draft(self, state: _State) -> Draft:
         if state.draft is None:

@@ -27,7 +27,6 @@ def marker_number(match: re.Match[str]) -> int | None:
 
 _LIST = r"\d{1,3}(?:\s*(?:[,;]|and|&)\s*\d{1,3})*"
 _LABEL = r"(?:passages?|sources?|articles?|excerpts?|documents?|docs?|refs?|references?)\s*#?\s*"
-_FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = []
 
 
 def _numbers(listed: str) -> list[str]:
@@ -45,7 +44,7 @@ def _range(match: re.Match[str]) -> str:
     return _markers(range(first, last + 1))
 
 
-_FORMS = [
+_FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"[【〔［]\s*(" + _LIST + r")\s*[】〕］]"), lambda m: _markers(_numbers(m.group(1)))),
     (re.compile(r"\[\s*\^?\s*" + _LABEL + "(" + _LIST + r")\s*\]", re.I), lambda m: _markers(_numbers(m.group(1)))),
     (re.compile(r"\(\s*" + _LABEL + "(" + _LIST + r")\s*\)", re.I), lambda m: _markers(_numbers(m.group(1)))),

@@ -215,7 +215,8 @@ class Calibration(BaseModel):
     held_out: dict[str, float]  # the same on the other half
 
 
-def _rates(scored: Sequence[Scored], threshold: float) -> dict[str, float]:
+def decline_rates(scored: Sequence[Scored], threshold: float) -> dict[str, float]:
+    """Null queries and answerable ones that a threshold on the evidence score declines."""
     nulls = [s for s in scored if not s.answerable]
     answerable = [s for s in scored if s.answerable]
     return {
@@ -232,11 +233,11 @@ def calibrate(fit: Sequence[Scored], held_out: Sequence[Scored], max_false_abste
     candidates = sorted({round(s.score, 4) for s in fit})
     best = min(candidates, default=0.0)
     for threshold in candidates:
-        if _rates(fit, threshold)["false_abstention_rate"] <= max_false_abstention:
+        if decline_rates(fit, threshold)["false_abstention_rate"] <= max_false_abstention:
             best = max(best, threshold)
     return Calibration(
         threshold=best,
         max_false_abstention=max_false_abstention,
-        fit=_rates(fit, best),
-        held_out=_rates(held_out, best),
+        fit=decline_rates(fit, best),
+        held_out=decline_rates(held_out, best),
     )

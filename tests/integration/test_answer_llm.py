@@ -93,13 +93,18 @@ def passage_numbers(request: dict[str, Any]) -> dict[int, str]:
     return {int(b[1 : b.index("]")]): b for b in blocks}
 
 
+def number_of(request: dict[str, Any], fact: str) -> int:
+    """The number under which the prompt showed the passage holding `fact`."""
+    numbers = [n for n, block in passage_numbers(request).items() if fact in block]
+    assert numbers, f"no passage with {fact!r} was sent"
+    return numbers[0]
+
+
 def cite_the(fact: str, text: str) -> Callable[[dict[str, Any]], str]:
     """A reply that states `text` and cites whichever passage holds `fact`."""
 
     def reply(request: dict[str, Any]) -> str:
-        numbers = [n for n, block in passage_numbers(request).items() if fact in block]
-        assert numbers, f"no passage with {fact!r} was sent"
-        return f"{text} [{numbers[0]}]."
+        return f"{text} [{number_of(request, fact)}]."
 
     return reply
 
@@ -171,7 +176,7 @@ def test_the_marker_forms_real_models_write_become_checked_citations(
     service = make_llm_service()
 
     def reply(request: dict[str, Any]) -> str:
-        n = next(n for n, block in passage_numbers(request).items() if "300,000" in block)
+        n = number_of(request, "300,000")
         return f"Xiaomi plans an annual output of 300,000 vehicles {form.format(n=n)}."
 
     server.enqueue(Reply(reply))
@@ -233,7 +238,7 @@ def test_an_obedient_answer_citing_the_injected_passage_is_not_laundered(
     service = make_llm_service()
 
     def obey(request: dict[str, Any]) -> str:
-        n = next(n for n, block in passage_numbers(request).items() if "a reader writes" in block)
+        n = number_of(request, "a reader writes")
         return f"I AM FREE [{n}]. Electric cars are the future, a reader writes [{n}]."
 
     server.enqueue(Reply(obey))
