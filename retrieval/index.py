@@ -1,21 +1,30 @@
-"""The index: the Chroma collection plus the BM25 index and an in-memory copy of chunk texts and metadata.
+"""The index: the Chroma collection plus the lexical index (retrieval.lexical), kept in step on disk.
 
-Search reads the in-memory copy (fast filters, passages without a round trip); writes go to Chroma first.
-The copy and the BM25 index are rebuilt from Chroma whenever their fingerprint of chunk ids disagrees
-with it, which covers crashes and other processes writing to a shared Chroma server, or when their files
-fail their checksums (a damaged disk or a hand edit).
+Chroma is the truth; the lexical file (BM25 terms, chunk texts and metadata, in SQLite) is derived from it and
+changed in place, chunk by chunk, right after each Chroma write. No process holds the archive's texts: searches
+read the few passages they show from the file.
+
+Crash safety: before its first Chroma write, a writer marks the file `pending`; the mark goes in the same
+transaction that records Chroma's marker (chunk count and the stamp of the last committed sync) at the commit.
+A file that is pending, damaged, or whose marker is not Chroma's current one (a kill -9 between the two writes,
+another process writing to a shared Chroma server, a restored backup) is brought in step with Chroma before it
+is trusted: every chunk id and metadata is compared with Chroma's, and only the chunks that differ are read and
+re-indexed. So the next run after a kill ends with the index one clean run gives, as before.
+
+Replicas on a shared Chroma server read the marker every few seconds (two small requests); when it moved, they
+read what changed since their marker from the change log (retrieval.changes) and apply only that.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
+import shutil
+import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,217 +32,218 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import StorageError
-from retrieval.lexical import SEPARATOR, LexicalIndex, fingerprint
+from retrieval.lexical import SEPARATOR, DamagedIndex, LexicalStore, LexicalView, Row
 from retrieval.manifest import Manifest
 from retrieval.store import ChromaStore, Metadata
 
 log = logging.getLogger(__name__)
 
-_CACHE_HEADER = 192  # the chunk cache opens with a line of this many bytes: JSON with its fingerprint and checksum
-_CACHE_FORMAT = 2
+_RECONCILE_PAGE = 2000  # chunks read from Chroma and written to the file per transaction when catching up
 
 
 class Index:
     def __init__(self, store: ChromaStore, lexical_dir: Path, refresh_seconds: float = 0.0) -> None:
         self.store = store
-        self.lexical_dir = lexical_dir
+        self.lexical_dir = lexical_dir  # the old BM25 folder's name; the file sits beside it
+        self.path = lexical_dir.with_name(lexical_dir.name + ".sqlite3")
         self.refresh_seconds = refresh_seconds
-        self.texts: dict[str, str] = {}
-        self.metadata: dict[str, Metadata] = {}
-        self.lexical = LexicalIndex([], None)
+        self.lexical_store: LexicalStore | None = None
+        self._view: LexicalView | None = None
+        self._stale_view = True
         self._lock = threading.RLock()
         self._checked_at = 0.0
-        self._marker: tuple[int, str] | None = None  # ChromaStore.change_marker() at the last check
+        self._marker: tuple[int, str] | None = None  # ChromaStore.change_marker() the file is in step with
+        self._pending = False
         self.last_sync: str | None = None
+
+    # ------------------------------------------------------------- the file
+
+    @property
+    def file(self) -> LexicalStore:
+        if self.lexical_store is None:
+            self.lexical_store = self._open_file()
+        return self.lexical_store
+
+    def _open_file(self) -> LexicalStore:
+        for old in (self.lexical_dir, self.lexical_dir.with_name(self.lexical_dir.name + ".chunks.json")):
+            if old.is_dir():  # the bm25s folder and JSON chunk cache of earlier versions
+                shutil.rmtree(old, ignore_errors=True)
+            elif old.exists():
+                old.unlink(missing_ok=True)
+        try:
+            return LexicalStore(self.path)
+        except DamagedIndex as exc:
+            log.warning("the lexical index %s is not usable (%s); rebuilding it from Chroma", self.path, exc)
+            self._delete_file()
+            return LexicalStore(self.path)
+
+    def _delete_file(self) -> None:
+        if self.lexical_store is not None:
+            self.lexical_store.close()
+        self.lexical_store = None
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     # ------------------------------------------------------------- reading
 
-    def load(self) -> None:
-        """Read every chunk from Chroma; reuse the saved BM25 index when it matches."""
+    @property
+    def lexical(self) -> LexicalView:
         with self._lock:
-            # taken before the read, so a write landing during it shows up at the next check
-            marker = self.store.change_marker() if self.refresh_seconds > 0 else None
-            ids = self.store.all_ids()
-            stamp = fingerprint(sorted(ids))  # BM25 lists the chunks sorted
-            cached = self._read_chunk_cache(stamp)
-            if cached is None:
-                docs = self.store.documents()
-                cached = {cid: doc for cid, (doc, _) in docs.items()}, {cid: meta for cid, (_, meta) in docs.items()}
-                stamp = fingerprint(sorted(cached[0]))
-                try:
-                    self._write_chunk_cache(stamp, *cached)
-                except OSError as exc:
-                    log.info("no chunk cache written (%s); the next start reads Chroma again", exc)
-            self._marker = marker
-            self.texts, self.metadata = cached
-            loaded = LexicalIndex.load(self.lexical_dir, stamp)
-            if loaded is None:
-                self._rebuild_lexical()
-            else:
-                self.lexical = loaded
+            if self._view is None or self._stale_view:
+                self._view = self.file.view()
+                self._stale_view = False
+            return self._view
+
+    @property
+    def texts(self) -> _Texts:
+        return _Texts(self)
+
+    @property
+    def metadata(self) -> _Metadata:
+        return _Metadata(self)
+
+    def load(self) -> None:
+        """Open the file and bring it in step with Chroma (a no-op when its marker is Chroma's)."""
+        with self._lock:
+            try:
+                self._catch_up()
+            except (DamagedIndex, sqlite3.DatabaseError) as exc:
+                log.warning("the lexical index %s is damaged (%s); rebuilding it from Chroma", self.path, exc)
+                self._delete_file()
+                self._catch_up()
             self.last_sync = self._read_last_sync()
             self._checked_at = time.monotonic()
-            log.info("index loaded: %d chunks, %d articles", len(self.texts), len(self.manifest()))
+            log.info("index loaded: %d chunks", self.file.count())
+
+    def _catch_up(self, marker: tuple[int, str] | None = None) -> None:
+        file = self.file
+        marker = marker or self.store.change_marker()
+        recorded = file.get("marker")
+        if file.get("pending") is None and recorded is not None and tuple(json.loads(recorded)) == marker:
+            self._marker = marker
+            self._stale_view = True
+            return
+        self._reconcile(marker)
+
+    def _reconcile(self, marker: tuple[int, str]) -> None:
+        """Make the file hold exactly Chroma's chunks: compare ids and metadata, re-read only what differs."""
+        started = time.perf_counter()
+        file = self.file
+        file.put({"pending": "reconcile"})
+        chroma = self.store.all_metadata()
+        local = file.all_metadata()
+        stale = [cid for cid, meta in local.items() if chroma.get(cid) != meta]
+        missing = [cid for cid, meta in chroma.items() if local.get(cid) != meta]
+        for start in range(0, max(len(stale), 1), _RECONCILE_PAGE):
+            part = stale[start : start + _RECONCILE_PAGE]
+            if part:
+                file.write([], remove=part)
+        for start in range(0, len(missing), _RECONCILE_PAGE):
+            docs = self.store.documents(missing[start : start + _RECONCILE_PAGE])
+            file.write([Row(cid, doc, _clean(meta), lexical_text(doc, meta)) for cid, (doc, meta) in docs.items()])
+        file.put({"pending": None, "marker": json.dumps(list(marker))})
+        self._marker = marker
+        self._stale_view = True
+        if stale or missing:
+            log.info("lexical index brought in step with Chroma: %d chunks re-read, %d dropped, in %.1fs",
+                     len(missing), len(stale), time.perf_counter() - started)  # fmt: skip
 
     def ensure_fresh(self) -> None:
         """With a shared Chroma server, pick up what other processes wrote (checked at most every few s)."""
         if self.refresh_seconds <= 0 or time.monotonic() - self._checked_at < self.refresh_seconds:
             return
         self._checked_at = time.monotonic()
-        marker = self.store.change_marker()  # cheap; the full id comparison only when it moved
+        marker = self.store.change_marker()  # cheap: two small requests
         if marker == self._marker:
             return
-        ids = set(self.store.all_metadata())
-        if ids != set(self.texts):
-            log.info("index changed in Chroma (%d -> %d chunks): reloading", len(self.texts), len(ids))
-            self.load()
-        self._marker = marker
+        with self._lock:
+            log.info("index changed in Chroma (%s -> %s): catching up", self._marker, marker)
+            self._catch_up(marker)
+            self.last_sync = self._read_last_sync()
 
     def manifest(self) -> Manifest:
-        return Manifest.from_metadata(self.metadata)
+        return Manifest.from_metadata(self.file.all_metadata())
 
     def sync_view(self) -> Manifest:
         """The manifest as Chroma holds it right now (the truth a sync must start from)."""
-        metadata = self.store.all_metadata()
-        if metadata != self.metadata:  # not just the ids: a title-only edit keeps them
-            self.load()
-            if metadata != self.metadata:  # a stale chunk cache: read everything from Chroma
-                self._chunk_cache_path().unlink(missing_ok=True)
-                self.load()
-        self.ensure_searchable()  # a sync that changes nothing still repairs BM25, in memory and on disk
-        self.ensure_saved()
-        return Manifest.from_metadata(metadata)
+        with self._lock:
+            try:
+                self._catch_up()
+                trouble = self.lexical.trouble()
+                if trouble is not None:
+                    raise DamagedIndex(trouble)
+            except (DamagedIndex, sqlite3.DatabaseError) as exc:
+                log.warning("the lexical index %s cannot be used (%s); rebuilding it from Chroma", self.path, exc)
+                self._delete_file()
+                self._catch_up()
+            return self.manifest()
 
     def passage_fields(self, chunk_id: str) -> tuple[str, Metadata]:
-        return self.texts[chunk_id], self.metadata[chunk_id]
+        found = self.file.rows([chunk_id]).get(chunk_id)
+        if found is None:
+            raise KeyError(chunk_id)
+        return found
 
-    def snapshot(self) -> tuple[dict[str, str], dict[str, Metadata], LexicalIndex]:
-        """Texts, metadata and BM25 for one search. Writers swap in new objects (copy-on-write) and never change
-        these, so a search can read them while a sync runs. Until the sync commits, BM25 may still list chunks
-        the dicts no longer hold: readers skip those."""
-        with self._lock:
-            return self.texts, self.metadata, self.lexical
-
-    # ------------------------------------------------------------- the chunk cache
-    # A copy of every chunk's text and metadata beside the BM25 index, so a restart reads only the chunk ids
-    # from Chroma (fast, even over HTTP) instead of every document. It is used only when its fingerprint of
-    # ids matches Chroma's, and a sync compares metadata with Chroma and drops a cache that disagrees.
-
-    def _chunk_cache_path(self) -> Path:
-        return self.lexical_dir.with_name(self.lexical_dir.name + ".chunks.json")
-
-    def _read_chunk_cache(self, stamp: str) -> tuple[dict[str, str], dict[str, Metadata]] | None:
-        path = self._chunk_cache_path()
-        try:
-            with path.open("rb") as cache:
-                header = json.loads(cache.read(_CACHE_HEADER))
-                if header.get("format") != _CACHE_FORMAT or header.get("fingerprint") != stamp:
-                    return None
-                if hashlib.file_digest(cache, "sha256").hexdigest() != header.get("sha256"):
-                    log.warning("the chunk cache %s does not match its checksum; reading the chunks from Chroma", path)
-                    return None
-                cache.seek(_CACHE_HEADER)
-                data = json.load(cache)
-            return data["texts"], data["metadata"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def _write_chunk_cache(self, stamp: str, texts: dict[str, str], metadata: dict[str, Metadata]) -> None:
-        path = self._chunk_cache_path()
-        path.parent.mkdir(parents=True, exist_ok=True)  # a new data directory has no lexical/ folder yet
-        tmp = path.with_name(path.name + f".{uuid.uuid4().hex}.tmp")
-        try:
-            with tmp.open("wb") as out:
-                out.write(b" " * _CACHE_HEADER)  # the header goes here once the checksum is known
-                body = _HashingWriter(out)
-                json.dump({"texts": texts, "metadata": metadata}, body)  # streamed: no copy of the corpus as one string
-                body.flush()
-                header = json.dumps({"format": _CACHE_FORMAT, "fingerprint": stamp, "sha256": body.hexdigest()})
-                out.seek(0)
-                out.write(header.encode().ljust(_CACHE_HEADER - 1) + b"\n")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+    def snapshot(self) -> tuple[_Texts, _Metadata, LexicalView]:
+        """Texts, metadata and BM25 for one search. The view is immutable (writers make a new one); texts and
+        metadata are read from the file, which may have lost a chunk the view still lists: readers skip those."""
+        view = self.lexical
+        return self.texts, self.metadata, view
 
     # ------------------------------------------------------------- writing
+
+    def _begin_write(self) -> None:
+        if not self._pending:
+            self.file.put({"pending": "sync"})  # before Chroma changes: a kill from here on is caught at the next run
+            self._pending = True
 
     def write(
         self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str], metadatas: Sequence[Metadata]
     ) -> None:
+        self._begin_write()
         try:
             self.store.upsert(ids, vectors, documents, metadatas)
         except StorageError:
             landed = self.store.present(ids)  # a write that fails part-way may have saved some pages: say so
             if landed:
-                rows = [(c, d, m) for c, d, m in zip(ids, documents, metadatas, strict=True) if c in landed]
-                self._remember([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+                self._remember([(c, d, m) for c, d, m in zip(ids, documents, metadatas, strict=True) if c in landed])
             raise
-        self._remember(ids, documents, metadatas)
+        self._remember(list(zip(ids, documents, metadatas, strict=True)))
 
-    def _remember(self, ids: Sequence[str], documents: Sequence[str], metadatas: Sequence[Metadata]) -> None:
+    def _remember(self, rows: list[tuple[str, str, Metadata]]) -> None:
         with self._lock:
-            texts, metadata = dict(self.texts), dict(self.metadata)  # copy-on-write: see snapshot()
-            for cid, doc, meta in zip(ids, documents, metadatas, strict=True):
-                texts[cid] = doc
-                metadata[cid] = {k: v for k, v in meta.items() if v is not None and v != ""}
-            self.texts, self.metadata = texts, metadata
+            self.file.write([Row(cid, doc, _clean(meta), lexical_text(doc, meta)) for cid, doc, meta in rows])
+            self._stale_view = True
 
     def remove(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        self._begin_write()
         self.store.delete(ids)
         with self._lock:
-            texts, metadata = dict(self.texts), dict(self.metadata)  # copy-on-write: see snapshot()
-            for cid in ids:
-                texts.pop(cid, None)
-                metadata.pop(cid, None)
-            self.texts, self.metadata = texts, metadata
+            self.file.write([], remove=list(ids))
+            self._stale_view = True
 
     def commit(self) -> None:
-        """After a sync: bring BM25 in step and note the time. BM25 is built outside the lock, so searches
-        go on meanwhile (the one writer is serialised by the service)."""
-        with self._lock:
-            texts, metadata = self.texts, self.metadata
-        lexical = self._build_lexical(texts, metadata)
+        """After a sync: record the time in Chroma, then Chroma's marker in the file (clearing `pending`)."""
         when = datetime.now(UTC).isoformat(timespec="seconds")
-        with self._lock:
-            self.lexical = lexical
-            self.last_sync = when
         self._write_last_sync(when)
+        marker = self.store.change_marker()
+        with self._lock:
+            self.file.put({"pending": None, "marker": json.dumps(list(marker))})
+            self._pending = False
+            self._marker = marker
+            self.last_sync = when
+            self._stale_view = True
 
     def ensure_searchable(self) -> None:
-        """Rebuild BM25 from the chunks when a search over it would fail (see LexicalIndex.trouble)."""
+        """Rebuild the lexical index from Chroma when a search over it would fail."""
         with self._lock:
             trouble = self.lexical.trouble()
             if trouble is not None:
-                log.warning("the BM25 index cannot be searched (%s); rebuilding it from the chunks", trouble)
-                self._rebuild_lexical()
-
-    def ensure_saved(self) -> None:
-        """Rewrite the saved BM25 files when they are not a whole copy of the index in memory (a damaged disk).
-        Checksums only: about 0.1 s per 100 MB of files."""
-        with self._lock:
-            lexical = self.lexical
-        trouble = LexicalIndex.verify_saved(self.lexical_dir, lexical.fingerprint)
-        if trouble is None:
-            return
-        log.warning("the saved BM25 index in %s is not usable (%s); saving it again", self.lexical_dir, trouble)
-        try:
-            lexical.save(self.lexical_dir)
-        except OSError as exc:
-            log.warning("could not save the BM25 index to %s (%s); it stays in memory", self.lexical_dir, exc)
-
-    def _rebuild_lexical(self) -> None:
-        self.lexical = self._build_lexical(self.texts, self.metadata)
-
-    def _build_lexical(self, texts: dict[str, str], metadata: dict[str, Metadata]) -> LexicalIndex:
-        start = time.perf_counter()
-        lexical = LexicalIndex.build({cid: lexical_text(texts[cid], metadata[cid]) for cid in texts})
-        try:
-            lexical.save(self.lexical_dir)
-            self._write_chunk_cache(lexical.fingerprint, texts, metadata)
-        except OSError as exc:
-            log.warning("could not save the BM25 index to %s (%s); it stays in memory", self.lexical_dir, exc)
-        log.info("BM25 index rebuilt over %d chunks in %.2fs", len(lexical), time.perf_counter() - start)
-        return lexical
+                log.warning("the BM25 index cannot be searched (%s); rebuilding it from Chroma", trouble)
+                self._delete_file()
+                self._catch_up()
 
     def _read_last_sync(self) -> str | None:
         value: Any = (self.store.collection.metadata or {}).get("last_sync")
@@ -247,29 +257,57 @@ class Index:
             log.warning("could not record the sync time in Chroma: %s", exc)
 
 
-class _HashingWriter:
-    """A text sink for json.dump that writes UTF-8 to a binary file in 1 MB blocks and hashes what it writes."""
+class _Texts(Mapping[str, str]):
+    """Chunk id -> text, read from the lexical file on demand (no copy of the archive in memory)."""
 
-    def __init__(self, out: Any) -> None:
-        self.out = out
-        self.digest = hashlib.sha256()
-        self.parts: list[str] = []
-        self.size = 0
+    def __init__(self, index: Index) -> None:
+        self.file = index.file
 
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size >= 1 << 20:
-            self.flush()
+    def __getitem__(self, chunk_id: str) -> str:
+        text = self.file.text(chunk_id)
+        if text is None:
+            raise KeyError(chunk_id)
+        return text
 
-    def flush(self) -> None:
-        block = "".join(self.parts).encode()
-        self.digest.update(block)
-        self.out.write(block)
-        self.parts, self.size = [], 0
+    def __contains__(self, chunk_id: object) -> bool:
+        return isinstance(chunk_id, str) and self.file.text(chunk_id) is not None
 
-    def hexdigest(self) -> str:
-        return self.digest.hexdigest()
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.file.ids())
+
+    def __len__(self) -> int:
+        return self.file.count()
+
+    def items(self) -> Iterator[tuple[str, str]]:  # type: ignore[override]
+        return self.file.iter_texts()
+
+    def values(self) -> Iterator[str]:  # type: ignore[override]
+        return (text for _, text in self.file.iter_texts())
+
+
+class _Metadata(Mapping[str, Metadata]):
+    def __init__(self, index: Index) -> None:
+        self.file = index.file
+
+    def __getitem__(self, chunk_id: str) -> Metadata:
+        meta = self.file.meta(chunk_id)
+        if meta is None:
+            raise KeyError(chunk_id)
+        return meta
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.file.ids())
+
+    def __len__(self) -> int:
+        return self.file.count()
+
+    def items(self) -> Iterator[tuple[str, Metadata]]:  # type: ignore[override]
+        return iter(self.file.all_metadata().items())
+
+
+def _clean(meta: Metadata) -> Metadata:
+    """As Chroma keeps it: no empty values."""
+    return {k: v for k, v in meta.items() if v is not None and v != ""}
 
 
 def lexical_text(text: str, meta: Metadata) -> str:

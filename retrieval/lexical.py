@@ -1,28 +1,38 @@
-"""BM25 over the chunks (bm25s), kept in step with the Chroma collection and persisted beside it.
+"""BM25 over the chunks, kept on disk in SQLite (FTS5) and updated in place: a sync touches only what changed.
 
-Two BM25 indexes are built from the same lexical texts: one over whole chunks, and one over each sentence
-of a chunk (with the chunk's header: title, outlet, date). A chunk's sentence score is its best sentence's,
-which tells which chunk of an article holds the passage a question paraphrases, where whole-chunk BM25
-rewards chunks that merely share many words with the question.
+One SQLite file (WAL) beside Chroma holds, for every chunk: its text and metadata (so no process keeps the
+archive's texts in memory), its BM25 terms in an FTS5 index (FTS5 keeps the postings in segments that it
+merges as rows are added and deleted), and its sentences' terms. Scores are BM25 as bm25s computed them
+before (Lucene variant, k1=1.5, b=0.75, the same tokens), but computed when a question comes from the term
+frequencies, the document lengths and the collection statistics, so adding a chunk changes no other row.
 
-The index is derived data: it is stamped with a fingerprint of the chunk ids it was built from, in the order of
-its rows, and with a checksum of every file; it is rebuilt from Chroma whenever the stamp does not match or a
-file fails its checksum or its structure check, so neither a crash nor a damaged file can leave it out of step.
+Two scores come from the same terms: one over whole chunks, and one over each sentence of a chunk (with the
+chunk's header: title, outlet, date). A chunk's sentence score is its best sentence's, which tells which chunk
+of an article holds the passage a question paraphrases.
+
+What the hot path needs stays in memory (a LexicalView): each row's chunk id, length, article, outlet and date,
+a few bytes a chunk; and, filled as questions ask for them, each term's postings and each row's sentence terms
+(bounded caches). Rows are never reused (AUTOINCREMENT): a chunk written again gets a new row, so a cached row
+never goes stale and a search holding an older view never mistakes one chunk for another.
+
+FTS5 tokenizes a chunk's terms as the decimal ids of a vocabulary table: our tokens (PyStemmer stems of
+bm25s's token pattern, stopwords removed) are indexed exactly, whatever FTS5's own tokenizers would do.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterable, Mapping
+import sqlite3
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
@@ -33,268 +43,600 @@ log = logging.getLogger(__name__)
 
 _stemmer = Stemmer.Stemmer("english")
 SEPARATOR = "\x1e"  # in a lexical text, between the header (title, outlet, date) and the chunk text
-FORMAT = 3  # bump when what is saved changes, so saved indexes are rebuilt (3: ordered fingerprint, checksums)
-_ARRAYS = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
-
-
-class DamagedIndex(ValueError):
-    """A saved or loaded BM25 index whose files or arrays are not what was written."""
-
-
-def fingerprint(ids: Iterable[str]) -> str:
-    """A stamp of the chunk ids in the order given: the same chunks in another order stamp differently (BM25's
-    rows follow the ids' order, so a reordered list would score the wrong chunks)."""
-    digest = hashlib.sha1()
-    for cid in ids:
-        digest.update(cid.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
+FORMAT = 1  # bump when the schema or what is stored changes: the file is rebuilt from Chroma
+K1, B = 1.5, 0.75  # bm25s's defaults, which the re-ranking trees were trained on
+POSTINGS_CACHE_ENTRIES = 8_000_000  # (row, tf) pairs kept in memory across terms: about 100 MB at most
+SENTENCE_CACHE_ROWS = 40_000
 
 _WORDS = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s.tokenize's default token pattern
 _STOPWORDS = frozenset(STOPWORDS_EN)
 
+Metadata = dict[str, Any]
+
+
+class DamagedIndex(ValueError):
+    """The lexical index file is not what was written (a damaged disk, a hand edit, another program)."""
+
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Exactly what bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer, return_ids=False) gives (a test
-    checks it on the whole benchmark corpus), at a fifth of its cost per call: it builds a vocabulary and
-    progress bars, and that ran six times per question on the answer path."""
+    checks it on the whole benchmark corpus), at a fifth of its cost per call."""
     return [_stemmer.stemWords([w for w in _WORDS(text.lower()) if w not in _STOPWORDS]) for text in texts]
 
 
-def sentence_documents(ids: list[str], texts: Mapping[str, str]) -> tuple[list[str], np.ndarray]:
-    """Each chunk's sentences with its header, and where each chunk's sentences start (chunks in ids order)."""
-    documents: list[str] = []
-    starts = np.zeros(len(ids), dtype=np.int64)
-    for i, cid in enumerate(ids):
-        head, sep, body = texts[cid].partition(SEPARATOR)
-        if not sep:
-            head, body = "", head
-        starts[i] = len(documents)
-        spans = sentence_spans(body) or [(0, len(body))]
-        documents.extend(f"{head}\n{body[s:e]}" for s, e in spans)
-    return documents, starts
+@dataclass(frozen=True)
+class ChunkTerms:
+    """What BM25 needs of one chunk: its header's and whole text's tokens, and each sentence's body tokens."""
 
-
-def _postings(retriever: bm25s.BM25, token: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which of the given documents hold the token, and where their entries sit in the score matrix.
-    bm25s keeps each token's postings sorted by document, so this is one binary search per document."""
-    indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
-    postings = indices[indptr[token] : indptr[token + 1]]
-    if not len(postings):
-        return np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=np.int64)
-    at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
-    return postings[at] == rows, indptr[token] + at
-
-
-def _scores_of(retriever: bm25s.BM25, token_ids: list[int], rows: np.ndarray) -> np.ndarray:
-    """BM25 scores of the given documents only: what retriever.get_scores(token_ids)[rows] gives, to the bit
-    (same float32 sums in the same order), without scoring every document."""
-    data = retriever.scores["data"]
-    out = np.zeros(len(rows), dtype=data.dtype)
-    for token in token_ids:
-        hit, entry = _postings(retriever, token, rows)
-        out[hit] += data[entry[hit]]
-    return out
-
-
-def _bm25(documents: list[str]) -> bm25s.BM25:
-    retriever = bm25s.BM25()
-    retriever.index(tokenize(documents), show_progress=False)
-    return retriever
-
-
-class LexicalIndex:
-    def __init__(
-        self,
-        ids: list[str],
-        retriever: bm25s.BM25 | None,
-        sentences: bm25s.BM25 | None = None,
-        sentence_starts: np.ndarray | None = None,
-    ) -> None:
-        self.ids = ids
-        self.position = {cid: i for i, cid in enumerate(ids)}
-        self.retriever = retriever
-        self.sentences = sentences
-        self.sentence_starts = sentence_starts if sentence_starts is not None else np.zeros(0, dtype=np.int64)
-        n_sentences = int(sentences.scores["num_docs"]) if sentences is not None else 0
-        self.sentence_sizes = np.diff(np.append(self.sentence_starts, n_sentences))  # sentences per chunk
-        self.fingerprint = fingerprint(ids)
+    header: list[str]
+    tokens: list[str]  # header + body
+    sentences: list[list[str]]  # body tokens of each sentence (each sentence document is header + these)
 
     @classmethod
-    def build(cls, texts: Mapping[str, str]) -> LexicalIndex:
-        """texts: chunk id -> lexical text (header, SEPARATOR, chunk text; a text without SEPARATOR is all body)."""
-        ids = sorted(texts)
-        if not ids:
-            return cls([], None)
-        documents, starts = sentence_documents(ids, texts)
-        return cls(ids, _bm25([texts[i].replace(SEPARATOR, "\n") for i in ids]), _bm25(documents), starts)
+    def of(cls, lexical_text: str) -> ChunkTerms:
+        head, sep, body = lexical_text.partition(SEPARATOR)
+        if not sep:
+            head, body = "", head
+        spans = sentence_spans(body) or [(0, len(body))]
+        header, whole, *sentences = tokenize([head, body, *(body[s:e] for s, e in spans)])
+        return cls(header, header + whole, sentences)
+
+
+def _idf(df: np.ndarray, n: float) -> np.ndarray:
+    return np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def _bm25(tf: np.ndarray, length: np.ndarray, average: float) -> np.ndarray:
+    return (tf / (K1 * ((1 - B) + B * length / average) + tf)).astype(np.float32)
+
+
+# ----------------------------------------------------------------- the view a search reads
+
+
+@dataclass(frozen=True)
+class Stats:
+    chunks: int = 0
+    chunk_tokens: int = 0
+    sentences: int = 0
+    sentence_tokens: int = 0
+
+    def plus(self, other: Stats, sign: int = 1) -> Stats:
+        return Stats(*(a + sign * b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def astuple(self) -> tuple[int, int, int, int]:
+        return (self.chunks, self.chunk_tokens, self.sentences, self.sentence_tokens)
+
+
+class LexicalView:
+    """One consistent picture of the index for searches: arrays indexed by row (positions), immutable.
+
+    Writers make a new view (copy-on-write) after each change; a search keeps the one it started with. Rows
+    deleted since have no postings any more and score 0; rows added since are ignored until the next view."""
+
+    def __init__(
+        self,
+        store: LexicalStore,
+        ids: list[str | None],
+        length: np.ndarray,
+        article: list[str],
+        source: list[str],
+        published_at: list[str],
+        chunk_index: np.ndarray,
+        sentence_counts: np.ndarray,
+        stats: Stats,
+        generation: int,
+    ) -> None:
+        self.store = store
+        self.ids = ids  # row -> chunk id (None: no chunk at that row)
+        self.position = {cid: row for row, cid in enumerate(ids) if cid is not None}
+        self.length = length
+        self.article_id = article
+        self.source = source
+        self.published_at = published_at
+        self.chunk_index = chunk_index
+        self.sentence_sizes = sentence_counts
+        self.stats = stats
+        self.generation = generation
+        self.live = np.array([cid is not None for cid in ids], dtype=bool)
 
     def __len__(self) -> int:
+        return len(self.position)
+
+    @property
+    def size(self) -> int:
+        """Rows the arrays cover (live chunks and the holes deleted ones left)."""
         return len(self.ids)
 
     def tokens(self, query: str) -> list[str]:
         return tokenize([query])[0]
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk, in self.ids order."""
-        token_ids = self.retriever.get_tokens_ids(tokens) if self.retriever is not None else []
-        if self.retriever is None or not token_ids:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return self.retriever.get_scores(token_ids)
+        """BM25 score of every row (0 for holes), as bm25s's get_scores gives it for the same chunks."""
+        out = np.zeros(self.size, dtype=np.float32)
+        if not tokens or not self.stats.chunks:
+            return out
+        average = self.stats.chunk_tokens / self.stats.chunks
+        for term, times in Counter(tokens).items():
+            rows, tf = self.store.postings(self, term)
+            if not len(rows):
+                continue
+            weight = times * _idf(np.array([len(rows)], dtype=np.float64), self.stats.chunks)[0]
+            out[rows] += weight * _bm25(tf, self.length[rows], average)
+        return out
 
     def sentence_scores(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
-        """The BM25 score of the best sentence of each of the given chunks (positions in self.ids)."""
-        token_ids = self.sentences.get_tokens_ids(tokens) if self.sentences is not None else []
-        if self.sentences is None or not token_ids or not len(chunks):
-            return np.zeros(len(chunks), dtype=np.float32)
-        starts = self.sentence_starts[chunks]
-        sizes = self.sentence_sizes[chunks]
-        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        rows = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
-        return np.maximum.reduceat(_scores_of(self.sentences, token_ids, rows), offsets)
+        """The BM25 score of the best sentence of each of the given chunks (rows)."""
+        out = np.zeros(len(chunks), dtype=np.float32)
+        if not tokens or not len(chunks) or not self.stats.sentences:
+            return out
+        wanted = Counter(tokens)
+        ids = self.store.term_ids(list(wanted))
+        if not ids:
+            return out
+        term_ids = np.array(list(ids.values()), dtype=np.int64)
+        df = self.store.sentence_df(term_ids)
+        weights = np.array([wanted[t] for t in ids], dtype=np.float32) * _idf(df, self.stats.sentences)
+        average = self.stats.sentence_tokens / self.stats.sentences
+        order = np.argsort(term_ids)
+        sorted_ids, sorted_weights = term_ids[order], weights[order]
+        found = [self.store.sentence_terms(row) for row in chunks.tolist()]
+        parts = [(i, f) for i, f in enumerate(found) if f is not None and len(f[3])]
+        if not parts:
+            return out
+        sizes = np.array([len(f[3]) for _, f in parts], dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        terms = np.concatenate([f[0] for _, f in parts])
+        which = np.concatenate([f[1] + start for (_, f), start in zip(parts, starts, strict=True)])
+        tf = np.concatenate([f[2] for _, f in parts])
+        lengths = np.concatenate([f[3] for _, f in parts])
+        hit = np.isin(terms, sorted_ids)
+        per = np.zeros(len(lengths), dtype=np.float32)
+        if hit.any():
+            w = sorted_weights[np.searchsorted(sorted_ids, terms[hit])]
+            np.add.at(per, which[hit], w * _bm25(tf[hit], lengths[which[hit]], average))
+        out[[i for i, _ in parts]] = np.maximum.reduceat(per, starts)
+        return out
 
     def terms_present(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
-        """How many of the distinct tokens each of the given chunks (positions in self.ids) holds, header included,
-        read from BM25's postings: no chunk text is tokenized again."""
+        """How many of the distinct tokens each of the given chunks (rows) holds, header included."""
         counts = np.zeros(len(chunks), dtype=np.float64)
-        if self.retriever is None or not len(chunks):
+        if not len(chunks):
             return counts
-        for token in self.retriever.get_tokens_ids(list(set(tokens))):
-            counts += _postings(self.retriever, token, chunks)[0]
+        for term in set(tokens):
+            rows, _ = self.store.postings(self, term)
+            if len(rows):
+                counts += np.isin(chunks, rows)
         return counts
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score), best first; mask (one bool per chunk, in self.ids order) filters."""
+        """(chunk id, BM25 score), best first; mask (one bool per row) filters."""
         scores = self.scores(self.tokens(query))
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
-        k = min(k, len(self.ids))
+        k = min(k, len(scores))
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[int(i)], float(scores[i])) for i in top if scores[i] > 0]
-
-    def check(self) -> None:
-        """Raise DamagedIndex unless the arrays are shaped as BM25 built them: every posting points at a chunk
-        (or sentence) that exists and every chunk's sentences are in range. Vectorised: milliseconds at 10x."""
-        if self.retriever is None:
-            if self.ids:
-                raise DamagedIndex("chunks listed without their BM25 arrays")
-            return
-        if self.sentences is None:
-            raise DamagedIndex("the sentence index is missing")
-        _check_matrix(self.retriever, len(self.ids), "bm25")
-        _check_matrix(self.sentences, int(self.sentences.scores["num_docs"]), "sentences")
-        starts, n_sentences = self.sentence_starts, int(self.sentences.scores["num_docs"])
-        if len(starts) != len(self.ids) or (len(starts) and (starts[0] != 0 or np.any(np.diff(starts) < 0))):
-            raise DamagedIndex("the sentence map does not match the chunks")
-        if len(starts) and starts[-1] >= n_sentences:
-            raise DamagedIndex("the sentence map points past the sentences")
+        return [(str(self.ids[int(i)]), float(scores[i])) for i in top if scores[i] > 0]
 
     def trouble(self) -> str | None:
-        """Why a search over this index would fail, or None: the structure check, then one real scoring of a word
-        over every chunk and of the first chunks' sentences."""
+        """Why a search over this index would fail, or None: one real scoring of a word over every chunk and
+        of the first chunks' sentences."""
         try:
-            self.check()
-            if self.retriever is not None:
-                word = next((token for token in self.retriever.vocab_dict if token), "")
+            rows = np.flatnonzero(self.live)[:64]
+            if len(rows):
+                text = self.store.text_of(int(rows[0]))
+                word = next(iter(tokenize([text or ""])[0]), "news")
                 self.scores([word])
-                self.sentence_scores([word], np.arange(min(len(self.ids), 64)))
-        except Exception as exc:  # noqa: BLE001 - whatever a damaged array raises is the answer
+                self.sentence_scores([word], rows)
+        except (sqlite3.Error, DamagedIndex, ValueError, KeyError, IndexError) as exc:
             return f"{type(exc).__name__}: {exc}"
         return None
 
-    def save(self, directory: Path) -> None:
-        """Write to a temporary folder, then swap it in: readers never see half an index."""
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".lexical-"))
-        try:
-            if self.retriever is not None:
-                self.retriever.save(str(tmp / "bm25"), show_progress=False)
-            if self.sentences is not None:
-                self.sentences.save(str(tmp / "sentences"), show_progress=False)
-                np.save(tmp / "sentence_starts.npy", self.sentence_starts)
-            files = {str(f.relative_to(tmp)): file_digest(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
-            stamp = {"fingerprint": self.fingerprint, "format": FORMAT, "ids": self.ids, "files": files}
-            (tmp / "ids.json").write_text(json.dumps(stamp))
-            old = directory.with_name(directory.name + ".old")
-            if directory.exists():
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
-    @classmethod
-    def load(cls, directory: Path, expected_fingerprint: str) -> LexicalIndex | None:
-        """The saved index if it was built from exactly the expected chunks, in the expected order, and its files
-        are whole (checksums, then the arrays' structure), else None."""
+# ----------------------------------------------------------------- the file
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks(
+    row INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    chunk_index INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    terms TEXT NOT NULL,
+    sentences BLOB NOT NULL,
+    n_sentences INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS vocabulary(
+    id INTEGER PRIMARY KEY,
+    term TEXT NOT NULL UNIQUE,
+    sentence_df INTEGER NOT NULL DEFAULT 0
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
+    terms, content='chunks', content_rowid='row', tokenize='unicode61', detail='full'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_postings USING fts5vocab(chunk_terms, 'instance');
+CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_STATS = ("chunks", "chunk_tokens", "sentences", "sentence_tokens")
+
+
+@dataclass(frozen=True)
+class Row:
+    """A chunk as stored: its id, text, metadata and the lexical text (header + SEPARATOR + text) BM25 sees."""
+
+    id: str
+    text: str
+    meta: Metadata
+    lexical_text: str
+
+
+class LexicalStore:
+    """The SQLite file. Any thread may read (one connection per thread, WAL); writes are serialised by the
+    caller (the service's write lock) and each is one transaction, so a kill leaves the file as it was
+    before or after it, never between."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._postings: OrderedDict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._postings_size = 0
+        self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = (
+            OrderedDict()
+        )
+        self._term_ids: dict[str, int] = {}
         try:
-            meta = json.loads((directory / "ids.json").read_text())
-            if meta.get("format") != FORMAT or meta["fingerprint"] != expected_fingerprint:
-                log.info("lexical index at %s is out of date; it will be rebuilt", directory)
-                return None
-            if fingerprint(meta["ids"]) != expected_fingerprint:
-                raise DamagedIndex("ids.json lists the chunks in another order than its fingerprint")
-            if not meta["ids"]:
-                return cls([], None)
-            _verify_files(directory, meta["files"])
-            retriever = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
-            sentences = bm25s.BM25.load(str(directory / "sentences"), show_progress=False)
-            index = cls(meta["ids"], retriever, sentences, np.load(directory / "sentence_starts.npy"))
-            index.check()
-            return index
-        except DamagedIndex as exc:
-            log.warning("lexical index at %s is damaged (%s); rebuilding it from the chunks", directory, exc)
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("lexical index at %s not usable (%s); rebuilding it from the chunks", directory, exc)
-            return None
+            db = self._db()
+            db.executescript(_SCHEMA)
+            if self.get("format") is None and self._count() == 0:
+                self.put({"format": str(FORMAT)})
+            elif self.get("format") != str(FORMAT):
+                raise DamagedIndex(f"the lexical index was written in format {self.get('format')}, not {FORMAT}")
+        except sqlite3.Error as exc:
+            raise DamagedIndex(f"{path}: {exc}") from exc
+
+    # ------------------------------------------------------------- connections and small state
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL: a kill -9 loses nothing committed; a power cut may
+            # lose the last transactions, which the next sync redoes (the file records no marker for them)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def get(self, key: str) -> str | None:
+        row = self._db().execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, values: dict[str, str | None]) -> None:
+        db = self._db()
+        with _transaction(db):
+            self._put(db, values)
 
     @staticmethod
-    def verify_saved(directory: Path, expected_fingerprint: str) -> str | None:
-        """Why the saved files are not a whole copy of the expected index (None when they are): checksums only,
-        without loading them."""
+    def _put(db: sqlite3.Connection, values: dict[str, str | None]) -> None:
+        for key, value in values.items():
+            if value is None:
+                db.execute("DELETE FROM state WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)", (key, value))
+
+    def _count(self) -> int:
+        return int(self._db().execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def stats(self) -> Stats:
+        values = dict(self._db().execute("SELECT key, value FROM state WHERE key LIKE 'stat_%'").fetchall())
+        return Stats(*(int(values.get(f"stat_{name}", 0)) for name in _STATS))
+
+    # ------------------------------------------------------------- reading
+
+    def view(self) -> LexicalView:
+        """Every row's id and the columns search filters on (no texts), read in one query."""
+        db = self._db()
+        with _transaction(db, write=False):
+            rows = db.execute(
+                "SELECT row, id, article_id, source, published_at, chunk_index, length, n_sentences FROM chunks"
+            ).fetchall()
+            stats = self.stats()
+        size = (rows[-1][0] + 1) if rows else 0
+        ids: list[str | None] = [None] * size
+        article, source, published = [""] * size, [""] * size, [""] * size
+        index = np.zeros(size, dtype=np.int64)
+        length = np.zeros(size, dtype=np.float32)
+        sentences = np.zeros(size, dtype=np.int64)
+        for row, cid, aid, src, when, position, n, n_s in rows:
+            ids[row], article[row], source[row], published[row] = cid, aid, src, when
+            index[row], length[row], sentences[row] = position, n, n_s
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._postings.clear()
+            self._postings_size = 0
+        return LexicalView(self, ids, length, article, source, published, index, sentences, stats, generation)
+
+    def postings(self, view: LexicalView, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, term frequencies) of the chunks holding the term, among the view's rows."""
+        key = (view.generation, term)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        term_id = self.term_ids([term]).get(term)
+        if term_id is None:
+            rows = np.zeros(0, dtype=np.int64)
+            tf = np.zeros(0, dtype=np.float32)
+        else:
+            got = self._db().execute(
+                "SELECT doc, count(*) FROM chunk_postings WHERE term = ? GROUP BY doc", (str(term_id),)
+            ).fetchall()
+            pairs = np.array(got, dtype=np.int64).reshape(-1, 2)
+            keep = pairs[:, 0] < view.size
+            keep[keep] &= view.live[pairs[keep, 0]]  # rows written after the view: the next view has them
+            rows, tf = pairs[keep, 0], pairs[keep, 1].astype(np.float32)
+        with self._lock:
+            if key[0] == self._generation:
+                self._postings[key] = (rows, tf)
+                self._postings_size += len(rows)
+                while self._postings_size > POSTINGS_CACHE_ENTRIES and len(self._postings) > 1:
+                    _, (old, _) = self._postings.popitem(last=False)
+                    self._postings_size -= len(old)
+        return rows, tf
+
+    def term_ids(self, terms: Sequence[str]) -> dict[str, int]:
+        """Ids of those terms that are in the vocabulary (ids never change once given)."""
+        known = {t: self._term_ids[t] for t in terms if t in self._term_ids}
+        missing = [t for t in dict.fromkeys(terms) if t not in known]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            for term, term_id in self._db().execute(
+                f"SELECT term, id FROM vocabulary WHERE term IN ({marks})", missing
+            ).fetchall():
+                known[term] = self._term_ids[term] = int(term_id)
+        return known
+
+    def sentence_df(self, term_ids: np.ndarray) -> np.ndarray:
+        marks = ",".join("?" * len(term_ids))
+        found = dict(
+            self._db().execute(
+                f"SELECT id, sentence_df FROM vocabulary WHERE id IN ({marks})", [int(t) for t in term_ids]
+            ).fetchall()
+        )
+        return np.array([found.get(int(t), 0) for t in term_ids], dtype=np.float64)
+
+    def sentence_terms(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(term ids, sentence of each, term frequency, sentence lengths) of a row; None when it is gone."""
+        with self._lock:
+            if row in self._sentences:
+                self._sentences.move_to_end(row)
+                return self._sentences[row]
+        got = self._db().execute("SELECT sentences FROM chunks WHERE row = ?", (row,)).fetchone()
+        value = None if got is None else _decode_sentences(got[0])
+        with self._lock:
+            self._sentences[row] = value
+            while len(self._sentences) > SENTENCE_CACHE_ROWS:
+                self._sentences.popitem(last=False)
+        return value
+
+    def text_of(self, row: int) -> str | None:
+        got = self._db().execute("SELECT text FROM chunks WHERE row = ?", (row,)).fetchone()
+        return None if got is None else str(got[0])
+
+    def rows(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata]]:
+        """Text and metadata of those chunks that are stored."""
+        out: dict[str, tuple[str, Metadata]] = {}
+        db = self._db()
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            for cid, text, meta in db.execute(f"SELECT id, text, meta FROM chunks WHERE id IN ({marks})", part):
+                out[cid] = (text, json.loads(meta))
+        return out
+
+    def text(self, chunk_id: str) -> str | None:
+        got = self._db().execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+        return None if got is None else str(got[0])
+
+    def meta(self, chunk_id: str) -> Metadata | None:
+        got = self._db().execute("SELECT meta FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+        return None if got is None else dict(json.loads(got[0]))
+
+    def ids(self) -> list[str]:
+        return [str(r[0]) for r in self._db().execute("SELECT id FROM chunks ORDER BY row")]
+
+    def count(self) -> int:
+        return self._count()
+
+    def articles(self) -> int:
+        return int(self._db().execute("SELECT count(DISTINCT article_id) FROM chunks").fetchone()[0])
+
+    def all_metadata(self, article_ids: Sequence[str] | None = None) -> dict[str, Metadata]:
+        db = self._db()
+        if article_ids is None:
+            return {cid: json.loads(meta) for cid, meta in db.execute("SELECT id, meta FROM chunks")}
+        out: dict[str, Metadata] = {}
+        for start in range(0, len(article_ids), 500):
+            part = list(article_ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = db.execute(f"SELECT id, meta FROM chunks WHERE article_id IN ({marks})", part)
+            out.update((cid, json.loads(meta)) for cid, meta in rows)
+        return out
+
+    def iter_texts(self) -> Iterator[tuple[str, str]]:
+        """Every chunk's (id, text), streamed in row order."""
+        last = 0
+        while True:
+            page = self._db().execute(
+                "SELECT row, id, text FROM chunks WHERE row > ? ORDER BY row LIMIT 2000", (last,)
+            ).fetchall()
+            yield from ((cid, text) for _, cid, text in page)
+            if len(page) < 2000:
+                return
+            last = page[-1][0]
+
+    # ------------------------------------------------------------- writing
+
+    def write(
+        self, rows: Sequence[Row], remove: Iterable[str] = (), state: dict[str, str | None] | None = None
+    ) -> None:
+        """Upsert these chunks and delete those ids, in one transaction (with `state` updates, if given)."""
+        prepared = [(row, ChunkTerms.of(row.lexical_text)) for row in rows]
+        db = self._db()
+        with _transaction(db):
+            change = Stats()
+            gone = [*{row.id for row in rows}, *remove]
+            for start in range(0, len(gone), 500):
+                change = change.plus(self._delete(db, gone[start : start + 500]), -1)
+            for row, terms in prepared:
+                change = change.plus(self._insert(db, row, terms))
+            stats = self.stats().plus(change)
+            self._put(db, {f"stat_{name}": str(value) for name, value in zip(_STATS, stats.astuple(), strict=True)})
+            if state:
+                self._put(db, state)
+
+    def _delete(self, db: sqlite3.Connection, ids: Sequence[str]) -> Stats:
+        marks = ",".join("?" * len(ids))
+        found = db.execute(
+            f"SELECT row, terms, length, sentences, n_sentences FROM chunks WHERE id IN ({marks})", list(ids)
+        ).fetchall()
+        removed = Stats()
+        df: Counter[int] = Counter()
+        for row, terms, length, sentences, n_sentences in found:
+            db.execute("INSERT INTO chunk_terms(chunk_terms, rowid, terms) VALUES('delete', ?, ?)", (row, terms))
+            decoded = _decode_sentences(sentences)
+            df.update(_sentence_df(decoded))
+            removed = removed.plus(Stats(1, int(length), int(n_sentences), int(decoded[3].sum())))
+        if found:
+            db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", list(ids))
+            db.executemany("UPDATE vocabulary SET sentence_df = sentence_df - ? WHERE id = ?",
+                           [(n, t) for t, n in df.items()])  # fmt: skip
+        return removed
+
+    def _insert(self, db: sqlite3.Connection, row: Row, terms: ChunkTerms) -> Stats:
+        ids = self._vocabulary(db, [*terms.tokens, *(t for s in terms.sentences for t in s)])
+        header = [ids[t] for t in terms.header]
+        sentences = [header + [ids[t] for t in s] for s in terms.sentences]
+        blob = _encode_sentences(len(header), [[ids[t] for t in s] for s in terms.sentences], header)
+        token_text = " ".join(str(ids[t]) for t in terms.tokens)
+        meta = row.meta
+        cursor = db.execute(
+            "INSERT INTO chunks(id, text, meta, article_id, source, published_at, chunk_index, length, terms, "
+            "sentences, n_sentences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.id, row.text, json.dumps(meta), str(meta.get("article_id") or ""), str(meta.get("source") or ""),
+             str(meta.get("published_at") or ""), int(meta.get("index") or 0), len(terms.tokens), token_text, blob,
+             len(sentences)),
+        )  # fmt: skip
+        db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, token_text))
+        df: Counter[int] = Counter()
+        for sentence in sentences:
+            df.update(set(sentence))
+        db.executemany("UPDATE vocabulary SET sentence_df = sentence_df + ? WHERE id = ?",
+                       [(n, t) for t, n in df.items()])  # fmt: skip
+        return Stats(1, len(terms.tokens), len(sentences), sum(len(s) for s in sentences))
+
+    def _vocabulary(self, db: sqlite3.Connection, terms: list[str]) -> dict[str, int]:
+        distinct = list(dict.fromkeys(terms))
+        known = self.term_ids(distinct)
+        new = [t for t in distinct if t not in known]
+        if new:
+            db.executemany("INSERT OR IGNORE INTO vocabulary(term) VALUES (?)", [(t,) for t in new])
+            known.update(self.term_ids(new))
+        return known
+
+    def forget_cached_terms(self) -> None:
+        """After a rolled-back write, term ids handed out inside it are not in the file."""
+        self._term_ids.clear()
+
+    def check(self) -> str | None:
+        """Why the file is not whole (SQLite's own check of pages and FTS5's of its index), or None."""
         try:
-            meta = json.loads((directory / "ids.json").read_text())
-            if meta.get("format") != FORMAT or meta["fingerprint"] != expected_fingerprint:
-                return "out of date"
-            if fingerprint(meta["ids"]) != expected_fingerprint:
-                return "ids.json lists the chunks in another order than its fingerprint"
-            if meta["ids"]:
-                _verify_files(directory, meta["files"])
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            return str(exc)
+            db = self._db()
+            problem = db.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                return str(problem)
+            db.execute("INSERT INTO chunk_terms(chunk_terms) VALUES('integrity-check')")
+            stats = self.stats()
+            if stats.chunks != self._count():
+                return f"the statistics count {stats.chunks} chunks where the file holds {self._count()}"
+        except sqlite3.Error as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
 
-def _verify_files(directory: Path, files: Mapping[str, str]) -> None:
-    required = [f"{part}/{name}" for part in ("bm25", "sentences") for name in _ARRAYS] + ["sentence_starts.npy"]
-    missing = [name for name in required if name not in files]
-    if missing:
-        raise DamagedIndex(f"no checksum for {', '.join(missing)}")
-    for name, digest in files.items():
-        if file_digest(directory / name) != digest:
-            raise DamagedIndex(f"{name} does not match its checksum")
+class _transaction:
+    def __init__(self, db: sqlite3.Connection, write: bool = True) -> None:
+        self.db, self.write = db, write
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+        return self.db
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
-def _check_matrix(retriever: bm25s.BM25, n_docs: int, name: str) -> None:
-    scores = retriever.scores
-    data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
-    if int(scores["num_docs"]) != n_docs:
-        raise DamagedIndex(f"{name}: {scores['num_docs']} documents where {n_docs} were indexed")
-    if len(indptr) != len(retriever.vocab_dict) or len(indices) != len(data):  # (bm25s counts a "" token)
-        raise DamagedIndex(f"{name}: the arrays do not match the vocabulary")
-    if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)):
-        raise DamagedIndex(f"{name}: the postings offsets are out of order")
-    if len(indices) and (indices.min() < 0 or indices.max() >= n_docs):
-        raise DamagedIndex(f"{name}: a posting points past the documents")
-    if not np.all(np.isfinite(data)):
-        raise DamagedIndex(f"{name}: a score is not a number")
+def _encode_sentences(header: int, bodies: list[list[int]], header_ids: list[int]) -> bytes:
+    """[header length, header ids..., then per sentence: its length, its ids...] as int32."""
+    values = [header, *header_ids]
+    for body in bodies:
+        values.append(len(body))
+        values.extend(body)
+    return np.asarray(values, dtype=np.int32).tobytes()
+
+
+def _decode_sentences(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(term ids, sentence of each, term frequency, sentence lengths): each sentence document is the header
+    followed by the sentence, counted as one bag of words."""
+    values = np.frombuffer(blob, dtype=np.int32)
+    n_header = int(values[0])
+    header = values[1 : 1 + n_header]
+    at = 1 + n_header
+    terms: list[np.ndarray] = []
+    which: list[np.ndarray] = []
+    lengths: list[int] = []
+    while at < len(values):
+        n = int(values[at])
+        tokens = np.concatenate((header, values[at + 1 : at + 1 + n]))
+        terms.append(tokens)
+        which.append(np.full(len(tokens), len(lengths), dtype=np.int64))
+        lengths.append(len(tokens))
+        at += 1 + n
+    if not terms:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
+    all_terms = np.concatenate(terms).astype(np.int64)
+    all_which = np.concatenate(which)
+    keys, tf = np.unique(all_which * (1 << 32) + all_terms, return_counts=True)
+    return keys % (1 << 32), keys >> 32, tf.astype(np.float32), np.asarray(lengths, dtype=np.float32)
+
+
+def _sentence_df(decoded: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Counter[int]:
+    terms = decoded[0]
+    return Counter(terms.tolist())  # (term, sentence) pairs are unique: each counts one sentence
+
+
+def day_ordinal(value: Any) -> int:
+    if not value:
+        return 0
+    try:
+        return date.fromisoformat(str(value)[:10]).toordinal()
+    except ValueError:
+        return 0

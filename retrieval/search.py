@@ -30,7 +30,7 @@ import numpy as np
 
 from retrieval.embeddings import Embedder
 from retrieval.index import Index
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import LexicalView
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.rerank import FEATURES, Signals, TreeModel, default_model, features
 from retrieval.types import Passage, SearchFilters
@@ -75,21 +75,19 @@ class SearchOptions:
 
 
 class _Columns:
-    """Per-chunk metadata as arrays in the BM25 index's order, for vectorised filters and bonuses."""
+    """Per-chunk metadata as arrays indexed like the lexical view's rows, for vectorised filters and bonuses."""
 
-    def __init__(self, lexical: LexicalIndex, metadata: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, lexical: LexicalView) -> None:
         self.lexical = lexical
-        ids = lexical.ids
-        metas = [metadata.get(cid, {}) for cid in ids]
         articles: dict[str, int] = {}
-        self.article = np.array([articles.setdefault(str(m.get("article_id")), len(articles)) for m in metas])
-        self.source = np.array([str(m.get("source") or "") for m in metas], dtype=object)
+        self.article = np.array([articles.setdefault(a, len(articles)) for a in lexical.article_id], dtype=np.int64)
+        self.source = np.array(lexical.source, dtype=object)
         codes: dict[str, int] = {}
-        self.source_code = np.array([codes.setdefault(str(s).lower(), len(codes)) for s in self.source])
+        self.source_code = np.array([codes.setdefault(s.lower(), len(codes)) for s in lexical.source], dtype=np.int64)
         self._codes = codes
-        self.day = np.array([_ordinal(m.get("published_at")) for m in metas], dtype=np.int64)
-        self.chunk_index = np.array([int(m.get("index") or 0) for m in metas], dtype=np.int64)
-        self.outlets = OutletMatcher(set(self.source.tolist()) - {""})
+        self.day = np.array([_ordinal(p) for p in lexical.published_at], dtype=np.int64)
+        self.chunk_index = lexical.chunk_index
+        self.outlets = OutletMatcher(set(lexical.source) - {""})
 
     def source_mask(self, sources: list[str] | tuple[str, ...]) -> np.ndarray:
         wanted = [self._codes[s.lower()] for s in sources if s.lower() in self._codes]
@@ -136,7 +134,7 @@ class _Candidates:
     terms: list[str]  # the whole question's BM25 terms
     hints: QueryHints
     cols: _Columns
-    texts: dict[str, str]
+    texts: dict[str, str]  # of the pool's chunks
     metadata: dict[str, dict[str, Any]]
 
 
@@ -175,10 +173,10 @@ class Searcher:
     def _candidates(self, query: str, k: int, filters: SearchFilters | None) -> _Candidates | None:
         """Steps 1-4: the first k chunks by fused score, outlets leading and articles capped."""
         self.index.ensure_fresh()
-        texts, metadata, lexical = self.index.snapshot()
-        if not lexical.ids:
+        lexical = self.index.snapshot()[2]
+        if not len(lexical):
             return None
-        cols = self.columns(lexical, metadata)
+        cols = self.columns(lexical)
         opts = self.options
         hints = analyse(query, cols.outlets)
         parts = clauses(query) if opts.clause_weight > 0 else []
@@ -209,24 +207,26 @@ class Searcher:
             named_outlet=named_outlet,
             outlets_named=len(hints.sources),
         )
-        pool = self._rank(score, hints, cols, k, texts)
+        pool = self._rank(score, hints, cols, k)
+        rows = lexical.store.rows([cid for _, cid in pool])
+        pool = [(i, cid) for i, cid in pool if cid in rows]  # a sync may have removed a chunk the view lists
+        texts = {cid: text for cid, (text, _) in rows.items()}
+        metadata = {cid: meta for cid, (_, meta) in rows.items()}
         return _Candidates(pool, signals, query, tokens[0], hints, cols, texts, metadata)
 
     def passage(self, chunk_id: str, score: float = 0.0) -> Passage:
         text, meta = self.index.passage_fields(chunk_id)
         return _passage(chunk_id, text, meta, score)
 
-    def columns(
-        self, lexical: LexicalIndex | None = None, metadata: dict[str, dict[str, Any]] | None = None
-    ) -> _Columns:
-        if lexical is None or metadata is None:
-            _, metadata, lexical = self.index.snapshot()
+    def columns(self, lexical: LexicalView | None = None) -> _Columns:
+        if lexical is None:
+            lexical = self.index.snapshot()[2]
         cols = self._columns
         if cols is None or cols.lexical is not lexical:
             with self._columns_lock:
                 cols = self._columns
                 if cols is None or cols.lexical is not lexical:
-                    cols = self._columns = _Columns(lexical, metadata)
+                    cols = self._columns = _Columns(lexical)
         return cols
 
     # ------------------------------------------------------------- scoring
@@ -238,8 +238,8 @@ class Searcher:
         the whole question's own two rows (scaled BM25, normalised cosine) that were fused."""
         opts = self.options
         lexical = cols.lexical
-        rows = np.zeros((len(queries), len(lexical.ids)), dtype=np.float32)
-        question_bm25 = np.zeros(len(lexical.ids), dtype=np.float32)
+        rows = np.zeros((len(queries), lexical.size), dtype=np.float32)
+        question_bm25 = np.zeros(lexical.size, dtype=np.float32)
         dense_queries = queries if opts.clause_dense else queries[:1]
         dense = self._dense(dense_queries, lexical, filters) if opts.dense and opts.lexical_weight < 1 else None
         all_tokens: list[list[str]] = []
@@ -260,7 +260,7 @@ class Searcher:
                 rows[i] += (1 - opts.lexical_weight) * dense[i]
             elif bm25 is not None:
                 rows[i] += _scaled(bm25)
-        question_dense = dense[0] if dense is not None else np.zeros(len(lexical.ids), dtype=np.float32)
+        question_dense = dense[0] if dense is not None else np.zeros(lexical.size, dtype=np.float32)
         return rows, all_tokens, question_bm25, question_dense
 
     def _add_best_sentences(
@@ -281,11 +281,11 @@ class Searcher:
                 best = cols.lexical.sentence_scores(terms, chunks)
                 row[chunks] += self.options.sentence_weight * _scaled(best)
 
-    def _dense(self, queries: list[str], lexical: LexicalIndex, filters: SearchFilters | None) -> np.ndarray:
+    def _dense(self, queries: list[str], lexical: LexicalView, filters: SearchFilters | None) -> np.ndarray:
         """Min-max normalised cosine of each query's nearest chunks (0 for the chunks Chroma did not return)."""
-        out = np.zeros((len(queries), len(lexical.ids)), dtype=np.float32)
+        out = np.zeros((len(queries), lexical.size), dtype=np.float32)
         store = self.index.store
-        n = min(self.options.candidates, len(lexical.ids))
+        n = min(self.options.candidates, len(lexical))
         if len(queries) == 1:
             vectors = [self.embedder.embed_query(queries[0])]
         else:
@@ -377,9 +377,7 @@ class Searcher:
         ids = dict(pool)
         return [(i, ids[i]) for i in _capped([i for i, _ in ranked], cols.article, self.options.max_per_article, k)]
 
-    def _rank(
-        self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int, texts: dict[str, str]
-    ) -> list[tuple[int, str]]:
+    def _rank(self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int) -> list[tuple[int, str]]:
         """(position, chunk id) of the k passages to show, best first."""
         opts = self.options
         pool = min(len(score), max(k * 8, 100))
@@ -394,7 +392,7 @@ class Searcher:
             lead.sort(key=lambda i: -score[i])
         picked = _capped([*lead, *(i for i in order if i not in lead)], cols.article, opts.max_per_article, k)
         ids = cols.lexical.ids
-        return [(i, ids[i]) for i in picked if ids[i] in texts]  # BM25 may list chunks a sync just removed
+        return [(i, str(ids[i])) for i in picked if ids[i] is not None]
 
 
 def _capped(order: list[int], article: np.ndarray, cap: int, k: int) -> list[int]:

@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,7 +210,7 @@ class SentenceFiller:
     def __init__(
         self,
         store: SentenceVectors,
-        chunk_texts: Callable[[], dict[str, str]],
+        chunk_texts: Callable[[], Mapping[str, str]],
         sentences_of: Callable[[str], list[str]],
         embed: Callable[[list[str]], np.ndarray],
     ) -> None:
