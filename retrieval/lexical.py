@@ -566,13 +566,12 @@ class LexicalStore:
         self._term_ids.clear()
 
     def check(self) -> str | None:
-        """Why the file is not whole (SQLite's own check of pages and FTS5's of its index), or None."""
+        """Why the file is not whole (SQLite's check of its pages and tables), or None."""
         try:
             db = self._db()
             problem = db.execute("PRAGMA quick_check").fetchone()[0]
             if problem != "ok":
                 return str(problem)
-            db.execute("INSERT INTO chunk_terms(chunk_terms) VALUES('integrity-check')")
             stats = self.stats()
             if stats.chunks != self._count():
                 return f"the statistics count {stats.chunks} chunks where the file holds {self._count()}"
@@ -640,3 +639,30 @@ def day_ordinal(value: Any) -> int:
         return date.fromisoformat(str(value)[:10]).toordinal()
     except ValueError:
         return 0
+
+
+def contents(store: LexicalStore) -> dict[str, Any]:
+    """Everything the file says, independent of row numbers and term ids: what two files built from the same
+    chunks must agree on, whatever order and history built them (used by the crash and property tests)."""
+    db = store._db()
+    terms = {int(i): str(t) for i, t in db.execute("SELECT id, term FROM vocabulary")}
+    chunks: dict[str, Any] = {}
+    row_ids: dict[int, str] = {}
+    for row, cid, text, meta, length, token_text, blob in db.execute(
+        "SELECT row, id, text, meta, length, terms, sentences FROM chunks"
+    ):
+        row_ids[int(row)] = cid
+        ids, which, tf, lengths = _decode_sentences(blob)
+        sentences = sorted((int(s), terms[int(t)], int(n)) for t, s, n in zip(ids, which, tf, strict=True))
+        tokens = sorted(terms[int(t)] for t in token_text.split())
+        chunks[cid] = (text, json.loads(meta), int(length), tokens, sentences, lengths.tolist())
+    postings: dict[str, list[tuple[str, int]]] = {}
+    for term, doc, count in db.execute("SELECT term, doc, count(*) FROM chunk_postings GROUP BY term, doc"):
+        postings.setdefault(terms[int(term)], []).append((row_ids.get(int(doc), f"missing row {doc}"), int(count)))
+    sentence_df = {terms[int(i)]: int(n) for i, n in db.execute("SELECT id, sentence_df FROM vocabulary") if n}
+    return {
+        "chunks": chunks,
+        "postings": {t: sorted(p) for t, p in postings.items()},
+        "sentence_df": sentence_df,
+        "stats": store.stats(),
+    }

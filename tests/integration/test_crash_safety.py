@@ -15,6 +15,7 @@ import pytest
 from retrieval.manifest import Manifest
 from retrieval.service import Newsdesk
 from tests.conftest import ROOT, subprocess_env
+from tests.support.lexical_check import assert_lexical_matches_chroma
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,9 +42,9 @@ def snapshot(service: Newsdesk) -> dict[str, tuple[str, dict[str, object]]]:
     return service.store.documents()
 
 
-def start_ingest(data_dir: Path, folder: Path) -> subprocess.Popen[str]:
+def start_ingest(data_dir: Path, folder: Path, pause: str = "") -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.support.ingest_driver", str(folder)],
+        [sys.executable, "-m", "tests.support.ingest_driver", str(folder), *([pause] if pause else [])],
         cwd=ROOT,
         env=subprocess_env(data_dir, NEWSDESK_INGEST_BATCH_ARTICLES=BATCH, NEWSDESK_LOG_LEVEL="WARNING"),
         stdout=subprocess.PIPE,
@@ -52,12 +53,15 @@ def start_ingest(data_dir: Path, folder: Path) -> subprocess.Popen[str]:
     )
 
 
-def kill_after(process: subprocess.Popen[str], batches: int, extra_delay: float) -> bool:
-    """Wait for `batches` progress lines (0: model loaded), sleep a little, kill -9. False if it finished."""
+def kill_after(
+    process: subprocess.Popen[str], batches: int, extra_delay: float, lines: tuple[str, ...] = ("ready", "batch")
+) -> bool:
+    """Wait for `batches` lines starting with one of `lines` (the progress lines, by default; 0: model loaded),
+    sleep a little, kill -9. False if it finished."""
     assert process.stdout is not None
-    seen = -1
+    seen = -1 if "ready" in lines else 0
     for line in process.stdout:
-        if line.startswith("ready") or line.startswith("batch"):
+        if line.startswith(lines):
             seen += 1
         if line.startswith("done"):
             return False
@@ -69,7 +73,7 @@ def kill_after(process: subprocess.Popen[str], batches: int, extra_delay: float)
     return True
 
 
-def assert_clean(service: Newsdesk, expected: dict[str, tuple[str, dict[str, object]]]) -> None:
+def assert_clean(service: Newsdesk, expected: dict[str, tuple[str, dict[str, object]]], work: Path) -> None:
     state = snapshot(service)
     assert set(state) == set(expected), "chunk ids differ from a clean run (orphans or missing chunks)"
     assert state == expected
@@ -77,7 +81,7 @@ def assert_clean(service: Newsdesk, expected: dict[str, tuple[str, dict[str, obj
     assert len(manifest) == ARTICLES
     assert all(article.complete for article in manifest.articles.values())
     service.index.load()
-    assert service.index.lexical.ids == sorted(expected)
+    assert_lexical_matches_chroma(service, work)  # the lexical file too: what a clean rebuild gives
 
 
 def clean_run(
@@ -102,7 +106,7 @@ def test_killed_first_ingest_is_completed_by_the_next_run(
     service = make_service(data_dir=data_dir)
     report = service.ingest([str(corpus)], prune=True)
     assert not report.failed
-    assert_clean(service, expected)
+    assert_clean(service, expected, tmp_path)
 
 
 @pytest.mark.parametrize(("batches", "delay"), [(1, 0.1), (3, 0.0)])
@@ -120,4 +124,24 @@ def test_killed_update_is_repaired(
     kill_after(start_ingest(data_dir, corpus), 1, 0.05)
     service = make_service(data_dir=data_dir)
     service.ingest([str(corpus)], prune=True)
-    assert_clean(service, expected)
+    assert_clean(service, expected, tmp_path)
+
+
+@pytest.mark.parametrize(("gap", "nth"), [("between-writes", 1), ("between-writes", 3), ("before-marker", 1)])
+def test_killed_between_chroma_and_the_lexical_file_is_repaired(
+    tmp_path: Path, make_service: Callable[..., Newsdesk], gap: str, nth: int
+) -> None:
+    """kill -9 where Chroma has a change the lexical file has not (a batch written, or the sync committed),
+    on an update (new versions written, old ones deleted): the next run ends where a clean run does."""
+    corpus = tmp_path / "corpus"
+    make_corpus(corpus, 1)
+    data_dir = tmp_path / "data"
+    make_service(data_dir=data_dir).ingest([str(corpus)], prune=True)
+    make_corpus(corpus, 2)
+    expected = clean_run(make_service, corpus, tmp_path / "clean")
+    line = "chroma-written" if gap == "between-writes" else "chroma-committed"
+    assert kill_after(start_ingest(data_dir, corpus, gap), nth, 0.1, lines=(line,))
+    service = make_service(data_dir=data_dir)
+    assert service.index.file.get("pending") is None  # opening brought the file in step with Chroma
+    service.ingest([str(corpus)], prune=True)
+    assert_clean(service, expected, tmp_path)

@@ -1,8 +1,9 @@
 """Damaged index files, each checked with real files on disk: the damage is found when the index is opened,
 the part that can be rebuilt is rebuilt, and what cannot says which file is damaged and how to rebuild it.
 
-- the BM25 files (`DATA_DIR/lexical/`): a value changed behind a valid header, or the chunk ids reordered
-  with their stamp kept, are caught by checksums and a fingerprint that binds the order, and rebuilt;
+- the lexical file (`DATA_DIR/lexical/<collection>.sqlite3`): pages SQLite cannot read are found by its page
+  check when the file is opened or synced, and the file is rebuilt from Chroma; the files of the earlier bm25s
+  index are replaced;
 - the Chroma files: a truncated `chroma.sqlite3` or a garbled HNSW file, read by the real CLI in its own
   process, end in a clear message (not a traceback, not a segmentation fault).
 """
@@ -10,6 +11,7 @@ the part that can be rebuilt is rebuilt, and what cannot says which file is dama
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -23,13 +25,13 @@ from pydantic import SecretStr
 
 from bot.api import create_app
 from retrieval.ingest import chunk_metadata
-from retrieval.lexical import LexicalIndex
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
 from retrieval.types import Article, Chunk
 from tests.conftest import SEED_QUESTION, subprocess_env
 from tests.integration.test_faults import write_articles
 from tests.support.chroma_server import free_port, newsdesk_executable
+from tests.support.lexical_check import assert_lexical_matches_chroma
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
@@ -61,68 +63,39 @@ def lexical_answers(service: Newsdesk) -> dict[str, str]:
     return {query: lexical.search(query, 1)[0].article_id for query in QUERIES}
 
 
-def lexical_dir(service: Newsdesk) -> Path:
-    return service.settings.data_dir / "lexical" / service.settings.collection
+def lexical_file(service: Newsdesk) -> Path:
+    return service.settings.data_dir / "lexical" / f"{service.settings.collection}.sqlite3"
 
 
-def garble_array(path: Path) -> None:
-    """Overwrite an .npy file's values, keeping its header valid (numpy still loads it)."""
-    with path.open("rb") as handle:
-        if np.lib.format.read_magic(handle) == (1, 0):
-            np.lib.format.read_array_header_1_0(handle)
-        else:
-            np.lib.format.read_array_header_2_0(handle)
-        start = handle.tell()
+def garble_pages(service: Newsdesk) -> None:
+    """Overwrite the second half of the lexical file's pages with bytes SQLite cannot read as a b-tree."""
+    service.index.file._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+    path = lexical_file(service)
     data = bytearray(path.read_bytes())
-    data[start:] = b"\x7f" * (len(data) - start)
+    half = (len(data) // 2 // 4096) * 4096
+    data[half:] = b"\x7f" * (len(data) - half)
     path.write_bytes(bytes(data))
-    np.load(path)  # still a loadable array: only the values are wrong
 
 
-# ------------------------------------------------------------------ the BM25 files
+def file_is_whole(path: Path) -> bool:
+    try:
+        with sqlite3.connect(path) as db:
+            return bool(db.execute("PRAGMA quick_check").fetchone()[0] == "ok")
+    except sqlite3.DatabaseError:
+        return False
 
 
-def test_a_reordered_ids_file_with_its_fingerprint_kept_is_rebuilt(
+# ------------------------------------------------------------------ the lexical file
+
+
+def test_a_damaged_lexical_file_is_rebuilt_and_questions_are_answered(
     make_service: Callable[..., Newsdesk], tmp_path: Path
-) -> None:
-    service = make_service()
-    service.add_articles(ARTICLES)
-    assert lexical_answers(service) == QUERIES
-    stamp_file = lexical_dir(service) / "ids.json"
-    stamp = json.loads(stamp_file.read_text())
-    stamp["ids"] = stamp["ids"][::-1]  # the same chunks in another order; the fingerprint is kept
-    stamp_file.write_text(json.dumps(stamp))
-
-    reopened = make_service()  # a restart reads the files again
-    assert lexical_answers(reopened) == QUERIES
-    assert reopened.index.lexical.ids == sorted(reopened.index.texts)
-    assert json.loads(stamp_file.read_text())["ids"] == sorted(stamp["ids"])  # repaired on disk too
-
-
-def test_an_index_saved_in_the_old_fingerprint_format_is_rebuilt(
-    make_service: Callable[..., Newsdesk], tmp_path: Path
-) -> None:
-    service = make_service()
-    service.add_articles(ARTICLES)
-    stamp_file = lexical_dir(service) / "ids.json"
-    stamp = json.loads(stamp_file.read_text())
-    stamp_file.write_text(json.dumps({"fingerprint": stamp["fingerprint"], "format": 2, "ids": stamp["ids"]}))
-
-    reopened = make_service()
-    assert lexical_answers(reopened) == QUERIES
-    assert json.loads(stamp_file.read_text())["format"] == stamp["format"]  # saved again in the current format
-
-
-@pytest.mark.parametrize(
-    "damaged", ["bm25/indices.csc.index.npy", "bm25/data.csc.index.npy", "sentences/indptr.csc.index.npy",
-                "sentence_starts.npy"],
-)  # fmt: skip
-def test_a_damaged_bm25_file_with_a_valid_header_is_rebuilt_and_questions_are_answered(
-    make_service: Callable[..., Newsdesk], damaged: str
 ) -> None:
     service = make_service()
     service.ingest([str(service.settings.corpus_dir)], prune=True)
-    garble_array(lexical_dir(service) / damaged)
+    service.add_articles(ARTICLES)
+    garble_pages(service)
+    assert not file_is_whole(lexical_file(service))
 
     reopened = make_service()
     with live_server(create_app(reopened.settings, reopened)) as base:
@@ -130,39 +103,45 @@ def test_a_damaged_bm25_file_with_a_valid_header_is_rebuilt_and_questions_are_an
         assert answer.status_code == 200, answer.text
         assert not answer.json()["abstained"] and "300,000" in answer.json()["answer"]
         assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
-    assert LexicalIndex.load(lexical_dir(reopened), reopened.index.lexical.fingerprint) is not None
+    assert lexical_answers(reopened) == QUERIES
+    assert_lexical_matches_chroma(reopened, tmp_path)  # rebuilt on disk from Chroma
 
 
-def test_reindex_repairs_damaged_bm25_files_on_disk(make_service: Callable[..., Newsdesk], tmp_path: Path) -> None:
+def test_the_files_of_the_earlier_bm25_index_are_replaced(
+    make_service: Callable[..., Newsdesk], tmp_path: Path
+) -> None:
+    service = make_service()
+    service.add_articles(ARTICLES)
+    folder = service.settings.data_dir / "lexical"
+    (folder / service.settings.collection / "bm25").mkdir(parents=True)
+    (folder / f"{service.settings.collection}.chunks.json").write_text("{}")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{lexical_file(service)}{suffix}").unlink(missing_ok=True)  # as a data directory of before
+
+    reopened = make_service()
+    assert lexical_answers(reopened) == QUERIES
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        f"{service.settings.collection}.sqlite3"
+    ]
+    assert_lexical_matches_chroma(reopened, tmp_path)
+
+
+def test_reindex_repairs_a_lexical_file_damaged_on_disk(
+    make_service: Callable[..., Newsdesk], tmp_path: Path
+) -> None:
     corpus = tmp_path / "corpus"
     write_articles(corpus, 3)
     service = make_service(corpus_dir=corpus, api_keys=[SecretStr(KEY)], rate_limit_per_minute=0)
     service.ingest([str(corpus)], prune=True)
-    saved = lexical_dir(service) / "bm25" / "indices.csc.index.npy"
+    service.add_articles(ARTICLES)
     with live_server(create_app(service.settings, service)) as base:
-        garble_array(saved)  # damaged on disk while the server runs from its copy in memory
+        garble_pages(service)  # damaged on disk while the server runs
         job = httpx.post(f"{base}/v1/reindex", headers={"Authorization": f"Bearer {KEY}"}, timeout=30).json()
         job = wait_for_job(base, job)
         assert job["state"] == "succeeded", job
-    # the files a restart will read are whole again
-    assert LexicalIndex.load(lexical_dir(service), service.index.lexical.fingerprint) is not None
-    assert np.load(saved).max() < len(np.load(lexical_dir(service) / "bm25" / "indptr.csc.index.npy"))
-
-
-def test_a_chunk_snapshot_edited_behind_its_stamp_is_read_again_from_chroma(
-    make_service: Callable[..., Newsdesk],
-) -> None:
-    service = make_service()
-    service.add_articles(ARTICLES)
-    snapshot = service.settings.data_dir / "lexical" / f"{service.settings.collection}.chunks.json"
-    text = snapshot.read_bytes()
-    assert b"forty million" in text
-    snapshot.write_bytes(text.replace(b"forty million", b"ninety million"))  # still valid JSON, same stamp
-
-    reopened = make_service()
-    dam = [chunk for chunk, meta in reopened.index.metadata.items() if meta["article_id"] == "dam"]
-    assert all("forty million" in reopened.index.texts[chunk] for chunk in dam)
-    assert b"forty million" in snapshot.read_bytes()  # written again from Chroma
+        assert httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30).status_code == 200
+    assert file_is_whole(lexical_file(service))  # what a restart reads is whole again
+    assert_lexical_matches_chroma(service, tmp_path)
 
 
 def wait_for_job(base: str, job: dict[str, Any]) -> dict[str, Any]:
@@ -179,9 +158,8 @@ def test_readiness_fails_while_search_fails_and_a_reindex_repairs_it(make_servic
     service.add_articles(ARTICLES)
     with live_server(create_app(service.settings, service)) as base:
         assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
-        retriever = service.index.lexical.retriever
-        assert retriever is not None
-        retriever.scores["indices"][:] = 10**6  # what a damaged file gives once loaded, here in memory
+        with sqlite3.connect(lexical_file(service)) as other:  # a table lost behind the server's back
+            other.execute("DROP TABLE vocabulary")
         assert httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30).status_code == 500
         ready = httpx.get(f"{base}/readyz", timeout=30)
         assert ready.status_code == 503, ready.text

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.lexical import LexicalIndex
 from retrieval.rerank import FEATURES
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
 from retrieval.types import Article, SearchFilters
+from tests.support.lexical_check import assert_lexical_matches_chroma
 
 pytestmark = pytest.mark.integration
 
@@ -132,7 +132,7 @@ def test_the_reranking_setting_turns_the_trees_off(make_service: Callable[..., N
 
 
 def test_bm25_stays_in_step_through_add_replace_and_delete(
-    make_service: Callable[..., Newsdesk], make_settings: Callable[..., object]
+    make_service: Callable[..., Newsdesk], make_settings: Callable[..., object], tmp_path: Path
 ) -> None:
     service = make_service()
     lexical = Searcher(service.index, service.embedder, SearchOptions.lexical_only())
@@ -152,10 +152,8 @@ def test_bm25_stays_in_step_through_add_replace_and_delete(
     assert lexical.search("QZ-5150", 5) == []
     assert articles_of(service.search("QZ-5150 stoppage", 5)) == ["football"]
 
-    # persisted beside Chroma, and reused by the next process when it matches the collection
-    saved = LexicalIndex.load(service.index.lexical_dir, service.index.lexical.fingerprint)
-    assert saved is not None and saved.ids == service.index.lexical.ids
-    assert saved.sentences is not None and len(saved.sentence_starts) == len(saved.ids)
+    # persisted beside Chroma, updated in place: exactly what a clean rebuild from Chroma gives
+    assert_lexical_matches_chroma(service, tmp_path)
     reopened = make_service()
     assert articles_of(reopened.search("header in stoppage time", 1)) == ["football"]
 

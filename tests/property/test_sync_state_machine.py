@@ -1,7 +1,7 @@
 """A Hypothesis state machine drives add / change / delete / re-ingest against a real index.
 
 Invariants after every step: no duplicate chunk, nothing stale retrievable, counts match, and the BM25
-index holds exactly the chunks Chroma holds.
+index holds exactly the chunks Chroma holds, and says what a clean rebuild of it says.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from retrieval.config import Settings
 from retrieval.embeddings import OnnxEmbedder
 from retrieval.service import Newsdesk
+from tests.support.lexical_check import assert_lexical_matches_chroma
 
 WORDS = ["harbour", "strike", "election", "vaccine", "rocket", "merger", "drought", "festival", "tariff", "bridge"]
 NAMES = [f"story-{i}" for i in range(6)]
@@ -87,7 +88,7 @@ class SyncMachine(RuleBasedStateMachine):
         manifest = self.service.index.manifest()
         assert all(a.complete for a in manifest.articles.values())
         assert set(self.service.index.texts) == set(docs)
-        assert sorted(self.service.index.lexical.ids) == sorted(docs)
+        assert set(self.service.index.lexical.position) == set(docs)
         assert self.service.store.count() == len(docs)
 
     @rule()
@@ -105,6 +106,14 @@ class SyncMachine(RuleBasedStateMachine):
             assert owners, "an indexed chunk matches no current file"
             matched |= owners
         assert matched == set(distinct)
+
+    @rule()
+    def lexical_file_is_what_a_clean_rebuild_gives(self) -> None:
+        """Updated in place through every add, change and delete, the lexical file says exactly what one built
+        in one go from Chroma says: same chunks, postings, sentence statistics and BM25 totals."""
+        self.service.ingest([str(self.corpus)], prune=True)
+        scratch = Path(tempfile.mkdtemp(dir=self.work))
+        assert_lexical_matches_chroma(self.service, scratch)
 
 
 TestSync = SyncMachine.TestCase

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from retrieval import rerank
-from retrieval.lexical import LexicalIndex, tokenize
+from retrieval.lexical import LexicalStore, Row, tokenize
 from retrieval.rerank import FEATURES, NO_CLAUSES, Signals, TreeModel, features
 
 # two trees over two features: (x0 <= 0.5 ? (x1 <= 2 ? 1 : 2) : 3) + (x1 <= 10 ? 0.25 : -0.25), and a lone leaf
@@ -142,16 +142,19 @@ def test_features_describe_each_candidate_against_its_article_and_the_question()
     assert one_clause[0, FEATURES.index("queries")] == 1
 
 
-def test_terms_present_counts_each_question_term_a_chunk_or_its_header_holds() -> None:
+def test_terms_present_counts_each_question_term_a_chunk_or_its_header_holds(tmp_path: Path) -> None:
     texts = {
         "a": "Chip news\x1eLumen ships the XR-7731 chip in spring.",
         "b": "Dam news\x1eThe council approved the dam. The dam will hold water.",
         "c": "Chips and dams\x1eNothing else here.",
     }
-    lexical = LexicalIndex.build(texts)
+    store = LexicalStore(tmp_path / "lexical.sqlite3")
+    store.write([Row(cid, text, {"article_id": cid}, text) for cid, text in texts.items()])
+    lexical = store.view()
+    rows = np.array([lexical.position[cid] for cid in texts])
     terms = tokenize(["Will the Lumen chip and the dam ship in spring?"])[0]
-    got = lexical.terms_present(terms, np.array([0, 1, 2]))
-    expected = [len(set(terms) & set(tokenize([texts[cid].replace("\x1e", "\n")])[0])) for cid in lexical.ids]
+    got = lexical.terms_present(terms, rows)
+    expected = [len(set(terms) & set(tokenize([text.replace("\x1e", "\n")])[0])) for text in texts.values()]
     assert got.tolist() == expected
     assert expected[0] >= 3 and expected[2] >= 2  # header words count: "chips", "dams"
-    assert lexical.terms_present(["unknownword"], np.array([0, 1])).tolist() == [0, 0]
+    assert lexical.terms_present(["unknownword"], rows[:2]).tolist() == [0, 0]
