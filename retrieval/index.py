@@ -39,6 +39,8 @@ from retrieval.store import ChromaStore, Metadata
 log = logging.getLogger(__name__)
 
 _RECONCILE_PAGE = 2000  # chunks read from Chroma and written to the file per transaction when catching up
+CLOCK_SKEW_NS = 10 * 60 * 10**9  # change-log records are read again this far back: writers' clocks may differ
+CHANGES_KEPT_NS = 30 * 86400 * 10**9  # the change log keeps 30 days; a file older than half that is compared whole
 
 
 class Index:
@@ -55,6 +57,7 @@ class Index:
         self._marker: tuple[int, str] | None = None  # ChromaStore.change_marker() the file is in step with
         self._pending = False
         self._file_checked = False
+        self._applied: dict[str, int] = {}  # change-log records already applied (id -> seq), within the skew
         self.last_sync: str | None = None
 
     # ------------------------------------------------------------- the file
@@ -133,11 +136,48 @@ class Index:
             self._marker = marker
             self._stale_view = True
             return
+        since = file.get("changes_since")
+        if file.get("pending") is None and since is not None and int(since) > time.time_ns() - CHANGES_KEPT_NS // 2:
+            self._apply_changes(int(since))
+            if self.store.count() == file.count():
+                file.put({"marker": json.dumps(list(marker))})
+                self._marker = marker
+                self._stale_view = True
+                return
+            log.warning("the change log does not account for every chunk; comparing the whole index with Chroma")
         self._reconcile(marker)
+
+    def _apply_changes(self, since: int) -> None:
+        """Re-read from Chroma the chunks the change log lists since `since` (minus the clock skew allowed
+        between writers): each one Chroma holds is written to the file, each one it does not is dropped."""
+        started = time.perf_counter()
+        entries = [e for e in self.store.changes_since(since - CLOCK_SKEW_NS) if e[0] not in self._applied]
+        if not entries:
+            return
+        ids = sorted({cid for _, _, chunk_ids in entries for cid in chunk_ids})
+        held: dict[str, tuple[str, Metadata]] = {}
+        for start in range(0, len(ids), _RECONCILE_PAGE):
+            held.update(self.store.documents(ids[start : start + _RECONCILE_PAGE]))
+        local = self.file.rows(ids)
+        changed = [cid for cid, (doc, meta) in held.items() if local.get(cid) != (doc, _clean(meta))]
+        gone = [cid for cid in ids if cid not in held and cid in local]
+        newest = max(seq for _, seq, _ in entries)
+        self.file.write(
+            [Row(cid, held[cid][0], _clean(held[cid][1]), lexical_text(*held[cid])) for cid in changed],
+            remove=gone,
+            state={"changes_since": str(max(since, newest))},
+        )
+        self._applied.update({rid: seq for rid, seq, _ in entries})
+        floor = max(since, newest) - 2 * CLOCK_SKEW_NS
+        self._applied = {rid: seq for rid, seq in self._applied.items() if seq >= floor}
+        self._stale_view = True
+        log.info("picked up %d changed and %d removed chunks from the change log in %.2fs",
+                 len(changed), len(gone), time.perf_counter() - started)  # fmt: skip
 
     def _reconcile(self, marker: tuple[int, str]) -> None:
         """Make the file hold exactly Chroma's chunks: compare ids and metadata, re-read only what differs."""
         started = time.perf_counter()
+        began = time.time_ns()
         file = self.file
         file.put({"pending": "reconcile"})
         chroma = self.store.all_metadata()
@@ -151,7 +191,9 @@ class Index:
         for start in range(0, len(missing), _RECONCILE_PAGE):
             docs = self.store.documents(missing[start : start + _RECONCILE_PAGE])
             file.write([Row(cid, doc, _clean(meta), lexical_text(doc, meta)) for cid, (doc, meta) in docs.items()])
-        file.put({"pending": None, "marker": json.dumps(list(marker))})
+        if stale or missing:  # what a writer killed before logging its change did: other processes catch up too
+            self._record_changes([*stale, *missing])
+        file.put({"pending": None, "marker": json.dumps(list(marker)), "changes_since": str(began)})
         self._marker = marker
         self._stale_view = True
         if stale or missing:
@@ -163,6 +205,8 @@ class Index:
         if self.refresh_seconds <= 0 or time.monotonic() - self._checked_at < self.refresh_seconds:
             return
         self._checked_at = time.monotonic()
+        if self._pending:  # this process is writing: the file has its changes; the marker moves at its commit
+            return
         marker = self.store.change_marker()  # cheap: two small requests
         if marker == self._marker:
             return
@@ -222,6 +266,7 @@ class Index:
                 self._remember([(c, d, m) for c, d, m in zip(ids, documents, metadatas, strict=True) if c in landed])
             raise
         self._remember(list(zip(ids, documents, metadatas, strict=True)))
+        self._record_changes(ids)
 
     def _remember(self, rows: list[tuple[str, str, Metadata]]) -> None:
         with self._lock:
@@ -236,14 +281,29 @@ class Index:
         with self._lock:
             self.file.write([], remove=list(ids))
             self._stale_view = True
+        self._record_changes(ids)
+
+    def _record_changes(self, ids: Sequence[str]) -> None:
+        try:
+            self.store.record_changes(ids)
+        except Exception as exc:  # noqa: BLE001 - other processes then notice by the chunk count, or at a restart
+            log.warning("could not record a change in Chroma's change log (%s); other processes will compare "
+                        "the whole index when they notice", exc)  # fmt: skip
 
     def commit(self) -> None:
         """After a sync: record the time in Chroma, then Chroma's marker in the file (clearing `pending`)."""
         when = datetime.now(UTC).isoformat(timespec="seconds")
         self._write_last_sync(when)
         marker = self.store.change_marker()
+        now = time.time_ns()
+        try:
+            self.store.prune_changes(now - CHANGES_KEPT_NS)
+        except Exception as exc:  # noqa: BLE001 - a longer log costs nothing but space
+            log.info("could not prune the change log: %s", exc)
         with self._lock:
-            self.file.put({"pending": None, "marker": json.dumps(list(marker))})
+            since = self.file.get("changes_since")
+            # this process's own changes are in the file; others' since its last look are still to be read
+            self.file.put({"pending": None, "marker": json.dumps(list(marker)), "changes_since": since or str(now)})
             self._pending = False
             self._marker = marker
             self.last_sync = when

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import faulthandler
+import json
 import logging
 import os
 import shutil
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 Metadata = dict[str, Any]
 _PAGE = 5000
+CHANGES_SUFFIX = "__changes"  # the change log collection beside each collection
 _WRITES = frozenset({"upsert", "delete", "modify"})
 _MIN_FREE_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
@@ -280,6 +282,7 @@ class ChromaStore:
         self.folder = Path(chroma_settings.persist_directory) if chroma_settings.is_persistent else None
         # why the last embedded write failed for lack of room; the client is replaced before the next one
         self.write_failure: str | None = None
+        self._log: tuple[ClientAPI, Any] | None = None  # (client, change-log collection)
         with _chroma_errors("open the collection", self.where, self.folder):
             self.collection = self._open()
 
@@ -468,6 +471,61 @@ class ChromaStore:
 
     def count(self) -> int:
         return int(self._call("count chunks", "count"))
+
+    # ------------------------------------------------------------- the change log
+    # A second collection, `<name>__changes`, lists which chunk ids each write touched (one record a write, its
+    # `seq` the writer's clock in ns), so a process sharing the server reads what changed since its last look
+    # instead of the whole collection. Records carry a one-number placeholder vector; nothing searches them.
+
+    def _changes(self) -> Any:
+        if self._log is None or self._log[0] is not self.client:
+            with _chroma_errors("open the change log", self.where, self.folder):
+                log_collection = self.client.get_or_create_collection(
+                    self.name + CHANGES_SUFFIX,
+                    embedding_function=NewsdeskEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+                )
+            self._log = (self.client, log_collection)
+        return self._log[1]
+
+    def _log_call(self, action: str, method: str, **kwargs: Any) -> Any:
+        with _chroma_errors(action, self.where, self.folder):
+            try:
+                return getattr(self._changes(), method)(**kwargs)
+            except NotFoundError:  # the server lost it (reset): open it again
+                self._log = None
+                return getattr(self._changes(), method)(**kwargs)
+
+    def record_changes(self, ids: Sequence[str]) -> None:
+        """Note that these chunks changed (written or deleted) in the change log."""
+        if not ids:
+            return
+        self._log_call(
+            "record a change",
+            "add",
+            ids=[uuid.uuid4().hex],
+            embeddings=np.zeros((1, 1), dtype=np.float32),
+            documents=[json.dumps(sorted(set(ids)))],
+            metadatas=[{"seq": time.time_ns(), "chunks": len(ids)}],
+        )
+
+    def changes_since(self, seq: int) -> list[tuple[str, int, list[str]]]:
+        """(record id, seq, chunk ids) of the change log's records from `seq` on, oldest first."""
+        out: list[tuple[str, int, list[str]]] = []
+        offset = 0
+        while True:
+            page = self._log_call(
+                "read the change log", "get", where={"seq": {"$gte": seq}}, include=["documents", "metadatas"],
+                limit=_PAGE, offset=offset,
+            )  # fmt: skip
+            for rid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+                out.append((rid, int((meta or {}).get("seq") or 0), list(json.loads(doc or "[]"))))
+            if len(page["ids"]) < _PAGE:
+                return sorted(out, key=lambda entry: entry[1])
+            offset += _PAGE
+
+    def prune_changes(self, before: int) -> None:
+        """Drop the change log's records older than `before` (ns)."""
+        self._log_call("prune the change log", "delete", where={"seq": {"$lt": before}})
 
     def change_marker(self) -> tuple[int, str]:
         """A cheap fingerprint of what the collection holds: (chunk count, stamp of the last committed sync).

@@ -17,7 +17,9 @@ import httpx
 import pytest
 
 from retrieval.embeddings import Embedder
+from retrieval.lexical import contents
 from retrieval.service import Newsdesk
+from retrieval.types import Article
 from tests.conftest import CORPUS, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, NewsdeskServer, newsdesk_executable
 
@@ -80,6 +82,38 @@ def test_a_second_service_sees_what_the_first_wrote(
     reader.index._checked_at = 0.0  # skip the 2 s refresh interval instead of sleeping through it
     _assert_seed_answer(reader.ask(SEED_QUESTION).model_dump())
     assert reader.stats().chunks == writer.stats().chunks
+
+
+def test_a_replica_with_its_own_files_picks_up_changes_from_the_change_log(
+    chroma: ChromaServer, collection: str, make_service: Callable[..., Newsdesk], tmp_path: Path
+) -> None:
+    """Two machines (two data directories) on one server: the reader applies what the writer changed, read
+    from the change log, without comparing the whole collection; deletions and replacements included."""
+    writer = make_service(chroma_url=chroma.url, collection=collection, data_dir=tmp_path / "writer")
+    writer.ingest([str(CORPUS)])
+    reader = make_service(chroma_url=chroma.url, collection=collection, data_dir=tmp_path / "reader")
+    _assert_seed_answer(reader.ask(SEED_QUESTION).model_dump())  # a new replica: built once from Chroma
+
+    whole_reads: list[int] = []
+    read_everything = reader.store.all_metadata
+    reader.store.all_metadata = lambda: whole_reads.append(1) or read_everything()  # type: ignore[method-assign]
+    extra = Article(id="tram", title="Lakeview tram opens", source="Metro Wire", published_at="2023-11-02",
+                    body="The Lakeview tram line opened on Thursday with twelve stops and a fare of two dollars.")  # fmt: skip
+    writer.add_articles([extra])
+    reader.index._checked_at = 0.0  # skip the 2 s refresh interval instead of sleeping through it
+    assert reader.search("Lakeview tram fare", 1)[0].article_id == "tram"
+
+    changed = extra.model_copy(update={"body": extra.body.replace("twelve stops", "fourteen stops")})
+    writer.add_articles([changed])
+    reader.index._checked_at = 0.0
+    assert "fourteen stops" in reader.search("Lakeview tram fare", 1)[0].text
+    seed = next(a["id"] for a in writer.articles() if a["id"] != "tram")
+    writer.delete(seed)
+    reader.index._checked_at = 0.0
+    reader.search("Lakeview tram", 1)
+    assert seed not in {a["id"] for a in reader.articles()}
+    assert whole_reads == [], "the reader compared the whole collection instead of reading the change log"
+    assert contents(reader.index.file) == contents(writer.index.file)
 
 
 def test_two_processes_one_ingesting_one_answering(
