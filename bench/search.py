@@ -125,7 +125,8 @@ def _variant(
 
 def scaled_index(base: Newsdesk, scale: int) -> tuple[Newsdesk, dict[str, Any]]:
     """A `scale`x copy of the base index (cached under CACHE, keyed by the base index's fingerprint)."""
-    stamp_key = hashlib.sha1(f"{base.index.lexical.fingerprint}:{scale}:{NOISE}".encode()).hexdigest()[:12]
+    ids = sorted(base.index.lexical.position)
+    stamp_key = hashlib.sha1(f"{fingerprint(ids)}:{scale}:{NOISE}".encode()).hexdigest()[:12]
     data_dir = CACHE / f"search-x{scale}-{stamp_key}"
     settings = base.settings.model_copy(update={"data_dir": data_dir})
     stamp = data_dir / "built.json"
@@ -134,22 +135,21 @@ def scaled_index(base: Newsdesk, scale: int) -> tuple[Newsdesk, dict[str, Any]]:
     started = time.perf_counter()
     store = ChromaStore(make_client(data_dir), base.embedder, settings.collection)
     index = Index(store, data_dir / "lexical" / settings.collection)
-    ids = base.index.lexical.ids
+    chunks = base.index.file.rows(ids)
     got = base.store.collection.get(ids=ids, include=["embeddings"])
     position = {cid: i for i, cid in enumerate(got["ids"])}
     vectors = np.asarray([got["embeddings"][position[c]] for c in ids], dtype=np.float32)
-    outlets = sorted({str(m.get("source")) for m in base.index.metadata.values() if m.get("source")})
+    outlets = sorted({str(m.get("source")) for _, m in chunks.values() if m.get("source")})
     rng, np_rng = random.Random(7), np.random.default_rng(7)
     for start in range(0, len(ids), 4000):
         part = ids[start : start + 4000]
-        index.write(part, vectors[start : start + 4000], [base.index.texts[c] for c in part],
-                    [base.index.metadata[c] for c in part])  # fmt: skip
+        index.write(part, vectors[start : start + 4000], [chunks[c][0] for c in part], [chunks[c][1] for c in part])
     for copy in range(1, scale):
         noisy = vectors + np_rng.normal(0.0, NOISE, size=vectors.shape).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
         for start in range(0, len(ids), 4000):
             part = ids[start : start + 4000]
-            rows = [_variant(base.index.texts[c], base.index.metadata[c], copy, outlets, rng) for c in part]
+            rows = [_variant(*chunks[c], copy, outlets, rng) for c in part]
             texts = [body for _, (body, _) in rows]
             index.write([r[0] for r in rows], noisy[start : start + 4000], texts, [meta for _, (_, meta) in rows])
     index.commit()
@@ -157,6 +157,10 @@ def scaled_index(base: Newsdesk, scale: int) -> tuple[Newsdesk, dict[str, Any]]:
     stamp.write_text(json.dumps(info))
     del index
     return Newsdesk(settings, embedder=base.embedder), info
+
+
+def fingerprint(ids: list[str]) -> str:
+    return hashlib.sha1("\n".join(ids).encode()).hexdigest()
 
 
 def main() -> None:

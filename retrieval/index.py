@@ -215,8 +215,12 @@ class Index:
             self._catch_up(marker)
             self.last_sync = self._read_last_sync()
 
-    def manifest(self) -> Manifest:
-        return Manifest.from_metadata(self.file.all_metadata())
+    def manifest(self, article_ids: Sequence[str] | None = None) -> Manifest:
+        """What the file says is indexed: every article, or only those asked for (read by an index)."""
+        return Manifest.from_metadata(self.file.all_metadata(article_ids))
+
+    def article_count(self) -> int:
+        return self.file.articles()
 
     def sync_view(self) -> Manifest:
         """The manifest as Chroma holds it right now (the truth a sync must start from)."""

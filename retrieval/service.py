@@ -240,14 +240,14 @@ class Newsdesk:
     def delete(self, article_id: str) -> None:
         self.check_writable()
         with self._write_lock:
-            indexed = self.index.manifest().get(article_id)
+            indexed = self.index.manifest([article_id]).get(article_id)
             if indexed is None:
                 raise NotFound(f"no article with id {article_id!r}")
             self.index.remove(list(indexed.chunks))
             self.index.commit()
 
     def article(self, article_id: str) -> dict[str, Any]:
-        indexed = self.index.manifest().get(article_id)
+        indexed = self.index.manifest([article_id]).get(article_id)
         if indexed is None:
             raise NotFound(f"no article with id {article_id!r}")
         return indexed.fields()
@@ -269,12 +269,12 @@ class Newsdesk:
                 f"search does not work: the BM25 index is damaged ({trouble}); "
                 "POST /v1/reindex or a restart rebuilds it from the chunks"
             )
-        return len(self.index.manifest()), chunks
+        return self.index.article_count(), chunks
 
     def stats(self) -> Stats:
         stored, pending = self.sentence_vector_counts()
         return Stats(
-            articles=len(self.index.manifest()),
+            articles=self.index.article_count(),
             chunks=len(self.index.texts),
             embedder=self.embedder.name,
             answer_mode=self.chain.mode,
