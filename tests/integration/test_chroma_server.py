@@ -96,9 +96,14 @@ def test_a_replica_with_its_own_files_picks_up_changes_from_the_change_log(
 
     whole_reads: list[int] = []
     read_everything = reader.store.all_metadata
-    reader.store.all_metadata = lambda: whole_reads.append(1) or read_everything()  # type: ignore[method-assign]
-    extra = Article(id="tram", title="Lakeview tram opens", source="Metro Wire", published_at="2023-11-02",
-                    body="The Lakeview tram line opened on Thursday with twelve stops and a fare of two dollars.")  # fmt: skip
+
+    def counted() -> dict[str, dict[str, object]]:
+        whole_reads.append(1)
+        return read_everything()
+
+    reader.store.all_metadata = counted  # type: ignore[method-assign]
+    body = "The Lakeview tram line opened on Thursday with twelve stops and a fare of two dollars."
+    extra = Article(id="tram", title="Lakeview tram opens", source="Metro Wire", published_at="2023-11-02", body=body)
     writer.add_articles([extra])
     reader.index._checked_at = 0.0  # skip the 2 s refresh interval instead of sleeping through it
     assert reader.search("Lakeview tram fare", 1)[0].article_id == "tram"

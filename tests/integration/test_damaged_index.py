@@ -10,7 +10,6 @@ the part that can be rebuilt is rebuilt, and what cannot says which file is dama
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import time
