@@ -33,7 +33,7 @@ import numpy as np
 
 from retrieval.errors import StorageError
 from retrieval.lexical import SEPARATOR, DamagedIndex, LexicalStore, LexicalView, Row
-from retrieval.manifest import Manifest
+from retrieval.manifest import SYNC_FIELDS, Manifest
 from retrieval.store import ChromaStore, Metadata
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class Index:
                 log.warning("the lexical index %s cannot be used (%s); rebuilding it from Chroma", self.path, exc)
                 self._delete_file()
                 self._catch_up()
-            return self.manifest()
+            return Manifest.from_metadata(self.file.all_metadata(keys=SYNC_FIELDS))
 
     def passage_fields(self, chunk_id: str) -> tuple[str, Metadata]:
         found = self.file.rows([chunk_id]).get(chunk_id)

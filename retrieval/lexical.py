@@ -38,12 +38,13 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from retrieval.chunking import sentence_spans
+from retrieval.manifest import SYNC_FIELDS
 
 log = logging.getLogger(__name__)
 
 _stemmer = Stemmer.Stemmer("english")
 SEPARATOR = "\x1e"  # in a lexical text, between the header (title, outlet, date) and the chunk text
-FORMAT = 1  # bump when the schema or what is stored changes: the file is rebuilt from Chroma
+FORMAT = 3  # bump when the schema or what is stored changes: the file is rebuilt from Chroma
 K1, B = 1.5, 0.75  # bm25s's defaults, which the re-ranking trees were trained on
 POSTINGS_CACHE_ENTRIES = 8_000_000  # (row, tf) pairs kept in memory across terms: about 100 MB at most
 SENTENCE_CACHE_ROWS = 40_000
@@ -241,29 +242,35 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks(
     row INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
-    text TEXT NOT NULL,
-    meta TEXT NOT NULL,
     article_id TEXT NOT NULL,
     source TEXT NOT NULL,
     published_at TEXT NOT NULL,
     chunk_index INTEGER NOT NULL,
     length INTEGER NOT NULL,
-    terms TEXT NOT NULL,
-    sentences BLOB NOT NULL,
-    n_sentences INTEGER NOT NULL
+    n_sentences INTEGER NOT NULL,
+    sync TEXT NOT NULL,
+    meta TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS bodies(
+    row INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    sentences BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS vocabulary(
     id INTEGER PRIMARY KEY,
     term TEXT NOT NULL UNIQUE,
     sentence_df INTEGER NOT NULL DEFAULT 0
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
-    terms, content='chunks', content_rowid='row', tokenize='unicode61', detail='full'
+    terms, content='bodies', content_rowid='row', tokenize='unicode61', detail='full'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_postings USING fts5vocab(chunk_terms, 'instance');
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# chunks holds what every process reads whole (ids, filter columns, metadata) and bodies what is read a row at a
+# time (texts, terms), so reading the first never pages through the second
 _STATS = ("chunks", "chunk_tokens", "sentences", "sentence_tokens")
 
 
@@ -428,7 +435,7 @@ class LexicalStore:
             if row in self._sentences:
                 self._sentences.move_to_end(row)
                 return self._sentences[row]
-        got = self._db().execute("SELECT sentences FROM chunks WHERE row = ?", (row,)).fetchone()
+        got = self._db().execute("SELECT sentences FROM bodies WHERE row = ?", (row,)).fetchone()
         value = None if got is None else _decode_sentences(got[0])
         with self._lock:
             self._sentences[row] = value
@@ -437,7 +444,7 @@ class LexicalStore:
         return value
 
     def text_of(self, row: int) -> str | None:
-        got = self._db().execute("SELECT text FROM chunks WHERE row = ?", (row,)).fetchone()
+        got = self._db().execute("SELECT text FROM bodies WHERE row = ?", (row,)).fetchone()
         return None if got is None else str(got[0])
 
     def rows(self, ids: Sequence[str]) -> dict[str, tuple[str, Metadata]]:
@@ -447,12 +454,17 @@ class LexicalStore:
         for start in range(0, len(ids), 500):
             part = list(ids[start : start + 500])
             marks = ",".join("?" * len(part))
-            for cid, text, meta in db.execute(f"SELECT id, text, meta FROM chunks WHERE id IN ({marks})", part):
+            query = f"SELECT c.id, b.text, c.meta FROM chunks c JOIN bodies b ON b.row = c.row WHERE c.id IN ({marks})"
+            for cid, text, meta in db.execute(query, part):
                 out[cid] = (text, json.loads(meta))
         return out
 
     def text(self, chunk_id: str) -> str | None:
-        got = self._db().execute("SELECT text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+        got = (
+            self._db()
+            .execute("SELECT b.text FROM chunks c JOIN bodies b ON b.row = c.row WHERE c.id = ?", (chunk_id,))
+            .fetchone()
+        )
         return None if got is None else str(got[0])
 
     def meta(self, chunk_id: str) -> Metadata | None:
@@ -468,8 +480,16 @@ class LexicalStore:
     def articles(self) -> int:
         return int(self._db().execute("SELECT count(DISTINCT article_id) FROM chunks").fetchone()[0])
 
-    def all_metadata(self, article_ids: Sequence[str] | None = None) -> dict[str, Metadata]:
+    def all_metadata(
+        self, article_ids: Sequence[str] | None = None, keys: Sequence[str] | None = None
+    ) -> dict[str, Metadata]:
+        """Chunk id -> metadata, of every chunk or of those articles' chunks; with `keys`, only those fields
+        (SYNC_FIELDS are kept apart, so a sync's manifest does not parse every chunk's whole metadata)."""
         db = self._db()
+        if article_ids is None and keys is not None and tuple(keys) == SYNC_FIELDS:
+            return {cid: json.loads(fields) for cid, fields in db.execute("SELECT id, sync FROM chunks")}
+        if article_ids is None and keys is not None:
+            return {cid: {k: m[k] for k in keys if k in m} for cid, m in self.all_metadata().items()}
         if article_ids is None:
             return {cid: json.loads(meta) for cid, meta in db.execute("SELECT id, meta FROM chunks")}
         out: dict[str, Metadata] = {}
@@ -485,7 +505,9 @@ class LexicalStore:
         last = 0
         while True:
             page = self._db().execute(
-                "SELECT row, id, text FROM chunks WHERE row > ? ORDER BY row LIMIT 2000", (last,)
+                "SELECT c.row, c.id, b.text FROM chunks c JOIN bodies b ON b.row = c.row WHERE c.row > ? "
+                "ORDER BY c.row LIMIT 2000",
+                (last,),
             ).fetchall()
             yield from ((cid, text) for _, cid, text in page)
             if len(page) < 2000:
@@ -515,7 +537,9 @@ class LexicalStore:
     def _delete(self, db: sqlite3.Connection, ids: Sequence[str]) -> Stats:
         marks = ",".join("?" * len(ids))
         found = db.execute(
-            f"SELECT row, terms, length, sentences, n_sentences FROM chunks WHERE id IN ({marks})", list(ids)
+            "SELECT c.row, b.terms, c.length, b.sentences, c.n_sentences FROM chunks c JOIN bodies b ON b.row = c.row "
+            f"WHERE c.id IN ({marks})",
+            list(ids),
         ).fetchall()
         removed = Stats()
         df: Counter[int] = Counter()
@@ -525,6 +549,7 @@ class LexicalStore:
             df.update(_sentence_df(decoded))
             removed = removed.plus(Stats(1, int(length), int(n_sentences), int(decoded[3].sum())))
         if found:
+            db.executemany("DELETE FROM bodies WHERE row = ?", [(row,) for row, *_ in found])
             db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", list(ids))
             db.executemany("UPDATE vocabulary SET sentence_df = sentence_df - ? WHERE id = ?",
                            [(n, t) for t, n in df.items()])  # fmt: skip
@@ -538,12 +563,16 @@ class LexicalStore:
         token_text = " ".join(str(ids[t]) for t in terms.tokens)
         meta = row.meta
         cursor = db.execute(
-            "INSERT INTO chunks(id, text, meta, article_id, source, published_at, chunk_index, length, terms, "
-            "sentences, n_sentences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.id, row.text, json.dumps(meta), str(meta.get("article_id") or ""), str(meta.get("source") or ""),
-             str(meta.get("published_at") or ""), int(meta.get("index") or 0), len(terms.tokens), token_text, blob,
-             len(sentences)),
+            "INSERT INTO chunks(id, article_id, source, published_at, chunk_index, length, n_sentences, sync, meta) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.id, str(meta.get("article_id") or ""), str(meta.get("source") or ""),
+             str(meta.get("published_at") or ""), int(meta.get("index") or 0), len(terms.tokens), len(sentences),
+             json.dumps({k: meta[k] for k in SYNC_FIELDS if k in meta}), json.dumps(meta)),
         )  # fmt: skip
+        db.execute(
+            "INSERT INTO bodies(row, text, terms, sentences) VALUES (?, ?, ?, ?)",
+            (cursor.lastrowid, row.text, token_text, blob),
+        )
         db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, token_text))
         df: Counter[int] = Counter()
         for sentence in sentences:
@@ -649,7 +678,8 @@ def contents(store: LexicalStore) -> dict[str, Any]:
     chunks: dict[str, Any] = {}
     row_ids: dict[int, str] = {}
     for row, cid, text, meta, length, token_text, blob in db.execute(
-        "SELECT row, id, text, meta, length, terms, sentences FROM chunks"
+        "SELECT c.row, c.id, b.text, c.meta, c.length, b.terms, b.sentences "
+        "FROM chunks c JOIN bodies b ON b.row = c.row"
     ):
         row_ids[int(row)] = cid
         ids, which, tf, lengths = _decode_sentences(blob)

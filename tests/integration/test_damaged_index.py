@@ -23,6 +23,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.api import create_app
+from retrieval.chroma_check import vector_folder
 from retrieval.ingest import chunk_metadata
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
@@ -191,8 +192,10 @@ def fill_vectors(service: Newsdesk, articles: int = 560) -> None:
     service.index.commit()
 
 
-def hnsw_folder(data_dir: Path) -> Path:
-    (folder,) = [p for p in (data_dir / "chroma").iterdir() if (p / "header.bin").exists()]
+def hnsw_folder(data_dir: Path, collection: str) -> Path:
+    """The collection's own HNSW folder (its change log, `<collection>__changes`, has another)."""
+    folder = vector_folder(data_dir / "chroma", collection)
+    assert folder is not None and (folder / "header.bin").exists()
     return folder
 
 
@@ -217,8 +220,9 @@ def test_damaged_chroma_files_are_named_with_how_to_rebuild_not_a_crash(
     service = make_service(data_dir=data)
     service.ingest([str(service.settings.corpus_dir)])
     fill_vectors(service)
+    collection = service.settings.collection
     del service
-    damaged = data / "chroma" / name if name == "chroma.sqlite3" else hnsw_folder(data) / name
+    damaged = data / "chroma" / name if name == "chroma.sqlite3" else hnsw_folder(data, collection) / name
     damage(damaged)
 
     env = subprocess_env(data, NEWSDESK_CORPUS_DIR=str(tmp_path / "corpus"))
