@@ -293,6 +293,17 @@ def main() -> None:
             ratios[f"new_vs_baseline.x{scale}.{what}"] = ratio(
                 figure(scale, "new", *path), figure(scale, "baseline", *path)
             )
+    new_x1 = figure(1, "new", "add_one", "seconds")
+    meets: dict[str, bool | None] = {
+        "add_one_1x_vs_baseline": _within(ratio(new_x1, figure(1, "baseline", "add_one", "seconds")), 1.0),
+        "replica_rss_10x_mb": _within(figure(10, "new", "replica_rss_after_load_mb"), TARGETS["replica_rss_10x_mb"]),
+    }
+    for scale, limit in ((10, 1.2), (30, 1.5)):
+        meets[f"add_one_{scale}x_vs_1x"] = _within(ratio(figure(scale, "new", "add_one", "seconds"), new_x1), limit)
+    meets["peak_rss_add_one_30x_vs_1x"] = _within(ratios.get("new.peak_rss_add_one_x30_vs_x1"), 1.5)
+    for scale in args.scales:
+        meets[f"sees_write_{scale}x"] = _within(figure(scale, "new", "replica_sees_write_seconds"), 5.0)
+        meets[f"http_p95_{scale}x_vs_baseline"] = _within(ratios.get(f"new_vs_baseline.x{scale}.http_p95"), 1.1)
     write_result(
         "sync_cost",
         {
@@ -305,8 +316,13 @@ def main() -> None:
             "results": results,
             "ratios": ratios,
             "targets": TARGETS,
+            "meets_target": {k: v for k, v in meets.items() if v is not None},
         },
     )
+
+
+def _within(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
 
 
 if __name__ == "__main__":
