@@ -244,6 +244,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="articles per copy, for a quick try")
     parser.add_argument("--batch", type=int, default=100, help="articles in the second ingest")
     args = parser.parse_args()
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     global LIMIT
     LIMIT = args.limit
     warm_model_cache()
@@ -261,8 +265,11 @@ def main() -> None:
                 continue
             results.setdefault(f"x{scale}", {})[name] = measure(code, name, scale, work, files, args.seconds)
             results[f"x{scale}"]["archive"] = json.loads((archive(scale) / "built.json").read_text())
+            report(results, args, list(codes))  # after each step: a run stopped early keeps what it measured
     shutil.rmtree(work, ignore_errors=True)
 
+
+def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, codes: list[str]) -> None:
     def figure(scale: int, name: str, *path: str) -> float | None:
         value: Any = results.get(f"x{scale}", {}).get(name)
         for key in path:
