@@ -151,8 +151,12 @@ class Index:
         """Re-read from Chroma the chunks the change log lists since `since` (minus the clock skew allowed
         between writers): each one Chroma holds is written to the file, each one it does not is dropped."""
         started = time.perf_counter()
-        entries = [e for e in self.store.changes_since(since - CLOCK_SKEW_NS) if e[0] not in self._applied]
+        everything = self.store.changes_since(since - CLOCK_SKEW_NS)
+        entries = [e for e in everything if e[0] not in self._applied]
+        newest = max([since, *(seq for _, seq, _ in everything)])
         if not entries:
+            if newest > since:
+                self.file.put({"changes_since": str(newest)})
             return
         ids = sorted({cid for _, _, chunk_ids in entries for cid in chunk_ids})
         held: dict[str, tuple[str, Metadata]] = {}
@@ -161,14 +165,13 @@ class Index:
         local = self.file.rows(ids)
         changed = [cid for cid, (doc, meta) in held.items() if local.get(cid) != (doc, _clean(meta))]
         gone = [cid for cid in ids if cid not in held and cid in local]
-        newest = max(seq for _, seq, _ in entries)
         self.file.write(
             [Row(cid, held[cid][0], _clean(held[cid][1]), lexical_text(*held[cid])) for cid in changed],
             remove=gone,
-            state={"changes_since": str(max(since, newest))},
+            state={"changes_since": str(newest)},
         )
         self._applied.update({rid: seq for rid, seq, _ in entries})
-        floor = max(since, newest) - 2 * CLOCK_SKEW_NS
+        floor = newest - 2 * CLOCK_SKEW_NS
         self._applied = {rid: seq for rid, seq in self._applied.items() if seq >= floor}
         self._stale_view = True
         log.info("picked up %d changed and %d removed chunks from the change log in %.2fs",
@@ -288,8 +291,11 @@ class Index:
         self._record_changes(ids)
 
     def _record_changes(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
         try:
-            self.store.record_changes(ids)
+            record, seq = self.store.record_changes(ids)
+            self._applied[record] = seq  # this process's own change: its file has it already
         except Exception as exc:  # noqa: BLE001 - other processes then notice by the chunk count, or at a restart
             log.warning("could not record a change in Chroma's change log (%s); other processes will compare "
                         "the whole index when they notice", exc)  # fmt: skip
@@ -306,8 +312,10 @@ class Index:
             log.info("could not prune the change log: %s", exc)
         with self._lock:
             since = self.file.get("changes_since")
-            # this process's own changes are in the file; others' since its last look are still to be read
-            self.file.put({"pending": None, "marker": json.dumps(list(marker)), "changes_since": since or str(now)})
+            if since is not None:  # what other processes wrote meanwhile: the marker read above covers it too
+                self._apply_changes(int(since))
+            done: dict[str, str | None] = {"pending": None, "marker": json.dumps(list(marker))}
+            self.file.put(done if since is not None else {**done, "changes_since": str(now)})
             self._pending = False
             self._marker = marker
             self.last_sync = when

@@ -522,6 +522,20 @@ class LexicalStore:
         """Upsert these chunks and delete those ids, in one transaction (with `state` updates, if given)."""
         prepared = [(row, ChunkTerms.of(row.lexical_text)) for row in rows]
         db = self._db()
+        try:
+            self._write(db, prepared, remove, state)
+        except BaseException:
+            self._term_ids.clear()  # ids handed out inside the rolled-back transaction are not in the file
+            raise
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        prepared: list[tuple[Row, ChunkTerms]],
+        remove: Iterable[str],
+        state: dict[str, str | None] | None,
+    ) -> None:
+        rows = [row for row, _ in prepared]
         with _transaction(db):
             change = Stats()
             gone = [*{row.id for row in rows}, *remove]
@@ -589,10 +603,6 @@ class LexicalStore:
             db.executemany("INSERT OR IGNORE INTO vocabulary(term) VALUES (?)", [(t,) for t in new])
             known.update(self.term_ids(new))
         return known
-
-    def forget_cached_terms(self) -> None:
-        """After a rolled-back write, term ids handed out inside it are not in the file."""
-        self._term_ids.clear()
 
     def check(self) -> str | None:
         """Why the file is not whole (SQLite's check of its pages and tables), or None."""

@@ -495,18 +495,18 @@ class ChromaStore:
                 self._log = None
                 return getattr(self._changes(), method)(**kwargs)
 
-    def record_changes(self, ids: Sequence[str]) -> None:
-        """Note that these chunks changed (written or deleted) in the change log."""
-        if not ids:
-            return
+    def record_changes(self, ids: Sequence[str]) -> tuple[str, int]:
+        """Note in the change log that these chunks changed (written or deleted): (record id, seq)."""
+        record, seq = uuid.uuid4().hex, time.time_ns()
         self._log_call(
             "record a change",
             "add",
-            ids=[uuid.uuid4().hex],
+            ids=[record],
             embeddings=np.zeros((1, 1), dtype=np.float32),
             documents=[json.dumps(sorted(set(ids)))],
-            metadatas=[{"seq": time.time_ns(), "chunks": len(ids)}],
+            metadatas=[{"seq": seq, "chunks": len(ids)}],
         )
+        return record, seq
 
     def changes_since(self, seq: int) -> list[tuple[str, int, list[str]]]:
         """(record id, seq, chunk ids) of the change log's records from `seq` on, oldest first."""
