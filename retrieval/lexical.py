@@ -48,6 +48,7 @@ FORMAT = 3  # bump when the schema or what is stored changes: the file is rebuil
 K1, B = 1.5, 0.75  # bm25s's defaults, which the re-ranking trees were trained on
 POSTINGS_CACHE_ENTRIES = 8_000_000  # (row, tf) pairs kept in memory across terms: about 100 MB at most
 SENTENCE_CACHE_ROWS = 40_000
+PASSAGE_CACHE_ROWS = 4_096
 
 _WORDS = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s.tokenize's default token pattern
 _STOPWORDS = frozenset(STOPWORDS_EN)
@@ -167,35 +168,44 @@ class LexicalView:
 
     def sentence_scores(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
         """The BM25 score of the best sentence of each of the given chunks (rows)."""
-        out = np.zeros(len(chunks), dtype=np.float32)
-        if not tokens or not len(chunks) or not self.stats.sentences:
+        return self.best_sentences([tokens], chunks)[0]
+
+    def best_sentences(self, queries: list[list[str]], chunks: np.ndarray) -> list[np.ndarray]:
+        """For each query's tokens, the BM25 score of the best sentence of each of the given chunks (rows): the
+        chunks' sentence terms are gathered once for all the queries."""
+        out = [np.zeros(len(chunks), dtype=np.float32) for _ in queries]
+        if not len(chunks) or not self.stats.sentences or not any(queries):
             return out
-        wanted = Counter(tokens)
-        ids = self.store.term_ids(list(wanted))
-        if not ids:
-            return out
-        term_ids = np.array(list(ids.values()), dtype=np.int64)
-        df = self.store.sentence_df(term_ids)
-        weights = np.array([wanted[t] for t in ids], dtype=np.float32) * _idf(df, self.stats.sentences)
-        average = self.stats.sentence_tokens / self.stats.sentences
-        order = np.argsort(term_ids)
-        sorted_ids, sorted_weights = term_ids[order], weights[order]
-        found = [self.store.sentence_terms(row) for row in chunks.tolist()]
-        parts = [(i, f) for i, f in enumerate(found) if f is not None and len(f[3])]
+        parts: list[int] = []
+        kept = []
+        for i, f in enumerate(self.store.sentence_terms(chunks.tolist())):
+            if f is not None and len(f[3]):
+                parts.append(i)
+                kept.append(f)
         if not parts:
             return out
-        sizes = np.array([len(f[3]) for _, f in parts], dtype=np.int64)
+        sizes = np.array([len(f[3]) for f in kept], dtype=np.int64)
+        counts = np.array([len(f[0]) for f in kept], dtype=np.int64)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        terms = np.concatenate([f[0] for _, f in parts])
-        which = np.concatenate([f[1] + start for (_, f), start in zip(parts, starts, strict=True)])
-        tf = np.concatenate([f[2] for _, f in parts])
-        lengths = np.concatenate([f[3] for _, f in parts])
-        hit = np.isin(terms, sorted_ids)
-        per = np.zeros(len(lengths), dtype=np.float32)
-        if hit.any():
-            w = sorted_weights[np.searchsorted(sorted_ids, terms[hit])]
-            np.add.at(per, which[hit], w * _bm25(tf[hit], lengths[which[hit]], average))
-        out[[i for i, _ in parts]] = np.maximum.reduceat(per, starts)
+        terms = np.concatenate([f[0] for f in kept])
+        which = np.concatenate([f[1] for f in kept]) + np.repeat(starts, counts)
+        tf = np.concatenate([f[2] for f in kept])
+        lengths = np.concatenate([f[3] for f in kept])
+        average = self.stats.sentence_tokens / self.stats.sentences
+        tfc = _bm25(tf, lengths[which], average)  # each (sentence, term) entry's BM25 factor, whatever the query
+        for query, row in zip(queries, out, strict=True):
+            wanted = Counter(query)
+            ids = self.store.term_ids(list(wanted))
+            if not ids:
+                continue
+            term_ids = np.array(list(ids.values()), dtype=np.int64)
+            weights = np.array([wanted[t] for t in ids], dtype=np.float32) * _idf(
+                self.store.sentence_df(term_ids), self.stats.sentences
+            )
+            lookup = np.zeros(max(int(terms.max()), int(term_ids.max())) + 1, dtype=np.float32)
+            lookup[term_ids] = weights
+            per = np.bincount(which, weights=lookup[terms] * tfc, minlength=len(lengths)).astype(np.float32)
+            row[parts] = np.maximum.reduceat(per, starts)
         return out
 
     def terms_present(self, tokens: list[str], chunks: np.ndarray) -> np.ndarray:
@@ -204,9 +214,10 @@ class LexicalView:
         if not len(chunks):
             return counts
         for term in set(tokens):
-            rows, _ = self.store.postings(self, term)
+            rows, _ = self.store.postings(self, term)  # sorted by row
             if len(rows):
-                counts += np.isin(chunks, rows)
+                at = np.minimum(np.searchsorted(rows, chunks), len(rows) - 1)
+                counts += rows[at] == chunks
         return counts
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
@@ -301,6 +312,8 @@ class LexicalStore:
             OrderedDict()
         )
         self._term_ids: dict[str, int] = {}
+        self._df: dict[int, float] = {}  # term id -> sentence document frequency, as of the last view
+        self._passages: OrderedDict[int, tuple[str, str, Metadata]] = OrderedDict()
         try:
             db = self._db()
             db.executescript(_SCHEMA)
@@ -377,6 +390,7 @@ class LexicalStore:
             generation = self._generation
             self._postings.clear()
             self._postings_size = 0
+            self._df = {}
         return LexicalView(self, ids, length, article, source, published, index, sentences, stats, generation)
 
     def postings(self, view: LexicalView, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -421,27 +435,40 @@ class LexicalStore:
         return known
 
     def sentence_df(self, term_ids: np.ndarray) -> np.ndarray:
-        marks = ",".join("?" * len(term_ids))
-        found = dict(
-            self._db().execute(
-                f"SELECT id, sentence_df FROM vocabulary WHERE id IN ({marks})", [int(t) for t in term_ids]
-            ).fetchall()
-        )
-        return np.array([found.get(int(t), 0) for t in term_ids], dtype=np.float64)
+        """How many sentence documents hold each term (remembered until the next view: writes change them)."""
+        known = self._df
+        missing = [int(t) for t in term_ids if int(t) not in known]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            found = dict(
+                self._db().execute(f"SELECT id, sentence_df FROM vocabulary WHERE id IN ({marks})", missing).fetchall()
+            )
+            known.update({t: float(found.get(t, 0)) for t in missing})
+        return np.array([known[int(t)] for t in term_ids], dtype=np.float64)
 
-    def sentence_terms(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """(term ids, sentence of each, term frequency, sentence lengths) of a row; None when it is gone."""
+    def sentence_terms(self, rows: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None]:
+        """For each row: (term ids, sentence of each, term frequency, sentence lengths); None for a row gone."""
+        found: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = {}
         with self._lock:
-            if row in self._sentences:
-                self._sentences.move_to_end(row)
-                return self._sentences[row]
-        got = self._db().execute("SELECT sentences FROM bodies WHERE row = ?", (row,)).fetchone()
-        value = None if got is None else _decode_sentences(got[0])
-        with self._lock:
-            self._sentences[row] = value
-            while len(self._sentences) > SENTENCE_CACHE_ROWS:
-                self._sentences.popitem(last=False)
-        return value
+            cache = self._sentences
+            for row in rows:
+                if row in cache:
+                    cache.move_to_end(row)
+                    found[row] = cache[row]
+        missing = [row for row in rows if row not in found]
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
+            marks = ",".join("?" * len(part))
+            got = dict(self._db().execute(f"SELECT row, sentences FROM bodies WHERE row IN ({marks})", part).fetchall())
+            for row in part:
+                found[row] = _decode_sentences(got[row]) if row in got else None
+        if missing:
+            with self._lock:
+                for row in missing:
+                    self._sentences[row] = found[row]
+                while len(self._sentences) > SENTENCE_CACHE_ROWS:
+                    self._sentences.popitem(last=False)
+        return [found[row] for row in rows]
 
     def text_of(self, row: int) -> str | None:
         got = self._db().execute("SELECT text FROM bodies WHERE row = ?", (row,)).fetchone()
@@ -457,6 +484,30 @@ class LexicalStore:
             query = f"SELECT c.id, b.text, c.meta FROM chunks c JOIN bodies b ON b.row = c.row WHERE c.id IN ({marks})"
             for cid, text, meta in db.execute(query, part):
                 out[cid] = (text, json.loads(meta))
+        return out
+
+    def rows_at(self, rows: Sequence[int]) -> dict[int, tuple[str, str, Metadata]]:
+        """(chunk id, text, metadata) of those rows that hold a chunk. Rows never change once written, so the
+        last few thousand read are remembered (the passages questions keep showing)."""
+        out: dict[int, tuple[str, str, Metadata]] = {}
+        with self._lock:
+            for row in rows:
+                if row in self._passages:
+                    self._passages.move_to_end(row)
+                    out[row] = self._passages[row]
+        missing = [row for row in rows if row not in out]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            query = (
+                "SELECT c.row, c.id, b.text, c.meta FROM chunks c JOIN bodies b ON b.row = c.row "
+                f"WHERE c.row IN ({marks})"
+            )
+            got = {row: (cid, text, json.loads(meta)) for row, cid, text, meta in self._db().execute(query, missing)}
+            out.update(got)
+            with self._lock:
+                self._passages.update(got)
+                while len(self._passages) > PASSAGE_CACHE_ROWS:
+                    self._passages.popitem(last=False)
         return out
 
     def text(self, chunk_id: str) -> str | None:

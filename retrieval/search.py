@@ -208,10 +208,10 @@ class Searcher:
             outlets_named=len(hints.sources),
         )
         pool = self._rank(score, hints, cols, k)
-        rows = lexical.store.rows([cid for _, cid in pool])
-        pool = [(i, cid) for i, cid in pool if cid in rows]  # a sync may have removed a chunk the view lists
-        texts = {cid: text for cid, (text, _) in rows.items()}
-        metadata = {cid: meta for cid, (_, meta) in rows.items()}
+        rows = lexical.store.rows_at([i for i, _ in pool])
+        pool = [(i, cid) for i, cid in pool if i in rows]  # a sync may have removed a chunk the view lists
+        texts = {cid: rows[i][1] for i, cid in pool}
+        metadata = {cid: rows[i][2] for i, cid in pool}
         return _Candidates(pool, signals, query, tokens[0], hints, cols, texts, metadata)
 
     def passage(self, chunk_id: str, score: float = 0.0) -> Passage:
@@ -276,9 +276,8 @@ class Searcher:
         chunks = np.argpartition(-preliminary, pool - 1)[:pool]
         if allowed is not None:
             chunks = chunks[allowed[chunks]]
-        for row, terms in zip(rows, tokens, strict=True):
+        for row, terms, best in zip(rows, tokens, cols.lexical.best_sentences(tokens, chunks), strict=True):
             if terms:
-                best = cols.lexical.sentence_scores(terms, chunks)
                 row[chunks] += self.options.sentence_weight * _scaled(best)
 
     def _dense(self, queries: list[str], lexical: LexicalView, filters: SearchFilters | None) -> np.ndarray:
