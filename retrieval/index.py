@@ -57,7 +57,6 @@ class Index:
         self._marker: tuple[int, str] | None = None  # ChromaStore.change_marker() the file is in step with
         self._pending = False
         self._file_checked = False
-        self._applied: dict[str, int] = {}  # change-log records already applied (id -> seq), within the skew
         self.last_sync: str | None = None
 
     # ------------------------------------------------------------- the file
@@ -151,14 +150,15 @@ class Index:
         """Re-read from Chroma the chunks the change log lists since `since` (minus the clock skew allowed
         between writers): each one Chroma holds is written to the file, each one it does not is dropped."""
         started = time.perf_counter()
-        everything = self.store.changes_since(since - CLOCK_SKEW_NS)
-        entries = [e for e in everything if e[0] not in self._applied]
-        newest = max([since, *(seq for _, seq, _ in everything)])
+        records = self.store.changes_since(since - CLOCK_SKEW_NS)
+        newest = max([since, *(seq for _, seq in records)])
+        done = self.file.applied([rid for rid, _ in records])
+        entries = [(rid, seq) for rid, seq in records if rid not in done]
         if not entries:
             if newest > since:
                 self.file.put({"changes_since": str(newest)})
             return
-        ids = sorted({cid for _, _, chunk_ids in entries for cid in chunk_ids})
+        ids = self.store.changed_chunks([rid for rid, _ in entries])
         held: dict[str, tuple[str, Metadata]] = {}
         for start in range(0, len(ids), _RECONCILE_PAGE):
             held.update(self.store.documents(ids[start : start + _RECONCILE_PAGE]))
@@ -170,9 +170,7 @@ class Index:
             remove=gone,
             state={"changes_since": str(newest)},
         )
-        self._applied.update({rid: seq for rid, seq, _ in entries})
-        floor = newest - 2 * CLOCK_SKEW_NS
-        self._applied = {rid: seq for rid, seq in self._applied.items() if seq >= floor}
+        self.file.mark_applied(entries, forget_before=newest - 2 * CLOCK_SKEW_NS)
         self._stale_view = True
         log.info("picked up %d changed and %d removed chunks from the change log in %.2fs",
                  len(changed), len(gone), time.perf_counter() - started)  # fmt: skip
@@ -196,6 +194,10 @@ class Index:
             file.write([Row(cid, doc, _clean(meta), lexical_text(doc, meta)) for cid, (doc, meta) in docs.items()])
         if stale or missing:  # what a writer killed before logging its change did: other processes catch up too
             self._record_changes([*stale, *missing])
+        try:  # what the log lists from before this comparison began is in the file now
+            self.file.mark_applied([r for r in self.store.changes_since(began - CLOCK_SKEW_NS) if r[1] <= began])
+        except Exception as exc:  # noqa: BLE001 - they are then only read again once
+            log.info("could not read the change log: %s", exc)
         file.put({"pending": None, "marker": json.dumps(list(marker)), "changes_since": str(began)})
         self._marker = marker
         self._stale_view = True
@@ -295,7 +297,7 @@ class Index:
             return
         try:
             record, seq = self.store.record_changes(ids)
-            self._applied[record] = seq  # this process's own change: its file has it already
+            self.file.mark_applied([(record, seq)])  # this process's own change: its file has it already
         except Exception as exc:  # noqa: BLE001 - other processes then notice by the chunk count, or at a restart
             log.warning("could not record a change in Chroma's change log (%s); other processes will compare "
                         "the whole index when they notice", exc)  # fmt: skip

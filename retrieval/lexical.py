@@ -236,6 +236,7 @@ class LexicalView:
         """Why a search over this index would fail, or None: one real scoring of a word over every chunk and
         of the first chunks' sentences."""
         try:
+            self.store.probe()
             rows = np.flatnonzero(self.live)[:64]
             if len(rows):
                 text = self.store.text_of(int(rows[0]))
@@ -279,6 +280,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_postings USING fts5vocab(chunk_terms, 'instance');
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS applied(record TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
 # chunks holds what every process reads whole (ids, filter columns, metadata) and bodies what is read a row at a
 # time (texts, terms), so reading the first never pages through the second
@@ -568,13 +570,20 @@ class LexicalStore:
     # ------------------------------------------------------------- writing
 
     def write(
-        self, rows: Sequence[Row], remove: Iterable[str] = (), state: dict[str, str | None] | None = None
+        self,
+        rows: Sequence[Row],
+        remove: Iterable[str] = (),
+        state: dict[str, str | None] | None = None,
+        applied: Sequence[tuple[str, int]] = (),
     ) -> None:
-        """Upsert these chunks and delete those ids, in one transaction (with `state` updates, if given)."""
+        """Upsert these chunks and delete those ids, in one transaction, with `state` updates and the change-log
+        records (id, seq) this write applies, if given."""
         prepared = [(row, ChunkTerms.of(row.lexical_text)) for row in rows]
         db = self._db()
         try:
             self._write(db, prepared, remove, state)
+            if applied:  # after the rows: a kill in between only means the records are applied again
+                self.mark_applied(applied)
         except BaseException:
             self._term_ids.clear()  # ids handed out inside the rolled-back transaction are not in the file
             raise
@@ -654,6 +663,33 @@ class LexicalStore:
             db.executemany("INSERT OR IGNORE INTO vocabulary(term) VALUES (?)", [(t,) for t in new])
             known.update(self.term_ids(new))
         return known
+
+    def probe(self) -> None:
+        """Read one row of every table a search reads, past the caches (raises what a damaged file raises)."""
+        db = self._db()
+        term = db.execute("SELECT id FROM vocabulary LIMIT 1").fetchone()
+        db.execute("SELECT row, id, meta FROM chunks LIMIT 1").fetchall()
+        db.execute("SELECT row, text, sentences FROM bodies LIMIT 1").fetchall()
+        if term is not None:
+            db.execute("SELECT doc FROM chunk_postings WHERE term = ? LIMIT 1", (str(term[0]),)).fetchall()
+
+    def applied(self, records: Sequence[str]) -> set[str]:
+        """Which of these change-log records this file has applied already."""
+        found: set[str] = set()
+        for start in range(0, len(records), 500):
+            part = list(records[start : start + 500])
+            marks = ",".join("?" * len(part))
+            query = f"SELECT record FROM applied WHERE record IN ({marks})"
+            found.update(r for (r,) in self._db().execute(query, part))
+        return found
+
+    def mark_applied(self, records: Sequence[tuple[str, int]], forget_before: int | None = None) -> None:
+        """Note change-log records as applied (and forget those older than `forget_before`, ns)."""
+        db = self._db()
+        with _transaction(db):
+            db.executemany("INSERT OR REPLACE INTO applied(record, seq) VALUES (?, ?)", list(records))
+            if forget_before is not None:
+                db.execute("DELETE FROM applied WHERE seq < ?", (forget_before,))
 
     def check(self) -> str | None:
         """Why the file is not whole (SQLite's check of its pages and tables), or None."""

@@ -508,20 +508,31 @@ class ChromaStore:
         )
         return record, seq
 
-    def changes_since(self, seq: int) -> list[tuple[str, int, list[str]]]:
-        """(record id, seq, chunk ids) of the change log's records from `seq` on, oldest first."""
-        out: list[tuple[str, int, list[str]]] = []
+    def changes_since(self, seq: int) -> list[tuple[str, int]]:
+        """(record id, seq) of the change log's records from `seq` on, oldest first (not what they list)."""
+        out: list[tuple[str, int]] = []
         offset = 0
         while True:
             page = self._log_call(
-                "read the change log", "get", where={"seq": {"$gte": seq}}, include=["documents", "metadatas"],
-                limit=_PAGE, offset=offset,
+                "read the change log", "get", where={"seq": {"$gte": seq}}, include=["metadatas"], limit=_PAGE,
+                offset=offset,
             )  # fmt: skip
-            for rid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                out.append((rid, int((meta or {}).get("seq") or 0), list(json.loads(doc or "[]"))))
+            for rid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                out.append((rid, int((meta or {}).get("seq") or 0)))
             if len(page["ids"]) < _PAGE:
                 return sorted(out, key=lambda entry: entry[1])
             offset += _PAGE
+
+    def changed_chunks(self, records: Sequence[str]) -> list[str]:
+        """The chunk ids those change-log records list."""
+        ids: set[str] = set()
+        for start in range(0, len(records), _PAGE):
+            page = self._log_call(
+                "read the change log", "get", ids=list(records[start : start + _PAGE]), include=["documents"]
+            )
+            for doc in page["documents"] or []:
+                ids.update(json.loads(doc or "[]"))
+        return sorted(ids)
 
     def prune_changes(self, before: int) -> None:
         """Drop the change log's records older than `before` (ns)."""
