@@ -149,7 +149,10 @@ class Replica:
         self.ready_seconds = round(time.perf_counter() - started, 2)
 
     def finds(self, word: str, article_title: str) -> bool:
-        response = httpx.get(f"{self.url}/v1/search", params={"q": word, "k": 1}, timeout=30)
+        try:
+            response = httpx.get(f"{self.url}/v1/search", params={"q": word, "k": 1}, timeout=30)
+        except httpx.TimeoutException:  # the replica is busy reloading: not seen yet
+            return False
         passages = response.json().get("passages", []) if response.status_code == 200 else []
         return bool(passages) and passages[0].get("title") == article_title
 
