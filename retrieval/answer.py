@@ -68,7 +68,7 @@ class Draft:
 class ExtractiveOptions:
     """The weights, rules and threshold: chosen by bench/answer.py (cross-validated on MultiHop-RAG dev)."""
 
-    abstain_below: float = 0.52
+    abstain_below: float = 0.5231
     max_sentences: int = 4
     candidates: int = 8  # sentences shortlisted by the cheap features before embedding
     embed_chars: int = 140
