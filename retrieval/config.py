@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     llm_prompt_tokens: int = Field(default=320, ge=0, le=100_000)
     # with an LLM, decline without asking it when the extractive confidence is below this (-inf: always ask);
     # chosen by bench/llm_gate.py (5 folds x 5 seeds over the dev questions)
-    llm_abstain_threshold: float | None = 0.70
+    llm_abstain_threshold: float | None = 0.536
 
     # HTTP API
     host: str = "127.0.0.1"
