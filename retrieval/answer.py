@@ -68,7 +68,7 @@ class Draft:
 class ExtractiveOptions:
     """The weights, rules and threshold: chosen by bench/answer.py (cross-validated on MultiHop-RAG dev)."""
 
-    abstain_below: float = 0.52
+    abstain_below: float = 0.5231
     max_sentences: int = 4
     candidates: int = 8  # sentences shortlisted by the cheap features before embedding
     embed_chars: int = 140
@@ -368,7 +368,11 @@ class ExtractiveAnswerer:
                 quotable = _lead_with(quotable, lambda i: bool(typed[i]))
         if confidence < opts.abstain_below:
             return Draft(NOT_IN_CORPUS, True, {}, confidence)
-        if subject := _asked_names(focus):  # a follow-up: the best sentence that names its subject leads
+        if subject := _asked_names(focus):
+            # a follow-up naming its own subject ("What about Apple?") is about it, whatever the terms carried
+            # over from the previous question match: no passage names it, no answer; else a sentence naming it leads
+            if not any(f" {normalise_words(name)} " in a.words for name in subject for a in analyses):
+                return Draft(NOT_IN_CORPUS, True, {}, confidence)
             quotable = _lead_with(quotable, lambda i: bool(subject & sentences[i].names))
         if opts.answer_first:
             chosen = _answer_first(sentences, quotable, articles_asked(question, passages, opts.max_sentences))

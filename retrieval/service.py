@@ -165,7 +165,8 @@ class Newsdesk:
         embed = getattr(self.embedder, "embed_here", self.embedder.embed_documents)
         self._fillers = [SentenceFiller(self.sentence_vectors, chunk_texts, self.extractive.sentence_heads, embed)]
         if self.facts is not None:
-            tag = self.extractive.tagger.run
+            # its own model: the filler runs at the lowest priority, and answers must never wait on a lock it holds
+            tag = EntityTagger(self.facts).run
             self._fillers.append(SentenceFiller(self.facts, chunk_texts, self.extractive.sentences, tag, "tagged"))
         for filler in self._fillers:
             filler.start()

@@ -51,6 +51,9 @@ def test_facts_are_compared_by_their_words() -> None:
     assert of_kind(facts, "person", "who repaired harbour bridge") == ["priya raman"]
     assert of_kind(facts, "organisation", "who repaired harbour bridge") == []  # the question names it
     assert sorted(of_kind(facts, "person", "", frozenset({"ORG"}))) == ["harbour bridge", "priya raman"]
+    numbers = frozenset({("CARDINAL", "82 million"), ("CARDINAL", "300 000")})
+    assert of_kind(numbers, "amount", "") == ["82 million"]  # a number with a scale word is an amount too
+    assert sorted(of_kind(numbers, "number", "")) == ["300 000", "82 million"]
 
 
 def test_the_tagger_finds_people_organisations_numbers_and_dates(tmp_path: Path) -> None:
