@@ -554,7 +554,7 @@ def _index_size(app: FastAPI) -> tuple[int, int] | None:
     service: Newsdesk | None = getattr(app.state, "service", None)
     if service is None:
         return None
-    return len(service.index.manifest()), len(service.index.texts)
+    return service.index.article_count(), len(service.index.texts)
 
 
 def _vector_cache(app: FastAPI) -> tuple[int, int, int] | None:
