@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from retrieval.embeddings import Embedder, OnnxEmbedder, TorchEmbedder, export_onnx, packaged_model_path
+from retrieval.embeddings import (
+    Embedder,
+    OnnxEmbedder,
+    TorchEmbedder,
+    export_onnx,
+    packaged_model_path,
+    quantise_onnx,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +50,24 @@ def test_the_export_is_cached(model_cache: Path) -> None:
     stamp = path.stat().st_mtime_ns
     assert export_onnx(packaged_model_path(), model_cache) == path
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_the_int8_copy_is_made_once_from_the_export_and_cached_beside_it(model_cache: Path) -> None:
+    path = quantise_onnx(packaged_model_path(), model_cache)
+    assert path.parent == model_cache and path.stem.startswith(export_onnx(packaged_model_path(), model_cache).stem)
+    assert path.stat().st_size < export_onnx(packaged_model_path(), model_cache).stat().st_size / 3  # 8-bit weights
+    stamp = path.stat().st_mtime_ns
+    assert quantise_onnx(packaged_model_path(), model_cache) == path and path.stat().st_mtime_ns == stamp
+    assert not [p for p in model_cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_int8_vectors_are_close_to_fp32_but_another_kind(embedder: Embedder, int8_embedder: OnnxEmbedder) -> None:
+    """Close enough to rank alike (bench/ingest.py measures the ranking), not the same: the index records which."""
+    fp32, int8 = embedder.embed_documents(TEXTS), int8_embedder.embed_documents(TEXTS)
+    cosine = (fp32 * int8).sum(axis=1)
+    assert cosine.min() >= 0.97 and cosine.max() < 0.9999
+    np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    assert int8_embedder.count_tokens(TEXTS) == embedder.count_tokens(TEXTS)
 
 
 def test_questions_under_load_fall_back_to_the_single_threaded_sessions(embedder: Embedder) -> None:
