@@ -118,7 +118,11 @@ class OnnxEmbedder:
 
         self.name = f"{MODEL_NAME} {'int8 ' if quantised else ''}(onnxruntime)"
         self.vectors = INT8_VECTORS if quantised else FP32_VECTORS
-        self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, batch_size
+        # int8: one text per run. Dynamic quantisation scales each run's activations by their range over the
+        # whole batch, so a text embedded beside others got another vector than alone (cosine .97-.99); alone,
+        # a text's vector depends on the text only (as the sentence store and the caches assume), and int8
+        # runs a text alone as fast as in a batch of 8 (no padding).
+        self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, 1 if quantised else batch_size
         model_path = packaged_model_path()
         self.tokenizer = _Tokenizer(model_path)
         onnx_path = quantise_onnx(model_path, cache_dir) if quantised else export_onnx(model_path, cache_dir)
