@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # search and answers
     top_k: int = Field(default=8, ge=1, le=50)
     max_question_chars: int = Field(default=2000, ge=10)
-    abstain_threshold: float = 0.7354  # calibrated by bench/answer.py on MultiHop-RAG dev questions
+    abstain_threshold: float = 0.5231  # calibrated by bench/answer.py on MultiHop-RAG dev questions
     vector_cache_size: int = Field(default=20_000, ge=0)  # question and sentence vectors kept (LRU), ~2 kB each
     sentence_vectors: bool = True  # embed answer sentences ahead of the questions, in the background (serve, bot)
     rerank: bool = True  # re-rank the search's first candidates with the learned trees (retrieval.rerank)
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     llm_prompt_tokens: int = Field(default=320, ge=0, le=100_000)
     # with an LLM, decline without asking it when the extractive confidence is below this (-inf: always ask);
     # chosen by bench/llm_gate.py (5 folds x 5 seeds over the dev questions)
-    llm_abstain_threshold: float | None = 0.70
+    llm_abstain_threshold: float | None = 0.536
 
     # HTTP API
     host: str = "127.0.0.1"

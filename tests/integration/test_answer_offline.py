@@ -53,6 +53,15 @@ def test_a_follow_up_carries_the_previous_question_over(seed_service: Newsdesk) 
     assert citations.problems(followed.answer, followed.passages) == []
 
 
+def test_a_follow_up_about_a_subject_no_article_names_is_declined(seed_service: Newsdesk) -> None:
+    # the terms carried over from the previous question (output, plant) match the seed well; the follow-up's
+    # own subject does not appear anywhere
+    history = [Turn(role="user", content=SEED_QUESTION), Turn(role="assistant", content="300,000 vehicles [1]")]
+    followed = seed_service.answer("Who won the 2018 FIFA World Cup final?", history=history)
+    assert "output" in followed.query
+    assert followed.answer.abstained and followed.answer.related
+
+
 def test_streaming_offline_gives_the_same_answer(seed_service: Newsdesk) -> None:
     events = list(seed_service.ask_stream(SEED_QUESTION))
     assert [e.type for e in events][-2:] == ["citations", "done"]
