@@ -36,9 +36,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import Embedder  # noqa: E402
+from retrieval.embeddings import FP32_VECTORS, Embedder  # noqa: E402
 from retrieval.evaluate import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query  # noqa: E402
 from retrieval.index import Index  # noqa: E402
+from retrieval.rerank import trees_for  # noqa: E402
 from retrieval.search import Searcher, SearchOptions  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from retrieval.store import ChromaStore, make_client  # noqa: E402
@@ -90,7 +91,7 @@ def quality(searcher: Searcher, queries: list[BenchmarkQuery], split: tuple[set[
 
 def latency(index: Index, embedder: Embedder, queries: list[str], options: SearchOptions = BEST) -> dict[str, float]:
     """A fresh searcher on the raw embedder: no vector remembered from an earlier pass, every query embedded."""
-    searcher = Searcher(index, embedder, options)
+    searcher = Searcher(index, embedder, options, model=trees_for(index.store.vectors))
     for query in queries[:20]:
         searcher.search(f"{query} (warm-up)", 10)  # tokenizer, ONNX sessions, index snapshot
     times = []
@@ -124,9 +125,13 @@ def _variant(
 
 
 def scaled_index(base: Newsdesk, scale: int) -> tuple[Newsdesk, dict[str, Any]]:
-    """A `scale`x copy of the base index (cached under CACHE, keyed by the base index's fingerprint)."""
+    """A `scale`x copy of the base index (cached under CACHE, keyed by the base index's fingerprint and the
+    kind of its vectors)."""
     ids = sorted(base.index.lexical.position)
-    stamp_key = hashlib.sha1(f"{fingerprint(ids)}:{scale}:{NOISE}".encode()).hexdigest()[:12]
+    key = f"{fingerprint(ids)}:{scale}:{NOISE}"
+    if base.store.vectors != FP32_VECTORS:  # fp32 copies keep the key they had before
+        key += f":{base.store.vectors}"
+    stamp_key = hashlib.sha1(key.encode()).hexdigest()[:12]
     data_dir = CACHE / f"search-x{scale}-{stamp_key}"
     settings = base.settings.model_copy(update={"data_dir": data_dir})
     stamp = data_dir / "built.json"
@@ -183,7 +188,8 @@ def main() -> None:
         rows = []
         for name, options in ABLATION:
             started = time.perf_counter()
-            figures = quality(Searcher(base.index, base.embedder, options), queries, split)
+            trees = trees_for(base.store.vectors)  # the trees for the index's kind of vectors
+            figures = quality(Searcher(base.index, base.embedder, options, model=trees), queries, split)
             rows.append({"search": name.strip(), **figures, "seconds": round(time.perf_counter() - started, 1)})
             overall = figures["all"]
             print(f"{name:48s} H4 {overall['Hits@4']:.4f} H10 {overall['Hits@10']:.4f} "

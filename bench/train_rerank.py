@@ -4,6 +4,8 @@
 
 Without --save it trains and measures, and reports the shipped trees beside the new ones; with --save the new
 trees replace retrieval/rerank_model.json (retrain after any change to the features or to the steps before).
+With NEWSDESK_EMBEDDER=onnx-int8 (and --data-dir an index built with it) the trees are trained on int8 vectors'
+features, saved beside fp32's (retrieval.rerank.trees_path), and the result goes to bench/results/rerank-int8.json.
 
 - Data: for every scored development question, the candidates the product's search re-ranks (its first 40
   by fused score) and their features (retrieval.rerank.FEATURES); a candidate's label is the number of gold
@@ -36,8 +38,9 @@ import lightgbm as lgb  # noqa: E402
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from bench.search import halves, quality  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
+from retrieval.embeddings import FP32_VECTORS  # noqa: E402
 from retrieval.evaluate import BenchmarkQuery, load_queries, open_eval_service, squash  # noqa: E402
-from retrieval.rerank import FEATURES, MODEL_PATH, TreeModel  # noqa: E402
+from retrieval.rerank import FEATURES, MODEL_PATH, TreeModel, trees_path  # noqa: E402
 from retrieval.search import Searcher, SearchOptions  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 
@@ -90,7 +93,10 @@ def halves_figures(
 
 def _shipped(service: Newsdesk, queries: list[BenchmarkQuery], split: Split) -> dict[str, Any] | str:
     try:
-        return halves_figures(service, TreeModel.load(), queries, split)["held_out_half"]
+        shipped = trees_path(service.store.vectors)
+        return halves_figures(service, TreeModel.load(shipped if shipped.exists() else None), queries, split)[
+            "held_out_half"
+        ]
     except (OSError, ValueError) as exc:
         return f"not usable: {exc}"
 
@@ -101,7 +107,7 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, default=MULTIHOP / "queries-dev.json")
     parser.add_argument("--data-dir", type=Path, default=None, help="the 1x index (default: the eval index)")
     parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--save", action="store_true", help=f"write the new trees to {MODEL_PATH}")
+    parser.add_argument("--save", action="store_true", help=f"write the new trees to {MODEL_PATH} (fp32)")
     args = parser.parse_args()
 
     service, _ = open_eval_service(Settings(), args.corpus, args.data_dir)
@@ -147,10 +153,12 @@ def main() -> None:
         ),
     }
     result["model"] = {"trees": len(model.trees), "depth": model.depth, "saved": bool(args.save)}
+    target = trees_path(service.store.vectors)
     if args.save:
-        model.save(MODEL_PATH)
-        result["model"].update(path=str(MODEL_PATH), bytes=MODEL_PATH.stat().st_size)
-    write_result("rerank", result)
+        model.save(target)
+        result["model"].update(path=str(target), bytes=target.stat().st_size)
+    fp32 = service.store.vectors == FP32_VECTORS
+    write_result("rerank" if fp32 else "rerank-int8", {"vectors": service.store.vectors, **result})
 
 
 if __name__ == "__main__":

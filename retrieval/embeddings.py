@@ -3,11 +3,18 @@
 Both backends share the model's own tokenizer and give the same vectors (cosine >= 0.9999, checked in the
 tests). The ONNX graph is exported once from the packaged weights and cached; after that, serving needs
 neither torch nor sentence-transformers, which keeps start-up fast and memory small.
+
+`onnx-int8` runs an int8 copy of that graph (onnxruntime's dynamic quantisation, made once from the fp32
+export and cached beside it): about twice as fast on CPUs with 8-bit dot products (AVX512-VNNI, AVX-VNNI),
+but its vectors are not fp32's (cosine about .99 to them). Each embedder therefore names the vectors it
+gives (`vectors`), the index records the name it was built with, and an index is only ever searched with
+vectors of the same kind (retrieval.store).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import queue
@@ -29,6 +36,16 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_TOKENS = 256
 DIM = 384
+# onnxruntime's dynamic quantisation, as measured on the 2-core AVX512-VNNI machine (bench/ingest.py):
+# signed 8-bit weights (the u8 x s8 kernels, which VNNI runs natively: unsigned weights were 1.25x fp32's
+# speed, signed ones 2x) with a scale per output channel (one scale per matrix gave cosine .94 to fp32's
+# vectors, per channel .994 at the same speed). reduce_range (7-bit weights, for AVX2 CPUs without VNNI,
+# whose u8 x s8 instruction can saturate) cost a little accuracy here (.993) and is off.
+QUANTISATION = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False}
+FP32_VECTORS = MODEL_NAME
+INT8_VECTORS = f"{MODEL_NAME}-int8-" + hashlib.sha1(json.dumps(QUANTISATION, sort_keys=True).encode()).hexdigest()[:8]
+# NEWSDESK_EMBEDDER -> the vectors it gives: embedders giving the same ones can share an index
+EMBEDDERS = {"onnx": FP32_VECTORS, "torch": FP32_VECTORS, "onnx-int8": INT8_VECTORS}
 
 
 class EmbedderError(RuntimeError):
@@ -45,6 +62,14 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def vectors_of(embedder: Embedder) -> str:
+    """The kind of vectors an embedder gives (its `vectors`: FP32_VECTORS or INT8_VECTORS), which an index
+    records, because one index must hold one kind. A wrapper that does not say (the vector cache, a test's
+    counting wrapper) passes its inner embedder's on, or is taken to give fp32's."""
+    inner = getattr(embedder, "embedder", None) or getattr(embedder, "inner", None)
+    return str(getattr(embedder, "vectors", None) or (vectors_of(inner) if inner is not None else FP32_VECTORS))
 
 
 def packaged_model_path() -> Path:
@@ -85,14 +110,22 @@ class OnnxEmbedder:
     intra-op threading to pay for its synchronisation, and onnxruntime releases the GIL while it runs.
     """
 
-    def __init__(self, cache_dir: Path, batch_size: int = 8, workers: int | None = None) -> None:
+    def __init__(
+        self, cache_dir: Path, batch_size: int = 8, workers: int | None = None, quantised: bool = False
+    ) -> None:
+        """`quantised`: run the int8 copy of the graph (see QUANTISATION), which gives INT8_VECTORS."""
         import onnxruntime as ort
 
-        self.name = f"{MODEL_NAME} (onnxruntime)"
-        self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, batch_size
+        self.name = f"{MODEL_NAME} {'int8 ' if quantised else ''}(onnxruntime)"
+        self.vectors = INT8_VECTORS if quantised else FP32_VECTORS
+        # int8: one text per run. Dynamic quantisation scales each run's activations by their range over the
+        # whole batch, so a text embedded beside others got another vector than alone (cosine .97-.99); alone,
+        # a text's vector depends on the text only (as the sentence store and the caches assume), and int8
+        # runs a text alone as fast as in a batch of 8 (no padding).
+        self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, 1 if quantised else batch_size
         model_path = packaged_model_path()
         self.tokenizer = _Tokenizer(model_path)
-        onnx_path = export_onnx(model_path, cache_dir)
+        onnx_path = quantise_onnx(model_path, cache_dir) if quantised else export_onnx(model_path, cache_dir)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -176,6 +209,7 @@ class TorchEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self.name = f"{MODEL_NAME} (sentence-transformers)"
+        self.vectors = FP32_VECTORS
         self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, batch_size
         model_path = packaged_model_path()
         self.model = SentenceTransformer(str(model_path), device="cpu")
@@ -252,9 +286,49 @@ def export_onnx(model_path: Path, cache_dir: Path) -> Path:
     return target
 
 
+def quantise_onnx(model_path: Path, cache_dir: Path) -> Path:
+    """The int8 copy of the fp32 export (QUANTISATION), made once, offline, and cached beside it."""
+    source = export_onnx(model_path, cache_dir)
+    target = cache_dir / f"{source.stem}-{INT8_VECTORS.removeprefix(MODEL_NAME + '-')}.onnx"
+    if target.exists():
+        return target
+    log.info("quantising %s to int8 once, into %s", MODEL_NAME, target)
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp_path = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    notes = _OnnxruntimeNotes()  # a line per tensor on the root logger, and advice to pre-process the graph
+    logging.getLogger().addFilter(notes)  # first (measured here: that changed neither speed nor vectors)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(
+                source,
+                tmp_path,
+                weight_type=getattr(QuantType, str(QUANTISATION["weight_type"])),
+                per_channel=bool(QUANTISATION["per_channel"]),
+                reduce_range=bool(QUANTISATION["reduce_range"]),
+            )
+        os.replace(tmp_path, target)  # atomic, like the export
+    except OSError as exc:
+        raise EmbedderError(
+            f"could not write the int8 model to {cache_dir}: {exc}; set NEWSDESK_MODEL_CACHE_DIR to a writable "
+            "folder or NEWSDESK_EMBEDDER=onnx"
+        ) from exc
+    finally:
+        logging.getLogger().removeFilter(notes)
+        tmp_path.unlink(missing_ok=True)
+    return target
+
+
+class _OnnxruntimeNotes(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname
+
+
 def make_embedder(backend: str, cache_dir: Path, batch_size: int = 8) -> Embedder:
-    if backend == "onnx":
-        return OnnxEmbedder(cache_dir, batch_size)
+    """An embedder by its NEWSDESK_EMBEDDER name (see EMBEDDERS)."""
+    if backend in ("onnx", "onnx-int8"):
+        return OnnxEmbedder(cache_dir, batch_size, quantised=backend == "onnx-int8")
     if backend == "torch":
         return TorchEmbedder(batch_size)
-    raise EmbedderError(f"unknown embedder backend {backend!r}: use 'onnx' or 'torch'")
+    raise EmbedderError(f"unknown embedder backend {backend!r}: use one of {', '.join(EMBEDDERS)}")

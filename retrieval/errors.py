@@ -44,3 +44,11 @@ class IndexDamaged(NewsdeskError):
 
     status_code = 503
     code = "index_damaged"
+
+
+class EmbedderMismatch(NewsdeskError):
+    """The index holds vectors of another embedder than this process's (NEWSDESK_EMBEDDER): searching it would
+    compare unlike vectors. The message names the setting that fits the index and the re-index command."""
+
+    status_code = 409
+    code = "embedder_mismatch"

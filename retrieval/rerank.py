@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.embeddings import FP32_VECTORS, MODEL_NAME
+
 log = logging.getLogger(__name__)
 
-MODEL_PATH = Path(__file__).with_name("rerank_model.json")
+MODEL_PATH = Path(__file__).with_name("rerank_model.json")  # the trees for fp32 vectors (see trees_path)
 FEATURES = (
     "position",  # in the fused ranking (0 is first)
     "score",  # fused score / the first candidate's
@@ -250,11 +252,29 @@ def _depth(tree: dict[str, list[Any]]) -> int:
     return down(0) if tree["feature"] else 0
 
 
-@lru_cache(maxsize=1)
-def default_model() -> TreeModel | None:
-    """The shipped trees; None (search keeps the fused order) when they cannot be read."""
+def trees_path(vectors: str = FP32_VECTORS) -> Path:
+    """Where the trees for an index of these vectors (retrieval.embeddings.vectors_of) are kept: the features
+    carry the dense scores, so another kind of vectors may need trees of its own (rerank_model-int8-....json)."""
+    if vectors == FP32_VECTORS:
+        return MODEL_PATH
+    return MODEL_PATH.with_name(f"{MODEL_PATH.stem}-{vectors.removeprefix(MODEL_NAME + '-')}.json")
+
+
+@lru_cache(maxsize=4)
+def trees_for(vectors: str = FP32_VECTORS) -> TreeModel | None:
+    """The shipped trees for these vectors (fp32's when none were trained for them); None (search keeps the
+    fused order) when they cannot be read."""
+    path = trees_path(vectors)
+    if not path.exists() and vectors != FP32_VECTORS:
+        log.info("no re-ranking trees trained on %s vectors (%s); using fp32's", vectors, path.name)
+        path = MODEL_PATH
     try:
-        return TreeModel.load()
+        return TreeModel.load(path)
     except (OSError, ValueError, KeyError) as exc:
         log.warning("search runs without re-ranking: %s (retrain with bench/train_rerank.py)", exc)
         return None
+
+
+def default_model() -> TreeModel | None:
+    """The shipped trees for fp32 vectors (see trees_for)."""
+    return trees_for(FP32_VECTORS)

@@ -16,12 +16,13 @@ from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQu
 from retrieval.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.chroma_check import StoreCheck
 from retrieval.config import Settings
-from retrieval.embeddings import Embedder, make_embedder
+from retrieval.embeddings import Embedder, make_embedder, vectors_of
 from retrieval.errors import IndexUnavailable, InvalidInput, NotFound, StorageError
 from retrieval.facts import EntityTagger, FactStore
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
 from retrieval.llm import make_chat_model, model_name
+from retrieval.rerank import trees_for
 from retrieval.search import Searcher, SearchOptions
 from retrieval.sentence_vectors import SentenceFiller, SentenceVectors
 from retrieval.sources import load_sources
@@ -86,7 +87,8 @@ class Newsdesk:
         self._fillers: list[SentenceFiller] = []
         queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
         self.vector_cache = queries  # the answerer re-embeds the question the search just did
-        self.searcher = Searcher(self.index, queries, SearchOptions(rerank=settings.rerank))
+        trees = trees_for(vectors_of(self.embedder))  # the re-ranking trees for this index's kind of vectors
+        self.searcher = Searcher(self.index, queries, SearchOptions(rerank=settings.rerank), model=trees)
         self._sync_lock = threading.Lock()  # one sync at a time
         self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
         self.syncer = Syncer(

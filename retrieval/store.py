@@ -38,8 +38,8 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 from chromadb.errors import NotFoundError  # noqa: E402
 
 from retrieval.chroma_check import damage_in, damaged  # noqa: E402
-from retrieval.embeddings import Embedder  # noqa: E402
-from retrieval.errors import IndexDamaged, IndexUnavailable, StorageError  # noqa: E402
+from retrieval.embeddings import EMBEDDERS, FP32_VECTORS, Embedder, vectors_of  # noqa: E402
+from retrieval.errors import EmbedderMismatch, IndexDamaged, IndexUnavailable, StorageError  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ _MIN_FREE_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 _BYTES_PER_CHUNK = 32 * 1024  # room kept per chunk written (Chroma used about 13 kB per chunk, 16x its text)
 WEDGED_WRITE_SECONDS = 600.0  # one embedded Chroma write longer than this has hung the process: exit
+# the collection metadata key naming the kind of vectors the index holds (retrieval.embeddings.vectors_of); an
+# index made before it was recorded holds fp32 vectors
+EMBEDDER_KEY = "embedder"
 # what storage failures look like when they come back as text (sqlite, the Rust backend, the server)
 _STORAGE_WORDS = ("disk is full", "no space left", "disk full", "read-only", "readonly", "quota exceeded")
 
@@ -205,7 +208,7 @@ def _chroma_errors(action: str, where: str = "the Chroma index", folder: Path | 
     `folder` is the embedded store's directory: a failure there is checked against the disk."""
     try:
         yield
-    except (IndexUnavailable, IndexDamaged, StorageError):
+    except (IndexUnavailable, IndexDamaged, StorageError, EmbedderMismatch):
         raise
     except httpx.TimeoutException as exc:
         raise IndexUnavailable(
@@ -276,6 +279,7 @@ class ChromaStore:
     def __init__(self, client: ClientAPI, embedder: Embedder, collection: str = "newsdesk") -> None:
         self.client = client
         self.embedder = embedder
+        self.vectors = vectors_of(embedder)  # what the collection must hold (recorded in its metadata)
         self.name = collection
         self.where = _where(client)
         chroma_settings = client.get_settings()
@@ -287,11 +291,27 @@ class ChromaStore:
             self.collection = self._open()
 
     def _open(self) -> Any:
-        return self.client.get_or_create_collection(
+        collection = self.client.get_or_create_collection(
             self.name,
             embedding_function=NewsdeskEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+            metadata={EMBEDDER_KEY: self.vectors},  # a new collection only: an existing one keeps its own
         )
+        return self._same_vectors(collection)
+
+    def _same_vectors(self, collection: Any) -> Any:
+        """The collection, when it holds this process's kind of vectors (or none yet: then it is labelled
+        with ours before anything is written); EmbedderMismatch otherwise."""
+        meta = dict(collection.metadata or {})
+        recorded = str(meta.get(EMBEDDER_KEY) or FP32_VECTORS)
+        if recorded == self.vectors:
+            return collection
+        if collection.count() == 0:
+            log.info("the empty collection %r was labelled %s; labelling it %s", self.name, recorded,
+                     self.vectors)  # fmt: skip
+            collection.modify(metadata={**meta, EMBEDDER_KEY: self.vectors})
+            return collection
+        raise EmbedderMismatch(mismatch_message(recorded, self.vectors, self.where, self.name, self.folder))
 
     def _call(self, action: str, method: str, **kwargs: Any) -> Any:
         """One request to the collection: errors translated; one quiet retry when a pooled connection went
@@ -380,9 +400,9 @@ class ChromaStore:
             self._call("delete chunks", "delete", ids=list(ids[start : start + _PAGE]))
 
     def set_metadata(self, metadata: Metadata) -> None:
-        """Replace the collection's own metadata (the last sync's time and version)."""
+        """Replace the collection's own metadata (the last sync's time and version); the vectors' kind stays."""
         self.before_write("record the sync time")
-        self._call("record the sync time", "modify", metadata=metadata)
+        self._call("record the sync time", "modify", metadata={**metadata, EMBEDDER_KEY: self.vectors})
 
     def present(self, ids: Sequence[str]) -> set[str]:
         """Which of these chunk ids the collection holds (after a failed write: what landed)."""
@@ -544,9 +564,11 @@ class ChromaStore:
         Two small requests whatever the size of the index, so every replica can poll it every few seconds;
         reading all chunk ids instead costs about a second per 8,000 chunks over HTTP."""
         with _chroma_errors("read the index version", self.where, self.folder):
-            fetched = self.client.get_collection(
-                self.name,
-                embedding_function=NewsdeskEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+            fetched = self._same_vectors(
+                self.client.get_collection(
+                    self.name,
+                    embedding_function=NewsdeskEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
+                )
             )
         self.collection = fetched  # its metadata (last_sync, version) is now current
         meta = fetched.metadata or {}
@@ -558,6 +580,24 @@ class ChromaStore:
             return True
         except Exception:
             return False
+
+
+def mismatch_message(recorded: str, wanted: str, where: str, collection: str, folder: Path | None) -> str:
+    """Why an index cannot be searched by this process's embedder, and the two ways out."""
+    fits = [name for name, kind in EMBEDDERS.items() if kind == recorded]
+    ours = next((name for name, kind in EMBEDDERS.items() if kind == wanted), "...")
+    fresh = (
+        f"delete {folder.parent} (or point NEWSDESK_DATA_DIR at an empty folder)"
+        if folder is not None
+        else "set NEWSDESK_COLLECTION to a new name (or delete the collection on the server)"
+    )
+    keep = f"set NEWSDESK_EMBEDDER={fits[0]} to use this index as it is, or " if fits else ""
+    return (
+        f"{where} (collection {collection!r}) holds {recorded} vectors, but this process embeds with "
+        f"NEWSDESK_EMBEDDER={ours} ({wanted}): searching it would compare unlike vectors. Either {keep}"
+        f"re-index the corpus with this embedder: {fresh}, then run "
+        f"`NEWSDESK_EMBEDDER={ours} newsdesk ingest corpus/ --prune`"
+    )
 
 
 def _where(client: ClientAPI) -> str:

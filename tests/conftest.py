@@ -46,6 +46,12 @@ def embedder(model_cache: Path) -> Embedder:
     return OnnxEmbedder(model_cache, batch_size=16)
 
 
+@pytest.fixture(scope="session")
+def int8_embedder(model_cache: Path) -> OnnxEmbedder:
+    """NEWSDESK_EMBEDDER=onnx-int8: the quantised copy of the model (made once per session from the export)."""
+    return OnnxEmbedder(model_cache, batch_size=16, workers=1, quantised=True)
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, model_cache: Path) -> Callable[..., Settings]:
     def make(**overrides: object) -> Settings:

@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from retrieval.embeddings import Embedder, OnnxEmbedder, TorchEmbedder, export_onnx, packaged_model_path
+from retrieval.embeddings import (
+    Embedder,
+    OnnxEmbedder,
+    TorchEmbedder,
+    export_onnx,
+    packaged_model_path,
+    quantise_onnx,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +39,15 @@ def test_onnx_matches_torch(embedder: Embedder) -> None:
     assert embedder.count_tokens(TEXTS) == torch_embedder.count_tokens(TEXTS)
 
 
-def test_batching_and_order_do_not_change_vectors(embedder: Embedder) -> None:
-    together = embedder.embed_documents(TEXTS)
-    alone = np.stack([embedder.embed_query(t) for t in TEXTS])
-    np.testing.assert_allclose(together, alone, atol=1e-5)
+def test_batching_and_order_do_not_change_vectors(embedder: Embedder, int8_embedder: OnnxEmbedder) -> None:
+    """A text's vector depends on the text only: int8 too, whose activations are scaled per run (it runs each
+    text alone; in a batch of 8, a short text beside a long one moved to cosine .98 of its vector alone)."""
+    for model in (embedder, int8_embedder):
+        together = model.embed_documents(TEXTS)
+        alone = np.stack([model.embed_query(t) for t in TEXTS])
+        np.testing.assert_allclose(together, alone, atol=1e-5)
+        np.testing.assert_allclose(model.embed_documents(TEXTS[::-1])[::-1], together, atol=1e-5)
+    np.testing.assert_allclose(int8_embedder.embed_here(TEXTS), int8_embedder.embed_documents(TEXTS), atol=1e-5)
 
 
 def test_the_export_is_cached(model_cache: Path) -> None:
@@ -43,6 +55,24 @@ def test_the_export_is_cached(model_cache: Path) -> None:
     stamp = path.stat().st_mtime_ns
     assert export_onnx(packaged_model_path(), model_cache) == path
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_the_int8_copy_is_made_once_from_the_export_and_cached_beside_it(model_cache: Path) -> None:
+    path = quantise_onnx(packaged_model_path(), model_cache)
+    assert path.parent == model_cache and path.stem.startswith(export_onnx(packaged_model_path(), model_cache).stem)
+    assert path.stat().st_size < export_onnx(packaged_model_path(), model_cache).stat().st_size / 3  # 8-bit weights
+    stamp = path.stat().st_mtime_ns
+    assert quantise_onnx(packaged_model_path(), model_cache) == path and path.stat().st_mtime_ns == stamp
+    assert not [p for p in model_cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_int8_vectors_are_close_to_fp32_but_another_kind(embedder: Embedder, int8_embedder: OnnxEmbedder) -> None:
+    """Close enough to rank alike (bench/ingest.py measures the ranking), not the same: the index records which."""
+    fp32, int8 = embedder.embed_documents(TEXTS), int8_embedder.embed_documents(TEXTS)
+    cosine = (fp32 * int8).sum(axis=1)
+    assert cosine.min() >= 0.97 and cosine.max() < 0.9999
+    np.testing.assert_allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    assert int8_embedder.count_tokens(TEXTS) == embedder.count_tokens(TEXTS)
 
 
 def test_questions_under_load_fall_back_to_the_single_threaded_sessions(embedder: Embedder) -> None:

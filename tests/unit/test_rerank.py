@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from retrieval import rerank
+from retrieval.embeddings import INT8_VECTORS
 from retrieval.lexical import LexicalStore, Row, tokenize
 from retrieval.rerank import FEATURES, NO_CLAUSES, Signals, TreeModel, features
 
@@ -80,13 +81,34 @@ def test_a_model_trained_on_other_features_is_refused_and_search_goes_on_without
     with pytest.raises(ValueError, match="retrain"):
         TreeModel.load(stale)
     monkeypatch.setattr(rerank, "MODEL_PATH", tmp_path / "missing.json")
-    rerank.default_model.cache_clear()
+    rerank.trees_for.cache_clear()
     try:
         with caplog.at_level(logging.WARNING, logger="retrieval.rerank"):
             assert rerank.default_model() is None
         assert "without re-ranking" in caplog.text and "train_rerank" in caplog.text
     finally:
-        rerank.default_model.cache_clear()
+        rerank.trees_for.cache_clear()
+
+
+def test_int8_vectors_get_their_own_trees_when_some_were_trained_for_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = TreeModel.load()
+    monkeypatch.setattr(rerank, "MODEL_PATH", tmp_path / "rerank_model.json")
+    shipped.save(tmp_path / "rerank_model.json")
+    rerank.trees_for.cache_clear()
+    try:
+        assert rerank.trees_path(INT8_VECTORS).name == f"rerank_model-{INT8_VECTORS.split('-', 4)[-1]}.json"
+        fallback = rerank.trees_for(INT8_VECTORS)  # none trained for int8: fp32's serve
+        assert fallback is not None and len(fallback.trees) == len(shipped.trees)
+        own = TreeModel(FEATURES, shipped.trees[:3], {"trained_on": "int8"})
+        own.save(rerank.trees_path(INT8_VECTORS))
+        rerank.trees_for.cache_clear()
+        chosen = rerank.trees_for(INT8_VECTORS)
+        assert chosen is not None and chosen.meta == {"trained_on": "int8"} and len(chosen.trees) == 3
+        assert len((rerank.default_model() or pytest.fail()).trees) == len(shipped.trees)
+    finally:
+        rerank.trees_for.cache_clear()
 
 
 def test_the_shipped_trees_read_the_current_features() -> None:

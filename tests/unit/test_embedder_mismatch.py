@@ -1,0 +1,97 @@
+"""One index, one kind of vectors: the collection records the embedder's vectors when it is made, and a process
+with the other embedder is refused with a message naming the setting that fits and the re-index command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.config import Settings
+from retrieval.embeddings import FP32_VECTORS, INT8_VECTORS, Embedder, OnnxEmbedder
+from retrieval.errors import EmbedderMismatch
+from retrieval.evaluate import eval_data_dir
+from retrieval.store import EMBEDDER_KEY, ChromaStore, make_client
+
+
+def _store(folder: Path, embedder: Embedder) -> ChromaStore:
+    return ChromaStore(make_client(folder), embedder)
+
+
+def _add_chunk(store: ChromaStore, embedder: Embedder) -> None:
+    text = "The pier is closed until June."
+    store.upsert(["a:0:x"], embedder.embed_documents([text]), [text], [{"article_id": "a"}])
+
+
+def test_a_new_index_records_its_vectors_and_keeps_them_through_syncs(tmp_path: Path, int8_embedder: Embedder) -> None:
+    store = _store(tmp_path, int8_embedder)
+    assert store.collection.metadata[EMBEDDER_KEY] == INT8_VECTORS
+    _add_chunk(store, int8_embedder)
+    store.set_metadata({"last_sync": "2024-05-02T10:00:00+00:00", "version": "1"})  # what every commit writes
+    again = _store(tmp_path, int8_embedder)
+    assert again.collection.metadata == {
+        "last_sync": "2024-05-02T10:00:00+00:00",
+        "version": "1",
+        EMBEDDER_KEY: INT8_VECTORS,
+    }
+
+
+def test_the_other_embedder_is_refused_with_the_way_out(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    _add_chunk(_store(tmp_path, int8_embedder), int8_embedder)
+    with pytest.raises(EmbedderMismatch) as caught:
+        _store(tmp_path, embedder)
+    message = caught.value.message
+    assert caught.value.status_code == 409 and caught.value.code == "embedder_mismatch"
+    assert INT8_VECTORS in message and "set NEWSDESK_EMBEDDER=onnx-int8 to use this index" in message
+    assert f"delete {tmp_path}" in message and "`NEWSDESK_EMBEDDER=onnx newsdesk ingest corpus/ --prune`" in message
+    assert _store(tmp_path, int8_embedder).count() == 1  # nothing was lost
+
+
+def test_an_index_made_before_the_label_holds_fp32_vectors(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    store = _store(tmp_path, embedder)
+    _add_chunk(store, embedder)
+    store.collection.modify(metadata={"last_sync": "2024-05-02T10:00:00+00:00"})  # as the old code left it
+    assert EMBEDDER_KEY not in (_store(tmp_path, embedder).collection.metadata or {})  # opens as it was
+    with pytest.raises(EmbedderMismatch, match=f"holds {FP32_VECTORS} vectors"):
+        _store(tmp_path, int8_embedder)
+
+
+def test_an_empty_index_takes_the_label_of_whoever_fills_it(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    _store(tmp_path, embedder)  # e.g. `newsdesk stats` on a new data directory
+    store = _store(tmp_path, int8_embedder)
+    assert store.collection.metadata[EMBEDDER_KEY] == INT8_VECTORS
+    _add_chunk(store, int8_embedder)
+    with pytest.raises(EmbedderMismatch):
+        _store(tmp_path, embedder)
+
+
+def test_a_replica_sees_the_collection_change_embedder(
+    tmp_path: Path, embedder: Embedder, int8_embedder: Embedder
+) -> None:
+    """A process polling a shared collection that was rebuilt with the other embedder stops searching it."""
+    reader = _store(tmp_path, embedder)
+    reader.client.delete_collection(reader.name)
+    _add_chunk(_store(tmp_path, int8_embedder), int8_embedder)
+    with pytest.raises(EmbedderMismatch):
+        reader.change_marker()
+
+
+def test_int8_and_torch_name_their_vectors(embedder: OnnxEmbedder, int8_embedder: OnnxEmbedder) -> None:
+    assert embedder.vectors == FP32_VECTORS and int8_embedder.vectors == INT8_VECTORS
+    assert embedder.name != int8_embedder.name  # the sentence-vector store is keyed on it: one store per embedder
+    vectors = int8_embedder.embed_documents(["The pier is closed until June.", "Xiaomi builds its own plant."])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_evaluation_indexes_are_kept_apart_by_vectors(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.json"
+    fp32, torch, int8 = (eval_data_dir(Settings(data_dir=tmp_path, embedder=e), corpus)
+                         for e in ("onnx", "torch", "onnx-int8"))  # fmt: skip
+    assert fp32 == torch != int8
