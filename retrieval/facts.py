@@ -203,6 +203,11 @@ class EntityTagger:
         self._model_lock = threading.Lock()
         self.tagged = 0  # sentences run through the model by this process
 
+    def load(self) -> None:
+        """Load the model now, on this thread (a server does so at start: importing spaCy from a request's
+        thread while another thread imports too can trip CPython 3.11's compiler)."""
+        self._model()
+
     def _model(self) -> Any:
         with self._model_lock:
             if self._nlp is None:

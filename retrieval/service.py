@@ -170,6 +170,7 @@ class Newsdesk:
             # its own model: the filler runs at the lowest priority, and answers must never wait on a lock it holds
             tag = EntityTagger(self.facts).run
             self._fillers.append(SentenceFiller(self.facts, chunk_texts, self.extractive.sentences, tag, "tagged"))
+        self.extractive.tagger.load()
         for filler in self._fillers:
             filler.start()
 

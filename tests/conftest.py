@@ -41,6 +41,14 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _spacy_imported() -> None:
+    """spaCy is imported once, here, before any test starts threads: the answerer loads it on first use, and
+    a first import from a server's thread beside pytest's own imports can trip CPython 3.11's compiler
+    ("AST constructor recursion depth mismatch")."""
+    import spacy  # noqa: F401
+
+
 @pytest.fixture(scope="session")
 def embedder(model_cache: Path) -> Embedder:
     return OnnxEmbedder(model_cache, batch_size=16)
