@@ -30,7 +30,7 @@ import numpy as np
 
 from retrieval.embeddings import Embedder
 from retrieval.index import Index
-from retrieval.lexical import LexicalView
+from retrieval.lexical import LexicalView, day_ordinal
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.rerank import FEATURES, Signals, TreeModel, default_model, features
 from retrieval.types import Passage, SearchFilters
@@ -85,22 +85,13 @@ class _Columns:
         codes: dict[str, int] = {}
         self.source_code = np.array([codes.setdefault(s.lower(), len(codes)) for s in lexical.source], dtype=np.int64)
         self._codes = codes
-        self.day = np.array([_ordinal(p) for p in lexical.published_at], dtype=np.int64)
+        self.day = np.array([day_ordinal(p) for p in lexical.published_at], dtype=np.int64)
         self.chunk_index = lexical.chunk_index
         self.outlets = OutletMatcher(set(lexical.source) - {""})
 
     def source_mask(self, sources: list[str] | tuple[str, ...]) -> np.ndarray:
         wanted = [self._codes[s.lower()] for s in sources if s.lower() in self._codes]
         return np.isin(self.source_code, wanted)
-
-
-def _ordinal(value: Any) -> int:
-    if not value:
-        return 0
-    try:
-        return date.fromisoformat(str(value)[:10]).toordinal()
-    except ValueError:
-        return 0
 
 
 def _day(value: str | None) -> int | None:
