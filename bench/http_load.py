@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
+from bench.common import MULTIHOP, stop_process, summarise, write_result  # noqa: E402
 from bench.serving import questions, serve_env  # noqa: E402
 from tests.support.chroma_server import free_port  # noqa: E402
 
@@ -125,12 +125,7 @@ class Server:
 
     def __exit__(self, *_: object) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            stop_process(self.process, 20)
 
 
 # ------------------------------------------------------------------ the load

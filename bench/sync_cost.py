@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.common import ROOT, write_result  # noqa: E402
+from bench.common import ROOT, stop_process, write_result  # noqa: E402
 from bench.http_load import Questions, load  # noqa: E402
 from bench.serving import questions, serve_env  # noqa: E402
 from bench.synthetic import CACHE, METHOD, build_index, model_cache, multihop_articles, warm_model_cache  # noqa: E402
@@ -157,12 +157,7 @@ class Replica:
         return bool(passages) and passages[0].get("title") == article_title
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, 30)
         self.log.close()
 
 

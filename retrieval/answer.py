@@ -332,7 +332,7 @@ class ExtractiveAnswerer:
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
         kind = asked_kind(question)
-        typed = _typed_facts(sentences, kind, question, opts.unlabelled_names)
+        typed = _typed_facts(sentences, kind, question, asked, opts.unlabelled_names)
         fact_support = _fact_support(typed, passages, analyses)
         lexical = lexical_scores(question, [s.terms for s in sentences])
         agreement = _agreement(sentences, passages, question)
@@ -453,18 +453,17 @@ def _several(sentences: list[_Sentence], quotable: list[tuple[float, int]], most
 
 
 def _typed_facts(
-    sentences: list[_Sentence], kind: Kind | None, question: str, unlabelled: bool = True
+    sentences: list[_Sentence], kind: Kind | None, question: str, q_terms: frozenset[str], unlabelled: bool = True
 ) -> list[list[str]]:
     """Each sentence's facts of the kind the question asks for, leaving out those the question names (also as
     another form of the same words: "EVs" names "EV"); for "how many X", only in sentences that mention X."""
     if kind is None:
         return [[] for _ in sentences]
     asked = normalise_words(question)
-    q_terms = set(tokenize([question])[0])
     what = set(tokenize([counted(question)])[0]) if kind == "number" else set()
+    also = frozenset({UNLABELLED}) if unlabelled and kind in ("person", "organisation") else frozenset()
     typed = []
     for s in sentences:
-        also = frozenset({UNLABELLED}) if unlabelled and kind in ("person", "organisation") else frozenset()
         facts = [f for f in of_kind(s.facts, kind, asked, also) if not _terms_of(f) <= q_terms]
         typed.append(facts if not what or what & s.terms else [])
     return typed

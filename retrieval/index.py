@@ -344,11 +344,21 @@ class Index:
             log.warning("could not record the sync time in Chroma: %s", exc)
 
 
-class _Texts(Mapping[str, str]):
-    """Chunk id -> text, read from the lexical file on demand (no copy of the archive in memory)."""
+class _FileView:
+    """A read-through view of the lexical file, keyed by chunk id (no copy of the archive in memory)."""
 
     def __init__(self, index: Index) -> None:
         self.file = index.file
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.file.ids())
+
+    def __len__(self) -> int:
+        return self.file.count()
+
+
+class _Texts(_FileView, Mapping[str, str]):
+    """Chunk id -> text."""
 
     def __getitem__(self, chunk_id: str) -> str:
         text = self.file.text(chunk_id)
@@ -359,12 +369,6 @@ class _Texts(Mapping[str, str]):
     def __contains__(self, chunk_id: object) -> bool:
         return isinstance(chunk_id, str) and self.file.text(chunk_id) is not None
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.file.ids())
-
-    def __len__(self) -> int:
-        return self.file.count()
-
     def items(self) -> Iterator[tuple[str, str]]:  # type: ignore[override]
         return self.file.iter_texts()
 
@@ -372,21 +376,14 @@ class _Texts(Mapping[str, str]):
         return (text for _, text in self.file.iter_texts())
 
 
-class _Metadata(Mapping[str, Metadata]):
-    def __init__(self, index: Index) -> None:
-        self.file = index.file
+class _Metadata(_FileView, Mapping[str, Metadata]):
+    """Chunk id -> metadata."""
 
     def __getitem__(self, chunk_id: str) -> Metadata:
         meta = self.file.meta(chunk_id)
         if meta is None:
             raise KeyError(chunk_id)
         return meta
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.file.ids())
-
-    def __len__(self) -> int:
-        return self.file.count()
 
     def items(self) -> Iterator[tuple[str, Metadata]]:  # type: ignore[override]
         return iter(self.file.all_metadata().items())
