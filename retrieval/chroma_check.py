@@ -157,6 +157,7 @@ class StoreCheck:
         self.corpus_dir = corpus_dir
         self.child: subprocess.Popen[str] | None = None
         self.key: list[list[object]] = []
+        self.verified = False  # the files this process opened passed the check (now or at an earlier one)
 
     def start(self) -> StoreCheck:
         try:
@@ -170,6 +171,7 @@ class StoreCheck:
             return self  # nothing indexed yet
         self.key = self._files_key()
         if self._verified() == self.key:
+            self.verified = True
             return self
         folder = self._folder()
         for segment in [folder] if folder is not None else self._hnsw_folders():
@@ -242,6 +244,14 @@ class StoreCheck:
                 key.append([f"{folder.name}/{path.name}", stat.st_size, stat.st_mtime_ns])
         return key
 
+    def note_written(self) -> None:
+        """After this process changed the files through Chroma (a committed sync): files it opened checked and
+        Chroma itself then wrote are noted as good, so the next process does not open them in a child again
+        (that child reads the whole HNSW index: about a second at 10x). Damage after this changes their size
+        or time, which the next start notices."""
+        if self.verified:
+            self._write_verified()
+
     def _verified(self) -> list[list[object]] | None:
         try:
             data = json.loads((self.data_dir / MARKER).read_text())
@@ -253,6 +263,7 @@ class StoreCheck:
         try:
             key = self._files_key()  # the child's open may have compacted the log into the files
             (self.data_dir / MARKER).write_text(json.dumps({"version": CHECK_VERSION, "files": key}))
+            self.verified = True
         except OSError as exc:  # a read-only data directory: the check runs again next time
             log.info("could not note the Chroma check in %s (%s)", self.data_dir, exc)
 

@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ import numpy as np
 
 from retrieval.errors import StorageError
 from retrieval.lexical import SEPARATOR, DamagedIndex, LexicalStore, LexicalView, Row
-from retrieval.manifest import SYNC_FIELDS, Manifest
+from retrieval.manifest import Manifest
 from retrieval.store import ChromaStore, Metadata
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Index:
         if self.lexical_store is not None:
             self.lexical_store.close()
         self.lexical_store = None
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".checked.json"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     # ------------------------------------------------------------- reading
@@ -116,13 +116,15 @@ class Index:
         """Open the file and bring it in step with Chroma (a no-op when its marker is Chroma's)."""
         with self._lock:
             try:
-                self._check_file()
+                if not self.file.noted_whole():
+                    self._check_file()
                 self._catch_up()
             except (DamagedIndex, sqlite3.DatabaseError) as exc:
                 log.warning("the lexical index %s is damaged (%s); rebuilding it from Chroma", self.path, exc)
                 self._delete_file()
                 self._catch_up()
             self._file_checked = True  # the first sync after opening need not check it again
+            self.file.note_whole()
             self.last_sync = self._read_last_sync()
             self._checked_at = time.monotonic()
             log.info("index loaded: %d chunks", self.file.count())
@@ -227,22 +229,29 @@ class Index:
     def article_count(self) -> int:
         return self.file.articles()
 
-    def sync_view(self) -> Manifest:
-        """The manifest as Chroma holds it right now (the truth a sync must start from)."""
+    def sync_view(
+        self, article_ids: Iterable[str] = (), text_hashes: Iterable[str] = (), roots: Iterable[str] = ()
+    ) -> Manifest:
+        """What a sync must know, as Chroma holds it right now: the given articles, those holding one of these
+        text hashes, those under these folders, and every article that is not one whole version (see
+        LexicalStore.sync_metadata). Other articles are not read: a sync costs what it touches."""
         with self._lock:
             try:
                 if not self._file_checked:
                     self._check_file()
-                self._file_checked = False
-                self._catch_up()
-                trouble = self.lexical.trouble()
-                if trouble is not None:
-                    raise DamagedIndex(trouble)
+                just_loaded, self._file_checked = self._file_checked, False
+                if not (just_loaded and self.refresh_seconds <= 0):  # embedded: no other process writes
+                    self._catch_up()
+                self.file.probe()
+                if self._view is not None:  # a process that searches: one real search (a sync alone needs none)
+                    trouble = self.lexical.trouble()
+                    if trouble is not None:
+                        raise DamagedIndex(trouble)
             except (DamagedIndex, sqlite3.DatabaseError) as exc:
                 log.warning("the lexical index %s cannot be used (%s); rebuilding it from Chroma", self.path, exc)
                 self._delete_file()
                 self._catch_up()
-            return Manifest.from_metadata(self.file.all_metadata(keys=SYNC_FIELDS))
+            return Manifest.from_metadata(self.file.sync_metadata(article_ids, text_hashes, roots))
 
     def passage_fields(self, chunk_id: str) -> tuple[str, Metadata]:
         found = self.file.rows([chunk_id]).get(chunk_id)
@@ -306,7 +315,9 @@ class Index:
         """After a sync: record the time in Chroma, then Chroma's marker in the file (clearing `pending`)."""
         when = datetime.now(UTC).isoformat(timespec="seconds")
         self._write_last_sync(when)
-        marker = self.store.change_marker()
+        # embedded, no other process writes: the file holds what Chroma holds (counting Chroma reads its
+        # whole collection; a file that disagrees anyway is compared with Chroma at the next open)
+        marker = self.store.change_marker(None if self.refresh_seconds > 0 else self.file.count())
         now = time.time_ns()
         try:
             self.store.prune_changes(now - CHANGES_KEPT_NS)
@@ -322,6 +333,7 @@ class Index:
             self._marker = marker
             self.last_sync = when
             self._stale_view = True
+            self.file.note_whole()
 
     def ensure_searchable(self) -> None:
         """Rebuild the lexical index from Chroma when a search over it would fail."""

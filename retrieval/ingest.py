@@ -127,10 +127,10 @@ class Syncer:
     ) -> IngestReport:
         start = time.perf_counter()
         report = IngestReport()
-        with self.write_lock:
-            manifest = self.index.sync_view()
         incoming = self._collect(items, report)
         prune = {str(r) for r in prune_roots}
+        with self.write_lock:  # the articles this sync touches, duplicates of their texts, what it may prune or repair
+            manifest = self.index.sync_view(incoming, {text_hash(a.body) for a in incoming.values()}, prune)
 
         failed_origins = {f.origin.split("#")[0] for f in report.failed}
         to_remove = self._pruned(manifest, incoming, prune, failed_origins)
@@ -197,7 +197,7 @@ class Syncer:
 
     def _landed(self, batch: list[tuple[Article, str, str]]) -> list[tuple[Article, str, str]]:
         """The articles of a batch whose new version is whole in the index."""
-        manifest = self.index.manifest()
+        manifest = self.index.manifest([article.id for article, _, _ in batch])
         landed = []
         for article, c_hash, t_hash in batch:
             indexed = manifest.get(article.id)

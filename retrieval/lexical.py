@@ -46,7 +46,7 @@ _stemmer = Stemmer.Stemmer("english")
 SEPARATOR = "\x1e"  # in a lexical text, between the header (title, outlet, date) and the chunk text
 FORMAT = 3  # bump when the schema or what is stored changes: the file is rebuilt from Chroma
 K1, B = 1.5, 0.75  # bm25s's defaults, which the re-ranking trees were trained on
-POSTINGS_CACHE_ENTRIES = 8_000_000  # (row, tf) pairs kept in memory across terms: about 100 MB at most
+POSTINGS_CACHE_ENTRIES = 8_000_000  # (row, tf) pairs kept in memory across terms: about 64 MB at most
 SENTENCE_CACHE_ROWS = 40_000
 PASSAGE_CACHE_ROWS = 4_096
 
@@ -264,6 +264,10 @@ CREATE TABLE IF NOT EXISTS chunks(
     meta TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(json_extract(sync, '$.text_hash'));
+CREATE INDEX IF NOT EXISTS chunks_version ON chunks(
+    article_id, json_extract(sync, '$.content_hash'), json_extract(sync, '$.n_chunks'), json_extract(sync, '$.index')
+);
 CREATE TABLE IF NOT EXISTS bodies(
     row INTEGER PRIMARY KEY,
     text TEXT NOT NULL,
@@ -281,6 +285,18 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_postings USING fts5vocab(chunk_terms, 'instance');
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applied(record TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+"""
+# the last two indexes let a sync find duplicates of a text, and articles that are not one whole version, without
+# reading every chunk (they are built once when a file of an earlier version of this code is opened)
+_INCOMPLETE = """
+SELECT article_id FROM chunks INDEXED BY chunks_version GROUP BY article_id HAVING
+    count(json_extract(sync, '$.content_hash')) != count(*)
+    OR min(json_extract(sync, '$.content_hash')) IS NOT max(json_extract(sync, '$.content_hash'))
+    OR count(json_extract(sync, '$.n_chunks')) != count(*)
+    OR min(json_extract(sync, '$.n_chunks')) IS NOT max(json_extract(sync, '$.n_chunks'))
+    OR max(json_extract(sync, '$.n_chunks')) != count(*)
+    OR min(json_extract(sync, '$.index')) != 0 OR max(json_extract(sync, '$.index')) != count(*) - 1
+    OR count(DISTINCT json_extract(sync, '$.index')) != count(*)
 """
 # chunks holds what every process reads whole (ids, filter columns, metadata) and bodies what is read a row at a
 # time (texts, terms), so reading the first never pages through the second
@@ -405,7 +421,7 @@ class LexicalStore:
                 return found
         term_id = self.term_ids([term]).get(term)
         if term_id is None:
-            rows = np.zeros(0, dtype=np.int64)
+            rows = np.zeros(0, dtype=np.int32)
             tf = np.zeros(0, dtype=np.float32)
         else:
             got = self._db().execute(
@@ -414,7 +430,7 @@ class LexicalStore:
             pairs = np.array(got, dtype=np.int64).reshape(-1, 2)
             keep = pairs[:, 0] < view.size
             keep[keep] &= view.live[pairs[keep, 0]]  # rows written after the view: the next view has them
-            rows, tf = pairs[keep, 0], pairs[keep, 1].astype(np.float32)
+            rows, tf = pairs[keep, 0].astype(np.int32), pairs[keep, 1].astype(np.float32)  # 8 bytes a posting
         with self._lock:
             if key[0] == self._generation:
                 self._postings[key] = (rows, tf)
@@ -552,6 +568,31 @@ class LexicalStore:
             rows = db.execute(f"SELECT id, meta FROM chunks WHERE article_id IN ({marks})", part)
             out.update((cid, json.loads(meta)) for cid, meta in rows)
         return out
+
+    def sync_metadata(
+        self, article_ids: Iterable[str], text_hashes: Iterable[str], roots: Iterable[str] = ()
+    ) -> dict[str, Metadata]:
+        """Chunk id -> SYNC_FIELDS, in row order, of what a sync must know about: the given articles, the
+        articles with one of these text hashes (duplicates), those under these folders (pruning), and every
+        article that is not one whole version (repairs). Each is found through an index: the chunks of other
+        articles are not read."""
+        db = self._db()
+        wanted = set(article_ids)
+        for column, values in (("text_hash", list(set(text_hashes))), ("origin_root", list(set(roots)))):
+            for start in range(0, len(values), 500):
+                part = values[start : start + 500]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT DISTINCT article_id FROM chunks WHERE json_extract(sync, '$.{column}') IN ({marks})"
+                wanted.update(aid for (aid,) in db.execute(query, part))
+        wanted.update(aid for (aid,) in db.execute(_INCOMPLETE))
+        found: list[tuple[int, str, str]] = []
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), 500):
+            part = ordered[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found.extend(db.execute(f"SELECT row, id, sync FROM chunks WHERE article_id IN ({marks})", part))
+        found.sort()
+        return {cid: json.loads(fields) for _, cid, fields in found}
 
     def iter_texts(self) -> Iterator[tuple[str, str]]:
         """Every chunk's (id, text), streamed in row order."""
@@ -691,6 +732,30 @@ class LexicalStore:
             if forget_before is not None:
                 db.execute("DELETE FROM applied WHERE seq < ?", (forget_before,))
 
+    def note_whole(self) -> None:
+        """Note the file's size and time beside it, after a check passed or this process's own committed writes
+        to a file it had checked: the next process that finds them unchanged skips the page check (which reads
+        the whole file: about 0.3 s at 10x). The log is folded into the file first, so closing it changes
+        nothing. Any later write, damage or copy changes them, and the next open checks again."""
+        try:
+            self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            Path(f"{self.path}.checked.json").write_text(json.dumps(self._file_key()))
+        except (OSError, sqlite3.Error) as exc:  # the check then simply runs at the next open
+            log.info("could not note the lexical file as checked (%s)", exc)
+
+    def noted_whole(self) -> bool:
+        try:
+            return bool(json.loads(Path(f"{self.path}.checked.json").read_text()) == self._file_key())
+        except (OSError, ValueError):
+            return False
+
+    def _file_key(self) -> list[int]:
+        main = self.path.stat()
+        wal = Path(f"{self.path}-wal")
+        wal_size = wal.stat().st_size if wal.exists() else 0
+        wal_time = wal.stat().st_mtime_ns if wal_size else 0  # an empty log, or none: nothing in it
+        return [main.st_size, main.st_mtime_ns, main.st_ino, wal_size, wal_time]
+
     def check(self) -> str | None:
         """Why the file is not whole (SQLite's check of its pages and tables), or None."""
         try:
@@ -745,12 +810,14 @@ def _decode_sentences(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         lengths.append(len(tokens))
         at += 1 + n
     if not terms:
-        empty = np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int32)
         return empty, empty, np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)
     all_terms = np.concatenate(terms).astype(np.int64)
     all_which = np.concatenate(which)
     keys, tf = np.unique(all_which * (1 << 32) + all_terms, return_counts=True)
-    return keys % (1 << 32), keys >> 32, tf.astype(np.float32), np.asarray(lengths, dtype=np.float32)
+    # int32 ids and sentence numbers: these arrays fill the sentence cache, whose size grows with the archive
+    terms_out, which_out = (keys % (1 << 32)).astype(np.int32), (keys >> 32).astype(np.int32)
+    return terms_out, which_out, tf.astype(np.float32), np.asarray(lengths, dtype=np.float32)
 
 
 def _sentence_df(decoded: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Counter[int]:

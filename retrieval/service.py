@@ -76,6 +76,7 @@ class Newsdesk:
                 check.finish()
             store = ChromaStore(self._client(allow_read_only), self.embedder, settings.collection)
         self.store = store
+        self._store_check = check
         self.index = Index(
             store,
             settings.data_dir / "lexical" / settings.collection,
@@ -187,6 +188,8 @@ class Newsdesk:
         self._fillers = []
 
     def _synced(self, report: IngestReport) -> IngestReport:
+        if self._store_check is not None and (report.added or report.updated or report.removed):
+            self._store_check.note_written()
         if report.added or report.updated:
             for filler in self._fillers:
                 filler.wake()

@@ -558,8 +558,9 @@ class ChromaStore:
         """Drop the change log's records older than `before` (ns)."""
         self._log_call("prune the change log", "delete", where={"seq": {"$lt": before}})
 
-    def change_marker(self) -> tuple[int, str]:
-        """A cheap fingerprint of what the collection holds: (chunk count, stamp of the last committed sync).
+    def change_marker(self, count: int | None = None) -> tuple[int, str]:
+        """A cheap fingerprint of what the collection holds: (chunk count, stamp of the last committed sync);
+        `count`: the chunk count when the caller knows it.
 
         Two small requests whatever the size of the index, so every replica can poll it every few seconds;
         reading all chunk ids instead costs about a second per 8,000 chunks over HTTP."""
@@ -572,7 +573,7 @@ class ChromaStore:
             )
         self.collection = fetched  # its metadata (last_sync, version) is now current
         meta = fetched.metadata or {}
-        return self.count(), str(meta.get("version") or meta.get("last_sync") or "")
+        return self.count() if count is None else count, str(meta.get("version") or meta.get("last_sync") or "")
 
     def heartbeat(self) -> bool:
         try:

@@ -120,7 +120,7 @@ def test_the_files_of_the_earlier_bm25_index_are_replaced(
 
     reopened = make_service()
     assert lexical_answers(reopened) == QUERIES
-    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm", ".checked.json"))) == [
         f"{service.settings.collection}.sqlite3"
     ]
     assert_lexical_matches_chroma(reopened, tmp_path)
