@@ -48,6 +48,7 @@ FORMAT = 3  # bump when the schema or what is stored changes: the file is rebuil
 K1, B = 1.5, 0.75  # bm25s's defaults, which the re-ranking trees were trained on
 POSTINGS_CACHE_ENTRIES = 8_000_000  # (row, tf) pairs kept in memory across terms: about 64 MB at most
 SENTENCE_CACHE_ROWS = 40_000
+SENTENCE_CACHE_ENTRIES = 6_000_000  # (sentence, term) entries of those rows: about 75 MB at most (1x: 3M in all)
 PASSAGE_CACHE_ROWS = 4_096
 
 _WORDS = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s.tokenize's default token pattern
@@ -329,6 +330,7 @@ class LexicalStore:
         self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = (
             OrderedDict()
         )
+        self._sentences_size = 0
         self._term_ids: dict[str, int] = {}
         self._df: dict[int, float] = {}  # term id -> sentence document frequency, as of the last view
         self._passages: OrderedDict[int, tuple[str, str, Metadata]] = OrderedDict()
@@ -483,9 +485,13 @@ class LexicalStore:
         if missing:
             with self._lock:
                 for row in missing:
-                    self._sentences[row] = found[row]
-                while len(self._sentences) > SENTENCE_CACHE_ROWS:
-                    self._sentences.popitem(last=False)
+                    if row not in self._sentences:
+                        self._sentences[row] = found[row]
+                        self._sentences_size += _entries(found[row])
+                while len(self._sentences) > 1 and (
+                    len(self._sentences) > SENTENCE_CACHE_ROWS or self._sentences_size > SENTENCE_CACHE_ENTRIES
+                ):
+                    self._sentences_size -= _entries(self._sentences.popitem(last=False)[1])
         return [found[row] for row in rows]
 
     def text_of(self, row: int) -> str | None:
@@ -818,6 +824,10 @@ def _decode_sentences(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     # int32 ids and sentence numbers: these arrays fill the sentence cache, whose size grows with the archive
     terms_out, which_out = (keys % (1 << 32)).astype(np.int32), (keys >> 32).astype(np.int32)
     return terms_out, which_out, tf.astype(np.float32), np.asarray(lengths, dtype=np.float32)
+
+
+def _entries(decoded: tuple[np.ndarray, ...] | None) -> int:
+    return 0 if decoded is None else len(decoded[0])
 
 
 def _sentence_df(decoded: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Counter[int]:

@@ -88,3 +88,45 @@ def test_a_view_taken_before_a_write_ignores_what_the_write_added(tmp_path: Path
     store.write([Row("chips:0", TEXTS["chips:0"], {"article_id": "chips"}, TEXTS["chips:0"])])
     assert before.search("XR-7731", 3) == []
     assert [cid for cid, _ in store.view().search("XR-7731", 3)] == ["chips:0"]
+
+
+def test_a_sync_reads_what_it_touches_and_every_article_that_is_not_whole(tmp_path: Path) -> None:
+    """sync_metadata finds, through the file's indexes, the asked articles, the holders of a text, the articles
+    under a pruned folder and every half-written one; whole articles nobody asked about are not read."""
+
+    def chunks(aid: str, version: str, indices: list[int], n: int, text: str = "t", root: str = "/a") -> list[Row]:
+        meta = {"content_hash": version, "n_chunks": n, "text_hash": text, "origin_root": root}
+        return [
+            Row(f"{aid}:{i}:{version}", "body", {"article_id": aid, "index": i, **meta}, "body") for i in indices
+        ]
+
+    store = LexicalStore(tmp_path / "lexical.sqlite3")
+    store.write([
+        *chunks("whole", "v1", [0, 1], 2), *chunks("asked", "v1", [0], 1), *chunks("twin", "v1", [0, 1], 2, "same"),
+        *chunks("pruned", "v1", [0], 1, root="/gone"), *chunks("two-versions", "v1", [0, 1], 2),
+        *chunks("two-versions", "v2", [0, 1], 2), *chunks("missing-one", "v1", [0, 2], 3),
+        *chunks("repeated-index", "v1", [0], 3), *chunks("repeated-index", "v2", [0, 2], 3),
+    ])  # fmt: skip
+    found = store.sync_metadata(["asked", "not-indexed"], ["same"], ["/gone"])
+    articles = {meta["article_id"] for meta in found.values()}
+    assert articles == {"asked", "twin", "pruned", "two-versions", "missing-one", "repeated-index"}
+    assert len(found) == 1 + 2 + 1 + 4 + 2 + 3  # every chunk of each
+    assert found["twin:1:v1"] == {"article_id": "twin", "index": 1, "n_chunks": 2, "content_hash": "v1",
+                                  "text_hash": "same", "origin_root": "/a"}  # fmt: skip
+    assert {meta["article_id"] for meta in store.sync_metadata([], []).values()} == {
+        "two-versions", "missing-one", "repeated-index"
+    }  # fmt: skip
+
+
+def test_the_sentence_cache_is_bounded_by_its_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import retrieval.lexical as lexical
+
+    store = build(tmp_path / "lexical.sqlite3", TEXTS)
+    view = store.view()
+    rows = [view.position[cid] for cid in TEXTS]
+    sizes = [len(f[0]) for f in store.sentence_terms(rows) if f is not None]
+    assert store._sentences_size == sum(sizes)
+    monkeypatch.setattr(lexical, "SENTENCE_CACHE_ENTRIES", max(sizes) + 1)
+    fresh = LexicalStore(tmp_path / "lexical.sqlite3")
+    assert [len(f[0]) for f in fresh.sentence_terms(rows) if f is not None] == sizes  # answers stay whole
+    assert fresh._sentences_size <= max(sizes) + 1 and len(fresh._sentences) < len(rows)
