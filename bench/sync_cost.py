@@ -241,6 +241,7 @@ def main() -> None:
     parser.add_argument("--skip-baseline-at", type=int, nargs="*", default=[], help="scales without the baseline")
     parser.add_argument("--limit", type=int, default=None, help="articles per copy, for a quick try")
     parser.add_argument("--batch", type=int, default=100, help="articles in the second ingest")
+    parser.add_argument("--result", default="sync_cost", help="name of the JSON in bench/results (a second run's)")
     args = parser.parse_args()
     run(args)
 
@@ -310,7 +311,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, codes: 
         meets[f"sees_write_{scale}x"] = _within(figure(scale, "new", "replica_sees_write_seconds"), 5.0)
         meets[f"http_p95_{scale}x_vs_baseline"] = _within(ratios.get(f"new_vs_baseline.x{scale}.http_p95"), 1.1)
     write_result(
-        "sync_cost",
+        args.result,
         {
             "what": __doc__.split("\n\n")[0] if __doc__ else "",
             "archive_method": METHOD,
