@@ -52,7 +52,7 @@ print("RESULT " + json.dumps(out))
 
 
 def run(code: Path, data_dir: Path, what: str) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_") or k == "NEWSDESK_MULTIHOP_DIR"}
     env.update(PYTHONPATH=str(code), NEWSDESK_LOG_LEVEL="WARNING", HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, str(data_dir), what], cwd=code, env=env, capture_output=True, text=True
