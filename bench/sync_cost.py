@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -242,8 +243,74 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="articles per copy, for a quick try")
     parser.add_argument("--batch", type=int, default=100, help="articles in the second ingest")
     parser.add_argument("--result", default="sync_cost", help="name of the JSON in bench/results (a second run's)")
+    parser.add_argument(
+        "--interleaved", type=int, default=0, metavar="ROUNDS",
+        help="only add one article to each scale's archive in turn, ROUNDS times (this code; medians)",
+    )  # fmt: skip
     args = parser.parse_args()
-    run(args)
+    interleaved(args) if args.interleaved else run(args)
+
+
+def interleaved(args: argparse.Namespace) -> None:
+    """Add one article (the same one, under a new id and word each time) to each scale's archive in turn: on a
+    shared machine the load drifts between steps minutes apart, so the scales are compared round by round."""
+    global LIMIT
+    LIMIT = args.limit
+    warm_model_cache()
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-sync-cost-", dir=CACHE if CACHE.exists() else None))
+    tag = time.strftime("%H%M%S")
+    data: dict[int, Path] = {}
+    runs: dict[str, Any] = {}
+    try:
+        for scale in args.scales:
+            data[scale] = work / f"x{scale}"
+            copy_archive(archive(scale), data[scale], with_lexical=True)
+            warm = write_articles(work / f"warm-{scale}.json", new_articles(1, f"warm{scale}{tag}", 1))
+            runs[f"x{scale}"] = {
+                "archive": json.loads((archive(scale) / "built.json").read_text()),
+                "warm_up_ingest": run_measured(ROOT, ["ingest", str(warm)], env_for(ROOT, data[scale])),
+                "add_one": [],
+            }
+        for round_ in range(args.interleaved):
+            for scale in args.scales:
+                one = write_articles(work / f"one-{round_}-{scale}.json", new_articles(1, f"r{round_}x{scale}{tag}", 2))
+                measured = run_measured(ROOT, ["ingest", str(one)], env_for(ROOT, data[scale]))
+                runs[f"x{scale}"]["add_one"].append(measured)
+                print(scale, round_, measured, flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    medians = {
+        name: {key: float(np.median([r[key] for r in found["add_one"]])) for key in ("seconds", "peak_rss_mb")}
+        for name, found in runs.items()
+    }
+    first = f"x{args.scales[0]}"
+    ratios = {
+        f"{name}_vs_{first}": {key: round(value / medians[first][key], 2) for key, value in figures.items()}
+        for name, figures in medians.items()
+        if name != first
+    }
+    meets = {}
+    for scale, limit in ((10, TARGETS["add_one_10x_vs_1x"]), (30, TARGETS["add_one_30x_vs_1x"])):
+        if f"x{scale}_vs_x1" in ratios:
+            meets[f"add_one_{scale}x_vs_1x"] = ratios[f"x{scale}_vs_x1"]["seconds"] <= limit
+    if "x30_vs_x1" in ratios:
+        rss_limit = TARGETS["peak_rss_add_one_30x_vs_1x"]
+        meets["peak_rss_add_one_30x_vs_1x"] = ratios["x30_vs_x1"]["peak_rss_mb"] <= rss_limit
+    write_result(
+        args.result,
+        {
+            "what": "Add one article to each scale's archive in turn (this code, a fresh ingest process each time), "
+            f"{args.interleaved} rounds; medians and their ratios to the smallest scale",
+            "archive_method": METHOD,
+            "limit": args.limit,
+            "load_average_1_5_15_min": [round(x, 1) for x in os.getloadavg()],
+            "results": runs,
+            "medians": medians,
+            "ratios": ratios,
+            "targets": {k: v for k, v in TARGETS.items() if k.startswith(("add_one_1", "add_one_3", "peak"))},
+            "meets_target": meets,
+        },
+    )
 
 
 def run(args: argparse.Namespace) -> None:
