@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval import dates
 from retrieval.errors import StorageError
 from retrieval.lexical import SEPARATOR, LexicalIndex, fingerprint
 from retrieval.manifest import Manifest
@@ -178,6 +179,15 @@ class Index:
                 metadata[cid] = {k: v for k, v in meta.items() if v is not None and v != ""}
             self.texts, self.metadata = texts, metadata
 
+    def relabel(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
+        """New metadata for indexed chunks (same texts and vectors)."""
+        self.store.update_metadata(ids, metadatas)
+        with self._lock:
+            metadata = dict(self.metadata)  # copy-on-write: see snapshot()
+            for cid, meta in zip(ids, metadatas, strict=True):
+                metadata[cid] = {k: v for k, v in meta.items() if v is not None and v != ""}
+            self.metadata = metadata
+
     def remove(self, ids: Sequence[str]) -> None:
         self.store.delete(ids)
         with self._lock:
@@ -274,15 +284,8 @@ class _HashingWriter:
 
 def lexical_text(text: str, meta: Metadata) -> str:
     """What BM25 sees: a header (title, outlet, month and year, so they are searchable too), then the chunk."""
-    parts = [str(meta.get("title") or ""), str(meta.get("source") or ""), _date_words(meta.get("published_at"))]
+    parts = [str(meta.get("title") or ""), str(meta.get("source") or ""), dates.month_words(meta.get("published_at"))]
     return "\n".join(p for p in parts if p) + SEPARATOR + text
 
 
-def _date_words(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        day = datetime.fromisoformat(str(value))
-    except ValueError:
-        return ""
-    return day.strftime("%B %Y")
+
