@@ -20,6 +20,8 @@ import base64
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -28,6 +30,7 @@ NUM_PERM = 128
 SHINGLE = 3  # words
 STORY_SIMILARITY = 0.5  # estimated Jaccard of shingles: the same story retold (new lede, a paragraph cut)
 SAME_VERSION_SIMILARITY = 0.8  # the same outlet's corrected or updated version of one article
+SCHEME = "affine32"  # datasketch's hashing scheme: stored signatures are tagged with it, and only compared within it
 MIN_SHINGLES = 20  # shorter texts (briefs, tests) are too small to call near-duplicates: their own story
 
 _WORD = re.compile(r"\w+")
@@ -47,23 +50,33 @@ def signature(texts: Iterable[str]) -> MinHash | None:
     grams = shingles(texts)
     if len(grams) < MIN_SHINGLES:
         return None
-    minhash = MinHash(num_perm=NUM_PERM)
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     minhash.update_batch(list(grams))
     return minhash
 
 
 def encode(minhash: MinHash) -> str:
-    return base64.b64encode(np.asarray(minhash.hashvalues, dtype="<u4").tobytes()).decode()
+    return f"{SCHEME}:" + base64.b64encode(np.asarray(minhash.hashvalues, dtype="<u4").tobytes()).decode()
 
 
 def decode(value: str) -> MinHash | None:
+    """A stored signature, or None when it is unreadable or from another scheme (then it is computed again)."""
+    scheme, _, data = value.partition(":")
+    if scheme != SCHEME:
+        return None
     try:
-        values = np.frombuffer(base64.b64decode(value, validate=True), dtype="<u4")
+        values = np.frombuffer(base64.b64decode(data, validate=True), dtype="<u4")
     except (ValueError, TypeError):
         return None
     if len(values) != NUM_PERM:
         return None
-    return MinHash(num_perm=NUM_PERM, hashvalues=values.astype(np.uint64))
+    return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME, permutations=_permutations())
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    """The hash permutations of every signature (same seed): computed once, not per decoded signature."""
+    return MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
 
 
 @dataclass
@@ -140,7 +153,7 @@ def member_from_chunks(article_id: str, chunks: Sequence[tuple[dict[str, object]
     first = chunks[0][0]
     stored = first.get("minhash")
     minhash = decode(str(stored)) if stored else None
-    if minhash is None and not stored and all(text is not None for _, text in chunks):
+    if minhash is None and all(text is not None for _, text in chunks):
         minhash = signature(str(text) for _, text in chunks)
     return Member(
         article_id,

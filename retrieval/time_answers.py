@@ -62,7 +62,7 @@ def finish(answer: Answer, frame: dates.TimeFrame | None, outside: Sequence[Pass
         update["evidence_dates"] = EvidenceDates(first=days[0].isoformat(), last=days[-1].isoformat())
     if answer.abstained and frame.window and outside:
         update["answer"] = (
-            f"Nothing in the archive is from {frame.describe()}. The closest articles from other dates are "
+            f"Nothing in the archive was published {frame.describe()}. The closest articles from other dates are "
             "listed as related."
         )
         update["related"] = list(outside[:3])
