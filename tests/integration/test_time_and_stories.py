@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 
 from bot.api import create_app
 from retrieval.service import Newsdesk
 from retrieval.types import Article
+from tests.integration.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
 from tests.support import wire
+from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +187,40 @@ def test_cli_refuses_an_unreadable_as_of_before_opening_anything(tmp_path: Path)
     bad = CliRunner().invoke(app, ["ask", "anything", "--as-of", "soon"], env={"NEWSDESK_DATA_DIR": str(tmp_path)})
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     assert not any(tmp_path.iterdir())
+
+
+async def test_discord_reads_the_question_at_the_time_it_was_sent(newsroom: Newsdesk) -> None:
+    from tests.integration.test_discord_bot import make_bot, posted_citations, run
+    from tests.support.discord_fakes import FakeDiscord
+
+    world = FakeDiscord()
+    bot = make_bot(newsroom, world)
+    asked = world.interaction(world.member("ada"))
+    asked.created_at = at("2023-11-05")
+    await run(bot, "ask", asked, question="What happened at the Dresden chip plant last month?")
+    cited = posted_citations(world.transcript.visible())
+    assert [c["title"] for c in cited] == ["Construction of the Dresden chip plant begins"]
+
+    await run(bot, "ask", world.interaction(world.member("ada")), question="How many dock workers went on strike?")
+    footers = [c["footer"] for c in posted_citations(world.transcript.visible())]
+    assert any("also reported by 3 outlets" in (f or "") for f in footers)
+
+
+def test_the_web_page_shows_the_other_outlets_and_the_evidence_dates(
+    newsroom: Newsdesk,
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+) -> None:
+    from playwright.sync_api import expect
+
+    with live_server(create_app(newsroom.settings, newsroom)) as base:
+        context = browser.new_context(base_url=base)
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_label("Your question").fill("How many dock workers went on strike in Rotterdam?")
+        page.get_by_role("button", name="Ask").click()
+        turn = page.locator(".turn").first
+        also = turn.locator(".citations .card .also").filter(has_text="Also reported by 3 outlets")
+        expect(also.first).to_be_visible(timeout=WAIT_MS)
+        expect(also.first.locator("a")).to_have_count(3)
+        expect(turn.locator(".evidence")).to_contain_text("Evidence from")
+        context.close()
