@@ -440,7 +440,14 @@ class AnswerChain:
 
     def _finish(self, state: _State, written: Written) -> Outcome:
         passages = state.passages
-        text, cited = citations.check(time_answers.order(written.text, passages, state.frame), passages, written.quotes)
+        text, quotes = time_answers.shape(
+            written.text,
+            written.quotes,
+            passages,
+            state.frame,
+            lambda: self.extractive.draft(state.query, passages[:1]),
+        )
+        text, cited = citations.check(text, passages, quotes)
         abstained = written.abstained or not cited
         answer = Answer(
             answer=NOT_IN_CORPUS if abstained else text,

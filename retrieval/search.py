@@ -27,6 +27,7 @@ other copies are left out and listed on its passages as also_reported_by.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -65,7 +66,8 @@ class SearchOptions:
     rerank: bool = True  # learned re-ranking of the best candidates (retrieval.rerank)
     rerank_pool: int = 40
     one_per_story: bool = True  # a story's other copies (other outlets' near-duplicates) are left out
-    recency_band: float = 0.6  # "latest": passages scoring at least this share of the best count as relevant
+    recency_band: float = 0.6  # "latest" naming no name: passages scoring at least this share of the best are relevant
+    recency_pool: int = 100  # "latest": candidates searched for the most recent relevant passages
 
     @classmethod
     def dense_only(cls) -> SearchOptions:
@@ -179,13 +181,13 @@ class Searcher:
                 since, until = dates.clip(filters.since if filters else None, filters.until if filters else None, frame)
                 filters = (filters or SearchFilters()).model_copy(update={"since": since, "until": until})
         recency = frame is not None and frame.recency
-        depth = max(k, self.options.rerank_pool) if self.model or recency else k
+        depth = max(k, self.options.recency_pool if recency else self.options.rerank_pool if self.model else k)
         found = self._candidates(query, depth, filters, latest)
         if found is None:
             return []
         picked = found.pool if self.model is None else self._rerank(self.model, found, depth)
         if recency:
-            picked = self._recent_first(picked, found)
+            picked = self._recent_first(picked, found, k)
         return [
             _passage(
                 cid,
@@ -201,13 +203,19 @@ class Searcher:
         """What the question asks about time; outlet names ("Business Today | Latest ...") are not read as time."""
         return dates.read_time(query, as_of, self.columns().outlets.find(query)[1])
 
-    def _recent_first(self, picked: list[tuple[int, str]], found: _Candidates) -> list[tuple[int, str]]:
-        """The relevant passages (fused score within recency_band of the best) newest first, then the rest."""
+    def _recent_first(self, picked: list[tuple[int, str]], found: _Candidates, k: int) -> list[tuple[int, str]]:
+        """The relevant passages newest first, then the others in their order. Relevant: among the candidates,
+        those that name every name the question asks about ("the latest on Sam Bankman-Fried"); for a question
+        that names nothing, the first k whose score is within recency_band of the best."""
         if not picked:
             return picked
-        score = found.signals.score
-        best = max(float(score[i]) for i, _ in picked)
-        band = [item for item in picked if float(score[item[0]]) >= self.options.recency_band * best]
+        asked = _asked_names(found.query, found.hints.spans)
+        if asked:
+            band = [item for item in picked if _names_all(asked, found, item[1])]
+        else:
+            score = found.signals.score
+            best = max(float(score[i]) for i, _ in picked[:k])
+            band = [item for item in picked[:k] if float(score[item[0]]) >= self.options.recency_band * best]
         rest = [item for item in picked if item not in band]
         day = found.cols.day
         return sorted(band, key=lambda item: -int(day[item[0]])) + rest
@@ -453,6 +461,26 @@ class Searcher:
         picked = _capped([*lead, *(i for i in order if i not in lead)], cols.article, opts.max_per_article, k, story)
         ids = cols.lexical.ids
         return [(i, ids[i]) for i in picked if ids[i] in texts]  # BM25 may list chunks a sync just removed
+
+
+_NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
+_NOT_NAMES = {*dates.TIME_WORDS, "what", "who", "how", "which", "when", "where", "why", "is", "are", "the", "a", "an"}
+
+
+def _asked_names(query: str, outlet_spans: tuple[tuple[int, int], ...]) -> list[str]:
+    """The capitalised names a question asks about, not its outlets, time words or opening question word."""
+    names = []
+    for m in _NAME.finditer(query):
+        if any(a <= m.start() < b for a, b in outlet_spans) or m.group().lower() in _NOT_NAMES:
+            continue
+        names.append(re.sub(r"['’]s?$", "", m.group()))
+    return names
+
+
+def _names_all(names: list[str], found: _Candidates, chunk_id: str) -> bool:
+    meta = found.metadata.get(chunk_id, {})
+    text = f"{meta.get('title', '')}\n{found.texts.get(chunk_id, '')}"
+    return all(name in text for name in names)
 
 
 def _capped(order: list[int], article: np.ndarray, cap: int, k: int, story: np.ndarray | None = None) -> list[int]:

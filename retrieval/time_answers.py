@@ -1,7 +1,8 @@
 """Answers shaped by time: what the chain does with a question's TimeFrame (retrieval/dates.py).
 
-- `order` (before the citation check): a recency question's answer leads with its most recent evidence; a
-  "how did X develop" question gets its points as a dated, chronological list.
+- `shape` (before the citation check): a recency question's answer leads with its most recent evidence (the
+  search put it first; its best sentence is added when the answer left it out); a "how did X develop"
+  question gets its points as a dated, chronological list.
 - `finish` (after it): the answer says when its evidence is from (`evidence_dates`), and "As of <date>,"
   when the question is about a current state; an empty window declines and offers the nearest evidence
   from other dates as related passages.
@@ -10,10 +11,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from retrieval import dates
+from retrieval.answer import Draft
 from retrieval.citations import MARKER, marker_number
 from retrieval.types import Answer, EvidenceDates, Passage
 
@@ -37,6 +39,29 @@ def _day_of(point: str, passages: Sequence[Passage]) -> date | None:
             if found is not None:
                 return found
     return None
+
+
+def shape(
+    text: str,
+    quotes: dict[int, list[str]],
+    passages: Sequence[Passage],
+    frame: dates.TimeFrame | None,
+    newest: Callable[[], Draft],
+) -> tuple[str, dict[int, list[str]]]:
+    """Before the citation check: a recency question's answer leads with passage [1] (the search put the most
+    recent relevant passage first; `newest` drafts its best sentence when the answer does not cite it), and
+    the points are ordered for time (see `order`)."""
+    if frame is not None and frame.recency and passages and MARKER.search(text) and not _cites_first(text):
+        lead = newest()
+        if not lead.abstained and lead.text.strip():
+            first = lead.text.strip().splitlines()[0]
+            text = f"{first}\n{text}"
+            quotes = {**quotes, 1: [*lead.quotes.get(1, []), *quotes.get(1, [])]}
+    return order(text, passages, frame), quotes
+
+
+def _cites_first(text: str) -> bool:
+    return any(marker_number(m) == 1 for m in MARKER.finditer(text))
 
 
 def order(text: str, passages: Sequence[Passage], frame: dates.TimeFrame | None) -> str:
