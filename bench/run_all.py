@@ -27,6 +27,7 @@ HELPERS = {"__init__", "common", "run_all", "synthetic", "serving"}
 ORDER = [
     "search", "train_rerank", "http_load", "answer", "memory", "cold_start", "chroma_modes", "ingest",
     "llm_gate", "llm_answers", "attribution",  # attribution reads the answers llm_answers recorded
+    "time_questions", "stories",
 ]  # fmt: skip
 
 
