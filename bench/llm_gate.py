@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import sys
 from pathlib import Path
@@ -30,19 +29,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import Scored, decline_rates, load_answer_queries  # noqa: E402
-
-
-def folds(scored: list[tuple[str, Scored]], k: int, seed: int) -> list[list[int]]:
-    """k stratified folds (by question type) of the indices of `scored`."""
-    rng = random.Random(seed)
-    out: list[list[int]] = [[] for _ in range(k)]
-    for kind in sorted({t for t, _ in scored}):
-        members = [i for i, (t, _) in enumerate(scored) if t == kind]
-        rng.shuffle(members)
-        for j, i in enumerate(members):
-            out[j % k].append(i)
-    return out
+from retrieval.evaluate_answers import Scored, decline_rates, load_answer_queries, stratified_folds  # noqa: E402
 
 
 def choose(rows: list[Scored], budget: float) -> float:
@@ -76,7 +63,7 @@ def main() -> None:
     chosen: list[float] = []
     held: list[dict[str, float]] = []
     for seed in range(args.seeds):
-        parts = folds(scored, args.folds, seed)
+        parts = stratified_folds([t for t, _ in scored], args.folds, seed)
         for f, test in enumerate(parts):
             train = [scored[i][1] for g, part in enumerate(parts) if g != f for i in part]
             threshold = choose(train, args.budget)

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # search and answers
     top_k: int = Field(default=8, ge=1, le=50)
     max_question_chars: int = Field(default=2000, ge=10)
-    abstain_threshold: float = 0.7354  # calibrated by bench/answer.py on MultiHop-RAG dev questions
+    abstain_threshold: float = 0.5231  # calibrated by bench/answer.py on MultiHop-RAG dev questions
     vector_cache_size: int = Field(default=20_000, ge=0)  # question and sentence vectors kept (LRU), ~2 kB each
     sentence_vectors: bool = True  # embed answer sentences ahead of the questions, in the background (serve, bot)
     rerank: bool = True  # re-rank the search's first candidates with the learned trees (retrieval.rerank)

@@ -200,6 +200,18 @@ def split_half(queries: Sequence[AnswerQuery], seed: int = 0) -> tuple[list[Answ
     return first, second
 
 
+def stratified_folds(types: Sequence[str], k: int, seed: int) -> list[list[int]]:
+    """k folds of the indices of `types` (each question's type), each type spread evenly over the folds."""
+    rng = random.Random(seed)
+    out: list[list[int]] = [[] for _ in range(k)]
+    for kind in sorted(set(types)):
+        members = [i for i, t in enumerate(types) if t == kind]
+        rng.shuffle(members)
+        for j, i in enumerate(members):
+            out[j % k].append(i)
+    return out
+
+
 @dataclass(frozen=True)
 class Scored:
     """One question's best evidence score (abstention off) and whether it is answerable."""

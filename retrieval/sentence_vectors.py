@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -200,8 +201,23 @@ class SentenceVectors:
         return len(self._lookup.segments)
 
 
+class Prepared(Protocol):
+    """What a SentenceFiller fills: SentenceVectors, or the sentences' facts (retrieval/facts.py: FactStore)."""
+
+    @property
+    def segments(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def missing(self, texts: Iterable[str]) -> list[str]: ...
+
+    def add(self, texts: Sequence[str], values: Any) -> None: ...
+
+    def compact(self, keep: Iterable[str] | None = None) -> None: ...
+
+
 class SentenceFiller:
-    """The background thread that keeps SentenceVectors in step with the index.
+    """The background thread that keeps SentenceVectors (or another Prepared store) in step with the index.
 
     `wake()` after a sync (it also looks by itself every minute); it then embeds, at the lowest CPU priority,
     the sentence openings of chunks it has not seen yet, writing a segment every CHUNKS_PER_SEGMENT chunks.
@@ -209,16 +225,18 @@ class SentenceFiller:
 
     def __init__(
         self,
-        store: SentenceVectors,
+        store: Prepared,
         chunk_texts: Callable[[], dict[str, str]],
         sentences_of: Callable[[str], list[str]],
-        embed: Callable[[list[str]], np.ndarray],
+        embed: Callable[[list[str]], Any],
+        work: str = "embedded",  # what `embed` does, for the logs and the thread's name
     ) -> None:
         self.store, self.chunk_texts, self.sentences_of, self.embed = store, chunk_texts, sentences_of, embed
+        self.work = work
         self.done: set[str] = set()  # chunk ids whose sentences are all stored
         self.pending = 0  # sentences still to embed in the current pass
         self._wake, self._stop, self._idle = threading.Event(), threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="sentence-vectors", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"sentences-{work}", daemon=True)
 
     def start(self) -> None:
         self._wake.set()
@@ -253,7 +271,7 @@ class SentenceFiller:
             try:
                 self.fill_once()
             except Exception:  # a cache: never take the service down; the next wake tries again
-                log.exception("filling the sentence vectors failed; answers embed their sentences meanwhile")
+                log.exception("preparing the answer sentences (%s) failed; answers do it meanwhile", self.work)
             if not self._wake.is_set():
                 self._idle.set()
 
@@ -265,7 +283,7 @@ class SentenceFiller:
             return 0
         self._idle.clear()
         started, added = time.perf_counter(), 0
-        log.info("embedding the answer sentences of %d new chunks in the background", len(new))
+        log.info("answer sentences of %d new chunks to be %s in the background", len(new), self.work)
         # a slice of chunks at a time: little memory held, and a restart loses at most one slice's work
         for at in range(0, len(new), CHUNKS_PER_SEGMENT):
             if self._stop.is_set():
@@ -281,7 +299,7 @@ class SentenceFiller:
         self.done.intersection_update(texts)
         if self.store.segments > MAX_SEGMENTS:
             self.store.compact(keep=(s for text in self.chunk_texts().values() for s in self.sentences_of(text)))
-        log.info("%d answer sentences embedded in %.0f s (%d stored)", added, time.perf_counter() - started,
+        log.info("%d answer sentences %s in %.0f s (%d stored)", added, self.work, time.perf_counter() - started,
                  len(self.store))  # fmt: skip
         return added
 
@@ -294,4 +312,4 @@ def _lowest_priority() -> None:
         pass
 
 
-__all__ = ["SentenceFiller", "SentenceVectors", "text_key"]
+__all__ = ["Prepared", "SentenceFiller", "SentenceVectors", "text_key"]

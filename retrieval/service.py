@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -17,6 +19,7 @@ from retrieval.chroma_check import StoreCheck
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, make_embedder
 from retrieval.errors import IndexUnavailable, InvalidInput, NotFound, StorageError
+from retrieval.facts import EntityTagger, FactStore
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
 from retrieval.llm import make_chat_model, model_name
@@ -80,7 +83,8 @@ class Newsdesk:
         )
         self.index.load()
         self.sentence_vectors = self._open_sentence_vectors() if settings.sentence_vectors else None
-        self._filler: SentenceFiller | None = None
+        self.facts = self._open_facts() if settings.sentence_vectors else None
+        self._fillers: list[SentenceFiller] = []
         queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
         self.vector_cache = queries  # the answerer re-embeds the question the search just did
         self.searcher = Searcher(self.index, queries, SearchOptions(rerank=settings.rerank))
@@ -92,7 +96,9 @@ class Newsdesk:
             ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
             write_lock=self._write_lock,
         )
-        self.extractive = ExtractiveAnswerer(queries, ExtractiveOptions(abstain_below=settings.abstain_threshold))
+        self.extractive = ExtractiveAnswerer(
+            queries, ExtractiveOptions(abstain_below=settings.abstain_threshold), EntityTagger(self.facts)
+        )
         if llm is None:
             llm = make_chat_model(settings)
         self.chain = AnswerChain(
@@ -144,29 +150,44 @@ class Newsdesk:
             log.warning("sentence vectors unavailable (%s: %s); answers will embed their sentences", directory, exc)
             return None
 
+    def _open_facts(self) -> FactStore | None:
+        path = self.settings.data_dir / "sentence-facts" / f"{self.settings.collection}.sqlite3"
+        try:
+            return FactStore(path, EntityTagger.name)
+        except (OSError, sqlite3.Error) as exc:  # a cache, as the sentence vectors are
+            log.warning("sentence facts unavailable (%s: %s); answers will tag their sentences", path, exc)
+            return None
+
     def start_background(self) -> None:
-        """For long-running processes (serve, bot): keep the answer sentences embedded ahead of the questions.
-        Idempotent; a no-op when NEWSDESK_SENTENCE_VECTORS is off."""
-        if self.sentence_vectors is None or self._filler is not None or self.read_only is not None:
+        """For long-running processes (serve, bot): keep the answer sentences embedded and their facts tagged
+        ahead of the questions. Idempotent; a no-op when NEWSDESK_SENTENCE_VECTORS is off."""
+        if self.sentence_vectors is None or self._fillers or self.read_only is not None:
             return
+        chunk_texts = lambda: self.index.snapshot()[0]  # noqa: E731
         embed = getattr(self.embedder, "embed_here", self.embedder.embed_documents)
-        self._filler = SentenceFiller(
-            self.sentence_vectors, lambda: self.index.snapshot()[0], self.extractive.sentence_heads, embed
-        )
-        self._filler.start()
+        self._fillers = [SentenceFiller(self.sentence_vectors, chunk_texts, self.extractive.sentence_heads, embed)]
+        if self.facts is not None:
+            tag = self.extractive.tagger.run
+            self._fillers.append(SentenceFiller(self.facts, chunk_texts, self.extractive.sentences, tag, "tagged"))
+        for filler in self._fillers:
+            filler.start()
 
     def wait_for_background(self, timeout: float | None = None) -> bool:
         """Block until the background work is done (True) or the timeout passes (False)."""
-        return self._filler is None or self._filler.wait(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        return all(
+            filler.wait(None if deadline is None else max(0.0, deadline - time.monotonic())) for filler in self._fillers
+        )
 
     def close(self) -> None:
-        if self._filler is not None:
-            self._filler.stop()
-            self._filler = None
+        for filler in self._fillers:
+            filler.stop()
+        self._fillers = []
 
     def _synced(self, report: IngestReport) -> IngestReport:
-        if self._filler is not None and (report.added or report.updated):
-            self._filler.wake()
+        if report.added or report.updated:
+            for filler in self._fillers:
+                filler.wake()
         return report
 
     # ------------------------------------------------------------- answering
@@ -271,7 +292,7 @@ class Newsdesk:
     def sentence_vector_counts(self) -> tuple[int, int]:
         """(answer sentences stored, still to embed by the background filler)"""
         stored = len(self.sentence_vectors) if self.sentence_vectors is not None else 0
-        return stored, self._filler.pending if self._filler is not None else 0
+        return stored, self._fillers[0].pending if self._fillers else 0
 
     def readiness(self) -> tuple[int, int]:
         """(articles, chunks) when a search can run: Chroma answers and BM25 scores. IndexUnavailable otherwise."""
@@ -294,5 +315,5 @@ class Newsdesk:
             last_sync=self.index.last_sync,
             sentence_vectors=stored,
             sentence_vectors_pending=pending,
-            sentence_vectors_filling=self._filler is not None and self._filler.filling,
+            sentence_vectors_filling=any(filler.filling for filler in self._fillers),
         )

@@ -1,0 +1,79 @@
+"""The kind of fact a question asks for, and spaCy's facts of sentences (the packaged small model, no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.facts import EntityTagger, FactStore, asked_kind, counted, is_yes_no, normalise, of_kind
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who is the individual accused of fraud by the FTC?", "person"),
+        ("Which company, reported by TechCrunch, is in an antitrust case where it hid documents?", "organisation"),
+        ("What is the name of the company that makes the iPhone?", "organisation"),
+        ("Which leading AI development company released GPT-4?", "organisation"),
+        ("Which wide receiver leads the league in yards?", "person"),
+        ("How many vehicles will Xiaomi build a year?", "number"),
+        ("How much did the repairs cost?", "amount"),
+        ("When will the bridge close?", "date"),
+        ("In which city did the summit take place?", "place"),
+        ("Considering an ESPN report, which team did she play for when she retired?", "organisation"),
+        ("Does the article by The Verge say that Apple raised prices?", None),
+        ("Why did the council close the bridge?", None),
+        ("What type of businesses change their betting lines?", None),
+    ],
+)
+def test_the_kind_of_fact_asked_for_comes_from_the_first_asking_phrase(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+def test_yes_no_questions() -> None:
+    assert is_yes_no("Did Apple raise prices?")
+    assert is_yes_no("Between the two reports, was the outcome the same?")
+    assert not is_yes_no("Which company raised prices?")
+
+
+def test_what_a_how_many_question_counts() -> None:
+    assert counted("How many batteries will Apple buy?") == "batteries"
+    assert counted("How many new vehicles were sold in May?") == "new vehicles"
+    assert counted("How many customers visit the bakery?") == "customers visit"
+    assert counted("Who won?") == ""
+
+
+def test_facts_are_compared_by_their_words() -> None:
+    assert normalise("The Harbour Bridge's") == "harbour bridge"
+    assert normalise("$4.2 million") == "4 2 million"
+    facts = frozenset({("PERSON", "priya raman"), ("ORG", "harbour bridge"), ("DATE", "april 2")})
+    assert of_kind(facts, "person", "who repaired harbour bridge") == ["priya raman"]
+    assert of_kind(facts, "organisation", "who repaired harbour bridge") == []  # the question names it
+    assert sorted(of_kind(facts, "person", "", frozenset({"ORG"}))) == ["harbour bridge", "priya raman"]
+    numbers = frozenset({("CARDINAL", "82 million"), ("CARDINAL", "300 000")})
+    assert of_kind(numbers, "amount", "") == ["82 million"]  # a number with a scale word is an amount too
+    assert sorted(of_kind(numbers, "number", "")) == ["300 000", "82 million"]
+
+
+def test_the_tagger_finds_people_organisations_numbers_and_dates(tmp_path: Path) -> None:
+    tagger = EntityTagger(FactStore(tmp_path / "facts.sqlite3", EntityTagger.name))
+    sentence = "Council leader Priya Raman said on Monday that Lakeside Rovers paid 4.2 million dollars."
+    (facts,) = tagger.facts([sentence])
+    labels = {label for label, _ in facts}
+    assert ("PERSON", "priya raman") in facts
+    assert {"DATE", "MONEY"} <= labels
+    assert tagger.tagged == 1
+    assert tagger.facts([sentence]) == [facts] and tagger.tagged == 1  # remembered
+
+
+def test_stored_facts_are_read_instead_of_tagged_and_a_new_model_starts_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "facts.sqlite3"
+    store = FactStore(path, "model-a")
+    store.add(["First sentence.", "Second one."], [frozenset({("PERSON", "ann lee")}), frozenset()])
+    assert len(store) == 2
+    assert store.missing(["First sentence.", "Third."]) == ["Third."]
+    tagger = EntityTagger(FactStore(path, "model-a"))
+    assert tagger.facts(["First sentence."]) == [frozenset({("PERSON", "ann lee")})]
+    assert tagger.tagged == 0  # read from the store: the model did not run
+    assert len(FactStore(path, "model-b")) == 0  # facts of another model are not trusted
