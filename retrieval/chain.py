@@ -436,7 +436,7 @@ class AnswerChain:
             written.quotes,
             passages,
             state.frame,
-            lambda: self.extractive.draft(state.query, passages[:1]),
+            lambda i: self.extractive.draft(state.query, passages[i : i + 1]),
         )
         text, cited = citations.check(text, passages, quotes)
         abstained = written.abstained or not cited

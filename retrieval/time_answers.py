@@ -20,6 +20,7 @@ from retrieval.citations import MARKER, marker_number
 from retrieval.types import Answer, EvidenceDates, Passage
 
 _SENTENCE_END = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z\"“])")
+TIMELINE_POINTS = 4  # articles a timeline draws a point from
 _LOWER_FIRST = {"the", "a", "an", "it", "its", "this", "that", "these", "those", "there", "in", "on", "at", "after"}
 
 
@@ -46,22 +47,29 @@ def shape(
     quotes: dict[int, list[str]],
     passages: Sequence[Passage],
     frame: dates.TimeFrame | None,
-    newest: Callable[[], Draft],
+    alone: Callable[[int], Draft],
 ) -> tuple[str, dict[int, list[str]]]:
     """Before the citation check: a recency question's answer leads with passage [1] (the search put the most
-    recent relevant passage first; `newest` drafts its best sentence when the answer does not cite it), and
-    the points are ordered for time (see `order`)."""
-    if frame is not None and frame.recency and passages and MARKER.search(text) and not _cites_first(text):
-        lead = newest()
-        if not lead.abstained and lead.text.strip():
-            first = lead.text.strip().splitlines()[0]
-            text = f"{first}\n{text}"
-            quotes = {**quotes, 1: [*lead.quotes.get(1, []), *quotes.get(1, [])]}
+    recent relevant passage first; `alone(i)` drafts passage i's best sentence when the answer does not cite
+    it); a timeline gets a point from each of the first TIMELINE_POINTS articles; the points are ordered for
+    time (see `order`)."""
+    if frame is None or not passages or not MARKER.search(text):
+        return text, quotes
+    wanted = [0] if frame.recency else []
+    if frame.timeline:
+        firsts = list(dict.fromkeys(p.article_id for p in passages))[:TIMELINE_POINTS]
+        wanted = [next(i for i, p in enumerate(passages) if p.article_id == a) for a in firsts]
+    cited = {marker_number(m) for m in MARKER.finditer(text)}
+    for i in wanted:
+        if i + 1 in cited:
+            continue
+        point = alone(i)
+        if point.abstained or not point.text.strip():
+            continue
+        line = MARKER.sub(f"[{i + 1}]", point.text.strip().splitlines()[0])
+        text = f"{line}\n{text}"
+        quotes = {**quotes, i + 1: [*point.quotes.get(1, []), *quotes.get(i + 1, [])]}
     return order(text, passages, frame), quotes
-
-
-def _cites_first(text: str) -> bool:
-    return any(marker_number(m) == 1 for m in MARKER.finditer(text))
 
 
 def order(text: str, passages: Sequence[Passage], frame: dates.TimeFrame | None) -> str:

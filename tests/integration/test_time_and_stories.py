@@ -79,7 +79,7 @@ def test_republications_share_a_story_and_search_shows_it_once(newsroom: Newsdes
     assert [o.published_at for o in others] == sorted(o.published_at or "" for o in others)
     assert any(p.article_id == "port-volumes" for p in passages)  # the same port, another story: still shown
 
-    answer = newsroom.ask("How many dock workers went on strike in Rotterdam?")
+    answer = newsroom.ask("What raise did employers offer the striking Rotterdam dock workers?")
     assert not answer.abstained
     assert any(len(c.also_reported_by) == 3 for c in answer.citations)
 
@@ -201,7 +201,7 @@ async def test_discord_reads_the_question_at_the_time_it_was_sent(newsroom: News
     cited = posted_citations(world.transcript.visible())
     assert [c["title"] for c in cited] == ["Construction of the Dresden chip plant begins"]
 
-    await run(bot, "ask", world.interaction(world.member("ada")), question="How many dock workers went on strike?")
+    await run(bot, "ask", world.interaction(world.member("ada")), question="What raise did employers offer the striking Rotterdam dock workers?")
     footers = [c["footer"] for c in posted_citations(world.transcript.visible())]
     assert any("also reported by 3 outlets" in (f or "") for f in footers)
 
@@ -216,7 +216,7 @@ def test_the_web_page_shows_the_other_outlets_and_the_evidence_dates(
         context = browser.new_context(base_url=base)
         page = context.new_page()
         page.goto("/")
-        page.get_by_label("Your question").fill("How many dock workers went on strike in Rotterdam?")
+        page.get_by_label("Your question").fill("What raise did employers offer the striking Rotterdam dock workers?")
         page.get_by_role("button", name="Ask").click()
         turn = page.locator(".turn").first
         also = turn.locator(".citations .card .also").filter(has_text="Also reported by 3 outlets")
