@@ -201,7 +201,12 @@ async def test_discord_reads_the_question_at_the_time_it_was_sent(newsroom: News
     cited = posted_citations(world.transcript.visible())
     assert [c["title"] for c in cited] == ["Construction of the Dresden chip plant begins"]
 
-    await run(bot, "ask", world.interaction(world.member("ada")), question="What raise did employers offer the striking Rotterdam dock workers?")
+    await run(
+        bot,
+        "ask",
+        world.interaction(world.member("ada")),
+        question="What raise did employers offer the striking Rotterdam dock workers?",
+    )
     footers = [c["footer"] for c in posted_citations(world.transcript.visible())]
     assert any("also reported by 3 outlets" in (f or "") for f in footers)
 
