@@ -27,6 +27,7 @@ HELPERS = {"__init__", "common", "run_all", "synthetic", "serving"}
 ORDER = [
     "search", "train_rerank", "http_load", "answer", "memory", "cold_start", "chroma_modes", "ingest", "sync_cost",
     "llm_gate", "llm_answers", "attribution",  # attribution reads the answers llm_answers recorded
+    "time_questions", "stories",
 ]  # fmt: skip
 
 
