@@ -91,7 +91,8 @@ class _Label:
 
 
 def _same_version(newer: dict[str, Any], older: dict[str, Any]) -> bool:
-    """Whether an indexed article is still the near-identical older version another one says it replaces."""
+    """Whether an indexed article is still the near-identical older version another one says it replaces (a
+    file rewritten since with other text is not)."""
     a, b = (stories.decode(str(m.get("minhash") or "")) for m in (newer, older))
     return a is not None and b is not None and float(a.jaccard(b)) >= stories.SAME_VERSION_SIMILARITY
 
@@ -225,7 +226,9 @@ class Syncer:
             found.forget(old)
         relabel: dict[str, dict[str, Any]] = {}
         for member in sorted(unlabelled, key=lambda m: (m.published_at, m.article_id)):
-            placed = found.place(member.article_id, member.source, member.published_at, member.minhash)
+            placed = found.place(
+                member.article_id, member.source, member.published_at, member.minhash, member.title, member.url
+            )
             member.story_id = placed.story_id
             found.add(member)
             chunks = manifest.articles[member.article_id].chunks
@@ -239,7 +242,8 @@ class Syncer:
         for item in sorted(to_index, key=lambda x: (x[0].published_at or "", x[0].id)):
             article = item[0]
             minhash = stories.signature([article.body])
-            placed = found.place(article.id, article.source or "", article.published_at or "", minhash)
+            source, published, url = article.source or "", article.published_at or "", article.url or ""
+            placed = found.place(article.id, source, published, minhash, article.title, url)
             if placed.replaced_by is not None:
                 report.duplicates.append(f"{_named(article)} is an older version of {placed.replaced_by}: skipped")
                 continue
@@ -253,7 +257,7 @@ class Syncer:
                     replaced.append(old)
                 report.duplicates.append(f"{_named(article)} is a newer version of {old}: it replaces it")
             found.add(
-                stories.Member(article.id, placed.story_id, article.source or "", article.published_at or "", minhash)
+                stories.Member(article.id, placed.story_id, source, published, minhash, article.title, url)
             )
             self._labels[article.id] = _Label(
                 placed.story_id, stories.encode(minhash) if minhash is not None else None, ",".join(replaced)

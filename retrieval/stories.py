@@ -6,8 +6,10 @@ retrieval/ingest.py). Locality-sensitive hashing finds the indexed articles whos
 similarity is at least STORY_SIMILARITY; the new article joins the story of the most similar one, or starts
 its own (story id = its article id).
 
-A near-identical article from the same outlet (SAME_VERSION_SIMILARITY) is another version of one article,
-not a republication: the later one (by published_at) replaces the earlier, as the sync does for a changed file.
+A near-identical article from the same outlet (SAME_VERSION_SIMILARITY) under the same title or URL is another
+version of one article, not a republication: the later one (by published_at) replaces the earlier, as the sync
+does for a changed file. Text alone is not enough: a weekly column's boilerplate makes two short instalments
+over 0.9 alike ("Week 5 lineup decisions", "Week 6 lineup decisions"), and replacing would lose one.
 
 The signature is kept in the metadata of the article's first chunk ("minhash", base64 of 128 uint32) and the
 story id in every chunk's ("story_id"), so both live and die with the chunks and follow the sync's crash
@@ -87,6 +89,8 @@ class Member:
     source: str
     published_at: str
     minhash: MinHash | None
+    title: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -151,19 +155,26 @@ class Stories:
                 found.append((score, member))
         return sorted(found, key=lambda f: (-f[0], f[1].article_id))
 
-    def place(self, article_id: str, source: str, published_at: str, minhash: MinHash | None) -> Placement:
+    def place(
+        self, article_id: str, source: str, published_at: str, minhash: MinHash | None, title: str = "", url: str = ""
+    ) -> Placement:
         """The story of an incoming article, and which same-outlet version of it is the one to keep."""
         if minhash is None:
             return Placement(article_id)
         similar = self.similar(minhash, article_id)
         replaces: list[str] = []
         for score, member in similar:
-            if score >= SAME_VERSION_SIMILARITY and _same_outlet(member.source, source):
+            same_name = _folded(member.title) == _folded(title) or bool(url) and member.url == url
+            if score >= SAME_VERSION_SIMILARITY and _same_outlet(member.source, source) and same_name:
                 if (member.published_at, member.article_id) > (published_at, article_id):
                     return Placement(member.story_id, replaced_by=member.article_id)
                 replaces.append(member.article_id)
         story = next((m.story_id for _, m in similar), article_id)
         return Placement(story, replaces)
+
+
+def _folded(title: str) -> str:
+    return " ".join(_WORD.findall(title.lower()))
 
 
 def _same_outlet(a: str, b: str) -> bool:
@@ -189,4 +200,6 @@ def member_from_chunks(
         str(first.get("source") or ""),
         str(first.get("published_at") or ""),
         minhash,
+        str(first.get("title") or ""),
+        str(first.get("url") or ""),
     )

@@ -53,6 +53,21 @@ def test_a_later_version_from_the_same_outlet_replaces_the_earlier() -> None:
     assert (elsewhere.story_id, elsewhere.replaces, elsewhere.replaced_by) == ("v1", [], None)
 
 
+def test_a_near_identical_article_under_another_title_is_not_a_version() -> None:
+    """A weekly column: the same boilerplate, another instalment. Alike enough, but replacing it would lose it."""
+    week5 = stories.Member("w5", "w5", "Sports", "2023-10-05", sig(wire.ORIGINAL), "Lineup decisions: Week 5")
+    found = stories.Stories([week5])
+    week6 = found.place("w6", "Sports", "2023-10-12", sig(wire.CORRECTED), "Lineup decisions: Week 6")
+    assert (week6.story_id, week6.replaces, week6.replaced_by) == ("w5", [], None)
+    same_url = found.place("w5b", "Sports", "2023-10-06", sig(wire.CORRECTED), "Lineup decisions (updated)", "")
+    assert same_url.replaces == []
+    week5.url = "https://sports.example/w5"
+    moved = found.place("w5c", "Sports", "2023-10-06", sig(wire.CORRECTED), "Lineup calls", week5.url)
+    assert moved.replaces == ["w5"]
+    retitled = found.place("w5d", "sports", "2023-10-06", sig(wire.CORRECTED), "LINEUP decisions — week 5!")
+    assert retitled.replaces == ["w5"]  # the same words, other case and punctuation
+
+
 def test_signatures_round_trip_and_short_texts_stand_alone() -> None:
     original = sig(wire.ORIGINAL)
     decoded = stories.decode(stories.encode(original))
