@@ -28,6 +28,7 @@ ORDER = [
     "search", "train_rerank", "http_load", "answer", "memory", "cold_start", "chroma_modes", "ingest", "sync_cost",
     "search_compare",
     "llm_gate", "llm_answers", "attribution",  # attribution reads the answers llm_answers recorded
+    "time_questions", "stories",
 ]  # fmt: skip
 
 

@@ -94,8 +94,12 @@ def test_a_sync_reads_what_it_touches_and_every_article_that_is_not_whole(tmp_pa
     """sync_metadata finds, through the file's indexes, the asked articles, the holders of a text, the articles
     under a pruned folder and every half-written one; whole articles nobody asked about are not read."""
 
-    def chunks(aid: str, version: str, indices: list[int], n: int, text: str = "t", root: str = "/a") -> list[Row]:
-        meta = {"content_hash": version, "n_chunks": n, "text_hash": text, "origin_root": root}
+    def chunks(
+        aid: str, version: str, indices: list[int], n: int, text: str = "t", root: str = "/a", **more: str
+    ) -> list[Row]:
+        meta = {"content_hash": version, "n_chunks": n, "text_hash": text, "origin_root": root, "story_id": aid}
+        meta.update(more)
+        meta = {k: v for k, v in meta.items() if v}
         return [
             Row(f"{aid}:{i}:{version}", "body", {"article_id": aid, "index": i, **meta}, "body") for i in indices
         ]
@@ -106,16 +110,17 @@ def test_a_sync_reads_what_it_touches_and_every_article_that_is_not_whole(tmp_pa
         *chunks("pruned", "v1", [0], 1, root="/gone"), *chunks("two-versions", "v1", [0, 1], 2),
         *chunks("two-versions", "v2", [0, 1], 2), *chunks("missing-one", "v1", [0, 2], 3),
         *chunks("repeated-index", "v1", [0], 3), *chunks("repeated-index", "v2", [0, 2], 3),
+        *chunks("unlabelled", "v1", [0], 1, story_id=""), *chunks("newer", "v1", [0], 1, replaces="older"),
+        *chunks("older", "v1", [0], 1), *chunks("other", "v1", [0], 1),
     ])  # fmt: skip
     found = store.sync_metadata(["asked", "not-indexed"], ["same"], ["/gone"])
     articles = {meta["article_id"] for meta in found.values()}
-    assert articles == {"asked", "twin", "pruned", "two-versions", "missing-one", "repeated-index"}
-    assert len(found) == 1 + 2 + 1 + 4 + 2 + 3  # every chunk of each
+    always = {"two-versions", "missing-one", "repeated-index", "unlabelled", "newer", "older"}
+    assert articles == {"asked", "twin", "pruned", *always}
+    assert len(found) == 1 + 2 + 1 + 4 + 2 + 3 + 3  # every chunk of each
     assert found["twin:1:v1"] == {"article_id": "twin", "index": 1, "n_chunks": 2, "content_hash": "v1",
-                                  "text_hash": "same", "origin_root": "/a"}  # fmt: skip
-    assert {meta["article_id"] for meta in store.sync_metadata([], []).values()} == {
-        "two-versions", "missing-one", "repeated-index"
-    }  # fmt: skip
+                                  "text_hash": "same", "origin_root": "/a", "story_id": "twin"}  # fmt: skip
+    assert {meta["article_id"] for meta in store.sync_metadata([], []).values()} == always
 
 
 def test_the_sentence_cache_is_bounded_by_its_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
