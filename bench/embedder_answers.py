@@ -131,6 +131,7 @@ def main() -> None:
         service.close()
     figures = compare(rows[0], rows[1], threshold, args.folds, args.seeds)
     result: dict[str, Any] = {
+        "corpus": str(args.corpus),
         "questions": len(queries),
         "threshold": threshold,
         "indexes": {name: str(service.settings.data_dir) for name, service in zip(names, services, strict=True)},
