@@ -28,6 +28,7 @@ ORDER = [
     "search", "train_rerank", "http_load", "answer", "embedder_answers", "memory", "cold_start", "chroma_modes",
     "ingest", "sync_cost",
     "llm_gate", "llm_answers", "attribution",  # attribution reads the answers llm_answers recorded
+    "time_questions", "stories",
 ]  # fmt: skip
 
 

@@ -33,6 +33,7 @@ from bot.jobs import Job, JobManager
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.schemas import (
     ARTICLES_EXAMPLES,
+    AS_OF_HELP,
     NOT_BLANK,
     SEED_QUESTION,
     ArticleIn,
@@ -40,6 +41,7 @@ from bot.schemas import (
     ArticlePage,
     AskRequest,
     AskResponse,
+    AsOf,
     ErrorResponse,
     Health,
     IngestResponse,
@@ -309,7 +311,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         """Answer a question from the archive, with [n] citations that resolve to quoted passages."""
         filters = body.filters.to_search() if body.filters else None
         async with answering:
-            answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k)
+            answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k, body.as_of)
         metrics.record_answer(answer, settings)
         return _answer_out(answer)
 
@@ -336,7 +338,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         """Answer a question as a stream of Server-Sent Events."""
         question = service.validate_question(body.question)  # a bad question is a 422, before the stream starts
         filters = body.filters.to_search() if body.filters else None
-        events = iterate_in_threadpool(service.ask_stream(question, body.history, filters, body.k))
+        events = iterate_in_threadpool(service.ask_stream(question, body.history, filters, body.k, body.as_of))
         return StreamingResponse(
             _sse(events, metrics, settings),
             media_type="text/event-stream",
@@ -351,11 +353,13 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         source: Annotated[str | None, Query(description="an outlet, or several separated by commas")] = None,
         since: Annotated[IsoDate | None, Query(description="earliest publication date, inclusive")] = None,
         until: Annotated[IsoDate | None, Query(description="latest publication date, inclusive")] = None,
+        as_of: Annotated[AsOf | None, Query(description=AS_OF_HELP)] = None,
     ) -> SearchResponse:
-        """The passages a question would draw on, best first, with their fused scores."""
+        """The passages a question would draw on, best first, with their fused scores; a story told by several
+        outlets appears once, its other copies under also_reported_by."""
         sources = [s.strip() for s in (source or "").split(",") if s.strip()]
         async with answering:
-            passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until))
+            passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until), as_of)
         return SearchResponse(query=q.strip(), passages=passages)
 
     # ------------------------------------------------------------------ articles

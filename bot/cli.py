@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli_eval import eval_app
+from retrieval import dates
 from retrieval.config import Settings
 from retrieval.errors import NewsdeskError
 
@@ -54,6 +56,19 @@ def _settings() -> Settings:
 
 def _quiet_libraries(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or record.name.partition(".")[0] not in NOISY_LOGGERS
+
+
+AS_OF_HELP = (
+    'when the question is asked, YYYY-MM-DD or ISO date-time (default now): "last week" and "latest" are read '
+    "against it"
+)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    try:
+        return dates.parse_as_of(value)
+    except ValueError as exc:
+        raise _fail(str(exc), code=2) from exc
 
 
 def _fail(message: str, prefix: str = "", code: int = 1) -> typer.Exit:
@@ -181,15 +196,18 @@ def _ingest_every(
 def ask(
     question: Annotated[str, typer.Argument(help="the question")],
     as_json: Annotated[bool, typer.Option("--json", help="print the answer as JSON")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
+    when = _as_of(as_of)
     service = _service(_settings())
     try:
-        answer = service.ask(question)
+        answer = service.ask(question, as_of=when)
     except NewsdeskError as exc:
         raise _fail(exc.message) from exc
     if as_json:
-        print(json.dumps(answer.model_dump(include={"answer", "abstained", "citations", "mode"}), ensure_ascii=False))
+        fields = {"answer", "abstained", "citations", "mode", "related", "evidence_dates", "as_of"}
+        print(json.dumps(answer.model_dump(include=fields), ensure_ascii=False))
         return
     from bot.text import answer_to_text
 
@@ -201,11 +219,13 @@ def search(
     query: Annotated[str, typer.Argument()],
     k: Annotated[int, typer.Option(min=1, max=50, help="how many passages (1-50, as the HTTP API)")] = 5,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
 ) -> None:
-    """The top passages for a query, without an answer."""
+    """The top passages for a query, without an answer (a story told by several outlets once)."""
+    when = _as_of(as_of)
     service = _service(_settings())
     try:
-        passages = service.search(query, k)
+        passages = service.search(query, k, as_of=when)
     except NewsdeskError as exc:
         raise _fail(exc.message) from exc
     if as_json:
@@ -215,6 +235,9 @@ def search(
         where = f" ({p.source or 'unknown outlet'}, {(p.published_at or '')[:10]})"
         out.print(Text.assemble((f"{i}. {p.title}", "bold"), where), soft_wrap=True)
         out.print(Text(p.text), soft_wrap=True)
+        if p.also_reported_by:
+            others = ", ".join(o.source or "unknown outlet" for o in p.also_reported_by)
+            out.print(Text(f"also reported by {len(p.also_reported_by)}: {others}", style="dim"), soft_wrap=True)
         out.print()
 
 

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import aiohttp
@@ -88,13 +89,21 @@ class DiscordLoginError(NewsdeskError):
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _sent_at(event: object) -> datetime | None:
+    """When a message or interaction was sent (discord.py gives an aware UTC datetime)."""
+    sent = getattr(event, "created_at", None)
+    return sent if isinstance(sent, datetime) else None
+
+
 async def stream_answer(
     service: Newsdesk,
     question: str,
     history: list[Turn] | None = None,
     on_text: Callable[[str], None] | None = None,
+    as_of: datetime | None = None,
 ) -> Answer:
-    """Ask the service in a worker thread; on_text gets the text so far after each token.
+    """Ask the service in a worker thread; on_text gets the text so far after each token. `as_of`: when the
+    question was asked (the message's own time), which "last week" and "latest" are read against.
 
     Returns the final, citation-checked Answer of the `done` event, which is what must be shown in the end
     (streamed tokens are provisional). Engine errors are raised as they are.
@@ -109,7 +118,7 @@ async def stream_answer(
 
     def produce() -> None:
         try:
-            events = service.ask_stream(question, history)
+            events = service.ask_stream(question, history, as_of=as_of)
             try:
                 for event in events:
                     if stop.is_set():
@@ -468,7 +477,12 @@ class Handlers:
     # ------------------------------------------------------------- answering
 
     async def answer(
-        self, replies: Replies, question: str, history: list[Turn] | None, where: Where
+        self,
+        replies: Replies,
+        question: str,
+        history: list[Turn] | None,
+        where: Where,
+        as_of: datetime | None = None,
     ) -> tuple[Answer, str]:
         """Stream the answer into one growing message, then post the final answer, its sources and the
         feedback buttons. Returns the answer and its id in the feedback log."""
@@ -483,7 +497,7 @@ class Handlers:
                 await edit_message(preview, message)
 
         async with Throttled(show, self.stream_interval) as throttle:
-            answer = await stream_answer(self.service, question, history, on_text=throttle.push)
+            answer = await stream_answer(self.service, question, history, on_text=throttle.push, as_of=as_of)
         answer_id = await asyncio.to_thread(self.feedback.record_answer, question, answer, where)
         await deliver(replies, render_answer(answer), preview, feedback_view(answer_id))
         return answer, answer_id
@@ -496,7 +510,7 @@ class Handlers:
         try:
             await interaction.response.defer(ephemeral=private, thinking=True)
             where = _where(interaction.user, interaction.guild, interaction.channel_id)
-            await self.answer(replies, admitted, None, where)
+            await self.answer(replies, admitted, None, where, _sent_at(interaction))
         except Exception as exc:
             await self._failed(replies, exc, "/ask")
 
@@ -507,7 +521,7 @@ class Handlers:
         replies = InteractionReplies(interaction, ephemeral=False)
         try:
             await interaction.response.defer(thinking=True)
-            passages = await asyncio.to_thread(self.service.search, admitted)
+            passages = await asyncio.to_thread(self.service.search, admitted, None, None, _sent_at(interaction))
             await deliver(replies, render_search(passages))
         except Exception as exc:
             await self._failed(replies, exc, "/search")
@@ -561,7 +575,7 @@ class Handlers:
         replies = ChannelReplies(target)
         try:
             async with target.typing():
-                await self.answer(replies, question, history, where)
+                await self.answer(replies, question, history, where, _sent_at(message))
         except Exception as exc:
             await self._failed(replies, exc, "answering a mention")
 

@@ -12,12 +12,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 import discord
 
 from bot.feedback import FeedbackCounts
-from retrieval.types import Answer, Citation, IngestReport, Passage, Stats
+from retrieval import dates
+from retrieval.types import Answer, Citation, IngestReport, Outlet, Passage, Stats
 
 # Discord's limits, in characters.
 CONTENT_LIMIT = 2000
@@ -118,6 +118,7 @@ def source_embeds(citations: Sequence[Citation]) -> list[list[discord.Embed]]:
             source=c.source,
             published_at=c.published_at,
             colour=SOURCE_COLOUR,
+            also=c.also_reported_by,
         )
         for c in citations
     ]
@@ -135,6 +136,7 @@ def _passage_embeds(passages: Sequence[Passage], heading: str, *, numbered: bool
             source=p.source,
             published_at=p.published_at,
             colour=RELATED_COLOUR,
+            also=p.also_reported_by,
         )
         for rank, p in enumerate(passages, start=1)
     ]
@@ -151,6 +153,7 @@ def _embed(
     source: str | None,
     published_at: str | None,
     colour: discord.Colour,
+    also: Sequence[Outlet] = (),
 ) -> discord.Embed:
     embed = discord.Embed(
         title=truncate(title.strip() or "(untitled)", EMBED_TITLE_LIMIT),
@@ -159,7 +162,9 @@ def _embed(
         colour=colour,
     )
     footer = " · ".join(
-        part for part in (truncate((source or "").strip(), OUTLET_LIMIT), format_date(published_at)) if part
+        part
+        for part in (truncate((source or "").strip(), OUTLET_LIMIT), format_date(published_at), also_reported(also))
+        if part
     )
     if footer:
         embed.set_footer(text=footer)
@@ -186,21 +191,21 @@ def _link(url: str | None) -> str | None:
     return None
 
 
+def also_reported(also: Sequence[Outlet]) -> str | None:
+    """ "also reported by 3 outlets (Reuters, AP, BBC)": the story's other copies, for a footer."""
+    outlets = list(dict.fromkeys((o.source or "another outlet").strip() for o in also))
+    if not also:
+        return None
+    names = truncate(", ".join(outlets), OUTLET_LIMIT * 3)
+    return f"also reported by {len(also)} {'outlet' if len(also) == 1 else 'outlets'} ({names})"
+
+
 def format_date(published_at: str | None) -> str | None:
     """An ISO or RFC 2822 date/datetime as YYYY-MM-DD; anything else as given (shortened)."""
     if not published_at or not published_at.strip():
         return None
-    raw = published_at.strip()
-    if match := re.match(r"\d{4}-\d{2}-\d{2}", raw):
-        return match.group()
-    try:
-        return datetime.fromisoformat(raw).date().isoformat()
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(raw).date().isoformat()
-    except (TypeError, ValueError, IndexError):
-        return truncate(raw, RAW_DATE_LIMIT)
+    parsed = dates.day(published_at)
+    return parsed.isoformat() if parsed else truncate(published_at.strip(), RAW_DATE_LIMIT)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -444,12 +449,16 @@ def render_preview(text: str, limit: int = CONTENT_LIMIT) -> str:
     if len(text) + len(closing) + len(CURSOR) <= limit:
         return text + closing + CURSOR
     room = limit - len(ELLIPSIS) - len(CURSOR) - len(closing) - len("```\n")
-    head, tail = text[:-room], text[-room:]
+    cut = len(text) - room
+    for fence in re.finditer("```", text):  # never cut a fence in two: its halves would miscount the blocks
+        if fence.start() < cut < fence.end():
+            cut = fence.end()
+    head, tail = text[:cut], text[cut:]
     space = re.search(r"\s", tail[:200])
     if space is not None and not head[-1:].isspace():
         tail = tail[space.end() :]
     tail = tail.lstrip()
-    reopen = "```\n" if head.count("```") % 2 == 1 else ""
+    reopen = "```\n" if text[: len(text) - len(tail)].count("```") % 2 == 1 else ""
     return ELLIPSIS + reopen + tail + closing + CURSOR
 
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from retrieval.types import Citation, IngestReport, Passage, SearchFilters, SentenceCounts, Stats, Turn
+from retrieval import dates
+from retrieval.types import (
+    Citation,
+    EvidenceDates,
+    IngestReport,
+    Passage,
+    SearchFilters,
+    SentenceCounts,
+    Stats,
+    Turn,
+)
 
 # at least one character that str.strip() keeps (it also strips \x1c-\x1f, which regex \s does not match)
 NOT_BLANK = r"[^\s\x1c-\x1f]"
@@ -54,6 +64,20 @@ def _iso_day(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_day)]
+
+
+def _as_of(value: object) -> object:
+    """A day (its end, UTC) or an ISO 8601 date-time (without a zone: UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return dates.parse_as_of(str(value))
+
+
+AsOf = Annotated[datetime, BeforeValidator(_as_of)]
+AS_OF_HELP = (
+    "the time the question is asked at, YYYY-MM-DD or an ISO 8601 date-time (default now): "
+    '"last week", "latest" and "in February" are read against it, and nothing published later is used'
+)
 
 ARTICLE_IN_EXAMPLE: dict[str, Any] = {
     "title": "Xiaomi to build its own EV plant in Beijing",
@@ -119,6 +143,7 @@ class AskRequest(BaseModel):
     history: list[Turn] | None = Field(default=None, max_length=50, description="earlier turns of the conversation")
     filters: Filters | None = None
     k: int | None = Field(default=None, ge=1, le=50, description="passages to retrieve (default NEWSDESK_TOP_K)")
+    as_of: AsOf | None = Field(default=None, description=AS_OF_HELP)
 
     @field_validator("k", mode="before")
     @classmethod
@@ -157,6 +182,10 @@ class AskResponse(BaseModel):
         "passage that supports them, or dropped because no passage does",
     )
     prompt_tokens: int | None = Field(default=None, description="tokens the LLM read (none offline)")
+    evidence_dates: EvidenceDates | None = Field(
+        default=None, description="the first and last publication day of the cited passages"
+    )
+    as_of: str | None = Field(default=None, description="the day the question's time words were read against")
 
 
 class SearchResponse(BaseModel):

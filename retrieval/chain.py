@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -35,7 +36,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
-from retrieval import citations
+from retrieval import citations, dates, time_answers
 from retrieval.answer import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.attribution import Attributor, is_decline
 from retrieval.context import excerpts, tokens
@@ -44,7 +45,8 @@ from retrieval.types import Answer, Passage, Question, SearchFilters, SentenceCo
 
 log = logging.getLogger(__name__)
 
-Search = Callable[[str, int, SearchFilters | None], list[Passage]]
+Search = Callable[[str, int, SearchFilters | None, dates.TimeFrame | None], list[Passage]]
+ReadTime = Callable[[str, datetime | None], dates.TimeFrame]
 
 SYSTEM = """You answer questions about news articles, using only the numbered passages the user gives you.
 
@@ -142,6 +144,8 @@ class _State:
     prompt_tokens: int | None = None
     written: str = ""  # the model's raw answer
     outcome: Outcome | None = None
+    frame: dates.TimeFrame | None = None  # what the question asks about time, against its as_of
+    outside: list[Passage] = field(default_factory=list)  # an empty window: the nearest evidence from other dates
 
 
 OPEN, CLOSE = "<passages>", "</passages>"
@@ -164,7 +168,12 @@ def prompt_variables(query: str, passages: Sequence[Passage], budget: int = 0) -
         context = context.replace(marker, marker.replace("<", "‹").replace(">", "›"))
     how = YES_NO if is_yes_no(query) else OPEN_QUESTION
     return {
-        "query": query, "context": context, "not_in_corpus": NOT_IN_CORPUS, "open": OPEN, "close": CLOSE, "how": how
+        "query": query,
+        "context": context,
+        "not_in_corpus": NOT_IN_CORPUS,
+        "open": OPEN,
+        "close": CLOSE,
+        "how": how,
     }
 
 
@@ -266,8 +275,10 @@ class AnswerChain:
         top_k: int = 8,
         attributor: Attributor | None = None,
         llm_options: LLMOptions | None = None,
+        read_time: ReadTime = dates.read_time,
     ) -> None:
         self.search = search
+        self.read_time = read_time
         self.extractive = extractive
         self.llm = llm
         self.llm_name = llm_name or ("llm" if llm is not None else None)
@@ -287,8 +298,9 @@ class AnswerChain:
         history: Sequence[Turn] | None = None,
         filters: SearchFilters | None = None,
         k: int | None = None,
+        as_of: datetime | None = None,
     ) -> Outcome:
-        state = _State(_question(question, history, filters, k))
+        state = _State(_question(question, history, filters, k, as_of))
         for _ in self._run(state):
             pass
         assert state.outcome is not None
@@ -300,13 +312,14 @@ class AnswerChain:
         history: Sequence[Turn] | None = None,
         filters: SearchFilters | None = None,
         k: int | None = None,
+        as_of: datetime | None = None,
     ) -> Iterator[StreamEvent]:
         """token events as the answer is written, then the checked citations, then done (the final Answer).
 
         Tokens are provisional: the model's raw words; the done event carries the checked answer (its
         sentences attributed, unsupported ones dropped, or the extractive answer when nothing held).
         """
-        state = _State(_question(question, history, filters, k))
+        state = _State(_question(question, history, filters, k, as_of))
         yield from self._run(state)
         assert state.outcome is not None
         yield StreamEvent(type="citations", citations=state.outcome.answer.citations)
@@ -318,7 +331,11 @@ class AnswerChain:
         """Retrieve, write (streaming tokens), attribute, check; leaves the Outcome in state.outcome."""
         state.query = self._standalone(state)
         started = time.perf_counter()
-        state.passages = self.search(state.query, state.ask.k or self.top_k, state.ask.filters)
+        k = state.ask.k or self.top_k
+        state.frame = self.read_time(state.query, state.ask.as_of)
+        state.passages = self.search(state.query, k, state.ask.filters, state.frame)
+        if not state.passages and state.frame.window:
+            state.outside = self.search(state.query, k, state.ask.filters, state.frame.without_window())
         state.timings["retrieve_ms"] = _ms(started)
         started = time.perf_counter()
         streamed = False
@@ -414,7 +431,14 @@ class AnswerChain:
 
     def _finish(self, state: _State, written: Written) -> Outcome:
         passages = state.passages
-        text, cited = citations.check(written.text, passages, written.quotes)
+        text, quotes = time_answers.shape(
+            written.text,
+            written.quotes,
+            passages,
+            state.frame,
+            lambda i: self.extractive.draft(state.query, passages[i : i + 1]),
+        )
+        text, cited = citations.check(text, passages, quotes)
         abstained = written.abstained or not cited
         answer = Answer(
             answer=NOT_IN_CORPUS if abstained else text,
@@ -432,7 +456,7 @@ class AnswerChain:
             answer = answer.model_copy(
                 update={"answer": NOT_IN_CORPUS, "abstained": True, "citations": [], "related": passages[:3]}
             )
-        return Outcome(answer, passages, state.query, state.written)
+        return Outcome(time_answers.finish(answer, state.frame, state.outside), passages, state.query, state.written)
 
     @staticmethod
     def _tokens(text: str) -> Iterator[StreamEvent]:
@@ -441,11 +465,15 @@ class AnswerChain:
 
 
 def _question(
-    question: str | Question, history: Sequence[Turn] | None, filters: SearchFilters | None, k: int | None
+    question: str | Question,
+    history: Sequence[Turn] | None,
+    filters: SearchFilters | None,
+    k: int | None,
+    as_of: datetime | None = None,
 ) -> Question:
     if isinstance(question, Question):
         return question
-    return Question(question=question, history=list(history or []), filters=filters, k=k)
+    return Question(question=question, history=list(history or []), filters=filters, k=k, as_of=as_of)
 
 
 def _ms(started: float) -> float:

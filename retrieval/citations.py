@@ -153,6 +153,7 @@ def check(text: str, passages: Sequence[Passage], quotes: Quotes | None = None) 
                 published_at=passage.published_at,
                 quote=kept[0],
                 quotes=kept,
+                also_reported_by=passage.also_reported_by,
             )
         )
     return checked, citations

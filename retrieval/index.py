@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from datasketch import MinHash
 
+from retrieval import dates, stories
 from retrieval.errors import StorageError
 from retrieval.lexical import SEPARATOR, DamagedIndex, LexicalStore, LexicalView, Row
 from retrieval.manifest import SYNC_FIELDS, Manifest
@@ -224,6 +226,11 @@ class Index:
         """What the file says is indexed: every article, or only those asked for (read by an index)."""
         return Manifest.from_metadata(self.file.all_metadata(article_ids))
 
+    def story_members(self, minhash: MinHash) -> list[stories.Member]:
+        """The indexed articles that may be near-duplicates of a signature (LSH candidates, from the file)."""
+        found = self.file.story_candidates(stories.band_keys(minhash))
+        return [stories.member_from_chunks(str(m.get("article_id")), [m], list) for m in found.values()]
+
     def article_count(self) -> int:
         return self.file.articles()
 
@@ -281,6 +288,19 @@ class Index:
         with self._lock:
             self.file.write([Row(cid, doc, _clean(meta), lexical_text(doc, meta)) for cid, doc, meta in rows])
             self._stale_view = True
+
+    def relabel(self, labels: Mapping[str, Metadata]) -> None:
+        """Add fields to indexed chunks' metadata (same texts and vectors), written like any other change:
+        pending mark first, then Chroma, then the file and the change log."""
+        held = self.file.rows(list(labels))
+        ids = [cid for cid in labels if cid in held]
+        if not ids:
+            return
+        rows = [(cid, held[cid][0], {**held[cid][1], **labels[cid]}) for cid in ids]
+        self._begin_write()
+        self.store.update_metadata(ids, [meta for _, _, meta in rows])
+        self._remember(rows)
+        self._record_changes(ids)
 
     def remove(self, ids: Sequence[str]) -> None:
         if not ids:
@@ -396,15 +416,5 @@ def _clean(meta: Metadata) -> Metadata:
 
 def lexical_text(text: str, meta: Metadata) -> str:
     """What BM25 sees: a header (title, outlet, month and year, so they are searchable too), then the chunk."""
-    parts = [str(meta.get("title") or ""), str(meta.get("source") or ""), _date_words(meta.get("published_at"))]
+    parts = [str(meta.get("title") or ""), str(meta.get("source") or ""), dates.month_words(meta.get("published_at"))]
     return "\n".join(p for p in parts if p) + SEPARATOR + text
-
-
-def _date_words(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        day = datetime.fromisoformat(str(value))
-    except ValueError:
-        return ""
-    return day.strftime("%B %Y")

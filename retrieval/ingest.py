@@ -12,14 +12,15 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from retrieval import dates, stories
 from retrieval.chunking import chunk_article
 from retrieval.embeddings import Embedder
 from retrieval.errors import StorageError
@@ -57,23 +58,12 @@ def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, c_hash: str, t
         "source": article.source,
         "url": article.url,
         "published_at": article.published_at,
-        "published_day": _day_number(article.published_at),
+        "published_day": dates.day_number(article.published_at),
         "author": article.author,
         "category": article.category,
         "origin": article.origin,
         "origin_root": article.origin_root,
     }
-
-
-def _day_number(published_at: str | None) -> int | None:
-    """20230927 for 2023-09-27: lets Chroma filter dates with $gte/$lte."""
-    if not published_at:
-        return None
-    try:
-        day = datetime.fromisoformat(published_at).date()
-    except ValueError:
-        return None
-    return day.year * 10000 + day.month * 100 + day.day
 
 
 def _named(article: Article) -> str:
@@ -84,6 +74,31 @@ def _named(article: Article) -> str:
 def _count(written: list[tuple[Article, str, str]], manifest: Manifest, report: IngestReport) -> None:
     for article, _, _ in written:
         (report.updated if article.id in manifest else report.added).append(article.id)
+
+
+def repairs_articles(repairs: set[str], manifest: Manifest) -> set[str]:
+    """The articles whose stray chunks a repair removes."""
+    return {str(m.get("article_id")) for a in manifest.articles.values() for c, m in a.chunks.items() if c in repairs}
+
+
+@dataclass(frozen=True)
+class _Label:
+    """What a sync adds to an article's chunks about its story."""
+
+    story_id: str
+    minhash: str | None = None  # first chunk only
+    replaces: str = ""  # first chunk only: the ids of the older versions it replaces, comma-separated
+
+
+def _same_version(newer: dict[str, Any], older: dict[str, Any]) -> bool:
+    """Whether an indexed article is still the near-identical older version another one says it replaces (a
+    file rewritten since with other text is not)."""
+    a, b = (stories.decode(str(m.get("minhash") or "")) for m in (newer, older))
+    return a is not None and b is not None and float(a.jaccard(b)) >= stories.SAME_VERSION_SIMILARITY
+
+
+def _texts_of(texts: Mapping[str, str], ids: list[str]) -> list[str | None]:
+    return [texts.get(cid) for cid in ids]
 
 
 class PartlySaved(StorageError):
@@ -118,6 +133,7 @@ class Syncer:
         self.embedder = embedder
         self.options = options or ChunkingOptions()
         self.write_lock: AbstractContextManager[Any] = write_lock if write_lock is not None else threading.Lock()
+        self._labels: dict[str, _Label] = {}  # article id -> its story, for this sync's writes
 
     def sync(
         self,
@@ -149,21 +165,108 @@ class Syncer:
                 report.duplicates.append(f"{_named(article)} has the same text as the indexed article {twin}: skipped")
                 continue
             to_index.append((article, c_hash, t_hash))
+        to_index, superseded, relabel = self._place_stories(
+            manifest, to_index, to_remove | repairs_articles(repairs, manifest), report
+        )
 
         try:
+            if relabel:
+                with self.write_lock:
+                    self.index.relabel(relabel)
             self._apply(to_index, to_remove, repairs, manifest, report, progress)
+            if superseded:  # after the new versions are written: a crash before this leaves both, repaired next run
+                with self.write_lock:
+                    self.index.remove([cid for aid in sorted(superseded) for cid in manifest.articles[aid].chunks])
+                report.removed.extend(sorted(superseded))
         except StorageError as exc:
             # the disk filled part-way: what was written is kept, searchable, and reported as it is
             if report.added or report.updated or report.removed or repairs:
                 with self.write_lock:
                     self.index.commit()
             raise PartlySaved(exc, report, len(to_index)) from exc
-        if to_index or to_remove or repairs:
+        if to_index or to_remove or repairs or superseded or relabel:
             with self.write_lock:
                 self.index.commit()
         report.seconds = round(time.perf_counter() - start, 3)
         log.info("sync done: %s, %d chunks embedded in %.1fs", report.summary(), report.chunks_embedded, report.seconds)
         return report
+
+    def _place_stories(
+        self,
+        manifest: Manifest,
+        to_index: list[tuple[Article, str, str]],
+        leaving: set[str],
+        report: IngestReport,
+    ) -> tuple[list[tuple[Article, str, str]], set[str], dict[str, dict[str, Any]]]:
+        """Story ids for the articles to write (kept in self._labels for their chunks' metadata); the indexed
+        articles a newer version from the same outlet replaces; and new metadata for indexed chunks that have
+        no story yet (an index built before stories: labelled in publication order, as if ingested so).
+
+        Indexed articles are found through the lexical file's LSH table, so a sync reads the signatures of the
+        few candidates of what it writes, not the archive's."""
+        writing = {a.id for a, _, _ in to_index}
+        found = stories.Stories(indexed=self.index.story_members)
+        unlabelled: list[stories.Member] = []
+        superseded: set[str] = set()
+        texts = self.index.snapshot()[0]
+        for aid, indexed in manifest.articles.items():
+            if aid in leaving or aid in writing or not indexed.complete:
+                found.forget(aid)
+                continue
+            first = indexed.first
+            if "story_id" not in first:
+                ordered = sorted(indexed.chunks.items(), key=lambda kv: int(kv[1].get("index", 0)))
+                ids = [cid for cid, _ in ordered]
+                metas = [meta for _, meta in ordered]
+                unlabelled.append(stories.member_from_chunks(aid, metas, partial(_texts_of, texts, ids)))
+            for old in str(first.get("replaces") or "").split(","):  # a replacement a crash did not finish
+                if old in manifest and old not in writing and _same_version(first, manifest.articles[old].first):
+                    superseded.add(old)
+        for old in superseded:
+            found.forget(old)
+        relabel: dict[str, dict[str, Any]] = {}
+        for member in sorted(unlabelled, key=lambda m: (m.published_at, m.article_id)):
+            placed = found.place(
+                member.article_id, member.source, member.published_at, member.minhash, member.title, member.url
+            )
+            member.story_id = placed.story_id
+            found.add(member)
+            chunks = manifest.articles[member.article_id].chunks
+            for cid, meta in chunks.items():
+                label: dict[str, Any] = {"story_id": placed.story_id}
+                if int(meta.get("index", 0)) == 0 and member.minhash is not None:
+                    label["minhash"] = stories.encode(member.minhash)
+                relabel[cid] = {**label, "article_id": member.article_id}
+        self._labels = {}
+        kept: list[tuple[Article, str, str]] = []
+        for item in sorted(to_index, key=lambda x: (x[0].published_at or "", x[0].id)):
+            article = item[0]
+            minhash = stories.signature([article.body])
+            source, published, url = article.source or "", article.published_at or "", article.url or ""
+            placed = found.place(article.id, source, published, minhash, article.title, url)
+            if placed.replaced_by is not None:
+                report.duplicates.append(f"{_named(article)} is an older version of {placed.replaced_by}: skipped")
+                continue
+            replaced: list[str] = []
+            for old in placed.replaces:
+                found.forget(old)
+                kept = [k for k in kept if k[0].id != old]
+                self._labels.pop(old, None)
+                if old in manifest:
+                    superseded.add(old)
+                    replaced.append(old)
+                report.duplicates.append(f"{_named(article)} is a newer version of {old}: it replaces it")
+            found.add(
+                stories.Member(article.id, placed.story_id, source, published, minhash, article.title, url)
+            )
+            self._labels[article.id] = _Label(
+                placed.story_id, stories.encode(minhash) if minhash is not None else None, ",".join(replaced)
+            )
+            kept.append(item)
+        order = {a.id: i for i, (a, _, _) in enumerate(to_index)}
+        kept.sort(key=lambda x: order[x[0].id])
+        superseded -= {a.id for a, _, _ in kept}
+        return kept, superseded, {c: m for c, m in relabel.items() if m.get("article_id") not in superseded}
 
     def _apply(
         self,
@@ -273,7 +376,14 @@ class Syncer:
                 ids.append(chunk.id)
                 documents.append(chunk.text)
                 embed_texts.append(chunk.embed_text)
-                metadatas.append(chunk_metadata(article, chunk, len(chunks), c_hash, t_hash))
+                meta = chunk_metadata(article, chunk, len(chunks), c_hash, t_hash)
+                label = self._labels.get(article.id, _Label(article.id))
+                meta["story_id"] = label.story_id
+                if chunk.index == 0:
+                    # the first chunk says which versions it replaces, so a crash before their removal is
+                    # finished by the next sync (see _place_stories)
+                    meta.update({"minhash": label.minhash, "replaces": label.replaces or None})
+                metadatas.append(meta)
             previous: IndexedArticle | None = manifest.get(article.id)
             if previous is not None:
                 new_ids = {c.id for c in chunks}

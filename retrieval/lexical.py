@@ -29,7 +29,6 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from retrieval import stories
 from retrieval.chunking import sentence_spans
 from retrieval.manifest import SYNC_FIELDS
 
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 _stemmer = Stemmer.Stemmer("english")
 SEPARATOR = "\x1e"  # in a lexical text, between the header (title, outlet, date) and the chunk text
-FORMAT = 3  # bump when the schema or what is stored changes: the file is rebuilt from Chroma
+FORMAT = 4  # bump when the schema or what is stored changes: the file is rebuilt from Chroma
 K1, B = 1.5, 0.75  # bm25s's defaults, which the re-ranking trees were trained on
 POSTINGS_CACHE_ENTRIES = 8_000_000  # (row, tf) pairs kept in memory across terms: about 100 MB at most
 SENTENCE_CACHE_ROWS = 40_000
@@ -123,6 +123,8 @@ class LexicalView:
         article: list[str],
         source: list[str],
         published_at: list[str],
+        story_id: list[str],
+        url: list[str],
         chunk_index: np.ndarray,
         sentence_counts: np.ndarray,
         stats: Stats,
@@ -135,6 +137,8 @@ class LexicalView:
         self.article_id = article
         self.source = source
         self.published_at = published_at
+        self.story_id = story_id  # the article's own id when it has no story label
+        self.url = url
         self.chunk_index = chunk_index
         self.sentence_sizes = sentence_counts
         self.stats = stats
@@ -257,6 +261,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     article_id TEXT NOT NULL,
     source TEXT NOT NULL,
     published_at TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    url TEXT NOT NULL,
     chunk_index INTEGER NOT NULL,
     length INTEGER NOT NULL,
     n_sentences INTEGER NOT NULL,
@@ -279,6 +285,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
     terms, content='bodies', content_rowid='row', tokenize='unicode61', detail='full'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_postings USING fts5vocab(chunk_terms, 'instance');
+CREATE TABLE IF NOT EXISTS story_bands(key TEXT NOT NULL, chunk_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS story_bands_key ON story_bands(key);
+CREATE INDEX IF NOT EXISTS story_bands_chunk ON story_bands(chunk_id);
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applied(record TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
@@ -375,17 +384,22 @@ class LexicalStore:
         db = self._db()
         with _transaction(db, write=False):
             rows = db.execute(
-                "SELECT row, id, article_id, source, published_at, chunk_index, length, n_sentences FROM chunks"
+                "SELECT row, id, article_id, source, published_at, story_id, url, chunk_index, length, n_sentences "
+                "FROM chunks"
             ).fetchall()
             stats = self.stats()
         size = (rows[-1][0] + 1) if rows else 0
         ids: list[str | None] = [None] * size
         article, source, published = [""] * size, [""] * size, [""] * size
+        story, url = [""] * size, [""] * size
+        shared: dict[str, str] = {}  # an article's chunks share one string per value (rows repeat them)
         index = np.zeros(size, dtype=np.int64)
         length = np.zeros(size, dtype=np.float32)
         sentences = np.zeros(size, dtype=np.int64)
-        for row, cid, aid, src, when, position, n, n_s in rows:
-            ids[row], article[row], source[row], published[row] = cid, aid, src, when
+        for row, cid, aid, src, when, sid, link, position, n, n_s in rows:
+            ids[row] = cid
+            article[row], source[row], published[row] = (shared.setdefault(v, v) for v in (aid, src, when))
+            story[row], url[row] = shared.setdefault(sid or aid, sid or aid), shared.setdefault(link, link)
             index[row], length[row], sentences[row] = position, n, n_s
         with self._lock:
             self._generation += 1
@@ -393,7 +407,9 @@ class LexicalStore:
             self._postings.clear()
             self._postings_size = 0
             self._df = {}
-        return LexicalView(self, ids, length, article, source, published, index, sentences, stats, generation)
+        return LexicalView(
+            self, ids, length, article, source, published, story, url, index, sentences, stats, generation
+        )
 
     def postings(self, view: LexicalView, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows, term frequencies) of the chunks holding the term, among the view's rows."""
@@ -553,6 +569,15 @@ class LexicalStore:
             out.update((cid, json.loads(meta)) for cid, meta in rows)
         return out
 
+    def story_candidates(self, keys: Sequence[str]) -> dict[str, Metadata]:
+        """First chunks (id -> metadata) of the articles sharing an LSH band key with a signature."""
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        query = f"SELECT DISTINCT chunk_id FROM story_bands WHERE key IN ({marks})"
+        ids = [cid for (cid,) in self._db().execute(query, list(keys))]
+        return {cid: meta for cid, (_, meta) in self.rows(ids).items()}
+
     def iter_texts(self) -> Iterator[tuple[str, str]]:
         """Every chunk's (id, text), streamed in row order."""
         last = 0
@@ -625,6 +650,7 @@ class LexicalStore:
         if found:
             db.executemany("DELETE FROM bodies WHERE row = ?", [(row,) for row, *_ in found])
             db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", list(ids))
+            db.execute(f"DELETE FROM story_bands WHERE chunk_id IN ({marks})", list(ids))
             db.executemany("UPDATE vocabulary SET sentence_df = sentence_df - ? WHERE id = ?",
                            [(n, t) for t, n in df.items()])  # fmt: skip
         return removed
@@ -637,10 +663,11 @@ class LexicalStore:
         token_text = " ".join(str(ids[t]) for t in terms.tokens)
         meta = row.meta
         cursor = db.execute(
-            "INSERT INTO chunks(id, article_id, source, published_at, chunk_index, length, n_sentences, sync, meta) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks(id, article_id, source, published_at, story_id, url, chunk_index, length, n_sentences, "
+            "sync, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row.id, str(meta.get("article_id") or ""), str(meta.get("source") or ""),
-             str(meta.get("published_at") or ""), int(meta.get("index") or 0), len(terms.tokens), len(sentences),
+             str(meta.get("published_at") or ""), str(meta.get("story_id") or ""), str(meta.get("url") or ""),
+             int(meta.get("index") or 0), len(terms.tokens), len(sentences),
              json.dumps({k: meta[k] for k in SYNC_FIELDS if k in meta}), json.dumps(meta)),
         )  # fmt: skip
         db.execute(
@@ -648,6 +675,10 @@ class LexicalStore:
             (cursor.lastrowid, row.text, token_text, blob),
         )
         db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, token_text))
+        signature = stories.decode(str(meta["minhash"])) if meta.get("minhash") else None
+        if signature is not None:
+            db.executemany("INSERT INTO story_bands(key, chunk_id) VALUES (?, ?)",
+                           [(key, row.id) for key in stories.band_keys(signature)])  # fmt: skip
         df: Counter[int] = Counter()
         for sentence in sentences:
             df.update(set(sentence))
@@ -756,15 +787,6 @@ def _decode_sentences(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 def _sentence_df(decoded: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Counter[int]:
     terms = decoded[0]
     return Counter(terms.tolist())  # (term, sentence) pairs are unique: each counts one sentence
-
-
-def day_ordinal(value: Any) -> int:
-    if not value:
-        return 0
-    try:
-        return date.fromisoformat(str(value)[:10]).toordinal()
-    except ValueError:
-        return 0
 
 
 def contents(store: LexicalStore) -> dict[str, Any]:

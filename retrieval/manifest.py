@@ -13,7 +13,10 @@ from retrieval.store import ChromaStore
 
 ARTICLE_FIELDS = ("title", "source", "url", "published_at", "author", "category", "origin", "origin_root")
 # what a sync reads of each chunk's metadata (Index.sync_view): whole versions, duplicates, pruned folders
-SYNC_FIELDS = ("article_id", "index", "n_chunks", "content_hash", "text_hash", "origin", "origin_root")
+SYNC_FIELDS = (
+    "article_id", "index", "n_chunks", "content_hash", "text_hash", "origin", "origin_root",
+    "story_id", "minhash", "replaces", "source", "published_at", "title", "url",  # read to place stories
+)  # fmt: skip
 
 
 @dataclass

@@ -13,22 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-_MONTHS = {
-    name: i
-    for i, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
-         ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
-         ("november", "nov"), ("december", "dec")],
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-# "October 6, 2023", "Oct. 6 2023", "6 October 2023", "2023-10-06"; a month with a year: "October 2023"
-_DAY_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
-_DAY_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
-_DAY_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_MONTH_YEAR = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(?:of\s+)?(\d{{4}})\b", re.I)
+from retrieval.dates import find_dates
+
 _SEPARATORS = re.compile(r"\s+(?:\||-|–|—|:)\s+|:\s+")
 
 
@@ -81,38 +67,6 @@ class OutletMatcher:
                 for source in self._by_alias[m.group()]:
                     first.setdefault(source, m.start())
         return tuple(sorted(first, key=lambda s: (first[s], s))), tuple(sorted(spans))
-
-
-def find_dates(text: str) -> tuple[tuple[date, ...], tuple[tuple[int, int], ...]]:
-    """Exact days, and (year, month) pairs mentioned without a day."""
-    days: list[date] = []
-    day_spans: list[tuple[int, int]] = []
-
-    def add(year: int, month: int, day: int, span: tuple[int, int]) -> None:
-        try:
-            value = date(year, month, day)
-        except ValueError:
-            return
-        day_spans.append(span)
-        if value not in days:
-            days.append(value)
-
-    for m in _DAY_MDY.finditer(text):
-        add(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)), m.span())
-    for m in _DAY_DMY.finditer(text):
-        add(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)), m.span())
-    for m in _DAY_ISO.finditer(text):
-        add(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.span())
-    months: list[tuple[int, int]] = []
-    for m in _MONTH_YEAR.finditer(text):
-        if any(s <= m.start() < e for s, e in day_spans):
-            continue
-        if m.group(1).lower() == "may" and text[m.start()].islower():
-            continue  # "may 2024" is more likely the verb
-        value = (int(m.group(2)), _MONTHS[m.group(1).lower()])
-        if value not in months:
-            months.append(value)
-    return tuple(days), tuple(months)
 
 
 def analyse(text: str, outlets: OutletMatcher | None) -> QueryHints:

@@ -16,24 +16,32 @@ How a query is ranked (each step is an option of SearchOptions, so it can be swi
 5. The first rerank_pool candidates of that order are scored again by learned trees over what steps 1-4
    computed (retrieval.rerank), and shown in that order, still at most max_per_article per article.
 Explicit filters (sources, date range) restrict both retrievers before anything else.
+
+Time and stories (retrieval/dates.py, retrieval/stories.py): a question's window ("last week", "in February",
+read against its as_of) narrows the date filter, and nothing published after as_of is in scope; "latest",
+"current" and "recent" put the most recent of the relevant passages (fused score within recency_band of the
+best) first. Near-duplicate articles share a story id: the first article of a story to rank shows it, the
+other copies are left out and listed on its passages as also_reported_by.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 
+from retrieval import dates
 from retrieval.embeddings import Embedder
 from retrieval.index import Index
-from retrieval.lexical import LexicalView, day_ordinal
+from retrieval.lexical import LexicalView
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.rerank import FEATURES, Signals, TreeModel, default_model, features
-from retrieval.types import Passage, SearchFilters
+from retrieval.types import Outlet, Passage, SearchFilters
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,9 @@ class SearchOptions:
     max_per_article: int = 4  # 0: no cap
     rerank: bool = True  # learned re-ranking of the best candidates (retrieval.rerank)
     rerank_pool: int = 40
+    one_per_story: bool = True  # a story's other copies (other outlets' near-duplicates) are left out
+    recency_band: float = 0.6  # "latest" naming no name: passages scoring at least this share of the best are relevant
+    recency_pool: int = 100  # "latest": candidates searched for the most recent relevant passages
 
     @classmethod
     def dense_only(cls) -> SearchOptions:
@@ -85,20 +96,32 @@ class _Columns:
         codes: dict[str, int] = {}
         self.source_code = np.array([codes.setdefault(s.lower(), len(codes)) for s in lexical.source], dtype=np.int64)
         self._codes = codes
-        self.day = np.array([day_ordinal(p) for p in lexical.published_at], dtype=np.int64)
+        self.day = np.array([dates.ordinal(p) for p in lexical.published_at], dtype=np.int64)
         self.chunk_index = lexical.chunk_index
+        stories: dict[str, int] = {}
+        self.story = np.array([stories.setdefault(s, len(stories)) for s in lexical.story_id], dtype=np.int64)
+        copies: dict[str, dict[str, Outlet]] = {}
+        for aid, sid, src, link, when in zip(
+            lexical.article_id, lexical.story_id, lexical.source, lexical.url, lexical.published_at, strict=True
+        ):
+            if aid and aid not in copies.get(sid, {}):
+                copies.setdefault(sid, {})[aid] = Outlet(
+                    article_id=aid, source=src or None, url=link or None, published_at=when or None
+                )
+        self._copies = {
+            s: sorted(c.values(), key=lambda o: (o.published_at or "", o.article_id))
+            for s, c in copies.items()
+            if len(c) > 1
+        }
         self.outlets = OutletMatcher(set(lexical.source) - {""})
+
+    def also_reported_by(self, meta: dict[str, Any]) -> list[Outlet]:
+        aid = str(meta.get("article_id"))
+        return [o for o in self._copies.get(str(meta.get("story_id") or aid), []) if o.article_id != aid]
 
     def source_mask(self, sources: list[str] | tuple[str, ...]) -> np.ndarray:
         wanted = [self._codes[s.lower()] for s in sources if s.lower() in self._codes]
         return np.isin(self.source_code, wanted)
-
-
-def _day(value: str | None) -> int | None:
-    if not value:
-        return None
-    parsed = date.fromisoformat(value[:10])
-    return parsed.year * 10000 + parsed.month * 100 + parsed.day
 
 
 def chroma_where(filters: SearchFilters | None) -> dict[str, Any] | None:
@@ -107,7 +130,7 @@ def chroma_where(filters: SearchFilters | None) -> dict[str, Any] | None:
     clauses_: list[dict[str, Any]] = []
     if filters.sources:
         clauses_.append({"source": {"$in": list(filters.sources)}})
-    since, until = _day(filters.since), _day(filters.until)
+    since, until = dates.day_number(filters.since), dates.day_number(filters.until)
     if since is not None:
         clauses_.append({"published_day": {"$gte": since}})
     if until is not None:
@@ -143,25 +166,66 @@ class Searcher:
 
     # ------------------------------------------------------------- public
 
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> list[Passage]:
-        found = self._candidates(query, max(k, self.options.rerank_pool) if self.model else k, filters)
+    def search(
+        self, query: str, k: int = 10, filters: SearchFilters | None = None, frame: dates.TimeFrame | None = None
+    ) -> list[Passage]:
+        """The k best passages. `frame` (dates.read_time, or time_frame()): the question's window and as_of
+        restrict the dates, and a recency question gets its most recent relevant passages first."""
+        latest = None
+        if frame is not None:
+            latest = frame.as_of.toordinal()
+            if frame.window:
+                since, until = dates.clip(filters.since if filters else None, filters.until if filters else None, frame)
+                filters = (filters or SearchFilters()).model_copy(update={"since": since, "until": until})
+        recency = frame is not None and frame.recency
+        depth = max(k, self.options.recency_pool if recency else self.options.rerank_pool if self.model else k)
+        found = self._candidates(query, depth, filters, latest)
         if found is None:
             return []
-        picked = found.pool if self.model is None else self._rerank(self.model, found, k)
+        picked = found.pool if self.model is None else self._rerank(self.model, found, depth)
+        if recency:
+            picked = self._recent_first(picked, found, k)
         return [
-            _passage(cid, found.texts[cid], found.metadata.get(cid, {}), float(found.signals.score[i]))
-            for i, cid in picked
+            _passage(
+                cid,
+                found.texts[cid],
+                found.metadata.get(cid, {}),
+                float(found.signals.score[i]),
+                found.cols.also_reported_by(found.metadata.get(cid, {})),
+            )
+            for i, cid in picked[:k]
         ]
+
+    def time_frame(self, query: str, as_of: datetime | None = None) -> dates.TimeFrame:
+        """What the question asks about time; outlet names ("Business Today | Latest ...") are not read as time."""
+        return dates.read_time(query, as_of, self.columns().outlets.find(query)[1])
+
+    def _recent_first(self, picked: list[tuple[int, str]], found: _Candidates, k: int) -> list[tuple[int, str]]:
+        """The relevant passages newest first, then the others in their order. Relevant: among the candidates,
+        those that name every name the question asks about ("the latest on Sam Bankman-Fried"); for a question
+        that names nothing, the first k whose score is within recency_band of the best."""
+        if not picked:
+            return picked
+        asked = _asked_names(found.query, found.hints.spans)
+        if asked:
+            band = [item for item in picked if _names_all(asked, found, item[1])]
+        else:
+            score = found.signals.score
+            best = max(float(score[i]) for i, _ in picked[:k])
+            band = [item for item in picked[:k] if float(score[item[0]]) >= self.options.recency_band * best]
+        rest = [item for item in picked if item not in band]
+        day = found.cols.day
+        return sorted(band, key=lambda item: -int(day[item[0]])) + rest
 
     def rerank_rows(self, query: str, filters: SearchFilters | None = None) -> tuple[list[str], np.ndarray]:
         """The candidates the trees re-rank (chunk ids, in fused order) and their feature rows: what
         bench/train_rerank.py learns from."""
-        found = self._candidates(query, self.options.rerank_pool, filters)
+        found = self._candidates(query, self.options.rerank_pool, filters, None)
         if found is None:
             return [], np.zeros((0, len(FEATURES)))
         return [cid for _, cid in found.pool], self._features(found)
 
-    def _candidates(self, query: str, k: int, filters: SearchFilters | None) -> _Candidates | None:
+    def _candidates(self, query: str, k: int, filters: SearchFilters | None, latest: int | None) -> _Candidates | None:
         """Steps 1-4: the first k chunks by fused score, outlets leading and articles capped."""
         self.index.ensure_fresh()
         lexical = self.index.snapshot()[2]
@@ -172,7 +236,7 @@ class Searcher:
         hints = analyse(query, cols.outlets)
         parts = clauses(query) if opts.clause_weight > 0 else []
         queries = [query, *parts] if len(parts) > 1 else [query]
-        allowed = self._allowed(cols, filters)
+        allowed = self._allowed(cols, filters, latest)
 
         fused, tokens, question_bm25, question_dense = self._fuse(queries, cols, filters, allowed)
         score = fused[0]
@@ -326,10 +390,16 @@ class Searcher:
             bonus = bonus + opts.month_bonus * in_month
         return bonus
 
-    def _allowed(self, cols: _Columns, filters: SearchFilters | None) -> np.ndarray | None:
-        if filters is None or not (filters.sources or filters.since or filters.until):
+    def _allowed(self, cols: _Columns, filters: SearchFilters | None, latest: int | None) -> np.ndarray | None:
+        """Which chunks may be found: the filters', and none published after `latest` (as_of; undated ones stay)."""
+        later = latest is not None and len(cols.day) > 0 and int(cols.day.max()) > latest
+        if (filters is None or not (filters.sources or filters.since or filters.until)) and not later:
             return None
         keep = np.ones(len(cols.day), dtype=bool)
+        if later and latest is not None:
+            keep &= cols.day <= latest
+        if filters is None:
+            return keep
         if filters.sources:
             keep &= cols.source_mask(filters.sources)
         if filters.since or filters.until:
@@ -365,7 +435,10 @@ class Searcher:
             lead = {next((item for item in ranked if cols.source[item[0]] == s), None) for s in found.hints.sources}
             ranked = [item for item in ranked if item in lead] + [item for item in ranked if item not in lead]
         ids = dict(pool)
-        return [(i, ids[i]) for i in _capped([i for i, _ in ranked], cols.article, self.options.max_per_article, k)]
+        story = cols.story if self.options.one_per_story else None
+        return [
+            (i, ids[i]) for i in _capped([i for i, _ in ranked], cols.article, self.options.max_per_article, k, story)
+        ]
 
     def _rank(self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int) -> list[tuple[int, str]]:
         """(position, chunk id) of the k passages to show, best first."""
@@ -380,18 +453,43 @@ class Searcher:
                 if best is not None and best not in lead:
                     lead.append(best)
             lead.sort(key=lambda i: -score[i])
-        picked = _capped([*lead, *(i for i in order if i not in lead)], cols.article, opts.max_per_article, k)
+        story = cols.story if opts.one_per_story else None
+        picked = _capped([*lead, *(i for i in order if i not in lead)], cols.article, opts.max_per_article, k, story)
         ids = cols.lexical.ids
         return [(i, str(ids[i])) for i in picked if ids[i] is not None]
 
 
-def _capped(order: list[int], article: np.ndarray, cap: int, k: int) -> list[int]:
-    """The first k of order, at most cap (0: no cap) per article while other articles are left, then the rest."""
+_NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
+_NOT_NAMES = {*dates.TIME_WORDS, "what", "who", "how", "which", "when", "where", "why", "is", "are", "the", "a", "an"}
+
+
+def _asked_names(query: str, outlet_spans: tuple[tuple[int, int], ...]) -> list[str]:
+    """The capitalised names a question asks about, not its outlets, time words or opening question word."""
+    names = []
+    for m in _NAME.finditer(query):
+        if any(a <= m.start() < b for a, b in outlet_spans) or m.group().lower() in _NOT_NAMES:
+            continue
+        names.append(re.sub(r"['’]s?$", "", m.group()))
+    return names
+
+
+def _names_all(names: list[str], found: _Candidates, chunk_id: str) -> bool:
+    meta = found.metadata.get(chunk_id, {})
+    text = f"{meta.get('title', '')}\n{found.texts.get(chunk_id, '')}"
+    return all(name in text for name in names)
+
+
+def _capped(order: list[int], article: np.ndarray, cap: int, k: int, story: np.ndarray | None = None) -> list[int]:
+    """The first k of order, at most cap (0: no cap) per article while other articles are left, then the rest.
+    With `story`: only the first article of each story is shown (its other copies are left out)."""
     picked: list[int] = []
     overflow: list[int] = []
     per_article: dict[int, int] = {}
+    shown_by: dict[int, int] = {}  # story -> the article that shows it
     for i in order:
         key = int(article[i])
+        if story is not None and shown_by.setdefault(int(story[i]), key) != key:
+            continue
         if cap and per_article.get(key, 0) >= cap:
             overflow.append(i)
             continue
@@ -402,7 +500,7 @@ def _capped(order: list[int], article: np.ndarray, cap: int, k: int) -> list[int
     return picked + overflow[: k - len(picked)]
 
 
-def _passage(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
+def _passage(chunk_id: str, text: str, meta: dict[str, Any], score: float, also: list[Outlet] | None = None) -> Passage:
     return Passage(
         chunk_id=chunk_id,
         article_id=str(meta.get("article_id")),
@@ -412,6 +510,8 @@ def _passage(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Pa
         published_at=meta.get("published_at"),
         text=text,
         score=round(score, 6),
+        story_id=meta.get("story_id"),
+        also_reported_by=also or [],
     )
 
 

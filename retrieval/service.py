@@ -9,6 +9,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,12 +118,13 @@ class Newsdesk:
         if llm is None:
             llm = make_chat_model(settings)
         self.chain = AnswerChain(
-            lambda query, k, filters: self.searcher.search(query, k, filters),
+            lambda query, k, filters, frame: self.searcher.search(query, k, filters, frame),
             self.extractive,
             llm,
             model_name(llm, settings) if llm is not None else None,
             settings.top_k,
             llm_options=LLMOptions(settings.llm_prompt_tokens, settings.llm_abstain_threshold, settings.llm_timeout),
+            read_time=self.searcher.time_frame,
         )
 
     def _client(self, allow_read_only: bool) -> ClientAPI:
@@ -219,9 +221,16 @@ class Newsdesk:
             )
         return question
 
-    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Passage]:
+        """Passages for a query; its time words ("last week", "latest") are read against as_of (default now)."""
         query = self.validate_question(query)
-        return self.searcher.search(query, k or self.settings.top_k, filters)
+        return self.searcher.search(query, k or self.settings.top_k, filters, self.searcher.time_frame(query, as_of))
 
     def ask(
         self,
@@ -229,9 +238,11 @@ class Newsdesk:
         history: list[Turn] | None = None,
         filters: SearchFilters | None = None,
         k: int | None = None,
+        as_of: datetime | None = None,
     ) -> Answer:
-        """The checked answer: from the LLM when one is configured and usable, else extractive (see `mode`)."""
-        return self.answer(question, history, filters, k).answer
+        """The checked answer: from the LLM when one is configured and usable, else extractive (see `mode`).
+        `as_of`: the time the question's "last week", "latest" or "in February" are read against (default now)."""
+        return self.answer(question, history, filters, k, as_of).answer
 
     def answer(
         self,
@@ -239,9 +250,10 @@ class Newsdesk:
         history: list[Turn] | None = None,
         filters: SearchFilters | None = None,
         k: int | None = None,
+        as_of: datetime | None = None,
     ) -> Outcome:
         """Like ask(), with the passages the answer was written from and the query that found them."""
-        return self.chain.invoke(self.validate_question(question), history, filters, k)
+        return self.chain.invoke(self.validate_question(question), history, filters, k, as_of)
 
     def ask_stream(
         self,
@@ -249,9 +261,10 @@ class Newsdesk:
         history: list[Turn] | None = None,
         filters: SearchFilters | None = None,
         k: int | None = None,
+        as_of: datetime | None = None,
     ) -> Iterator[StreamEvent]:
         """token events as the answer is written, then the checked citations, then done (the final Answer)."""
-        yield from self.chain.stream(self.validate_question(question), history, filters, k)
+        yield from self.chain.stream(self.validate_question(question), history, filters, k, as_of)
 
     # ------------------------------------------------------------- the corpus
 

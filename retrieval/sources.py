@@ -10,7 +10,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 import trafilatura
 import yaml
 
+from retrieval import dates
 from retrieval.types import Article, Failure
 
 log = logging.getLogger(__name__)
@@ -54,26 +55,6 @@ def article_id_for(url: str | None, fallback_key: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
-def normalise_date(value: Any) -> str | None:
-    """Any date-ish value -> ISO 8601 string, or None when it is empty or unreadable."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        pass
-    try:
-        return date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        log.warning("unreadable date %r ignored", text)
-        return None
-
-
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
@@ -94,7 +75,7 @@ def make_article(fields: dict[str, Any], origin: str, key: str, root: str | None
         body=body,
         source=_clean(fields.get("source")),
         url=url,
-        published_at=normalise_date(fields.get("published_at") or fields.get("date")),
+        published_at=dates.normalise(fields.get("published_at") or fields.get("date")),
         author=_clean(fields.get("author")),
         category=_clean(fields.get("category")),
         origin=origin,
@@ -360,7 +341,7 @@ def _entry_date(entry: Any) -> str | None:
         parsed = entry.get(name)
         if parsed:
             return datetime(*parsed[:6]).isoformat()
-    return normalise_date(entry.get("published") or entry.get("updated"))
+    return dates.normalise(entry.get("published") or entry.get("updated"))
 
 
 def _entry_content(entry: Any) -> str | None:

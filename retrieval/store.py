@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 Metadata = dict[str, Any]
 _PAGE = 5000
 CHANGES_SUFFIX = "__changes"  # the change log collection beside each collection
-_WRITES = frozenset({"upsert", "delete", "modify"})
+_WRITES = frozenset({"upsert", "update", "delete", "modify"})
 _MIN_FREE_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 _BYTES_PER_CHUNK = 32 * 1024  # room kept per chunk written (Chroma used about 13 kB per chunk, 16x its text)
@@ -389,6 +389,20 @@ class ChromaStore:
                 ids=list(ids[start:end]),
                 embeddings=vectors[start:end],
                 documents=list(documents[start:end]),
+                metadatas=[_clean_meta(m) for m in metadatas[start:end]],
+            )
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
+        """Replace chunks' metadata, keeping their text and vectors (labels added to an existing index)."""
+        if not ids:
+            return
+        self.before_write("label chunks")
+        for start in range(0, len(ids), _PAGE):
+            end = start + _PAGE
+            self._call(
+                "label chunks",
+                "update",
+                ids=list(ids[start:end]),
                 metadatas=[_clean_meta(m) for m in metadatas[start:end]],
             )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -32,6 +33,15 @@ class Chunk(BaseModel):
     embed_text: str  # header (title, source, date) + text: what the model sees
 
 
+class Outlet(BaseModel):
+    """Another outlet's copy of the same story (a near-duplicate article)."""
+
+    article_id: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+
+
 class Passage(BaseModel):
     """A retrieved chunk with what an answer needs to cite it."""
 
@@ -43,6 +53,8 @@ class Passage(BaseModel):
     published_at: str | None = None
     text: str
     score: float = 0.0
+    story_id: str | None = None  # near-duplicate articles share it (retrieval/stories.py)
+    also_reported_by: list[Outlet] = Field(default_factory=list)  # the story's other copies, oldest first
 
 
 class Citation(BaseModel):
@@ -54,6 +66,7 @@ class Citation(BaseModel):
     published_at: str | None = None
     quote: str  # the first of `quotes`
     quotes: list[str] = Field(default_factory=list)  # every passage sentence that a sentence citing [n] rests on
+    also_reported_by: list[Outlet] = Field(default_factory=list)  # the same story from other outlets
 
 
 class SentenceCounts(BaseModel):
@@ -62,6 +75,13 @@ class SentenceCounts(BaseModel):
     cited: int = 0  # the writer's own [n], checked
     attributed: int = 0  # no (or a wrong) marker: given the passage that supports the sentence
     dropped: int = 0  # no passage supports it: left out of the answer
+
+
+class EvidenceDates(BaseModel):
+    """When the cited evidence is from: the first and last publication day (YYYY-MM-DD) of the citations."""
+
+    first: str
+    last: str
 
 
 class Answer(BaseModel):
@@ -73,6 +93,8 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     sentences: SentenceCounts = Field(default_factory=SentenceCounts)
     prompt_tokens: int | None = None  # what the LLM read (None offline)
+    evidence_dates: EvidenceDates | None = None  # None when no citation is dated
+    as_of: str | None = None  # the reference time the question was read against (ISO 8601)
 
 
 class Failure(BaseModel):
@@ -119,6 +141,7 @@ class Question(BaseModel):
     history: list[Turn] = Field(default_factory=list)
     filters: SearchFilters | None = None
     k: int | None = None
+    as_of: datetime | None = None  # the time "last week", "latest" and "in February" are read against; None = now
 
 
 class Stats(BaseModel):

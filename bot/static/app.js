@@ -160,6 +160,13 @@ function showAnswer(turn, answer) {
       false,
     );
   }
+  const evidence = turn.node.querySelector(".evidence");
+  const span = answer.evidence_dates;
+  evidence.hidden = !span;
+  if (span) {
+    const first = formatDate(span.first);
+    evidence.textContent = span.first === span.last ? `Evidence from ${first}` : `Evidence from ${first} to ${formatDate(span.last)}`;
+  }
   turn.node.dataset.mode = answer.mode || "";
   turn.node.dataset.abstained = String(Boolean(answer.abstained));
 }
@@ -209,9 +216,34 @@ function renderCards(section, items, prefix, highlight = true) {
       excerpt.textContent = quote.textContent;
       quote.replaceWith(excerpt);
     }
+    showAlso(card.querySelector(".also"), item.also_reported_by || []);
     list.append(card);
   }
   section.hidden = items.length === 0;
+}
+
+// The same story from other outlets: "Also reported by 2 outlets: Reuters (Oct 5, 2023), AP (Oct 6, 2023)".
+function showAlso(node, others) {
+  node.replaceChildren();
+  node.hidden = others.length === 0;
+  if (!others.length) return;
+  node.append(document.createTextNode(`Also reported by ${others.length} ${others.length === 1 ? "outlet" : "outlets"}: `));
+  others.forEach((other, i) => {
+    if (i) node.append(document.createTextNode(", "));
+    const name = other.source || "another outlet";
+    const href = safeUrl(other.url);
+    const label = other.published_at ? `${name} (${formatDate(other.published_at)})` : name;
+    if (href) {
+      const link = document.createElement("a");
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.textContent = label;
+      node.append(link);
+    } else {
+      node.append(document.createTextNode(label));
+    }
+  });
 }
 
 function safeUrl(url) {

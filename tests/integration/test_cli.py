@@ -49,7 +49,17 @@ def test_ingest_stats_ask(tmp_path: Path) -> None:
     assert set(answer) >= {"answer", "abstained", "citations"}
     assert "300,000" in answer["answer"] and not answer["abstained"]
     citation = answer["citations"][0]
-    assert set(citation) == {"n", "article_id", "title", "source", "url", "published_at", "quote", "quotes"}
+    assert set(citation) == {
+        "n",
+        "article_id",
+        "title",
+        "source",
+        "url",
+        "published_at",
+        "quote",
+        "quotes",
+        "also_reported_by",
+    }
     assert citation["n"] == 1 and "300,000" in citation["quote"] and citation["quotes"][0] == citation["quote"]
 
     plain = run(data, "ask", SEED_QUESTION)

@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ class Recording:
     def __init__(self, service: Newsdesk) -> None:
         self.service = service
         self.calls: list[tuple[str, list[Turn] | None]] = []
+        self.as_of: list[datetime | None] = []  # the time each question was asked at
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.service, name)
@@ -52,8 +54,10 @@ class Recording:
         history: list[Turn] | None = None,
         filters: SearchFilters | None = None,
         k: int | None = None,
+        as_of: datetime | None = None,
     ) -> Iterator[StreamEvent]:
         self.calls.append((question, history))
+        self.as_of.append(as_of)
         return self.events(question, history, filters, k)
 
     def events(

@@ -1,7 +1,8 @@
 """A Hypothesis state machine drives add / change / delete / re-ingest against a real index.
 
-Invariants after every step: no duplicate chunk, nothing stale retrievable, counts match, and the BM25
-index holds exactly the chunks Chroma holds, and says what a clean rebuild of it says.
+Invariants after every step: no duplicate chunk, nothing stale retrievable, counts match, the BM25
+index holds exactly the chunks Chroma holds and says what a clean rebuild of it says, and every article's
+chunks carry one story id.
 """
 
 from __future__ import annotations
@@ -90,6 +91,11 @@ class SyncMachine(RuleBasedStateMachine):
         assert set(self.service.index.texts) == set(docs)
         assert set(self.service.index.lexical.position) == set(docs)
         assert self.service.store.count() == len(docs)
+        # every chunk carries its article's story id, the same for all of an article's chunks
+        metadata = self.service.store.all_metadata()
+        for indexed in manifest.articles.values():
+            assert len({str(metadata[cid].get("story_id")) for cid in indexed.chunks}) == 1
+            assert all(metadata[cid].get("story_id") for cid in indexed.chunks)
 
     @rule()
     def synced_state_is_exactly_the_corpus(self) -> None:

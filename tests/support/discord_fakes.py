@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -143,6 +144,7 @@ class FakeMessage:
     ) -> None:
         self.transcript = transcript
         self.id = new_id()
+        self.created_at = datetime.now(UTC)
         self.channel = channel
         self.guild = channel.guild
         self.author = author
@@ -436,6 +438,7 @@ class FakeInteraction:
     ) -> None:
         self.world = world
         self.id = new_id()
+        self.created_at = datetime.now(UTC)  # discord.py: when it was sent, an aware UTC datetime
         self.user = user
         self.channel = channel
         self.channel_id = channel.id

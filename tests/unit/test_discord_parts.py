@@ -38,8 +38,9 @@ class ScriptedStream:
         self.closed = threading.Event()
         self.calls: list[tuple[str, object]] = []
 
-    def ask_stream(self, question: str, history: object = None) -> Iterator[StreamEvent]:
+    def ask_stream(self, question: str, history: object = None, as_of: object = None) -> Iterator[StreamEvent]:
         self.calls.append((question, history))
+        self.as_of = as_of
         if self.error is not None:
             raise self.error
         try:
