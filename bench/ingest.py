@@ -33,7 +33,7 @@ from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from bench.search import halves, quality  # noqa: E402
 from retrieval.chunking import chunk_article  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import make_embedder, packaged_model_path  # noqa: E402
+from retrieval.embeddings import DEFAULT_EMBEDDER, make_embedder, packaged_model_path  # noqa: E402
 from retrieval.evaluate import load_queries  # noqa: E402
 from retrieval.rerank import trees_for  # noqa: E402
 from retrieval.search import Searcher  # noqa: E402
@@ -126,7 +126,7 @@ def against_run(ours: Newsdesk, theirs: Newsdesk, questions_file: Path, fill_chu
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-fill-") as folder:
         for service in pair:
             store = SentenceVectors(
-                Path(folder) / service.settings.embedder, service.embedder.name, service.embedder.dim
+                Path(folder) / str(service.settings.embedder), service.embedder.name, service.embedder.dim
             )
             embed_here = getattr(service.embedder, "embed_here", service.embedder.embed_documents)
             filler = SentenceFiller(
@@ -191,13 +191,13 @@ def main() -> None:
         settings = base.model_copy(update={"data_dir": args.keep or work / "newsdesk"})
         if args.keep is not None and (args.keep / "chroma").exists():
             raise SystemExit(f"{args.keep} already holds an index: --keep needs an empty folder")
-        make_embedder(settings.embedder, settings.model_cache_dir)  # export the ONNX model outside the timings
+        make_embedder(settings.embedder or DEFAULT_EMBEDDER, settings.model_cache_dir)  # export outside the timings
         ours = newsdesk_run(corpus_file, settings)
         baseline = langchain_run(corpus_file, work, None)
         result: dict[str, Any] = {
             "corpus": str(args.corpus),
             "limit": args.limit,
-            "embedder": settings.embedder,
+            "embedder": settings.embedder or DEFAULT_EMBEDDER,
             "newsdesk": ours,
             "langchain_baseline": baseline,
             "ratios": {

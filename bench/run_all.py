@@ -25,8 +25,8 @@ RESULTS = BENCH / "results"
 HELPERS = {"__init__", "common", "run_all", "synthetic", "serving"}
 # cheap ones first; memory builds the shared synthetic indexes that cold_start and chroma_modes reuse
 ORDER = [
-    "search", "train_rerank", "http_load", "answer", "memory", "cold_start", "chroma_modes", "ingest", "sync_cost",
-    "search_compare",
+    "search", "train_rerank", "http_load", "answer", "embedder_answers", "memory", "cold_start", "chroma_modes",
+    "ingest", "sync_cost", "search_compare",
     "llm_gate", "llm_answers", "attribution",  # attribution reads the answers llm_answers recorded
     "time_questions", "stories",
 ]  # fmt: skip

@@ -133,6 +133,11 @@ def _asked_names(question: str) -> set[str]:
     return names(question.split(" ", 1)[1] if " " in question else "")  # the first word is capitalised anyway
 
 
+def names_asked(question: str) -> set[str]:
+    """The names a question asks about (lowercased; its first word is not read as one)."""
+    return _asked_names(question)
+
+
 def name_coverage(question: str, passages: Sequence[Passage]) -> float:
     """Share of the names in the question (after its first word) found in the passages or their titles/outlets."""
     asked = _asked_names(question)
@@ -315,9 +320,11 @@ class ExtractiveAnswerer:
                 self._analyses.popitem(last=False)
         return analysed
 
-    def draft(self, question: str, passages: Sequence[Passage], focus: str = "") -> Draft:
+    def draft(self, question: str, passages: Sequence[Passage], focus: str = "", gated: bool = True) -> Draft:
         """`focus`: a follow-up's own words, when `question` is it with the previous question's terms carried
-        over ("What about Apple?"): the best sentence that names its subject leads."""
+        over ("What about Apple?"): the best sentence that names its subject leads. `gated=False`: the best
+        sentence even when the evidence is weak or holds no fact of the kind asked (when the search has already
+        judged the passage to be the answer, as for "the latest on X")."""
         opts = self.options
         sentences = []
         analyses = [self._analysed(passage) for passage in passages]
@@ -360,13 +367,13 @@ class ExtractiveAnswerer:
         best_score = scored[0][0]
         confidence = best_score - opts.coverage_weight * (1 - name_coverage(question, passages))
         quotable = [(score, i) for score, i in scored if score >= best_score * opts.keep_ratio]
-        if kind is not None and opts.require_kind != "off":
+        if gated and kind is not None and opts.require_kind != "off":
             holders = quotable[:1] if opts.require_kind == "lead" else quotable
             if not any(typed[i] for _, i in holders):
                 return Draft(NOT_IN_CORPUS, True, {}, confidence)
             if opts.require_kind == "first":  # the best sentence that holds one leads
                 quotable = _lead_with(quotable, lambda i: bool(typed[i]))
-        if confidence < opts.abstain_below:
+        if gated and confidence < opts.abstain_below:
             return Draft(NOT_IN_CORPUS, True, {}, confidence)
         if subject := _asked_names(focus):
             # a follow-up naming its own subject ("What about Apple?") is about it, whatever the terms carried

@@ -40,7 +40,7 @@ from retrieval import citations, dates, time_answers
 from retrieval.answer import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.attribution import Attributor, is_decline
 from retrieval.context import excerpts, tokens
-from retrieval.facts import is_yes_no
+from retrieval.facts import asked_kind, is_yes_no
 from retrieval.types import Answer, Passage, Question, SearchFilters, SentenceCounts, StreamEvent, Turn
 
 log = logging.getLogger(__name__)
@@ -431,12 +431,15 @@ class AnswerChain:
 
     def _finish(self, state: _State, written: Written) -> Outcome:
         passages = state.passages
+        recency = state.frame is not None and state.frame.recency
+        if written.abstained and recency and passages and written.mode.startswith(self.extractive.name):
+            written = self._latest_on_subject(state, written)
         text, quotes = time_answers.shape(
             written.text,
             written.quotes,
             passages,
             state.frame,
-            lambda i: self.extractive.draft(state.query, passages[i : i + 1]),
+            lambda i: self.extractive.draft(state.query, passages[i : i + 1], gated=not recency),
         )
         text, cited = citations.check(text, passages, quotes)
         abstained = written.abstained or not cited
@@ -457,6 +460,17 @@ class AnswerChain:
                 update={"answer": NOT_IN_CORPUS, "abstained": True, "citations": [], "related": passages[:3]}
             )
         return Outcome(time_answers.finish(answer, state.frame, state.outside), passages, state.query, state.written)
+
+    def _latest_on_subject(self, state: _State, declined: Written) -> Written:
+        """"The latest on X": the newest passage naming X (the search put it first) answers, however weakly its
+        wording matches the question's; the extractive gate would decline it."""
+        if asked_kind(state.query) is not None or not time_answers.about_subject(state.query, state.passages[0]):
+            return declined  # "how much / who ..." asks for a fact: the newest passage may not hold one
+        lead = self.extractive.draft(state.query, state.passages[:1], gated=False)
+        if lead.abstained:
+            return declined
+        quotes = {n: list(q) for n, q in lead.quotes.items()}
+        return Written(lead.text, False, declined.mode, quotes, SentenceCounts(cited=len(lead.text.splitlines())))
 
     @staticmethod
     def _tokens(text: str) -> Iterator[StreamEvent]:

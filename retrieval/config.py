@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     collection: str = "newsdesk"
 
     # embedding and chunking
-    embedder: Literal["onnx", "onnx-int8", "torch"] = "onnx"  # see retrieval.embeddings.EMBEDDERS
+    # see retrieval.embeddings.EMBEDDERS; None (unset): the kind the index records, DEFAULT_EMBEDDER for a new one
+    embedder: Literal["onnx", "onnx-int8", "torch"] | None = None
     embed_batch_size: int = Field(default=8, ge=1, le=512)
     chunk_tokens: int = Field(default=256, ge=32, le=256)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from retrieval.chunking import CHUNKING_VERSION
 from retrieval.config import Settings
-from retrieval.embeddings import EMBEDDERS, FP32_VECTORS
+from retrieval.embeddings import DEFAULT_EMBEDDER, EMBEDDERS, FP32_VECTORS
 from retrieval.errors import InvalidInput
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
@@ -215,8 +215,9 @@ class RetrievalReport(BaseModel):
 def eval_data_dir(settings: Settings, corpus: Path) -> Path:
     """One data directory per corpus file, chunking setup and kind of vectors, so a re-run reuses its index."""
     key = f"{corpus.resolve()}|{settings.chunk_tokens}|{settings.chunk_overlap_sentences}|{CHUNKING_VERSION}"
-    if EMBEDDERS[settings.embedder] != FP32_VECTORS:  # fp32 indexes keep the folders they had before
-        key += f"|{EMBEDDERS[settings.embedder]}"
+    vectors = EMBEDDERS[settings.embedder or DEFAULT_EMBEDDER]  # unset: a new index gets the default
+    if vectors != FP32_VECTORS:  # fp32 indexes keep the folders they had before
+        key += f"|{vectors}"
     return settings.data_dir / "eval" / f"{corpus.stem}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
 

@@ -17,7 +17,7 @@ from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQu
 from retrieval.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.chroma_check import StoreCheck
 from retrieval.config import Settings
-from retrieval.embeddings import Embedder, make_embedder, vectors_of
+from retrieval.embeddings import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
 from retrieval.errors import IndexUnavailable, InvalidInput, NotFound, StorageError
 from retrieval.facts import EntityTagger, FactStore
 from retrieval.index import Index
@@ -27,7 +27,7 @@ from retrieval.rerank import trees_for
 from retrieval.search import Searcher, SearchOptions
 from retrieval.sentence_vectors import SentenceFiller, SentenceVectors
 from retrieval.sources import load_sources
-from retrieval.store import ChromaStore, make_client, read_only_client
+from retrieval.store import ChromaStore, make_client, read_only_client, recorded_vectors
 from retrieval.types import (
     Answer,
     Article,
@@ -69,13 +69,27 @@ class Newsdesk:
             if store is not None or settings.chroma_url
             else StoreCheck(settings.data_dir, settings.collection, settings.corpus_dir).start()
         )
-        self.embedder = embedder or make_embedder(
-            settings.embedder, settings.model_cache_dir, settings.embed_batch_size
-        )
+        client = None
+        name: str | None = settings.embedder
+        if embedder is not None:
+            name = name or embedder_name(embedder)
+        elif name is None:
+            # unset: the index is opened with the kind of vectors it records (a new one gets the default),
+            # which is read before the model loads, after the check
+            if check is not None:
+                check.finish()
+                check = None
+            client = store.client if store is not None else self._client(allow_read_only)
+            recorded = recorded_vectors(client, settings.collection)
+            name = embedder_for(recorded)
+            log.info("NEWSDESK_EMBEDDER is not set: %s (%s)", name,
+                     f"the index holds {recorded} vectors" if recorded else "the default for a new index")  # fmt: skip
+        self.settings = settings = settings.model_copy(update={"embedder": name})  # what this process runs
+        self.embedder = embedder or make_embedder(name, settings.model_cache_dir, settings.embed_batch_size)
         if store is None:
             if check is not None:
                 check.finish()
-            store = ChromaStore(self._client(allow_read_only), self.embedder, settings.collection)
+            store = ChromaStore(client or self._client(allow_read_only), self.embedder, settings.collection)
         self.store = store
         self._store_check = check
         self.index = Index(

@@ -597,6 +597,21 @@ class ChromaStore:
             return False
 
 
+def recorded_vectors(client: ClientAPI, collection: str = "newsdesk") -> str | None:
+    """The kind of vectors a collection holds (an unlabelled one, made before the label: fp32's), or None when
+    it does not exist or holds nothing yet: what a process without NEWSDESK_EMBEDDER opens it with."""
+    settings = client.get_settings()
+    folder = Path(settings.persist_directory) if settings.is_persistent else None
+    with _chroma_errors("read the index's kind of vectors", _where(client), folder):
+        try:
+            found = client.get_collection(collection)
+        except NotFoundError:
+            return None
+        if found.count() == 0:
+            return None
+        return str((found.metadata or {}).get(EMBEDDER_KEY) or FP32_VECTORS)
+
+
 def mismatch_message(recorded: str, wanted: str, where: str, collection: str, folder: Path | None) -> str:
     """Why an index cannot be searched by this process's embedder, and the two ways out."""
     fits = [name for name, kind in EMBEDDERS.items() if kind == recorded]

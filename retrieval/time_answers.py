@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from retrieval import dates
-from retrieval.answer import Draft
+from retrieval.answer import Draft, names_asked
 from retrieval.citations import MARKER, marker_number
 from retrieval.types import Answer, EvidenceDates, Passage
 
@@ -40,6 +40,14 @@ def _day_of(point: str, passages: Sequence[Passage]) -> date | None:
             if found is not None:
                 return found
     return None
+
+
+def about_subject(question: str, passage: Passage) -> bool:
+    """Whether a passage names everything the question names: for "the latest on X", the newest passage
+    naming X is the answer, however weakly its wording matches the question's."""
+    asked = names_asked(question)
+    text = f"{passage.title} {passage.text}".lower()
+    return bool(asked) and all(name in text for name in asked)
 
 
 def shape(

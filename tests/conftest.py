@@ -95,6 +95,9 @@ def subprocess_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env.update(
         NEWSDESK_DATA_DIR=str(data_dir),
         NEWSDESK_MODEL_CACHE_DIR=os.environ.get("NEWSDESK_TEST_MODEL_CACHE", ""),
+        # as the `embedder` fixture: a test's own process and the ones it starts share indexes (the default,
+        # for a new index, is tested in test_embedder_default.py)
+        NEWSDESK_EMBEDDER="onnx",
         HF_HUB_OFFLINE="1",
         ANONYMIZED_TELEMETRY="False",
     )

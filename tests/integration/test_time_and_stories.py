@@ -180,6 +180,19 @@ def test_latest_leads_with_the_most_recent_evidence_as_of_the_question(newsroom:
     assert "chip-3" not in {c.article_id for c in earlier.citations}
 
 
+def test_the_latest_on_a_subject_is_its_newest_passage_even_when_the_wording_gate_would_decline(
+    make_service: Callable[..., Newsdesk],
+) -> None:
+    strict = make_service(abstain_threshold=0.99)  # the extractive gate now declines every question
+    strict.add_articles([article(aid, "Tech Daily", day, title, body) for aid, day, title, body in CHIP_PLANT])
+    as_of = at("2023-12-01")
+    latest = strict.ask("What is the latest on Silicon Forge?", as_of=as_of)
+    assert not latest.abstained and latest.citations[0].article_id == "chip-3"
+    assert strict.ask("What did Silicon Forge announce?", as_of=as_of).abstained  # not about recency: gated
+    assert strict.ask("What is the latest on Lufthansa?", as_of=as_of).abstained  # no passage names it
+    assert strict.ask("How much has Silicon Forge spent lately?", as_of=as_of).abstained  # a fact is asked for
+
+
 def test_how_did_it_develop_gets_a_dated_chronology(newsroom: Newsdesk) -> None:
     answer = newsroom.ask("How did the Silicon Forge chip plant in Dresden develop?", as_of=at("2023-12-31"))
     lines = answer.answer.splitlines()
