@@ -28,12 +28,23 @@ SEED = 2026
 PER_TYPE = {"inference_query": 24, "comparison_query": 12, "temporal_query": 10, "null_query": 16}
 DISTRACTORS = 30
 
-FLOORS = {  # set on 2026-11-30 (46 answerable questions, 24 inference, 16 null), about one question under
-    "Hits@10": 0.97,  # measured 1.0
-    "MRR@10": 0.83,  # .855
-    "inference_hit_rate": 0.83,  # .875
-    "abstention_recall": 0.81,  # .875
-    "false_abstention_rate_at_most": 0.07,  # .043
+FLOORS = {  # per embedder; set on 2026-11-30 (46 answerable questions, 24 inference, 16 null), about one under
+    "onnx": {
+        "Hits@10": 0.97,  # measured 1.0
+        "MRR@10": 0.83,  # .855
+        "inference_hit_rate": 0.83,  # .875
+        "abstention_recall": 0.81,  # .875
+        "false_abstention_rate_at_most": 0.07,  # .043
+    },
+    # int8 (the default for new indexes): 2 fewer inference hits than fp32 on these 24, more on all 681 dev
+    # questions (.805 vs .786, bench/embedder_answers.py): its floors are its own figures less one question
+    "onnx-int8": {
+        "Hits@10": 0.97,  # 1.0
+        "MRR@10": 0.83,  # .858
+        "inference_hit_rate": 0.75,  # .792
+        "abstention_recall": 0.81,  # .875
+        "false_abstention_rate_at_most": 0.07,  # .043
+    },
 }
 
 
@@ -52,19 +63,24 @@ def _subset() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     return chosen, evidence + rng.sample(others, DISTRACTORS)
 
 
-@pytest.fixture(scope="module")
-def gate(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, embedder: Embedder) -> tuple[Newsdesk, list]:
+@pytest.fixture(scope="module", params=list(FLOORS))
+def gate(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model_cache: Path
+) -> tuple[Newsdesk, list, dict[str, float]]:
+    """Both embedders an index can be built with: fp32 (indexes built before int8 was the default) and int8."""
+    embedder: Embedder = request.getfixturevalue("embedder" if request.param == "onnx" else "int8_embedder")
     questions, articles = _subset()
     folder = tmp_path_factory.mktemp("quality-gate")
     (folder / "articles.json").write_text(json.dumps(articles), encoding="utf-8")
-    service = Newsdesk(Settings(data_dir=folder / "data", model_cache_dir=model_cache, llm=None), embedder=embedder)
+    settings = Settings(data_dir=folder / "data", model_cache_dir=model_cache, llm=None, embedder=request.param)
+    service = Newsdesk(settings, embedder=embedder)
     ingested = service.ingest([str(folder / "articles.json")])
     assert not ingested.failed and len(ingested.added) == len(articles)
-    return service, questions
+    return service, questions, FLOORS[request.param]
 
 
-def test_retrieval_stays_above_its_floors(gate: tuple[Newsdesk, list]) -> None:
-    service, questions = gate
+def test_retrieval_stays_above_its_floors(gate: tuple[Newsdesk, list, dict[str, float]]) -> None:
+    service, questions, floors = gate
     scored = [BenchmarkQuery.model_validate(q) for q in questions]
     scores = [
         score_query([p.text for p in service.search(q.query, 10)], [e.fact for e in q.evidence_list])
@@ -73,16 +89,16 @@ def test_retrieval_stays_above_its_floors(gate: tuple[Newsdesk, list]) -> None:
     ]
     figures = Figures.mean(scores).model_dump(by_alias=True)
     print("quality gate, retrieval:", figures)
-    assert figures["Hits@10"] >= FLOORS["Hits@10"], figures
-    assert figures["MRR@10"] >= FLOORS["MRR@10"], figures
+    assert figures["Hits@10"] >= floors["Hits@10"], figures
+    assert figures["MRR@10"] >= floors["MRR@10"], figures
 
 
-def test_offline_answers_stay_above_their_floors(gate: tuple[Newsdesk, list]) -> None:
-    service, questions = gate
+def test_offline_answers_stay_above_their_floors(gate: tuple[Newsdesk, list, dict[str, float]]) -> None:
+    service, questions, floors = gate
     judged = judge(service.answer, [AnswerQuery.model_validate(q) for q in questions])
     figures = report(judged, "extractive")
     print("quality gate, answers:", figures.model_dump(exclude={"latency_ms"}))
     assert figures.citation_validity == 1.0
-    assert figures.hit_rate["inference_query"] >= FLOORS["inference_hit_rate"], figures
-    assert figures.abstention_recall >= FLOORS["abstention_recall"], figures
-    assert figures.false_abstention_rate <= FLOORS["false_abstention_rate_at_most"], figures
+    assert figures.hit_rate["inference_query"] >= floors["inference_hit_rate"], figures
+    assert figures.abstention_recall >= floors["abstention_recall"], figures
+    assert figures.false_abstention_rate <= floors["false_abstention_rate_at_most"], figures
