@@ -46,6 +46,7 @@ from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.evaluate_answers import AnswerQuery, answer_hit, load_answer_queries, stratified_folds  # noqa: E402
 from retrieval.facts import asked_kind  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.statistics import spread  # noqa: E402
 from retrieval.types import Passage  # noqa: E402
 from tests.unit.test_extractive import ANSWERED, DECLINED  # noqa: E402
 from tests.unit.test_extractive import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
@@ -141,10 +142,6 @@ def choose(table: dict[tuple[Any, ...], list[Row]], members: list[int], budget: 
             best = (objective, key, threshold)
     assert best is not None
     return best[1], best[2]
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    return {"mean": round(statistics.fmean(values), 4), "min": round(min(values), 4), "max": round(max(values), 4)}
 
 
 def cross_validate(table: dict[tuple[Any, ...], list[Row]], folds: int, seeds: int, budget: float) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from retrieval.attribution import Attributor, is_decline, is_verdict, split_clai
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.search import _passage  # noqa: E402
+from retrieval.statistics import spread  # noqa: E402
 from retrieval.types import Passage  # noqa: E402
 
 
@@ -83,9 +84,6 @@ def main() -> None:
             held = [s for s in scored if s[0] in test]
             kept.append(sum(a >= threshold for _, a, _ in held) / max(1, len(held)))
             accepted.append(sum(b >= threshold for _, _, b in held) / max(1, len(held)))
-
-    def spread(values: list[float]) -> dict[str, float]:
-        return {"mean": round(statistics.fmean(values), 4), "min": round(min(values), 4), "max": round(max(values), 4)}
 
     write_result(
         "attribution",

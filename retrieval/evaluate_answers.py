@@ -19,7 +19,6 @@ the unanswerable ones) and reports both halves.
 
 from __future__ import annotations
 
-import math
 import random
 import re
 import time
@@ -34,6 +33,7 @@ from retrieval import citations
 from retrieval.chain import Outcome
 from retrieval.errors import InvalidInput
 from retrieval.evaluate import read_query_list
+from retrieval.statistics import percentile
 
 NULL_QUERY = "null_query"
 ANSWERABLE_TYPES = ("inference_query", "comparison_query", "temporal_query")
@@ -121,13 +121,6 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))], 1)
-
-
 def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
     nulls = [j for j in judged if not j.query.answerable]
     answerable = [j for j in judged if j.query.answerable]
@@ -157,15 +150,15 @@ def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
         token_overlap_accuracy=_ratio(sum(j.overlap for j in judged), len(judged)),
         modes=modes,
         latency_ms={
-            "p50": percentile(latencies, 0.5),
-            "p95": percentile(latencies, 0.95),
-            "total_p50": percentile(latencies, 0.5),
-            "total_p95": percentile(latencies, 0.95),
-            **({"first_token_p50": percentile(first_tokens, 0.5)} if first_tokens else {}),
+            "p50": round(percentile(latencies, 50), 1),
+            "p95": round(percentile(latencies, 95), 1),
+            "total_p50": round(percentile(latencies, 50), 1),
+            "total_p95": round(percentile(latencies, 95), 1),
+            **({"first_token_p50": round(percentile(first_tokens, 50), 1)} if first_tokens else {}),
         },
         llm_kept=_ratio(kept, len(answerable)) if llm else None,
         sentences=sentences,
-        prompt_tokens=percentile(prompts, 0.5) if prompts else None,
+        prompt_tokens=round(percentile(prompts, 50), 1) if prompts else None,
     )
 
 
