@@ -20,7 +20,6 @@ the unanswerable ones) and reports both halves.
 from __future__ import annotations
 
 import random
-import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from retrieval.chain import Outcome
 from retrieval.errors import InvalidInput
 from retrieval.evaluate import read_query_list
 from retrieval.statistics import percentile
+from retrieval.text import ARTICLES, ASCII_WORD
 
 NULL_QUERY = "null_query"
 ANSWERABLE_TYPES = ("inference_query", "comparison_query", "temporal_query")
@@ -65,7 +65,7 @@ def load_answer_queries(path: Path) -> list[AnswerQuery]:
 def normalise(text: str) -> str:
     """SQuAD-style: lower case, no punctuation, no articles (a, an, the), single spaces; markers dropped."""
     text = unicodedata.normalize("NFKC", citations.strip_markers(text)).lower().replace("’", "'")
-    return " ".join(w for w in re.findall(r"[a-z0-9]+", text) if w not in {"a", "an", "the"})
+    return " ".join(w for w in ASCII_WORD.findall(text) if w not in ARTICLES)
 
 
 def answer_hit(answer: str, gold: str) -> bool:

@@ -27,7 +27,6 @@ other copies are left out and listed on its passages as also_reported_by.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -41,6 +40,7 @@ from retrieval.index import Index
 from retrieval.lexical import LexicalView
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.rerank import FEATURES, Signals, TreeModel, default_model, features
+from retrieval.text import ARTICLES, NAME, POSSESSIVE, QUESTION_WORDS
 from retrieval.types import Outlet, Passage, SearchFilters
 
 log = logging.getLogger(__name__)
@@ -459,17 +459,16 @@ class Searcher:
         return [(i, str(ids[i])) for i in picked if ids[i] is not None]
 
 
-_NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
-_NOT_NAMES = {*dates.TIME_WORDS, "what", "who", "how", "which", "when", "where", "why", "is", "are", "the", "a", "an"}
+_NOT_ASKED = {*dates.TIME_WORDS, *QUESTION_WORDS, *ARTICLES, "is", "are"}  # capitalised, but not what is asked about
 
 
 def _asked_names(query: str, outlet_spans: tuple[tuple[int, int], ...]) -> list[str]:
     """The capitalised names a question asks about, not its outlets, time words or opening question word."""
     names = []
-    for m in _NAME.finditer(query):
-        if any(a <= m.start() < b for a, b in outlet_spans) or m.group().lower() in _NOT_NAMES:
+    for m in NAME.finditer(query):
+        if any(a <= m.start() < b for a, b in outlet_spans) or m.group().lower() in _NOT_ASKED:
             continue
-        names.append(re.sub(r"['’]s?$", "", m.group()))
+        names.append(POSSESSIVE.sub("", m.group()))
     return names
 
 

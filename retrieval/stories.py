@@ -17,7 +17,6 @@ guarantees; nothing else is stored.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +25,8 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from retrieval.text import WORD
+
 NUM_PERM = 128
 SHINGLE = 3  # words
 STORY_SIMILARITY = 0.5  # estimated Jaccard of shingles: the same story retold (new lede, a paragraph cut)
@@ -33,14 +34,12 @@ SAME_VERSION_SIMILARITY = 0.8  # the same outlet's corrected or updated version 
 SCHEME = "affine32"  # datasketch's hashing scheme: stored signatures are tagged with it, and only compared within it
 MIN_SHINGLES = 20  # shorter texts (briefs, tests) are too small to call near-duplicates: their own story
 
-_WORD = re.compile(r"\w+")
-
 
 def shingles(texts: Iterable[str]) -> set[bytes]:
     """Word 3-shingles of the texts, lowercased; chunk overlaps add nothing (it is a set)."""
     out: set[bytes] = set()
     for text in texts:
-        words = _WORD.findall(text.lower())
+        words = WORD.findall(text.lower())
         out.update(" ".join(words[i : i + SHINGLE]).encode() for i in range(max(0, len(words) - SHINGLE + 1)))
     return out
 
