@@ -405,9 +405,9 @@ class Searcher:
         if filters.since or filters.until:
             keep &= cols.day > 0  # an undated article is outside any date range
         if filters.since:
-            keep &= cols.day >= date.fromisoformat(filters.since[:10]).toordinal()
+            keep &= cols.day >= dates.ordinal(filters.since)
         if filters.until:
-            keep &= cols.day <= date.fromisoformat(filters.until[:10]).toordinal()
+            keep &= cols.day <= dates.ordinal(filters.until)
         return keep
 
     # ------------------------------------------------------------- ordering

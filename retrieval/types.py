@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from retrieval import dates
 
 
 class Article(BaseModel):
@@ -127,6 +129,13 @@ class SearchFilters(BaseModel):
     sources: list[str] | None = None
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive
+
+    @field_validator("since", "until")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value and dates.day(value) is None:
+            raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD")
+        return value
 
 
 class Turn(BaseModel):
