@@ -55,7 +55,7 @@ def main() -> None:
     rows = [r for r in rows if r["run"] != "offline" and r["written"].strip()]
 
     def passages(row: dict[str, Any]) -> list[Passage]:
-        return [_passage(c, texts[c], dict(metadata[c]), 0.0) for c in row["chunks"] if c in texts]
+        return [_passage(c, texts[c], metadata[c], 0.0) for c in row["chunks"] if c in texts]
 
     rng = random.Random(0)
     scored: list[tuple[int, float, float]] = []  # (record, own support, other support)

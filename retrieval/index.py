@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -290,7 +290,7 @@ class Index:
         ids = [cid for cid in labels if cid in held]
         if not ids:
             return
-        rows = [(cid, held[cid][0], {**held[cid][1], **labels[cid]}) for cid in ids]
+        rows = [(cid, held[cid][0], cast(Metadata, {**held[cid][1], **labels[cid]})) for cid in ids]
         self._begin_write()
         self.store.update_metadata(ids, [meta for _, _, meta in rows])
         self._remember(rows)
@@ -405,7 +405,7 @@ class _Metadata(_FileView, Mapping[str, Metadata]):
 
 def _clean(meta: Metadata) -> Metadata:
     """As Chroma keeps it: no empty values."""
-    return {k: v for k, v in meta.items() if v is not None and v != ""}
+    return cast(Metadata, {k: v for k, v in meta.items() if v is not None and v != ""})
 
 
 def lexical_text(text: str, meta: Metadata) -> str:

@@ -27,7 +27,7 @@ from retrieval.errors import StorageError
 from retrieval.index import Index
 from retrieval.manifest import IndexedArticle, Manifest
 from retrieval.sources import normalise_url, text_hash
-from retrieval.types import Article, Chunk, Failure, IngestReport
+from retrieval.types import Article, Chunk, ChunkMeta, Failure, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def content_hash(article: Article) -> str:
     return hashlib.sha1("\x1f".join(f or "" for f in fields).encode()).hexdigest()[:16]
 
 
-def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, c_hash: str, t_hash: str) -> dict[str, Any]:
+def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, c_hash: str, t_hash: str) -> ChunkMeta:
     return {
         "article_id": article.id,
         "index": chunk.index,
@@ -181,7 +181,7 @@ class Syncer:
         to_index: list[tuple[Article, str, str]],
         leaving: set[str],
         report: IngestReport,
-    ) -> tuple[list[tuple[Article, str, str]], set[str], dict[str, dict[str, Any]]]:
+    ) -> tuple[list[tuple[Article, str, str]], set[str], dict[str, ChunkMeta]]:
         """Story ids for the articles to write (kept in self._labels for their chunks' metadata); the indexed
         articles a newer version from the same outlet replaces; and new metadata for indexed chunks that have
         no story yet (an index built before stories: labelled in publication order, as if ingested so)."""
@@ -197,7 +197,7 @@ class Syncer:
             member = stories.member_from_chunks(aid, [meta for _, meta in ordered], partial(_texts_of, texts, ids))
             (known if "story_id" in indexed.first else unlabelled).append(member)
         found = stories.Stories(known)
-        relabel: dict[str, dict[str, Any]] = {}
+        relabel: dict[str, ChunkMeta] = {}
         superseded: set[str] = set()
         for member in sorted(unlabelled, key=lambda m: (m.published_at, m.article_id)):
             placed = found.place(member.article_id, member.source, member.published_at, member.minhash)
@@ -205,7 +205,7 @@ class Syncer:
             found.add(member)
             chunks = manifest.articles[member.article_id].chunks
             for cid, meta in chunks.items():
-                label: dict[str, Any] = {"story_id": placed.story_id}
+                label: ChunkMeta = {"story_id": placed.story_id}
                 if int(meta.get("index", 0)) == 0 and member.minhash is not None:
                     label["minhash"] = stories.encode(member.minhash)
                 relabel[cid] = {**label, "article_id": member.article_id}
@@ -339,7 +339,7 @@ class Syncer:
         ids: list[str] = []
         documents: list[str] = []
         embed_texts: list[str] = []
-        metadatas: list[dict[str, Any]] = []
+        metadatas: list[ChunkMeta] = []
         stale: list[str] = []
         for article, c_hash, t_hash in batch:
             chunks = chunk_article(

@@ -41,7 +41,7 @@ from retrieval.lexical import LexicalView
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.rerank import FEATURES, Signals, TreeModel, default_model, features
 from retrieval.text import ARTICLES, NAME, POSSESSIVE, QUESTION_WORDS
-from retrieval.types import Outlet, Passage, SearchFilters
+from retrieval.types import ChunkMeta, Outlet, Passage, SearchFilters
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class _Columns:
         }
         self.outlets = OutletMatcher(set(lexical.source) - {""})
 
-    def also_reported_by(self, meta: dict[str, Any]) -> list[Outlet]:
+    def also_reported_by(self, meta: ChunkMeta) -> list[Outlet]:
         aid = str(meta.get("article_id"))
         return [o for o in self._copies.get(str(meta.get("story_id") or aid), []) if o.article_id != aid]
 
@@ -149,7 +149,7 @@ class _Candidates:
     hints: QueryHints
     cols: _Columns
     texts: dict[str, str]  # of the pool's chunks
-    metadata: dict[str, dict[str, Any]]
+    metadata: dict[str, ChunkMeta]
 
 
 class Searcher:
@@ -499,7 +499,7 @@ def _capped(order: list[int], article: np.ndarray, cap: int, k: int, story: np.n
     return picked + overflow[: k - len(picked)]
 
 
-def _passage(chunk_id: str, text: str, meta: dict[str, Any], score: float, also: list[Outlet] | None = None) -> Passage:
+def _passage(chunk_id: str, text: str, meta: ChunkMeta, score: float, also: list[Outlet] | None = None) -> Passage:
     return Passage(
         chunk_id=chunk_id,
         article_id=str(meta.get("article_id")),

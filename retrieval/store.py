@@ -21,10 +21,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -40,10 +40,12 @@ from chromadb.errors import NotFoundError  # noqa: E402
 from retrieval.chroma_check import damage_in, damaged  # noqa: E402
 from retrieval.embeddings import EMBEDDERS, FP32_VECTORS, Embedder, vectors_of  # noqa: E402
 from retrieval.errors import EmbedderMismatch, IndexDamaged, IndexUnavailable, StorageError  # noqa: E402
+from retrieval.types import ChunkMeta  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-Metadata = dict[str, Any]
+Metadata = ChunkMeta  # a chunk's
+Where = dict[str, Any]  # a Chroma filter, or a collection's own metadata
 _PAGE = 5000
 CHANGES_SUFFIX = "__changes"  # the change log collection beside each collection
 _WRITES = frozenset({"upsert", "update", "delete", "modify"})
@@ -407,7 +409,7 @@ class ChromaStore:
         for part in _batches(len(ids)):
             self._call("delete chunks", "delete", ids=list(ids[part]))
 
-    def set_metadata(self, metadata: Metadata) -> None:
+    def set_metadata(self, metadata: Where) -> None:
         """Replace the collection's own metadata (the last sync's time and version); the vectors' kind stays."""
         self.before_write("record the sync time")
         self._call("record the sync time", "modify", metadata={**metadata, EMBEDDER_KEY: self.vectors})
@@ -424,14 +426,14 @@ class ChromaStore:
         out: dict[str, Metadata] = {}
         for page in _pages(self._call, "read the index", include=["metadatas"]):
             for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                out[cid] = dict(meta or {})
+                out[cid] = _as_chunk_meta(meta)
         return out
 
     def all_ids(self) -> list[str]:
         return [cid for page in _pages(self._call, "read the index", include=[]) for cid in page["ids"]]
 
     def documents(
-        self, ids: Sequence[str] | None = None, where: Metadata | None = None
+        self, ids: Sequence[str] | None = None, where: Where | None = None
     ) -> dict[str, tuple[str, Metadata]]:
         out: dict[str, tuple[str, Metadata]] = {}
         pages: Iterator[Any]
@@ -444,10 +446,10 @@ class ChromaStore:
             pages = _pages(self._call, "read chunks", where=where, include=["documents", "metadatas"])
         for page in pages:
             for cid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                out[cid] = (doc or "", dict(meta or {}))
+                out[cid] = (doc or "", _as_chunk_meta(meta))
         return out
 
-    def query(self, vector: np.ndarray, k: int, where: Metadata | None = None) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
         n = min(k, self.count())
         if n == 0:
@@ -459,7 +461,7 @@ class ChromaStore:
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
 
     def query_many(
-        self, vectors: Sequence[np.ndarray], k: int, where: Metadata | None = None
+        self, vectors: Sequence[np.ndarray], k: int, where: Where | None = None
     ) -> list[tuple[list[str], list[float]]]:
         """For each query vector: (chunk ids, cosine distances), nearest first."""
         if k <= 0 or not vectors:
@@ -603,4 +605,9 @@ def _where(client: ClientAPI) -> str:
 
 
 def _clean_meta(meta: Metadata) -> Metadata:
-    return {k: v for k, v in meta.items() if v is not None and v != ""}
+    return _as_chunk_meta({k: v for k, v in meta.items() if v is not None and v != ""})
+
+
+def _as_chunk_meta(meta: Mapping[str, Any] | None) -> ChunkMeta:
+    """A copy of metadata as read from Chroma (or cleaned for it), typed: Chroma checks no keys of ours."""
+    return cast(ChunkMeta, dict(meta or {}))

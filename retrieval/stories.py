@@ -26,6 +26,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from retrieval.text import WORD
+from retrieval.types import ChunkMeta
 
 NUM_PERM = 128
 SHINGLE = 3  # words
@@ -147,7 +148,7 @@ def _same_outlet(a: str, b: str) -> bool:
 
 
 def member_from_chunks(
-    article_id: str, metas: Sequence[dict[str, object]], read_texts: Callable[[], Sequence[str | None]]
+    article_id: str, metas: Sequence[ChunkMeta], read_texts: Callable[[], Sequence[str | None]]
 ) -> Member:
     """A member from an indexed article's chunks (metadata in chunk order); the signature is read from the
     first chunk's metadata, or computed from the texts (read only then) when an older index has none or one of

@@ -10,6 +10,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from retrieval import store
 from retrieval.store import ChromaStore
+from retrieval.types import ChunkMeta
 from tests.support.fake_embedder import HashingEmbedder
 
 
@@ -21,7 +22,7 @@ def test_every_row_crosses_the_page_edges(tmp_path: Path, monkeypatch: pytest.Mo
     chroma = ChromaStore(client, embedder)
     ids = [f"c{i}" for i in range(rows)]
     texts = [f"text number {i}" for i in range(rows)]
-    metas = [{"article_id": f"a{i // 2}", "index": i % 2} for i in range(rows)]
+    metas: list[ChunkMeta] = [{"article_id": f"a{i // 2}", "index": i % 2} for i in range(rows)]
     chroma.upsert(ids, embedder.embed_documents(texts), texts, metas)
 
     assert sorted(chroma.all_ids()) == ids
