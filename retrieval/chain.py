@@ -194,10 +194,6 @@ def is_abstention(text: str) -> bool:
     return bool(reply) and (reply.startswith(squash(NOT_IN_CORPUS)) or is_decline(citations.strip_markers(text)))
 
 
-def _key_terms(text: str) -> list[str]:
-    return [w for w in TERM.findall(text) if w.lower().strip("'’") not in QUESTION_FILLER and len(w) > 1]
-
-
 def _is_name(word: str, position: int) -> bool:
     return word[:1].isupper() and (position > 0 or word.lower() not in QUESTION_FILLER)
 

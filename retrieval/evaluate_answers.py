@@ -12,9 +12,6 @@
 - token-overlap accuracy, for reference: the paper's qa_evaluate.py (any shared lower-cased
   whitespace token between answer and gold), over every query; a declined answer counts as the
   benchmark's own "Insufficient information.".
-
-`calibrate` picks the extractive abstention threshold on a random half of the questions (null queries are
-the unanswerable ones) and reports both halves.
 """
 
 from __future__ import annotations
@@ -180,19 +177,6 @@ def judge(answer: Answerer, queries: Sequence[AnswerQuery], progress: Progress |
     return judged
 
 
-def split_half(queries: Sequence[AnswerQuery], seed: int = 0) -> tuple[list[AnswerQuery], list[AnswerQuery]]:
-    """A random half (stratified by question type) and the other half."""
-    rng = random.Random(seed)
-    first: list[AnswerQuery] = []
-    second: list[AnswerQuery] = []
-    for kind in sorted({q.question_type for q in queries}):
-        of_kind = [q for q in queries if q.question_type == kind]
-        rng.shuffle(of_kind)
-        first.extend(of_kind[: len(of_kind) // 2])
-        second.extend(of_kind[len(of_kind) // 2 :])
-    return first, second
-
-
 def stratified_folds(types: Sequence[str], k: int, seed: int) -> list[list[int]]:
     """k folds of the indices of `types` (each question's type), each type spread evenly over the folds."""
     rng = random.Random(seed)
@@ -213,13 +197,6 @@ class Scored:
     score: float
 
 
-class Calibration(BaseModel):
-    threshold: float
-    max_false_abstention: float
-    fit: dict[str, float]  # abstention recall / false abstention rate on the half used to choose
-    held_out: dict[str, float]  # the same on the other half
-
-
 def decline_rates(scored: Sequence[Scored], threshold: float) -> dict[str, float]:
     """Null queries and answerable ones that a threshold on the evidence score declines."""
     nulls = [s for s in scored if not s.answerable]
@@ -228,21 +205,3 @@ def decline_rates(scored: Sequence[Scored], threshold: float) -> dict[str, float
         "abstention_recall": _ratio(sum(s.score < threshold for s in nulls), len(nulls)),
         "false_abstention_rate": _ratio(sum(s.score < threshold for s in answerable), len(answerable)),
     }
-
-
-def calibrate(fit: Sequence[Scored], held_out: Sequence[Scored], max_false_abstention: float = 0.08) -> Calibration:
-    """The threshold with the best abstention recall whose false abstentions stay within the budget on `fit`.
-
-    The budget is kept a little under the 0.10 target so the held-out half has room to differ.
-    """
-    candidates = sorted({round(s.score, 4) for s in fit})
-    best = min(candidates, default=0.0)
-    for threshold in candidates:
-        if decline_rates(fit, threshold)["false_abstention_rate"] <= max_false_abstention:
-            best = max(best, threshold)
-    return Calibration(
-        threshold=best,
-        max_false_abstention=max_false_abstention,
-        fit=decline_rates(fit, best),
-        held_out=decline_rates(held_out, best),
-    )

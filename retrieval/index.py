@@ -337,15 +337,6 @@ class Index:
             self.last_sync = when
             self._stale_view = True
 
-    def ensure_searchable(self) -> None:
-        """Rebuild the lexical index from Chroma when a search over it would fail."""
-        with self._lock:
-            trouble = self.lexical.trouble()
-            if trouble is not None:
-                log.warning("the BM25 index cannot be searched (%s); rebuilding it from Chroma", trouble)
-                self._delete_file()
-                self._catch_up()
-
     def _read_last_sync(self) -> str | None:
         value: Any = (self.store.collection.metadata or {}).get("last_sync")
         return str(value) if value else None
