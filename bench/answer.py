@@ -48,8 +48,8 @@ from retrieval.facts import asked_kind  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from retrieval.statistics import spread  # noqa: E402
 from retrieval.types import Passage  # noqa: E402
-from tests.unit.test_extractive import ANSWERED, DECLINED  # noqa: E402
-from tests.unit.test_extractive import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
+from tests.support.extractive_cases import ANSWERED, DECLINED  # noqa: E402
+from tests.support.extractive_cases import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
 
 GRID: dict[str, tuple[Any, ...]] = {
     "dense_weight": (0.5, 0.65),
@@ -167,7 +167,7 @@ def cross_validate(table: dict[tuple[Any, ...], list[Row]], folds: int, seeds: i
 
 
 def keeps_the_examples(memo: RememberedQueries, options: ExtractiveOptions) -> bool:
-    """The hand-made cases of tests/unit/test_extractive.py: answer the two answerable ones, decline the other."""
+    """The hand-made cases of tests/support/extractive_cases.py: answer the two answerable ones, decline the other."""
     answerer = ExtractiveAnswerer(memo, options)
     answered = all(not answerer.draft(q, EXAMPLE_PASSAGES).abstained for q in ANSWERED)
     return answered and all(answerer.draft(q, EXAMPLE_PASSAGES).abstained for q in DECLINED)

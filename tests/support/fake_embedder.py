@@ -18,12 +18,11 @@ _WORD = re.compile(r"\w+")
 
 
 class HashingEmbedder:
-    name = "hashing (tests)"
-    vectors = FP32_VECTORS  # an index made with it records the default kind, as the real model's does
-
-    def __init__(self, dim: int = 64, max_tokens: int = 256) -> None:
+    def __init__(self, dim: int = 64, max_tokens: int = 256, vectors: str = FP32_VECTORS) -> None:
         self.dim = dim
         self.max_tokens = max_tokens
+        self.vectors = vectors  # the kind an index made with it records (the real model's fp32 by default)
+        self.name = f"hashing {vectors} (tests)"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(_WORD.findall(text)) for text in texts]
