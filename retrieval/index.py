@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+from datasketch import MinHash
 
-from retrieval import dates
+from retrieval import dates, stories
 from retrieval.errors import StorageError
 from retrieval.lexical import SEPARATOR, DamagedIndex, LexicalStore, LexicalView, Row
 from retrieval.manifest import SYNC_FIELDS, Manifest
@@ -224,6 +225,11 @@ class Index:
     def manifest(self, article_ids: Sequence[str] | None = None) -> Manifest:
         """What the file says is indexed: every article, or only those asked for (read by an index)."""
         return Manifest.from_metadata(self.file.all_metadata(article_ids))
+
+    def story_members(self, minhash: MinHash) -> list[stories.Member]:
+        """The indexed articles that may be near-duplicates of a signature (LSH candidates, from the file)."""
+        found = self.file.story_candidates(stories.band_keys(minhash))
+        return [stories.member_from_chunks(str(m.get("article_id")), [m], list) for m in found.values()]
 
     def article_count(self) -> int:
         return self.file.articles()

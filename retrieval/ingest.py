@@ -81,6 +81,21 @@ def repairs_articles(repairs: set[str], manifest: Manifest) -> set[str]:
     return {str(m.get("article_id")) for a in manifest.articles.values() for c, m in a.chunks.items() if c in repairs}
 
 
+@dataclass(frozen=True)
+class _Label:
+    """What a sync adds to an article's chunks about its story."""
+
+    story_id: str
+    minhash: str | None = None  # first chunk only
+    replaces: str = ""  # first chunk only: the ids of the older versions it replaces, comma-separated
+
+
+def _same_version(newer: ChunkMeta, older: ChunkMeta) -> bool:
+    """Whether an indexed article is still the near-identical older version another one says it replaces."""
+    a, b = (stories.decode(str(m.get("minhash") or "")) for m in (newer, older))
+    return a is not None and b is not None and float(a.jaccard(b)) >= stories.SAME_VERSION_SIMILARITY
+
+
 def _texts_of(texts: Mapping[str, str], ids: list[str]) -> list[str | None]:
     return [texts.get(cid) for cid in ids]
 
@@ -117,7 +132,7 @@ class Syncer:
         self.embedder = embedder
         self.options = options or ChunkingOptions()
         self.write_lock: AbstractContextManager[Any] = write_lock if write_lock is not None else threading.Lock()
-        self._labels: dict[str, tuple[str, str | None]] = {}  # article id -> (story id, minhash) for this sync
+        self._labels: dict[str, _Label] = {}  # article id -> its story, for this sync's writes
 
     def sync(
         self,
@@ -184,21 +199,31 @@ class Syncer:
     ) -> tuple[list[tuple[Article, str, str]], set[str], dict[str, ChunkMeta]]:
         """Story ids for the articles to write (kept in self._labels for their chunks' metadata); the indexed
         articles a newer version from the same outlet replaces; and new metadata for indexed chunks that have
-        no story yet (an index built before stories: labelled in publication order, as if ingested so)."""
-        texts = self.index.snapshot()[0]
+        no story yet (an index built before stories: labelled in publication order, as if ingested so).
+
+        Indexed articles are found through the lexical file's LSH table, so a sync reads the signatures of the
+        few candidates of what it writes, not the archive's."""
         writing = {a.id for a, _, _ in to_index}
-        known: list[stories.Member] = []
+        found = stories.Stories(indexed=self.index.story_members)
         unlabelled: list[stories.Member] = []
+        superseded: set[str] = set()
+        texts = self.index.snapshot()[0]
         for aid, indexed in manifest.articles.items():
             if aid in leaving or aid in writing or not indexed.complete:
+                found.forget(aid)
                 continue
-            ordered = sorted(indexed.chunks.items(), key=lambda kv: int(kv[1].get("index", 0)))
-            ids = [cid for cid, _ in ordered]
-            member = stories.member_from_chunks(aid, [meta for _, meta in ordered], partial(_texts_of, texts, ids))
-            (known if "story_id" in indexed.first else unlabelled).append(member)
-        found = stories.Stories(known)
+            first = indexed.first
+            if "story_id" not in first:
+                ordered = sorted(indexed.chunks.items(), key=lambda kv: int(kv[1].get("index", 0)))
+                ids = [cid for cid, _ in ordered]
+                metas = [meta for _, meta in ordered]
+                unlabelled.append(stories.member_from_chunks(aid, metas, partial(_texts_of, texts, ids)))
+            for old in str(first.get("replaces") or "").split(","):  # a replacement a crash did not finish
+                if old in manifest and old not in writing and _same_version(first, manifest.articles[old].first):
+                    superseded.add(old)
+        for old in superseded:
+            found.forget(old)
         relabel: dict[str, ChunkMeta] = {}
-        superseded: set[str] = set()
         for member in sorted(unlabelled, key=lambda m: (m.published_at, m.article_id)):
             placed = found.place(member.article_id, member.source, member.published_at, member.minhash)
             member.story_id = placed.story_id
@@ -209,12 +234,6 @@ class Syncer:
                 if int(meta.get("index", 0)) == 0 and member.minhash is not None:
                     label["minhash"] = stories.encode(member.minhash)
                 relabel[cid] = {**label, "article_id": member.article_id}
-        for member in list(found.members.values()):  # a replacement whose removal a crash interrupted
-            if member.article_id in found.members and member.minhash is not None:
-                placed = found.place(member.article_id, member.source, member.published_at, member.minhash)
-                for old in placed.replaces:
-                    superseded.add(old)
-                    found.forget(old)
         self._labels = {}
         kept: list[tuple[Article, str, str]] = []
         for item in sorted(to_index, key=lambda x: (x[0].published_at or "", x[0].id)):
@@ -224,17 +243,21 @@ class Syncer:
             if placed.replaced_by is not None:
                 report.duplicates.append(f"{_named(article)} is an older version of {placed.replaced_by}: skipped")
                 continue
+            replaced: list[str] = []
             for old in placed.replaces:
                 found.forget(old)
                 kept = [k for k in kept if k[0].id != old]
                 self._labels.pop(old, None)
                 if old in manifest:
                     superseded.add(old)
+                    replaced.append(old)
                 report.duplicates.append(f"{_named(article)} is a newer version of {old}: it replaces it")
             found.add(
                 stories.Member(article.id, placed.story_id, article.source or "", article.published_at or "", minhash)
             )
-            self._labels[article.id] = (placed.story_id, stories.encode(minhash) if minhash is not None else None)
+            self._labels[article.id] = _Label(
+                placed.story_id, stories.encode(minhash) if minhash is not None else None, ",".join(replaced)
+            )
             kept.append(item)
         order = {a.id: i for i, (a, _, _) in enumerate(to_index)}
         kept.sort(key=lambda x: order[x[0].id])
@@ -350,10 +373,12 @@ class Syncer:
                 documents.append(chunk.text)
                 embed_texts.append(chunk.embed_text)
                 meta = chunk_metadata(article, chunk, len(chunks), c_hash, t_hash)
-                story_id, minhash = self._labels.get(article.id, (article.id, None))
-                meta["story_id"] = story_id
-                if chunk.index == 0 and minhash is not None:
-                    meta["minhash"] = minhash
+                label = self._labels.get(article.id, _Label(article.id))
+                meta["story_id"] = label.story_id
+                if chunk.index == 0:
+                    # the first chunk says which versions it replaces, so a crash before their removal is
+                    # finished by the next sync (see _place_stories)
+                    meta.update({"minhash": label.minhash, "replaces": label.replaces or None})
                 metadatas.append(meta)
             previous: IndexedArticle | None = manifest.get(article.id)
             if previous is not None:

@@ -36,6 +36,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from retrieval import stories
 from retrieval.chunking import sentence_spans
 from retrieval.manifest import SYNC_FIELDS
 from retrieval.types import ChunkMeta
@@ -285,6 +286,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
     terms, content='bodies', content_rowid='row', tokenize='unicode61', detail='full'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_postings USING fts5vocab(chunk_terms, 'instance');
+CREATE TABLE IF NOT EXISTS story_bands(key TEXT NOT NULL, chunk_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS story_bands_key ON story_bands(key);
+CREATE INDEX IF NOT EXISTS story_bands_chunk ON story_bands(chunk_id);
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applied(record TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
@@ -566,6 +570,15 @@ class LexicalStore:
             out.update((cid, json.loads(meta)) for cid, meta in rows)
         return out
 
+    def story_candidates(self, keys: Sequence[str]) -> dict[str, Metadata]:
+        """First chunks (id -> metadata) of the articles sharing an LSH band key with a signature."""
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        query = f"SELECT DISTINCT chunk_id FROM story_bands WHERE key IN ({marks})"
+        ids = [cid for (cid,) in self._db().execute(query, list(keys))]
+        return {cid: meta for cid, (_, meta) in self.rows(ids).items()}
+
     def iter_texts(self) -> Iterator[tuple[str, str]]:
         """Every chunk's (id, text), streamed in row order."""
         last = 0
@@ -638,6 +651,7 @@ class LexicalStore:
         if found:
             db.executemany("DELETE FROM bodies WHERE row = ?", [(row,) for row, *_ in found])
             db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", list(ids))
+            db.execute(f"DELETE FROM story_bands WHERE chunk_id IN ({marks})", list(ids))
             db.executemany("UPDATE vocabulary SET sentence_df = sentence_df - ? WHERE id = ?",
                            [(n, t) for t, n in df.items()])  # fmt: skip
         return removed
@@ -662,6 +676,10 @@ class LexicalStore:
             (cursor.lastrowid, row.text, token_text, blob),
         )
         db.execute("INSERT INTO chunk_terms(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, token_text))
+        signature = stories.decode(str(meta["minhash"])) if meta.get("minhash") else None
+        if signature is not None:
+            db.executemany("INSERT INTO story_bands(key, chunk_id) VALUES (?, ?)",
+                           [(key, row.id) for key in stories.band_keys(signature)])  # fmt: skip
         df: Counter[int] = Counter()
         for sentence in sentences:
             df.update(set(sentence))

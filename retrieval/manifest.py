@@ -17,7 +17,7 @@ ARTICLE_FIELDS = ("title", "source", "url", "published_at", "author", "category"
 # what a sync reads of each chunk's metadata (Index.sync_view): whole versions, duplicates, pruned folders
 SYNC_FIELDS = (
     "article_id", "index", "n_chunks", "content_hash", "text_hash", "origin", "origin_root",
-    "story_id", "minhash", "source", "published_at",  # what placing new articles in stories reads (ingest)
+    "story_id", "minhash", "replaces", "source", "published_at",  # what placing articles in stories reads
 )  # fmt: skip
 
 

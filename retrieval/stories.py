@@ -11,7 +11,8 @@ not a republication: the later one (by published_at) replaces the earlier, as th
 
 The signature is kept in the metadata of the article's first chunk ("minhash", base64 of 128 uint32) and the
 story id in every chunk's ("story_id"), so both live and die with the chunks and follow the sync's crash
-guarantees; nothing else is stored.
+guarantees. The lexical file keeps each first chunk's LSH band keys (`band_keys`) in a table, so placing a
+new article looks up its candidates there instead of loading every signature of the archive.
 """
 
 from __future__ import annotations
@@ -97,31 +98,53 @@ class Placement:
     replaced_by: str | None = None  # a newer version of it is indexed: it is skipped
 
 
-class Stories:
-    """The indexed articles' signatures, searchable by similarity. Built for one sync from the chunk metadata."""
+@lru_cache(maxsize=1)
+def _bands() -> tuple[tuple[int, int], ...]:
+    """The hash ranges MinHashLSH uses at STORY_SIMILARITY (its own choice of bands and rows)."""
+    return tuple(MinHashLSH(threshold=STORY_SIMILARITY, num_perm=NUM_PERM).hashranges)
 
-    def __init__(self, members: Iterable[Member] = ()) -> None:
+
+def band_keys(minhash: MinHash) -> list[str]:
+    """The LSH bucket keys of a signature: two articles are candidates when they share one."""
+    values = np.asarray(minhash.hashvalues, dtype="<u4")
+    return [f"{i}:{values[start:end].tobytes().hex()}" for i, (start, end) in enumerate(_bands())]
+
+
+class Stories:
+    """Articles' signatures, searchable by similarity: those placed in this sync in memory, and the indexed
+    ones through `indexed` (a lookup by band keys in the lexical file)."""
+
+    def __init__(
+        self, members: Iterable[Member] = (), indexed: Callable[[MinHash], Iterable[Member]] | None = None
+    ) -> None:
         self.lsh = MinHashLSH(threshold=STORY_SIMILARITY, num_perm=NUM_PERM)
         self.members: dict[str, Member] = {}
+        self._indexed = indexed
+        self._gone: set[str] = set()  # indexed articles not to match (leaving, rewritten, replaced)
         for member in members:
             self.add(member)
 
     def add(self, member: Member) -> None:
         self.forget(member.article_id)
+        self._gone.discard(member.article_id)
         self.members[member.article_id] = member
         if member.minhash is not None:
             self.lsh.insert(member.article_id, member.minhash)
 
     def forget(self, article_id: str) -> None:
+        self._gone.add(article_id)
         if self.members.pop(article_id, None) is not None and article_id in self.lsh:
             self.lsh.remove(article_id)
 
     def similar(self, minhash: MinHash, exclude: str) -> list[tuple[float, Member]]:
-        """Indexed articles at least STORY_SIMILARITY alike (estimated), most alike first."""
+        """Articles at least STORY_SIMILARITY alike (estimated), most alike first."""
+        candidates = {aid: self.members[aid] for aid in self.lsh.query(minhash) if aid in self.members}
+        for member in self._indexed(minhash) if self._indexed is not None else ():
+            if member.article_id not in self._gone:
+                candidates.setdefault(member.article_id, member)
         found = []
-        for aid in self.lsh.query(minhash):
-            member = self.members.get(aid)
-            if aid == exclude or member is None or member.minhash is None:
+        for aid, member in candidates.items():
+            if aid == exclude or member.minhash is None:
                 continue
             score = float(minhash.jaccard(member.minhash))
             if score >= STORY_SIMILARITY:

@@ -44,7 +44,8 @@ class ChunkMeta(TypedDict, total=False):
     origin: str  # the path or URL it was read from
     origin_root: str | None  # the folder source it came from, for --prune
     story_id: str  # near-duplicate articles share it (retrieval.stories)
-    minhash: str  # the first chunk's: the article's encoded MinHash signature
+    minhash: str | None  # the first chunk's: the article's encoded MinHash signature
+    replaces: str | None  # the first chunk's: the older versions (article ids, comma-separated) it replaces
 
 
 class Chunk(BaseModel):

@@ -99,6 +99,27 @@ def test_a_correction_replaces_the_earlier_version_and_an_older_one_is_skipped(n
     assert "wire" not in {p.article_id for p in passages}
 
 
+def test_a_replacement_a_crash_interrupted_is_finished_by_the_next_sync(
+    newsroom: Newsdesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corrected = article("wire-v2", "Wire", "2023-10-02T11:00:00+00:00", wire.TITLE, wire.CORRECTED)
+    remove = newsroom.index.remove
+
+    def killed(ids: list[str]) -> None:
+        raise KeyboardInterrupt("killed before the earlier version was removed")
+
+    monkeypatch.setattr(newsroom.index, "remove", killed)
+    with pytest.raises(KeyboardInterrupt):
+        newsroom.add_articles([corrected])
+    monkeypatch.setattr(newsroom.index, "remove", remove)
+    assert {"wire", "wire-v2"} <= set(newsroom.index.manifest().articles)  # both versions are indexed
+
+    report = newsroom.add_articles([])
+    assert report.removed == ["wire"] and "wire" not in newsroom.index.manifest()
+    assert stories_of(newsroom)["wire-v2"] == "wire"
+    assert newsroom.add_articles([]).summary() == newsroom.add_articles([]).summary()  # nothing left to do
+
+
 def test_deleting_the_copy_that_started_a_story_keeps_the_others_together(newsroom: Newsdesk) -> None:
     newsroom.delete("wire")
     story = stories_of(newsroom)

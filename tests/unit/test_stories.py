@@ -81,3 +81,26 @@ def test_a_labelled_article_is_read_from_its_metadata_alone() -> None:
     assert member.story_id == "s1" and member.minhash is not None
     short = stories.member_from_chunks("brief", [{"index": 0, "story_id": "brief"}], unread)
     assert short.minhash is None
+
+
+def test_indexed_articles_are_found_through_their_band_keys() -> None:
+    """What the lexical file's LSH table does for a sync: a lookup by band keys finds the indexed copies."""
+    indexed = {
+        "wire": stories.Member("wire", "wire", "Wire", "2023-10-02", sig(wire.ORIGINAL)),
+        "other": stories.Member("other", "other", "Outlet A", "2023-10-04", sig(wire.OTHER_STORY)),
+    }
+    table: dict[str, set[str]] = {}
+    for aid, member in indexed.items():
+        assert member.minhash is not None
+        for key in stories.band_keys(member.minhash):
+            table.setdefault(key, set()).add(aid)
+
+    def lookup(minhash: MinHash) -> list[stories.Member]:
+        return [indexed[a] for key in stories.band_keys(minhash) for a in sorted(table.get(key, ()))]
+
+    found = stories.Stories(indexed=lookup)
+    assert found.place("a", "Outlet A", "2023-10-02", sig(wire.REORDERED)).story_id == "wire"
+    assert found.place("x", "Outlet B", "2023-10-05", sig(wire.OTHER_STORY)).story_id == "other"
+    found.forget("wire")  # leaving in this sync: no longer a match
+    assert found.place("b", "Outlet B", "2023-10-03", sig(wire.CUT)).story_id == "b"
+    assert len(set(stories.band_keys(sig(wire.ORIGINAL)))) == len(stories.band_keys(sig(wire.ORIGINAL))) > 1
