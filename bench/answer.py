@@ -46,9 +46,10 @@ from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.evaluate_answers import AnswerQuery, answer_hit, load_answer_queries, stratified_folds  # noqa: E402
 from retrieval.facts import asked_kind  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.statistics import spread  # noqa: E402
 from retrieval.types import Passage  # noqa: E402
-from tests.unit.test_extractive import ANSWERED, DECLINED  # noqa: E402
-from tests.unit.test_extractive import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
+from tests.support.extractive_cases import ANSWERED, DECLINED  # noqa: E402
+from tests.support.extractive_cases import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
 
 GRID: dict[str, tuple[Any, ...]] = {
     "dense_weight": (0.5, 0.65),
@@ -143,10 +144,6 @@ def choose(table: dict[tuple[Any, ...], list[Row]], members: list[int], budget: 
     return best[1], best[2]
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    return {"mean": round(statistics.fmean(values), 4), "min": round(min(values), 4), "max": round(max(values), 4)}
-
-
 def cross_validate(table: dict[tuple[Any, ...], list[Row]], folds: int, seeds: int, budget: float) -> dict[str, Any]:
     kinds = [row.kind for row in next(iter(table.values()))]
     held: list[dict[str, float]] = []
@@ -170,7 +167,7 @@ def cross_validate(table: dict[tuple[Any, ...], list[Row]], folds: int, seeds: i
 
 
 def keeps_the_examples(memo: RememberedQueries, options: ExtractiveOptions) -> bool:
-    """The hand-made cases of tests/unit/test_extractive.py: answer the two answerable ones, decline the other."""
+    """The hand-made cases of tests/support/extractive_cases.py: answer the two answerable ones, decline the other."""
     answerer = ExtractiveAnswerer(memo, options)
     answered = all(not answerer.draft(q, EXAMPLE_PASSAGES).abstained for q in ANSWERED)
     return answered and all(answerer.draft(q, EXAMPLE_PASSAGES).abstained for q in DECLINED)

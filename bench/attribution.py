@@ -35,6 +35,7 @@ from retrieval.attribution import Attributor, is_decline, is_verdict, split_clai
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.search import _passage  # noqa: E402
+from retrieval.statistics import spread  # noqa: E402
 from retrieval.types import Passage  # noqa: E402
 
 
@@ -54,7 +55,7 @@ def main() -> None:
     rows = [r for r in rows if r["run"] != "offline" and r["written"].strip()]
 
     def passages(row: dict[str, Any]) -> list[Passage]:
-        return [_passage(c, texts[c], dict(metadata[c]), 0.0) for c in row["chunks"] if c in texts]
+        return [_passage(c, texts[c], metadata[c], 0.0) for c in row["chunks"] if c in texts]
 
     rng = random.Random(0)
     scored: list[tuple[int, float, float]] = []  # (record, own support, other support)
@@ -83,9 +84,6 @@ def main() -> None:
             held = [s for s in scored if s[0] in test]
             kept.append(sum(a >= threshold for _, a, _ in held) / max(1, len(held)))
             accepted.append(sum(b >= threshold for _, _, b in held) / max(1, len(held)))
-
-    def spread(values: list[float]) -> dict[str, float]:
-        return {"mean": round(statistics.fmean(values), 4), "min": round(min(values), 4), "max": round(max(values), 4)}
 
     write_result(
         "attribution",

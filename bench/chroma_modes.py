@@ -31,6 +31,7 @@ from bench.synthetic import METHOD, bench_settings, cached_index, warm_model_cac
 from retrieval.search import SearchOptions  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from retrieval.store import ChromaStore, make_client  # noqa: E402
+from retrieval.types import ChunkMeta  # noqa: E402
 from tests.support.chroma_server import ChromaServer  # noqa: E402
 
 WRITE_CHUNKS = 2000
@@ -45,7 +46,7 @@ def _ms(fn: Any) -> float:
 def write_rate(store: ChromaStore, vectors: np.ndarray) -> float:
     ids = [f"w{i}" for i in range(len(vectors))]
     docs = [f"benchmark chunk {i}" for i in range(len(vectors))]
-    metas = [{"article_id": f"a{i // 10}", "index": i % 10} for i in range(len(vectors))]
+    metas: list[ChunkMeta] = [{"article_id": f"a{i // 10}", "index": i % 10} for i in range(len(vectors))]
     started = time.perf_counter()
     for start in range(0, len(ids), 200):  # batches the size an ingest writes
         store.upsert(

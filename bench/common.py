@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from retrieval.statistics import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 MULTIHOP = Path(os.environ.get("NEWSDESK_MULTIHOP_DIR", ROOT.parent / "shared" / "data" / "multihop-rag"))
 RESULTS = ROOT / "bench" / "results"
@@ -20,22 +22,13 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
 def summarise(latencies_ms: list[float]) -> dict[str, float]:
     return {
         "n": len(latencies_ms),
         "mean_ms": round(statistics.fmean(latencies_ms), 2) if latencies_ms else 0.0,
-        "p50_ms": round(percentile(latencies_ms, 0.50), 2),
-        "p95_ms": round(percentile(latencies_ms, 0.95), 2),
-        "p99_ms": round(percentile(latencies_ms, 0.99), 2),
+        "p50_ms": round(percentile(latencies_ms, 50), 2),
+        "p95_ms": round(percentile(latencies_ms, 95), 2),
+        "p99_ms": round(percentile(latencies_ms, 99), 2),
     }
 
 

@@ -30,6 +30,7 @@ from bench.common import MULTIHOP, write_result  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.evaluate_answers import Scored, decline_rates, load_answer_queries, stratified_folds  # noqa: E402
+from retrieval.statistics import spread  # noqa: E402
 
 
 def choose(rows: list[Scored], budget: float) -> float:
@@ -70,17 +71,13 @@ def main() -> None:
             chosen.append(threshold)
             held.append(rates([scored[i][1] for i in test], threshold))
 
-    def spread(key: str) -> dict[str, float]:
-        values = [h[key] for h in held]
-        return {"mean": round(statistics.fmean(values), 4), "min": round(min(values), 4), "max": round(max(values), 4)}
-
     shipped = round(statistics.median(chosen), 4)
     result: dict[str, Any] = {
         "questions": len(scored),
         "budget": args.budget,
         "folds": args.folds,
         "seeds": args.seeds,
-        "held_out": {"null_declined": spread("null_declined"), "answerable_declined": spread("answerable_declined")},
+        "held_out": {key: spread([h[key] for h in held]) for key in ("null_declined", "answerable_declined")},
         "thresholds": {"median": shipped, "min": round(min(chosen), 4), "max": round(max(chosen), 4)},
         "shipped_threshold_on_all_dev": rates([s for _, s in scored], shipped),
     }

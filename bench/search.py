@@ -43,6 +43,7 @@ from retrieval.rerank import trees_for  # noqa: E402
 from retrieval.search import Searcher, SearchOptions  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from retrieval.store import ChromaStore, make_client  # noqa: E402
+from retrieval.types import ChunkMeta  # noqa: E402
 
 CACHE = Path(os.environ.get("NEWSDESK_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsdesk-bench"))
 NOISE = 0.05
@@ -103,24 +104,24 @@ def latency(index: Index, embedder: Embedder, queries: list[str], options: Searc
 
 
 def _variant(
-    text: str, meta: dict[str, Any], copy: int, outlets: list[str], rng: random.Random
-) -> tuple[str, tuple[str, dict[str, Any]]]:
+    text: str, meta: ChunkMeta, copy: int, outlets: list[str], rng: random.Random
+) -> tuple[str, tuple[str, ChunkMeta]]:
     sentences = _SENTENCE.split(text)
     rng.shuffle(sentences)
     body = " ".join(sentences)
     article_id = f"{meta['article_id']}-v{copy}"
     day = int(meta.get("published_day") or 20231001)
     shifted = time.strftime("%Y-%m-%d", time.strptime(str(day), "%Y%m%d"))
-    new = dict(meta)
-    new.update(
-        article_id=article_id,
-        title=f"{meta.get('title') or 'Untitled'} (variant {copy})",
-        url=f"{meta.get('url') or 'https://example.invalid/' + article_id}#v{copy}",
-        source=outlets[int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % len(outlets)],
-        published_at=f"{shifted}T12:00:00+00:00",
-        content_hash=hashlib.sha1(f"{meta.get('content_hash')}:{copy}".encode()).hexdigest()[:16],
-        text_hash=hashlib.sha1(f"{meta.get('text_hash')}:{copy}".encode()).hexdigest()[:16],
-    )
+    new: ChunkMeta = {
+        **meta,
+        "article_id": article_id,
+        "title": f"{meta.get('title') or 'Untitled'} (variant {copy})",
+        "url": f"{meta.get('url') or 'https://example.invalid/' + article_id}#v{copy}",
+        "source": outlets[int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % len(outlets)],
+        "published_at": f"{shifted}T12:00:00+00:00",
+        "content_hash": hashlib.sha1(f"{meta.get('content_hash')}:{copy}".encode()).hexdigest()[:16],
+        "text_hash": hashlib.sha1(f"{meta.get('text_hash')}:{copy}".encode()).hexdigest()[:16],
+    }
     return f"{article_id}:{meta.get('index')}:{hashlib.sha1(body.encode()).hexdigest()[:10]}", (body, new)
 
 

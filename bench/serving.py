@@ -60,12 +60,6 @@ def start_server(env: dict[str, str], log: Path) -> tuple[NewsdeskServer, float]
     return server, seconds
 
 
-def run_quietly(args: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(args, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
-
-
 def time_to_ready(command: list[str], url: str, env: dict[str, str], timeout: float = 600) -> float:
     """Seconds from spawning `command` until GET `url` answers 200; the process is stopped afterwards."""
     started = time.perf_counter()

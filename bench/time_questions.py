@@ -48,9 +48,10 @@ from bench.search import halves  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import breakdown, load_queries, open_eval_service, score_query  # noqa: E402
 from retrieval.search import Searcher, SearchOptions  # noqa: E402
+from retrieval.text import POSSESSIVE  # noqa: E402
 
 _NAME = re.compile(r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*){0,2}")
-_STOP = set(
+_NOT_TOPICS = set(  # the words that do not make a title's name a topic (this benchmark's own list)
     "a an the what how who why when where which here this that it its i we you he she they m b s us uk eu tv "
     "best top new week with everything is are will can do does did my your our no not all more most after "
     "before over from for of in on at to and or but as by be".split()
@@ -81,9 +82,9 @@ def topics(corpus: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     names: Counter[str] = Counter()
     for article in corpus:
         for match in _NAME.findall(article["title"]):
-            name = re.sub(r"['’]s?$", "", match.strip()).strip(" .-")
+            name = POSSESSIVE.sub("", match.strip()).strip(" .-")
             words = name.lower().split()
-            if len(name) < 3 or all(w in _STOP or w in _CALENDAR for w in words) or words[0] in _STOP:
+            if len(name) < 3 or all(w in _NOT_TOPICS or w in _CALENDAR for w in words) or words[0] in _NOT_TOPICS:
                 continue
             names[name] += 1
     text = "\n".join(a["body"] for a in corpus)

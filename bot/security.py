@@ -61,10 +61,6 @@ class KeyChecker:
     def __init__(self, keys: list[SecretStr]) -> None:
         self._keys = [k.get_secret_value().encode() for k in keys if k.get_secret_value()]
 
-    @property
-    def configured(self) -> bool:
-        return bool(self._keys)
-
     def check(self, authorization: str | None, action: str) -> None:
         if not self._keys:
             raise Forbidden(

@@ -39,19 +39,11 @@ from retrieval.facts import UNLABELLED, EntityTagger, Facts, Kind, asked_kind, c
 from retrieval.facts import normalise as normalise_words
 from retrieval.lexical import tokenize
 from retrieval.sentence_vectors import SentenceVectors
+from retrieval.text import NAME, NOT_NAMES, POSSESSIVE
 from retrieval.types import Passage
 
 NOT_IN_CORPUS = "The articles in the corpus do not answer this question."
 ANALYSED_PASSAGES = 4096  # passages whose sentences' terms and names are kept (a few kB each)
-
-_NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
-_POSSESSIVE = re.compile(r"['’]s?$")
-_COMMON = set(
-    "a an and as at but by for from he her his how i if in is it its no not of on or our she so that the their "
-    "then there these they this to was we what when where which while who why will with yes you after before "
-    "between both does did do has have had are were be been according considering based following given mr ms "
-    "mrs dr".split()
-)
 
 
 @dataclass(frozen=True)
@@ -113,8 +105,8 @@ class _Analysed:
 
 def names(text: str) -> set[str]:
     """Lower-cased capitalised words (proper names, mostly), leaving out common words that start a sentence."""
-    found = {_POSSESSIVE.sub("", m.group().lower().rstrip(".")) for m in _NAME.finditer(text)}
-    return {name for name in found if name and name not in _COMMON}
+    found = {POSSESSIVE.sub("", m.group().lower().rstrip(".")) for m in NAME.finditer(text)}
+    return {name for name in found if name and name not in NOT_NAMES}
 
 
 def lexical_scores(question: str, sentences: Sequence[frozenset[str]]) -> list[float]:

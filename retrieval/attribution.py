@@ -31,6 +31,7 @@ from retrieval import citations
 from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
 from retrieval.lexical import tokenize
+from retrieval.text import SPOKEN_WORD
 from retrieval.types import Passage, SentenceCounts
 
 _INSTRUCTION = re.compile(
@@ -58,12 +59,11 @@ _DECLINE = re.compile(
 )
 _VERDICT_WORDS = 4  # a verdict ("Yes.", "No, it did not.", "Google.") is this short, in words
 _VERDICT_START = {"yes", "no", "true", "false", "correct", "incorrect", "both", "neither", "not", "agree", "disagree"}
-_WORD = re.compile(r"[\w'’-]+")
 
 
 def is_verdict(sentence: str) -> bool:
     """A short answer that states no fact of its own: yes/no, or a bare name."""
-    words = _WORD.findall(sentence)
+    words = SPOKEN_WORD.findall(sentence)
     if not words or len(words) > _VERDICT_WORDS:
         return False
     return words[0].lower() in _VERDICT_START or all(w[:1].isupper() or w[:1].isdigit() for w in words)
@@ -89,7 +89,7 @@ class Claim:
 
     @property
     def words(self) -> int:
-        return len(_WORD.findall(self.text))
+        return len(SPOKEN_WORD.findall(self.text))
 
 
 @dataclass(frozen=True)

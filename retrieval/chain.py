@@ -41,6 +41,7 @@ from retrieval.answer import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.attribution import Attributor, is_decline
 from retrieval.context import excerpts, tokens
 from retrieval.facts import asked_kind, is_yes_no
+from retrieval.text import QUESTION_FILLER, TERM
 from retrieval.types import Answer, Passage, Question, SearchFilters, SentenceCounts, StreamEvent, Turn
 
 log = logging.getLogger(__name__)
@@ -91,14 +92,6 @@ Standalone question:"""
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 REWRITE_PROMPT = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_HUMAN)])
-
-_STOP = set(
-    "a an and are as at be been being but by can could did do does for from had has have how i if in into is it "
-    "its it's me my of on or our please so tell than that the their them then there these they this those to "
-    "us was we were what when where which who whom whose why will with would you your about also any more "
-    "much many some such just only very whether according article articles report reported news".split()
-)
-_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 
 
 class NoSupportedSentence(Exception):
@@ -195,18 +188,14 @@ def is_abstention(text: str) -> bool:
     """Whether a model's reply declines: the refusal sentence the prompt asks for, or one of its own."""
 
     def squash(s: str) -> str:
-        return " ".join(_WORD.findall(citations.strip_markers(s).lower()))
+        return " ".join(TERM.findall(citations.strip_markers(s).lower()))
 
     reply = squash(text)
     return bool(reply) and (reply.startswith(squash(NOT_IN_CORPUS)) or is_decline(citations.strip_markers(text)))
 
 
-def _key_terms(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if w.lower().strip("'’") not in _STOP and len(w) > 1]
-
-
 def _is_name(word: str, position: int) -> bool:
-    return word[:1].isupper() and (position > 0 or word.lower() not in _STOP)
+    return word[:1].isupper() and (position > 0 or word.lower() not in QUESTION_FILLER)
 
 
 def carry_over(question: str, history: Sequence[Turn]) -> str:
@@ -218,12 +207,12 @@ def carry_over(question: str, history: Sequence[Turn]) -> str:
     previous = next((t.content for t in reversed(history) if t.role == "user" and t.content.strip()), None)
     if previous is None:
         return question
-    words = _WORD.findall(question)
-    names_new = any(_is_name(w, i) and w.lower() not in _STOP for i, w in enumerate(words))
+    words = TERM.findall(question)
+    names_new = any(_is_name(w, i) and w.lower() not in QUESTION_FILLER for i, w in enumerate(words))
     present = {w.lower() for w in words}
     carried: list[str] = []
-    for i, word in enumerate(_WORD.findall(previous)):
-        if word.lower() in _STOP or word.lower() in present or len(word) < 2:
+    for i, word in enumerate(TERM.findall(previous)):
+        if word.lower() in QUESTION_FILLER or word.lower() in present or len(word) < 2:
             continue
         if names_new and _is_name(word, i):
             continue

@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from retrieval.chunking import sentence_spans
+from retrieval.text import WORD
 from retrieval.types import Answer, Citation, Passage
 
 MARKER = re.compile(r"\[\s*(\d+)\s*\]")
 _GROUP = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)+)\]")  # [1, 2] -> [1][2]
-_WORD = re.compile(r"\w+")
 _MAX_DIGITS = 6  # int() of a very long digit run is slow (and refused beyond 4300 digits)
 
 
@@ -97,11 +97,11 @@ def _tidy(text: str) -> str:
 
 def best_sentence(passage_text: str, claim: str) -> str:
     """The passage sentence that shares the most words with the claim: the quote for an LLM's [n]."""
-    claim_words = {w.lower() for w in _WORD.findall(claim)}
+    claim_words = {w.lower() for w in WORD.findall(claim)}
     best, best_score = passage_text.strip(), -1.0
     for start, end in sentence_spans(passage_text):
         sentence = passage_text[start:end]
-        words = {w.lower() for w in _WORD.findall(sentence)}
+        words = {w.lower() for w in WORD.findall(sentence)}
         score = len(words & claim_words) / (1 + len(words) ** 0.5)
         if score > best_score:
             best, best_score = sentence, score

@@ -12,10 +12,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 _PLACEHOLDERS = {"changeme", "change-me", "your-token-here", "xxx", "token", "secret"}
 
 
-class ConfigError(ValueError):
-    """A setting is missing, malformed or contradicts another one."""
-
-
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]

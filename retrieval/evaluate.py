@@ -24,6 +24,7 @@ from retrieval.embeddings import DEFAULT_EMBEDDER, EMBEDDERS, FP32_VECTORS
 from retrieval.errors import InvalidInput
 from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
+from retrieval.statistics import percentile
 from retrieval.types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -196,13 +197,6 @@ def breakdown(scored: Sequence[tuple[str, QueryScore]]) -> Breakdown:
 # ---------------------------------------------------------------- the runner
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))], 2)
-
-
 class RetrievalReport(BaseModel):
     hybrid: Breakdown
     dense: Breakdown
@@ -253,5 +247,5 @@ def run_retrieval_eval(
     return RetrievalReport(
         hybrid=results["hybrid"].breakdown,
         dense=results["dense"].breakdown,
-        latency_ms={"p50": percentile(times, 50), "p95": percentile(times, 95)},
+        latency_ms={"p50": round(percentile(times, 50), 2), "p95": round(percentile(times, 95), 2)},
     )

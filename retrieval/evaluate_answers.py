@@ -12,16 +12,11 @@
 - token-overlap accuracy, for reference: the paper's qa_evaluate.py (any shared lower-cased
   whitespace token between answer and gold), over every query; a declined answer counts as the
   benchmark's own "Insufficient information.".
-
-`calibrate` picks the extractive abstention threshold on a random half of the questions (null queries are
-the unanswerable ones) and reports both halves.
 """
 
 from __future__ import annotations
 
-import math
 import random
-import re
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -34,6 +29,8 @@ from retrieval import citations
 from retrieval.chain import Outcome
 from retrieval.errors import InvalidInput
 from retrieval.evaluate import read_query_list
+from retrieval.statistics import percentile
+from retrieval.text import ARTICLES, ASCII_WORD
 
 NULL_QUERY = "null_query"
 ANSWERABLE_TYPES = ("inference_query", "comparison_query", "temporal_query")
@@ -65,7 +62,7 @@ def load_answer_queries(path: Path) -> list[AnswerQuery]:
 def normalise(text: str) -> str:
     """SQuAD-style: lower case, no punctuation, no articles (a, an, the), single spaces; markers dropped."""
     text = unicodedata.normalize("NFKC", citations.strip_markers(text)).lower().replace("’", "'")
-    return " ".join(w for w in re.findall(r"[a-z0-9]+", text) if w not in {"a", "an", "the"})
+    return " ".join(w for w in ASCII_WORD.findall(text) if w not in ARTICLES)
 
 
 def answer_hit(answer: str, gold: str) -> bool:
@@ -121,13 +118,6 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))], 1)
-
-
 def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
     nulls = [j for j in judged if not j.query.answerable]
     answerable = [j for j in judged if j.query.answerable]
@@ -157,15 +147,15 @@ def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
         token_overlap_accuracy=_ratio(sum(j.overlap for j in judged), len(judged)),
         modes=modes,
         latency_ms={
-            "p50": percentile(latencies, 0.5),
-            "p95": percentile(latencies, 0.95),
-            "total_p50": percentile(latencies, 0.5),
-            "total_p95": percentile(latencies, 0.95),
-            **({"first_token_p50": percentile(first_tokens, 0.5)} if first_tokens else {}),
+            "p50": round(percentile(latencies, 50), 1),
+            "p95": round(percentile(latencies, 95), 1),
+            "total_p50": round(percentile(latencies, 50), 1),
+            "total_p95": round(percentile(latencies, 95), 1),
+            **({"first_token_p50": round(percentile(first_tokens, 50), 1)} if first_tokens else {}),
         },
         llm_kept=_ratio(kept, len(answerable)) if llm else None,
         sentences=sentences,
-        prompt_tokens=percentile(prompts, 0.5) if prompts else None,
+        prompt_tokens=round(percentile(prompts, 50), 1) if prompts else None,
     )
 
 
@@ -185,19 +175,6 @@ def judge(answer: Answerer, queries: Sequence[AnswerQuery], progress: Progress |
         if progress:
             progress(done, len(queries))
     return judged
-
-
-def split_half(queries: Sequence[AnswerQuery], seed: int = 0) -> tuple[list[AnswerQuery], list[AnswerQuery]]:
-    """A random half (stratified by question type) and the other half."""
-    rng = random.Random(seed)
-    first: list[AnswerQuery] = []
-    second: list[AnswerQuery] = []
-    for kind in sorted({q.question_type for q in queries}):
-        of_kind = [q for q in queries if q.question_type == kind]
-        rng.shuffle(of_kind)
-        first.extend(of_kind[: len(of_kind) // 2])
-        second.extend(of_kind[len(of_kind) // 2 :])
-    return first, second
 
 
 def stratified_folds(types: Sequence[str], k: int, seed: int) -> list[list[int]]:
@@ -220,13 +197,6 @@ class Scored:
     score: float
 
 
-class Calibration(BaseModel):
-    threshold: float
-    max_false_abstention: float
-    fit: dict[str, float]  # abstention recall / false abstention rate on the half used to choose
-    held_out: dict[str, float]  # the same on the other half
-
-
 def decline_rates(scored: Sequence[Scored], threshold: float) -> dict[str, float]:
     """Null queries and answerable ones that a threshold on the evidence score declines."""
     nulls = [s for s in scored if not s.answerable]
@@ -235,21 +205,3 @@ def decline_rates(scored: Sequence[Scored], threshold: float) -> dict[str, float
         "abstention_recall": _ratio(sum(s.score < threshold for s in nulls), len(nulls)),
         "false_abstention_rate": _ratio(sum(s.score < threshold for s in answerable), len(answerable)),
     }
-
-
-def calibrate(fit: Sequence[Scored], held_out: Sequence[Scored], max_false_abstention: float = 0.08) -> Calibration:
-    """The threshold with the best abstention recall whose false abstentions stay within the budget on `fit`.
-
-    The budget is kept a little under the 0.10 target so the held-out half has room to differ.
-    """
-    candidates = sorted({round(s.score, 4) for s in fit})
-    best = min(candidates, default=0.0)
-    for threshold in candidates:
-        if decline_rates(fit, threshold)["false_abstention_rate"] <= max_false_abstention:
-            best = max(best, threshold)
-    return Calibration(
-        threshold=best,
-        max_false_abstention=max_false_abstention,
-        fit=decline_rates(fit, best),
-        held_out=decline_rates(held_out, best),
-    )

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from retrieval.sentence_vectors import text_key
+from retrieval.text import ARTICLES, ASCII_WORD
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,8 @@ def counted(question: str) -> str:
 
 def normalise(text: str) -> str:
     """An entity's words for comparing: lower case, letters and digits, no leading article or possessive."""
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'s ", " ").removesuffix("'s"))
-    while words and words[0] in ("the", "a", "an"):
+    words = ASCII_WORD.findall(text.lower().replace("’", "'").replace("'s ", " ").removesuffix("'s"))
+    while words and words[0] in ARTICLES:
         words = words[1:]
     return " ".join(words)
 

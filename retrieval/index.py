@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from datasketch import MinHash
@@ -305,7 +305,7 @@ class Index:
         ids = [cid for cid in labels if cid in held]
         if not ids:
             return
-        rows = [(cid, held[cid][0], {**held[cid][1], **labels[cid]}) for cid in ids]
+        rows = [(cid, held[cid][0], cast(Metadata, {**held[cid][1], **labels[cid]})) for cid in ids]
         self._begin_write()
         self.store.update_metadata(ids, [meta for _, _, meta in rows])
         self._remember(rows)
@@ -354,15 +354,6 @@ class Index:
             self.last_sync = when
             self._stale_view = True
             self.file.note_whole()
-
-    def ensure_searchable(self) -> None:
-        """Rebuild the lexical index from Chroma when a search over it would fail."""
-        with self._lock:
-            trouble = self.lexical.trouble()
-            if trouble is not None:
-                log.warning("the BM25 index cannot be searched (%s); rebuilding it from Chroma", trouble)
-                self._delete_file()
-                self._catch_up()
 
     def _read_last_sync(self) -> str | None:
         value: Any = (self.store.collection.metadata or {}).get("last_sync")
@@ -423,7 +414,7 @@ class _Metadata(_FileView, Mapping[str, Metadata]):
 
 def _clean(meta: Metadata) -> Metadata:
     """As Chroma keeps it: no empty values."""
-    return {k: v for k, v in meta.items() if v is not None and v != ""}
+    return cast(Metadata, {k: v for k, v in meta.items() if v is not None and v != ""})
 
 
 def lexical_text(text: str, meta: Metadata) -> str:

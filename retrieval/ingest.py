@@ -27,7 +27,7 @@ from retrieval.errors import StorageError
 from retrieval.index import Index
 from retrieval.manifest import IndexedArticle, Manifest
 from retrieval.sources import normalise_url, text_hash
-from retrieval.types import Article, Chunk, Failure, IngestReport
+from retrieval.types import Article, Chunk, ChunkMeta, Failure, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def content_hash(article: Article) -> str:
     return hashlib.sha1("\x1f".join(f or "" for f in fields).encode()).hexdigest()[:16]
 
 
-def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, c_hash: str, t_hash: str) -> dict[str, Any]:
+def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, c_hash: str, t_hash: str) -> ChunkMeta:
     return {
         "article_id": article.id,
         "index": chunk.index,
@@ -90,7 +90,7 @@ class _Label:
     replaces: str = ""  # first chunk only: the ids of the older versions it replaces, comma-separated
 
 
-def _same_version(newer: dict[str, Any], older: dict[str, Any]) -> bool:
+def _same_version(newer: ChunkMeta, older: ChunkMeta) -> bool:
     """Whether an indexed article is still the near-identical older version another one says it replaces (a
     file rewritten since with other text is not)."""
     a, b = (stories.decode(str(m.get("minhash") or "")) for m in (newer, older))
@@ -197,7 +197,7 @@ class Syncer:
         to_index: list[tuple[Article, str, str]],
         leaving: set[str],
         report: IngestReport,
-    ) -> tuple[list[tuple[Article, str, str]], set[str], dict[str, dict[str, Any]]]:
+    ) -> tuple[list[tuple[Article, str, str]], set[str], dict[str, ChunkMeta]]:
         """Story ids for the articles to write (kept in self._labels for their chunks' metadata); the indexed
         articles a newer version from the same outlet replaces; and new metadata for indexed chunks that have
         no story yet (an index built before stories: labelled in publication order, as if ingested so).
@@ -224,7 +224,7 @@ class Syncer:
                     superseded.add(old)
         for old in superseded:
             found.forget(old)
-        relabel: dict[str, dict[str, Any]] = {}
+        relabel: dict[str, ChunkMeta] = {}
         for member in sorted(unlabelled, key=lambda m: (m.published_at, m.article_id)):
             placed = found.place(
                 member.article_id, member.source, member.published_at, member.minhash, member.title, member.url
@@ -233,7 +233,7 @@ class Syncer:
             found.add(member)
             chunks = manifest.articles[member.article_id].chunks
             for cid, meta in chunks.items():
-                label: dict[str, Any] = {"story_id": placed.story_id}
+                label: ChunkMeta = {"story_id": placed.story_id}
                 if int(meta.get("index", 0)) == 0 and member.minhash is not None:
                     label["minhash"] = stories.encode(member.minhash)
                 relabel[cid] = {**label, "article_id": member.article_id}
@@ -369,7 +369,7 @@ class Syncer:
         ids: list[str] = []
         documents: list[str] = []
         embed_texts: list[str] = []
-        metadatas: list[dict[str, Any]] = []
+        metadatas: list[ChunkMeta] = []
         stale: list[str] = []
         for article, c_hash, t_hash in batch:
             chunks = chunk_article(

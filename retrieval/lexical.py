@@ -27,10 +27,10 @@ import re
 import sqlite3
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import Stemmer
@@ -39,6 +39,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from retrieval import stories
 from retrieval.chunking import sentence_spans
 from retrieval.manifest import SYNC_FIELDS
+from retrieval.types import ChunkMeta
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ PASSAGE_CACHE_ROWS = 4_096
 _WORDS = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s.tokenize's default token pattern
 _STOPWORDS = frozenset(STOPWORDS_EN)
 
-Metadata = dict[str, Any]
+Metadata = ChunkMeta
 
 
 class DamagedIndex(ValueError):
@@ -563,7 +564,7 @@ class LexicalStore:
 
     def meta(self, chunk_id: str) -> Metadata | None:
         got = self._db().execute("SELECT meta FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-        return None if got is None else dict(json.loads(got[0]))
+        return None if got is None else cast(Metadata, json.loads(got[0]))
 
     def ids(self) -> list[str]:
         return [str(r[0]) for r in self._db().execute("SELECT id FROM chunks ORDER BY row")]
@@ -583,7 +584,7 @@ class LexicalStore:
         if article_ids is None and keys is not None and tuple(keys) == SYNC_FIELDS:
             return {cid: json.loads(fields) for cid, fields in db.execute("SELECT id, sync FROM chunks")}
         if article_ids is None and keys is not None:
-            return {cid: {k: m[k] for k in keys if k in m} for cid, m in self.all_metadata().items()}
+            return {cid: _only(m, keys) for cid, m in self.all_metadata().items()}
         if article_ids is None:
             return {cid: json.loads(meta) for cid, meta in db.execute("SELECT id, meta FROM chunks")}
         out: dict[str, Metadata] = {}
@@ -730,7 +731,7 @@ class LexicalStore:
             (row.id, str(meta.get("article_id") or ""), str(meta.get("source") or ""),
              str(meta.get("published_at") or ""), str(meta.get("story_id") or ""), str(meta.get("url") or ""),
              int(meta.get("index") or 0), len(terms.tokens), len(sentences),
-             json.dumps({k: meta[k] for k in SYNC_FIELDS if k in meta}), json.dumps(meta)),
+             json.dumps(_only(meta, SYNC_FIELDS)), json.dumps(meta)),
         )  # fmt: skip
         db.execute(
             "INSERT INTO bodies(row, text, terms, sentences) VALUES (?, ?, ?, ?)",
@@ -907,3 +908,9 @@ def contents(store: LexicalStore) -> dict[str, Any]:
         "sentence_df": sentence_df,
         "stats": store.stats(),
     }
+
+
+def _only(meta: Metadata, keys: Sequence[str]) -> Metadata:
+    """Those of the fields that the metadata has, in the order of `keys`."""
+    fields: Mapping[str, Any] = meta
+    return cast(Metadata, {k: fields[k] for k in keys if k in fields})

@@ -6,10 +6,12 @@ cleanly indexed exactly when all of its chunks, and only those, carry the same c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.store import ChromaStore
+from retrieval.types import ChunkMeta
 
 ARTICLE_FIELDS = ("title", "source", "url", "published_at", "author", "category", "origin", "origin_root")
 # what a sync reads of each chunk's metadata (Index.sync_view): whole versions, duplicates, pruned folders
@@ -22,7 +24,7 @@ SYNC_FIELDS = (
 @dataclass
 class IndexedArticle:
     id: str
-    chunks: dict[str, dict[str, Any]] = field(default_factory=dict)  # chunk id -> metadata
+    chunks: dict[str, ChunkMeta] = field(default_factory=dict)  # chunk id -> metadata
 
     @property
     def content_hashes(self) -> set[str]:
@@ -46,7 +48,7 @@ class IndexedArticle:
         return str(self.first.get("text_hash")) if self.complete else None
 
     @property
-    def first(self) -> dict[str, Any]:
+    def first(self) -> ChunkMeta:
         return min(self.chunks.values(), key=lambda m: int(m.get("index", 0)))
 
     def fields(self) -> dict[str, Any]:
@@ -55,7 +57,7 @@ class IndexedArticle:
 
     def complete_version(self) -> set[str] | None:
         """For a half-replaced article: the chunk ids of a version that is whole, if one is."""
-        by_hash: dict[str, dict[str, dict[str, Any]]] = {}
+        by_hash: dict[str, dict[str, ChunkMeta]] = {}
         for cid, meta in self.chunks.items():
             by_hash.setdefault(str(meta.get("content_hash")), {})[cid] = meta
         for chunks in by_hash.values():
@@ -69,7 +71,7 @@ class Manifest:
         self.articles = articles
 
     @classmethod
-    def from_metadata(cls, metadata: dict[str, dict[str, Any]]) -> Manifest:
+    def from_metadata(cls, metadata: Mapping[str, ChunkMeta]) -> Manifest:
         articles: dict[str, IndexedArticle] = {}
         for cid, meta in metadata.items():
             aid = str(meta.get("article_id", ""))

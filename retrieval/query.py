@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from retrieval.dates import find_dates
+from retrieval.text import DOTTED_TERM
 
 _SEPARATORS = re.compile(r"\s+(?:\||-|–|—|:)\s+|:\s+")
 
@@ -79,7 +80,6 @@ def analyse(text: str, outlets: OutletMatcher | None) -> QueryHints:
 _CLAUSE_BREAK = re.compile(
     r",\s+|;\s+|\s+(?=(?:while|whereas|but|and (?:is|was|has|had|also|then|did|does|that|which|who))\b)"
 )
-_WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
 
 
 def clauses(text: str, min_words: int = 4) -> list[str]:
@@ -91,11 +91,11 @@ def clauses(text: str, min_words: int = 4) -> list[str]:
     parts = [p.strip() for p in _CLAUSE_BREAK.split(text) if p and p.strip()]
     out: list[str] = []
     for part in parts:
-        if out and len(_WORD.findall(out[-1])) < min_words:
+        if out and len(DOTTED_TERM.findall(out[-1])) < min_words:
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)
-    if len(out) > 1 and len(_WORD.findall(out[-1])) < min_words:
+    if len(out) > 1 and len(DOTTED_TERM.findall(out[-1])) < min_words:
         tail = out.pop()
         out[-1] = f"{out[-1]} {tail}"
     return out

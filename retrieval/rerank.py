@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.embeddings import FP32_VECTORS, MODEL_NAME
+from retrieval.text import CAPITALISED
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ FEATURES = (
     "article_score",  # sum of the fused scores of the article's candidates / the first candidate's
     "sentences",  # sentences in the chunk
 )
-_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 NO_CLAUSES = 99
 
 
@@ -109,7 +108,7 @@ def features(
         article_total[article] = article_total.get(article, 0.0) + float(score[row])
         rank_in_article[row] = seen.get(article, 0)
         seen[article] = seen.get(article, 0) + 1
-    named = {w.lower() for w in _CAPITALISED.findall(question)[1:]}  # the first word is capitalised anyway
+    named = {w.lower() for w in CAPITALISED.findall(question)[1:]}  # the first word is capitalised anyway
     top = float(score[0]) if score[0] > 0 else 1.0
     sentence_top = float(best_sentence.max()) if len(best_sentence) and best_sentence.max() > 0 else 1.0
     clause_rows = signals.clauses[:, pool] if signals.clauses is not None else None

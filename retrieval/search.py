@@ -27,7 +27,6 @@ other copies are left out and listed on its passages as also_reported_by.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -41,7 +40,8 @@ from retrieval.index import Index
 from retrieval.lexical import LexicalView
 from retrieval.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.rerank import FEATURES, Signals, TreeModel, default_model, features
-from retrieval.types import Outlet, Passage, SearchFilters
+from retrieval.text import ARTICLES, NAME, POSSESSIVE, QUESTION_WORDS
+from retrieval.types import ChunkMeta, Outlet, Passage, SearchFilters
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class _Columns:
         }
         self.outlets = OutletMatcher(set(lexical.source) - {""})
 
-    def also_reported_by(self, meta: dict[str, Any]) -> list[Outlet]:
+    def also_reported_by(self, meta: ChunkMeta) -> list[Outlet]:
         aid = str(meta.get("article_id"))
         return [o for o in self._copies.get(str(meta.get("story_id") or aid), []) if o.article_id != aid]
 
@@ -149,7 +149,7 @@ class _Candidates:
     hints: QueryHints
     cols: _Columns
     texts: dict[str, str]  # of the pool's chunks
-    metadata: dict[str, dict[str, Any]]
+    metadata: dict[str, ChunkMeta]
 
 
 class Searcher:
@@ -405,9 +405,9 @@ class Searcher:
         if filters.since or filters.until:
             keep &= cols.day > 0  # an undated article is outside any date range
         if filters.since:
-            keep &= cols.day >= date.fromisoformat(filters.since[:10]).toordinal()
+            keep &= cols.day >= dates.ordinal(filters.since)
         if filters.until:
-            keep &= cols.day <= date.fromisoformat(filters.until[:10]).toordinal()
+            keep &= cols.day <= dates.ordinal(filters.until)
         return keep
 
     # ------------------------------------------------------------- ordering
@@ -459,17 +459,16 @@ class Searcher:
         return [(i, str(ids[i])) for i in picked if ids[i] is not None]
 
 
-_NAME = re.compile(r"\b[A-Z][\w'’&.-]*[\w]|\b[A-Z]\b")
-_NOT_NAMES = {*dates.TIME_WORDS, "what", "who", "how", "which", "when", "where", "why", "is", "are", "the", "a", "an"}
+_NOT_ASKED = {*dates.TIME_WORDS, *QUESTION_WORDS, *ARTICLES, "is", "are"}  # capitalised, but not what is asked about
 
 
 def _asked_names(query: str, outlet_spans: tuple[tuple[int, int], ...]) -> list[str]:
     """The capitalised names a question asks about, not its outlets, time words or opening question word."""
     names = []
-    for m in _NAME.finditer(query):
-        if any(a <= m.start() < b for a, b in outlet_spans) or m.group().lower() in _NOT_NAMES:
+    for m in NAME.finditer(query):
+        if any(a <= m.start() < b for a, b in outlet_spans) or m.group().lower() in _NOT_ASKED:
             continue
-        names.append(re.sub(r"['’]s?$", "", m.group()))
+        names.append(POSSESSIVE.sub("", m.group()))
     return names
 
 
@@ -500,7 +499,7 @@ def _capped(order: list[int], article: np.ndarray, cap: int, k: int, story: np.n
     return picked + overflow[: k - len(picked)]
 
 
-def _passage(chunk_id: str, text: str, meta: dict[str, Any], score: float, also: list[Outlet] | None = None) -> Passage:
+def _passage(chunk_id: str, text: str, meta: ChunkMeta, score: float, also: list[Outlet] | None = None) -> Passage:
     return Passage(
         chunk_id=chunk_id,
         article_id=str(meta.get("article_id")),

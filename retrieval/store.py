@@ -21,10 +21,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -40,10 +40,12 @@ from chromadb.errors import NotFoundError  # noqa: E402
 from retrieval.chroma_check import damage_in, damaged  # noqa: E402
 from retrieval.embeddings import EMBEDDERS, FP32_VECTORS, Embedder, vectors_of  # noqa: E402
 from retrieval.errors import EmbedderMismatch, IndexDamaged, IndexUnavailable, StorageError  # noqa: E402
+from retrieval.types import ChunkMeta  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-Metadata = dict[str, Any]
+Metadata = ChunkMeta  # a chunk's
+Where = dict[str, Any]  # a Chroma filter, or a collection's own metadata
 _PAGE = 5000
 CHANGES_SUFFIX = "__changes"  # the change log collection beside each collection
 _WRITES = frozenset({"upsert", "update", "delete", "modify"})
@@ -381,15 +383,14 @@ class ChromaStore:
     ) -> None:
         text_bytes = sum(len(d) for d in documents)
         self.before_write("write chunks", _MIN_FREE_BYTES + _BYTES_PER_CHUNK * len(ids) + 16 * text_bytes)
-        for start in range(0, len(ids), _PAGE):
-            end = start + _PAGE
+        for part in _batches(len(ids)):
             self._call(
                 "write chunks",
                 "upsert",
-                ids=list(ids[start:end]),
-                embeddings=vectors[start:end],
-                documents=list(documents[start:end]),
-                metadatas=[_clean_meta(m) for m in metadatas[start:end]],
+                ids=list(ids[part]),
+                embeddings=vectors[part],
+                documents=list(documents[part]),
+                metadatas=[_clean_meta(m) for m in metadatas[part]],
             )
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
@@ -397,23 +398,18 @@ class ChromaStore:
         if not ids:
             return
         self.before_write("label chunks")
-        for start in range(0, len(ids), _PAGE):
-            end = start + _PAGE
-            self._call(
-                "label chunks",
-                "update",
-                ids=list(ids[start:end]),
-                metadatas=[_clean_meta(m) for m in metadatas[start:end]],
-            )
+        for part in _batches(len(ids)):
+            metas = [_clean_meta(m) for m in metadatas[part]]
+            self._call("label chunks", "update", ids=list(ids[part]), metadatas=metas)
 
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:
             return
         self.before_write("delete chunks")
-        for start in range(0, len(ids), _PAGE):
-            self._call("delete chunks", "delete", ids=list(ids[start : start + _PAGE]))
+        for part in _batches(len(ids)):
+            self._call("delete chunks", "delete", ids=list(ids[part]))
 
-    def set_metadata(self, metadata: Metadata) -> None:
+    def set_metadata(self, metadata: Where) -> None:
         """Replace the collection's own metadata (the last sync's time and version); the vectors' kind stays."""
         self.before_write("record the sync time")
         self._call("record the sync time", "modify", metadata={**metadata, EMBEDDER_KEY: self.vectors})
@@ -421,61 +417,39 @@ class ChromaStore:
     def present(self, ids: Sequence[str]) -> set[str]:
         """Which of these chunk ids the collection holds (after a failed write: what landed)."""
         found: set[str] = set()
-        for start in range(0, len(ids), _PAGE):
-            found.update(self._call("read chunks", "get", ids=list(ids[start : start + _PAGE]), include=[])["ids"])
+        for part in _batches(len(ids)):
+            found.update(self._call("read chunks", "get", ids=list(ids[part]), include=[])["ids"])
         return found
 
     def all_metadata(self) -> dict[str, Metadata]:
         """Every chunk id with its metadata (no documents, no vectors)."""
         out: dict[str, Metadata] = {}
-        offset = 0
-        while True:
-            page = self._call("read the index", "get", include=["metadatas"], limit=_PAGE, offset=offset)
+        for page in _pages(self._call, "read the index", include=["metadatas"]):
             for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                out[cid] = dict(meta or {})
-            if len(page["ids"]) < _PAGE:
-                return out
-            offset += _PAGE
+                out[cid] = _as_chunk_meta(meta)
+        return out
 
     def all_ids(self) -> list[str]:
-        ids: list[str] = []
-        offset = 0
-        while True:
-            page = self._call("read the index", "get", include=[], limit=_PAGE, offset=offset)
-            ids.extend(page["ids"])
-            if len(page["ids"]) < _PAGE:
-                return ids
-            offset += _PAGE
+        return [cid for page in _pages(self._call, "read the index", include=[]) for cid in page["ids"]]
 
     def documents(
-        self, ids: Sequence[str] | None = None, where: Metadata | None = None
+        self, ids: Sequence[str] | None = None, where: Where | None = None
     ) -> dict[str, tuple[str, Metadata]]:
         out: dict[str, tuple[str, Metadata]] = {}
         pages: Iterator[Any]
         if ids is not None:
             pages = (
-                self._call("read chunks", "get", ids=list(ids[s : s + _PAGE]), include=["documents", "metadatas"])
-                for s in range(0, len(ids), _PAGE)
+                self._call("read chunks", "get", ids=list(ids[part]), include=["documents", "metadatas"])
+                for part in _batches(len(ids))
             )
         else:
-            pages = self._pages(where)
+            pages = _pages(self._call, "read chunks", where=where, include=["documents", "metadatas"])
         for page in pages:
             for cid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                out[cid] = (doc or "", dict(meta or {}))
+                out[cid] = (doc or "", _as_chunk_meta(meta))
         return out
 
-    def _pages(self, where: Metadata | None) -> Iterator[Any]:
-        offset = 0
-        while True:
-            page = self._call(
-                "read chunks", "get", where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset
-            )
-            yield page
-            if len(page["ids"]) < _PAGE:
-                return
-            offset += _PAGE
-
-    def query(self, vector: np.ndarray, k: int, where: Metadata | None = None) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
         n = min(k, self.count())
         if n == 0:
@@ -487,7 +461,7 @@ class ChromaStore:
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
 
     def query_many(
-        self, vectors: Sequence[np.ndarray], k: int, where: Metadata | None = None
+        self, vectors: Sequence[np.ndarray], k: int, where: Where | None = None
     ) -> list[tuple[list[str], list[float]]]:
         """For each query vector: (chunk ids, cosine distances), nearest first."""
         if k <= 0 or not vectors:
@@ -545,25 +519,16 @@ class ChromaStore:
     def changes_since(self, seq: int) -> list[tuple[str, int]]:
         """(record id, seq) of the change log's records from `seq` on, oldest first (not what they list)."""
         out: list[tuple[str, int]] = []
-        offset = 0
-        while True:
-            page = self._log_call(
-                "read the change log", "get", where={"seq": {"$gte": seq}}, include=["metadatas"], limit=_PAGE,
-                offset=offset,
-            )  # fmt: skip
+        for page in _pages(self._log_call, "read the change log", where={"seq": {"$gte": seq}}, include=["metadatas"]):
             for rid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
                 out.append((rid, int((meta or {}).get("seq") or 0)))
-            if len(page["ids"]) < _PAGE:
-                return sorted(out, key=lambda entry: entry[1])
-            offset += _PAGE
+        return sorted(out, key=lambda entry: entry[1])
 
     def changed_chunks(self, records: Sequence[str]) -> list[str]:
         """The chunk ids those change-log records list."""
         ids: set[str] = set()
-        for start in range(0, len(records), _PAGE):
-            page = self._log_call(
-                "read the change log", "get", ids=list(records[start : start + _PAGE]), include=["documents"]
-            )
+        for part in _batches(len(records)):
+            page = self._log_call("read the change log", "get", ids=list(records[part]), include=["documents"])
             for doc in page["documents"] or []:
                 ids.update(json.loads(doc or "[]"))
         return sorted(ids)
@@ -612,6 +577,23 @@ def recorded_vectors(client: ClientAPI, collection: str = "newsdesk") -> str | N
         return str((found.metadata or {}).get(EMBEDDER_KEY) or FP32_VECTORS)
 
 
+def _batches(n: int) -> Iterator[slice]:
+    """Slices of at most _PAGE items covering n: Chroma takes a bounded number of rows a request."""
+    for start in range(0, n, _PAGE):
+        yield slice(start, start + _PAGE)
+
+
+def _pages(call: Callable[..., Any], action: str, **get: Any) -> Iterator[Any]:
+    """Every page of a `get` through `call` (a store's _call or _log_call), _PAGE rows at a time, in order."""
+    offset = 0
+    while True:
+        page = call(action, "get", **get, limit=_PAGE, offset=offset)
+        yield page
+        if len(page["ids"]) < _PAGE:
+            return
+        offset += _PAGE
+
+
 def mismatch_message(recorded: str, wanted: str, where: str, collection: str, folder: Path | None) -> str:
     """Why an index cannot be searched by this process's embedder, and the two ways out."""
     fits = [name for name, kind in EMBEDDERS.items() if kind == recorded]
@@ -639,4 +621,9 @@ def _where(client: ClientAPI) -> str:
 
 
 def _clean_meta(meta: Metadata) -> Metadata:
-    return {k: v for k, v in meta.items() if v is not None and v != ""}
+    return _as_chunk_meta({k: v for k, v in meta.items() if v is not None and v != ""})
+
+
+def _as_chunk_meta(meta: Mapping[str, Any] | None) -> ChunkMeta:
+    """A copy of metadata as read from Chroma (or cleaned for it), typed: Chroma checks no keys of ours."""
+    return cast(ChunkMeta, dict(meta or {}))

@@ -20,7 +20,6 @@ new article looks up its candidates there instead of loading every signature of 
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +28,9 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from retrieval.text import WORD
+from retrieval.types import ChunkMeta
+
 NUM_PERM = 128
 SHINGLE = 3  # words
 STORY_SIMILARITY = 0.5  # estimated Jaccard of shingles: the same story retold (new lede, a paragraph cut)
@@ -36,14 +38,12 @@ SAME_VERSION_SIMILARITY = 0.8  # the same outlet's corrected or updated version 
 SCHEME = "affine32"  # datasketch's hashing scheme: stored signatures are tagged with it, and only compared within it
 MIN_SHINGLES = 20  # shorter texts (briefs, tests) are too small to call near-duplicates: their own story
 
-_WORD = re.compile(r"\w+")
-
 
 def shingles(texts: Iterable[str]) -> set[bytes]:
     """Word 3-shingles of the texts, lowercased; chunk overlaps add nothing (it is a set)."""
     out: set[bytes] = set()
     for text in texts:
-        words = _WORD.findall(text.lower())
+        words = WORD.findall(text.lower())
         out.update(" ".join(words[i : i + SHINGLE]).encode() for i in range(max(0, len(words) - SHINGLE + 1)))
     return out
 
@@ -174,7 +174,7 @@ class Stories:
 
 
 def _folded(title: str) -> str:
-    return " ".join(_WORD.findall(title.lower()))
+    return " ".join(WORD.findall(title.lower()))
 
 
 def _same_outlet(a: str, b: str) -> bool:
@@ -182,7 +182,7 @@ def _same_outlet(a: str, b: str) -> bool:
 
 
 def member_from_chunks(
-    article_id: str, metas: Sequence[dict[str, object]], read_texts: Callable[[], Sequence[str | None]]
+    article_id: str, metas: Sequence[ChunkMeta], read_texts: Callable[[], Sequence[str | None]]
 ) -> Member:
     """A member from an indexed article's chunks (metadata in chunk order); the signature is read from the
     first chunk's metadata, or computed from the texts (read only then) when an older index has none or one of

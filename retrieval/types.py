@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from retrieval import dates
 
 
 class Article(BaseModel):
@@ -21,6 +23,29 @@ class Article(BaseModel):
     category: str | None = None
     origin: str = ""  # where it was read from: a path or a URL
     origin_root: str | None = None  # the folder source it came from, for --prune
+
+
+class ChunkMeta(TypedDict, total=False):
+    """A chunk's metadata as the index stores it (written by retrieval.ingest.chunk_metadata and the story
+    labels); Chroma keeps no None values, so every key may be missing when read back."""
+
+    article_id: str
+    index: int  # the chunk's position in its article
+    n_chunks: int  # how many chunks the article's version has
+    content_hash: str  # the article's version (everything indexed about it)
+    text_hash: str  # the article's body alone: duplicates share it
+    title: str
+    source: str | None
+    url: str | None
+    published_at: str | None  # ISO 8601
+    published_day: int | None  # 20230927: for Chroma's $gte/$lte (retrieval.dates.day_number)
+    author: str | None
+    category: str | None
+    origin: str  # the path or URL it was read from
+    origin_root: str | None  # the folder source it came from, for --prune
+    story_id: str  # near-duplicate articles share it (retrieval.stories)
+    minhash: str | None  # the first chunk's: the article's encoded MinHash signature
+    replaces: str | None  # the first chunk's: the older versions (article ids, comma-separated) it replaces
 
 
 class Chunk(BaseModel):
@@ -127,6 +152,13 @@ class SearchFilters(BaseModel):
     sources: list[str] | None = None
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive
+
+    @field_validator("since", "until")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value and dates.day(value) is None:
+            raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD")
+        return value
 
 
 class Turn(BaseModel):

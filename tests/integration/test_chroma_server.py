@@ -19,7 +19,7 @@ import pytest
 from retrieval.embeddings import Embedder
 from retrieval.lexical import contents
 from retrieval.service import Newsdesk
-from retrieval.types import Article
+from retrieval.types import Article, ChunkMeta
 from tests.conftest import CORPUS, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, NewsdeskServer, newsdesk_executable
 
@@ -97,7 +97,7 @@ def test_a_replica_with_its_own_files_picks_up_changes_from_the_change_log(
     whole_reads: list[int] = []
     read_everything = reader.store.all_metadata
 
-    def counted() -> dict[str, dict[str, object]]:
+    def counted() -> dict[str, ChunkMeta]:
         whole_reads.append(1)
         return read_everything()
 

@@ -14,6 +14,7 @@ import pytest
 
 from retrieval.manifest import Manifest
 from retrieval.service import Newsdesk
+from retrieval.types import ChunkMeta
 from tests.conftest import ROOT, subprocess_env
 from tests.support.lexical_check import assert_lexical_matches_chroma
 
@@ -38,7 +39,7 @@ def make_corpus(folder: Path, version: int) -> None:
         )
 
 
-def snapshot(service: Newsdesk) -> dict[str, tuple[str, dict[str, object]]]:
+def snapshot(service: Newsdesk) -> dict[str, tuple[str, ChunkMeta]]:
     return service.store.documents()
 
 
@@ -73,7 +74,7 @@ def kill_after(
     return True
 
 
-def assert_clean(service: Newsdesk, expected: dict[str, tuple[str, dict[str, object]]], work: Path) -> None:
+def assert_clean(service: Newsdesk, expected: dict[str, tuple[str, ChunkMeta]], work: Path) -> None:
     state = snapshot(service)
     assert set(state) == set(expected), "chunk ids differ from a clean run (orphans or missing chunks)"
     assert state == expected
@@ -86,7 +87,7 @@ def assert_clean(service: Newsdesk, expected: dict[str, tuple[str, dict[str, obj
 
 def clean_run(
     make_service: Callable[..., Newsdesk], corpus: Path, data_dir: Path
-) -> dict[str, tuple[str, dict[str, object]]]:
+) -> dict[str, tuple[str, ChunkMeta]]:
     """What one clean, uninterrupted run gives for the corpus as it is now."""
     service = make_service(data_dir=data_dir)
     service.ingest([str(corpus)], prune=True)

@@ -29,6 +29,7 @@ import pytest
 from bot.api import create_app
 from retrieval.errors import IndexUnavailable
 from retrieval.service import Newsdesk
+from retrieval.types import ChunkMeta
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, newsdesk_executable
 from tests.support.live_server import live_server
@@ -63,7 +64,7 @@ def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
     return paths
 
 
-def snapshot(service: Newsdesk) -> dict[str, tuple[str, dict[str, Any]]]:
+def snapshot(service: Newsdesk) -> dict[str, tuple[str, ChunkMeta]]:
     """Everything Chroma holds for the collection except vectors: ids, texts, metadata."""
     return service.store.documents()
 

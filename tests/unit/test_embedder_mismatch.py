@@ -1,18 +1,30 @@
 """One index, one kind of vectors: the collection records the embedder's vectors when it is made, and a process
-with the other embedder is refused with a message naming the setting that fits and the re-index command."""
+with the other embedder is refused with a message naming the setting that fits and the re-index command.
+Two small hashing embedders stand for the model's fp32 and int8 vectors (tests/integration/test_embedder_vectors.py
+checks the real ones name their kinds)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from retrieval.config import Settings
-from retrieval.embeddings import FP32_VECTORS, INT8_VECTORS, Embedder, OnnxEmbedder
+from retrieval.embeddings import FP32_VECTORS, INT8_VECTORS, Embedder
 from retrieval.errors import EmbedderMismatch
 from retrieval.evaluate import eval_data_dir
 from retrieval.store import EMBEDDER_KEY, ChromaStore, make_client
+from tests.support.fake_embedder import HashingEmbedder
+
+
+@pytest.fixture
+def embedder() -> Embedder:
+    return HashingEmbedder(vectors=FP32_VECTORS)
+
+
+@pytest.fixture
+def int8_embedder() -> Embedder:
+    return HashingEmbedder(vectors=INT8_VECTORS)
 
 
 def _store(folder: Path, embedder: Embedder) -> ChromaStore:
@@ -81,13 +93,6 @@ def test_a_replica_sees_the_collection_change_embedder(
     _add_chunk(_store(tmp_path, int8_embedder), int8_embedder)
     with pytest.raises(EmbedderMismatch):
         reader.change_marker()
-
-
-def test_int8_and_torch_name_their_vectors(embedder: OnnxEmbedder, int8_embedder: OnnxEmbedder) -> None:
-    assert embedder.vectors == FP32_VECTORS and int8_embedder.vectors == INT8_VECTORS
-    assert embedder.name != int8_embedder.name  # the sentence-vector store is keyed on it: one store per embedder
-    vectors = int8_embedder.embed_documents(["The pier is closed until June.", "Xiaomi builds its own plant."])
-    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 def test_evaluation_indexes_are_kept_apart_by_vectors(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ what one built in one go says."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import bm25s
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from retrieval.chunking import sentence_spans
 from retrieval.lexical import SEPARATOR, LexicalStore, Row, contents, tokenize
+from retrieval.types import ChunkMeta
 
 TEXTS = {
     "dam:0": "Valley dam approved\nTest Wire\nOctober 2023" + SEPARATOR + "The regional council approved the "
@@ -97,11 +99,13 @@ def test_a_sync_reads_what_it_touches_and_every_article_that_is_not_whole(tmp_pa
     def chunks(
         aid: str, version: str, indices: list[int], n: int, text: str = "t", root: str = "/a", **more: str
     ) -> list[Row]:
-        meta = {"content_hash": version, "n_chunks": n, "text_hash": text, "origin_root": root, "story_id": aid}
-        meta.update(more)
-        meta = {k: v for k, v in meta.items() if v}
+        given: dict[str, object] = {
+            "content_hash": version, "n_chunks": n, "text_hash": text, "origin_root": root, "story_id": aid, **more
+        }
+        meta = cast(ChunkMeta, {k: v for k, v in given.items() if v})
         return [
-            Row(f"{aid}:{i}:{version}", "body", {"article_id": aid, "index": i, **meta}, "body") for i in indices
+            Row(f"{aid}:{i}:{version}", "body", cast(ChunkMeta, {**meta, "article_id": aid, "index": i}), "body")
+            for i in indices
         ]
 
     store = LexicalStore(tmp_path / "lexical.sqlite3")

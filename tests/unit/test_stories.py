@@ -5,6 +5,7 @@ from __future__ import annotations
 from datasketch import MinHash
 
 from retrieval import stories
+from retrieval.types import ChunkMeta
 from tests.support import wire
 
 
@@ -78,7 +79,9 @@ def test_signatures_round_trip_and_short_texts_stand_alone() -> None:
 
 
 def test_an_old_index_gets_signatures_from_its_chunk_texts() -> None:
-    metas = [{"index": i, "source": "Wire", "published_at": "2023-10-02"} for i in range(len(wire.PARAGRAPHS))]
+    metas: list[ChunkMeta] = [
+        {"index": i, "source": "Wire", "published_at": "2023-10-02"} for i in range(len(wire.PARAGRAPHS))
+    ]
     member = stories.member_from_chunks("wire", metas, lambda: wire.PARAGRAPHS)
     assert member.story_id == "wire" and member.minhash is not None
     assert member.minhash.jaccard(sig(wire.ORIGINAL)) >= 0.9
@@ -88,7 +91,7 @@ def test_a_labelled_article_is_read_from_its_metadata_alone() -> None:
     def unread() -> list[str]:
         raise AssertionError("the texts of a labelled article were read")
 
-    stored = {"index": 0, "story_id": "s1", "minhash": stories.encode(sig(wire.ORIGINAL))}
+    stored: ChunkMeta = {"index": 0, "story_id": "s1", "minhash": stories.encode(sig(wire.ORIGINAL))}
     member = stories.member_from_chunks("wire", [stored], unread)
     assert member.story_id == "s1" and member.minhash is not None
     short = stories.member_from_chunks("brief", [{"index": 0, "story_id": "brief"}], unread)

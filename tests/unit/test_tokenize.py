@@ -1,14 +1,15 @@
-"""Our BM25 tokenizer must give exactly what bm25s.tokenize gives: the saved indexes were built with it."""
+"""Our BM25 tokenizer must give exactly what bm25s.tokenize gives: the saved indexes were built with it.
+(tests/integration/test_tokenize_benchmark.py checks the whole benchmark corpus.)"""
 
 from __future__ import annotations
-
-import json
 
 import bm25s
 
 from retrieval.chunking import sentence_spans
 from retrieval.lexical import _stemmer, tokenize
-from tests.conftest import MULTIHOP
+from tests.conftest import CORPUS, ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures" / "small_corpus"
 
 ODD = [
     "",
@@ -30,9 +31,8 @@ def test_odd_texts_tokenize_as_bm25s_does() -> None:
     assert tokenize([]) == []
 
 
-def test_the_benchmark_articles_sentences_and_questions_tokenize_as_bm25s_does() -> None:
-    articles = json.loads((MULTIHOP / "corpus.json").read_text())
-    questions = json.loads((MULTIHOP / "queries-dev.json").read_text())
-    texts = [a["title"] for a in articles] + [a["body"] for a in articles] + [q["query"] for q in questions]
-    texts += [a["body"][s:e] for a in articles[:60] for s, e in sentence_spans(a["body"])]
+def test_the_shipped_and_fixture_articles_tokenize_as_bm25s_does() -> None:
+    bodies = [path.read_text() for path in sorted([*CORPUS.glob("*.md"), *FIXTURES.glob("*.md")])]
+    assert bodies
+    texts = bodies + [body[s:e] for body in bodies for s, e in sentence_spans(body)]
     assert tokenize(texts) == _reference(texts)

@@ -1,0 +1,73 @@
+"""The extractive answerer's parts that need no model: names, how many articles a question spans, the query
+cache (the real embedder's answers are tested in tests/integration/test_extractive.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from retrieval.answer import ExtractiveAnswerer, RememberedQueries, articles_asked, name_coverage, names
+from retrieval.embeddings import Embedder
+from tests.support.extractive_cases import PASSAGES, SEED_QUESTION, TWO_ARTICLE_QUESTION, passage
+from tests.support.fake_embedder import HashingEmbedder
+
+
+def test_how_many_articles_a_question_spans() -> None:
+    wire = [passage(1, "a", "Apple news", "x", 1.0), passage(2, "b", "More", "y", 1.0)]
+    wire[1] = wire[1].model_copy(update={"source": "The Verge"})
+    wire[0] = wire[0].model_copy(update={"source": "TechCrunch"})
+    assert articles_asked(SEED_QUESTION, PASSAGES, 4) == 1
+    assert articles_asked(TWO_ARTICLE_QUESTION, PASSAGES, 4) == 2  # Xiaomi's article, then Apple's
+    assert articles_asked("Which company did TechCrunch and The Verge both cover?", wire, 4) == 2
+    assert articles_asked("Did both outlets report it?", wire, 1) == 1  # never more than asked for
+
+
+def test_no_passages_means_no_answer() -> None:
+    assert ExtractiveAnswerer(HashingEmbedder()).draft("anything?", []).abstained
+
+
+def test_names_and_their_coverage() -> None:
+    assert names("What about Apple's plans? The U.S. and AT&T said so.") >= {"apple", "u.s", "at&t"}
+    assert "the" not in names("The plant. What? Which one?")
+    assert name_coverage("What annual output is planned for Xiaomi's plant?", PASSAGES) == 1.0
+    assert name_coverage("Did ESPN and Sky Sports agree?", PASSAGES) == 0.0
+    assert name_coverage("what output is planned?", PASSAGES) == 1.0  # no names asked: nothing missing
+
+
+class CountingEmbedder:
+    """An embedder, counting how many texts it was asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+        self.embedded = 0
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        self.embedded += 1
+        return self.inner.embed_query(text)
+
+
+def test_remembered_queries_embed_each_text_once() -> None:
+    embedder = HashingEmbedder()
+    counting = CountingEmbedder(embedder)
+    remembered = RememberedQueries(counting, size=3)
+    first = remembered.embed_query("Xiaomi plant output")
+    again = remembered.embed_query("Xiaomi plant output")
+    assert counting.embedded == 1 and np.allclose(first, again)
+    batch = remembered.embed_documents(["Xiaomi plant output", "Apple batteries", "Apple batteries"])
+    assert counting.embedded == 2  # only "Apple batteries" was new, and only once
+    assert np.allclose(batch[0], first) and np.allclose(batch[1], batch[2])
+    assert np.allclose(batch[1], embedder.embed_documents(["Apple batteries"])[0], atol=1e-5)
+    remembered.embed_documents(["a", "b", "c"])  # evicts the oldest
+    remembered.embed_query("Xiaomi plant output")
+    assert counting.embedded == 6
+    first[0] = 42.0  # callers get their own copy
+    assert remembered.embed_query("Xiaomi plant output")[0] != 42.0
