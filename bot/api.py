@@ -256,7 +256,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         app.state.service.start_background()
         bot_task: asyncio.Task[None] | None = None
         if settings.discord_token is not None:
-            from bot.discord_bot import run_bot
+            from bot.discord.run import run_bot
 
             bot_task = asyncio.create_task(run_bot(app.state.service, settings))
         yield

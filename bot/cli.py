@@ -298,7 +298,7 @@ def discord_bot() -> None:
         raise typer.Exit(2)
     service = _service(settings)
     service.start_background()
-    from bot.discord_bot import run_bot
+    from bot.discord.run import run_bot
 
     try:
         asyncio.run(run_bot(service, settings))
