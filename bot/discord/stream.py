@@ -11,7 +11,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -48,24 +48,10 @@ async def stream_answer(
         with contextlib.suppress(RuntimeError):  # the loop is closing: nobody is listening any more
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
-    def produce() -> None:
-        try:
-            events = service.ask_stream(question, history, as_of=as_of)
-            try:
-                for event in events:
-                    if stop.is_set():
-                        break
-                    put(event)
-            finally:
-                close = getattr(events, "close", None)
-                if close is not None:
-                    close()
-        except Exception as exc:  # handed over to the event loop, which raises it
-            put(exc)
-        else:
-            put(None)
+    def events() -> Iterator[StreamEvent]:
+        return service.ask_stream(question, history, as_of=as_of)
 
-    worker = asyncio.ensure_future(asyncio.to_thread(produce))
+    worker = asyncio.ensure_future(asyncio.to_thread(_relay, events, put, stop))
     text = ""
     failure: str | None = None
     try:
@@ -87,7 +73,30 @@ async def stream_answer(
     finally:
         stop.set()
         if worker.done() and not worker.cancelled():
-            worker.exception()  # produce() never raises; this just marks the result as seen
+            worker.exception()  # _relay() never raises; this just marks the result as seen
+
+
+def _relay(
+    events: Callable[[], Iterator[StreamEvent]],
+    put: Callable[[StreamEvent | Exception | None], None],
+    stop: threading.Event,
+) -> None:
+    """In the worker thread: hand each event over until stopped, then None (the end) or the exception."""
+    try:
+        stream = events()
+        try:
+            for event in stream:
+                if stop.is_set():
+                    break
+                put(event)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+    except Exception as exc:  # handed over to the event loop, which raises it
+        put(exc)
+    else:
+        put(None)
 
 
 class Throttled(Generic[T]):
