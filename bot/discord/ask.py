@@ -47,14 +47,14 @@ class Ask(commands.Cog):
     @app_commands.command(name="ask", description="Answer a question from the news archive, with cited sources")
     @app_commands.describe(question="what you want to know", private="show the answer to you only")
     async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
-        admitted = await self.desk.admit(interaction, question)
-        if admitted is None:
+        accepted = await self.desk.accept(interaction, question)
+        if accepted is None:
             return
         replies = InteractionReplies(interaction, ephemeral=private)
         try:
             await interaction.response.defer(ephemeral=private, thinking=True)
             asked = where(interaction.user, interaction.guild, interaction.channel_id)
-            await self.answer(replies, admitted, None, asked, sent_at(interaction))
+            await self.answer(replies, accepted, None, asked, sent_at(interaction))
         except Exception as exc:
             await report_failure(replies, exc, "/ask")
 

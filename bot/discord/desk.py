@@ -77,7 +77,7 @@ class Desk:
             raise SlowDown(f"One question at a time, please: you can ask again in {math.ceil(wait)} s.")
         return question
 
-    async def admit(self, interaction: discord.Interaction, question: str) -> str | None:
+    async def accept(self, interaction: discord.Interaction, question: str) -> str | None:
         """The cleaned question of a command, or None after telling the user (privately) why not."""
         if not self.channel_allowed(interaction.channel_id, interaction.channel):
             await respond(interaction, self.not_here())

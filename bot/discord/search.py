@@ -26,13 +26,13 @@ class Search(commands.Cog):
     @app_commands.command(name="search", description="The best matching passages, without an answer")
     @app_commands.describe(query="words or a question")
     async def search(self, interaction: discord.Interaction, query: str) -> None:
-        admitted = await self.desk.admit(interaction, query)
-        if admitted is None:
+        accepted = await self.desk.accept(interaction, query)
+        if accepted is None:
             return
         replies = InteractionReplies(interaction, ephemeral=False)
         try:
             await interaction.response.defer(thinking=True)
-            passages = await asyncio.to_thread(self.desk.service.search, admitted, None, None, sent_at(interaction))
+            passages = await asyncio.to_thread(self.desk.service.search, accepted, None, None, sent_at(interaction))
             await deliver(replies, render_search(passages))
         except Exception as exc:
             await report_failure(replies, exc, "/search")
