@@ -10,10 +10,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +27,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
-from bot.jobs import Job, JobManager
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.schemas import (
     ARTICLES_EXAMPLES,
@@ -55,6 +52,7 @@ from bot.schemas import (
 from bot.security import BodySizeLimit, KeyChecker, RateLimiter, check_url, url_guard
 from retrieval.config import Settings
 from retrieval.errors import IndexUnavailable, NewsdeskError
+from retrieval.jobs import Job
 from retrieval.service import Newsdesk
 from retrieval.sources import SourceError, load_url, make_article, text_hash
 from retrieval.types import Answer, Article, Failure, IngestReport, StreamEvent
@@ -228,11 +226,6 @@ Service = Annotated[Newsdesk, Depends(get_service)]
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
-def answer_slots(settings: Settings) -> int:
-    """Answers computed at once by default: one per core offline; an LLM answer mostly waits on the LLM."""
-    return (os.cpu_count() or 2) if settings.llm is None else 32
-
-
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -240,15 +233,7 @@ def _client(request: Request) -> str:
 def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     keys = KeyChecker(settings.api_keys)
     limiter = RateLimiter(settings.rate_limit_per_minute)
-    metrics = Metrics(
-        index_size=lambda: _index_size(app),
-        vector_cache=lambda: _vector_cache(app),
-        sentence_vectors=lambda: _sentence_vectors(app),
-    )
-    jobs = JobManager(on_finish=lambda job: metrics.reindex_jobs.labels(state=job.state).inc())
-    # Answering offline is CPU work: more of it at once than there are cores only makes every request
-    # slower. Requests over the limit wait their turn in arrival order (asyncio's semaphore is fair).
-    answering = asyncio.Semaphore(settings.max_concurrent_answers or answer_slots(settings))
+    metrics = Metrics(lambda: getattr(app.state, "service", None))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -264,7 +249,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
             bot_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await bot_task  # let the Discord client close before the server stops
-        if jobs.running is not None:
+        if app.state.service.jobs.running is not None:
             log.warning("shutting down during a re-index; the next sync will finish the job")
         if service is None:
             app.state.service.close()
@@ -281,7 +266,6 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.jobs = jobs
     app.state.metrics = metrics
     for exc_class in (NewsdeskError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(exc_class, handle_error)
@@ -310,7 +294,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     async def ask(body: AskRequest, service: Service) -> AskResponse:
         """Answer a question from the archive, with [n] citations that resolve to quoted passages."""
         filters = body.filters.to_search() if body.filters else None
-        async with answering:
+        async with service.admission:
             answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k, body.as_of)
         metrics.record_answer(answer, settings)
         return _answer_out(answer)
@@ -340,7 +324,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         filters = body.filters.to_search() if body.filters else None
         events = iterate_in_threadpool(service.ask_stream(question, body.history, filters, body.k, body.as_of))
         return StreamingResponse(
-            _sse(events, metrics, settings),
+            _sse(events, service, metrics, settings),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -358,7 +342,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         """The passages a question would draw on, best first, with their fused scores; a story told by several
         outlets appears once, its other copies under also_reported_by."""
         sources = [s.strip() for s in (source or "").split(",") if s.strip()]
-        async with answering:
+        async with service.admission:
             passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until), as_of)
         return SearchResponse(query=q.strip(), passages=passages)
 
@@ -392,8 +376,7 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
             articles = body if isinstance(body, list) else [body]
             items = iter([_article(a) for a in articles])
             if sum(len(a.body.encode()) + len((a.title or "").encode()) for a in articles) > settings.write_job_bytes:
-                await run_in_threadpool(service.check_writable)  # refused now (507), not by a job that fails later
-                job = jobs.start(lambda progress: service.add_articles(items, progress=progress), kind="articles")
+                job = await run_in_threadpool(service.start_adding, items)  # 507 now, not from a job later
                 return JSONResponse(job.model_dump(mode="json"), status_code=202, headers=_job_location(job))
         report = await run_in_threadpool(service.add_articles, items)
         return IngestResponse(**report.model_dump())
@@ -420,16 +403,13 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> ArticlePage:
         """Indexed articles, newest first, a page at a time."""
-        rows = await run_in_threadpool(service.articles)
-        rows = [r for r in rows if _matches(r, source, since)]
-        rows.sort(key=lambda r: (str(r.get("published_at") or ""), str(r.get("title") or "")), reverse=True)
-        page = rows[offset : offset + limit]
+        page = await run_in_threadpool(service.list_articles, source, since, limit, offset)
         return ArticlePage(
-            items=[ArticleOut(**r) for r in page],
-            total=len(rows),
+            items=[ArticleOut(**r) for r in page.items],
+            total=page.total,
             limit=limit,
             offset=offset,
-            next_offset=offset + limit if offset + limit < len(rows) else None,
+            next_offset=offset + limit if offset + limit < page.total else None,
         )
 
     # ------------------------------------------------------------------ re-index
@@ -443,21 +423,20 @@ def create_app(settings: Settings, service: Newsdesk | None = None) -> FastAPI:
     )
     async def reindex(service: Service, response: Response) -> Job:
         """Sync the corpus folder into the index in the background; follow the job at /v1/jobs/{id}."""
-        await run_in_threadpool(service.check_writable)  # refused now (507), not by a job that fails later
-        job = jobs.start(lambda progress: service.ingest([str(settings.corpus_dir)], prune=True, progress=progress))
+        job = await run_in_threadpool(service.start_reindex)  # 507 now, not from a job that fails later
         response.headers["Location"] = f"/v1/jobs/{job.id}"
         return job
 
     @reads.get("/jobs/{job_id}", response_model=Job, tags=["jobs"], responses=_errors(404) | read_errors)
-    async def get_job(job_id: str) -> Job:
+    async def get_job(job_id: str, service: Service) -> Job:
         """A job's state (running, succeeded, failed), progress and, when done, its report."""
-        return jobs.get(job_id)
+        return service.jobs.get(job_id)
 
     @reads.get("/stats", response_model=StatsResponse, tags=["ops"], responses=read_errors)
     async def stats(service: Service) -> StatsResponse:
         """What is indexed, with which model, and when it was last synced."""
         current = await run_in_threadpool(service.stats)
-        running = jobs.running
+        running = service.jobs.running
         return StatsResponse(**current.model_dump(), reindex_job=running.id if running else None)
 
     app.include_router(reads)
@@ -522,55 +501,30 @@ def _article(item: ArticleIn) -> Article | Failure:
         return Failure(origin=f"api:{item.title or item.id or 'article'}", reason=str(exc))
 
 
-async def _sse(events: AsyncIterator[StreamEvent], metrics: Metrics, settings: Settings) -> AsyncIterator[str]:
+async def _sse(
+    events: AsyncIterator[StreamEvent], service: Newsdesk, metrics: Metrics, settings: Settings
+) -> AsyncIterator[str]:
     """StreamEvents as SSE frames; a failure part-way ends the stream with an `error` event, not a broken socket."""
     try:
-        async for event in events:
-            if event.type == "done" and event.answer is not None:
-                metrics.record_answer(event.answer, settings)
-                yield format_sse_event(event="done", data_str=_answer_out(event.answer).model_dump_json()).decode()
-                return
-            if event.type == "error":
-                payload = {"error": "answer_failed", "message": event.message or "the answer failed; ask again"}
-                yield format_sse_event(event="error", data_str=json.dumps(payload)).decode()
-                return
-            fields = event.model_dump(mode="json", exclude={"type", "answer"})
-            data = json.dumps({name: value for name, value in fields.items() if value is not None})
-            yield format_sse_event(event=event.type, data_str=data).decode()
+        async with service.admission:
+            async for event in events:
+                if event.type == "done" and event.answer is not None:
+                    metrics.record_answer(event.answer, settings)
+                    yield format_sse_event(event="done", data_str=_answer_out(event.answer).model_dump_json()).decode()
+                    return
+                if event.type == "error":
+                    payload = {"error": "answer_failed", "message": event.message or "the answer failed; ask again"}
+                    yield format_sse_event(event="error", data_str=json.dumps(payload)).decode()
+                    return
+                fields = event.model_dump(mode="json", exclude={"type", "answer"})
+                data = json.dumps({name: value for name, value in fields.items() if value is not None})
+                yield format_sse_event(event=event.type, data_str=data).decode()
     except NewsdeskError as exc:
         yield format_sse_event(event="error", data_str=json.dumps({"error": exc.code, "message": exc.message})).decode()
     except Exception:
         log.exception("the answer stream failed")
         payload = {"error": "internal_error", "message": "the answer failed part-way; it has been logged, ask again"}
         yield format_sse_event(event="error", data_str=json.dumps(payload)).decode()
-
-
-def _matches(row: dict[str, Any], source: str | None, since: date | None) -> bool:
-    if source and str(row.get("source") or "").lower() != source.strip().lower():
-        return False
-    if since is not None:
-        published = str(row.get("published_at") or "")[:10]
-        return bool(published) and published >= since.isoformat()
-    return True
-
-
-def _index_size(app: FastAPI) -> tuple[int, int] | None:
-    service: Newsdesk | None = getattr(app.state, "service", None)
-    if service is None:
-        return None
-    return service.index.article_count(), len(service.index.texts)
-
-
-def _vector_cache(app: FastAPI) -> tuple[int, int, int] | None:
-    service: Newsdesk | None = getattr(app.state, "service", None)
-    return None if service is None else service.vector_cache.stats()
-
-
-def _sentence_vectors(app: FastAPI) -> tuple[int, int] | None:
-    service: Newsdesk | None = getattr(app.state, "service", None)
-    if service is None or service.sentence_vectors is None:
-        return None
-    return service.sentence_vector_counts()
 
 
 def _openapi_with_limits(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:

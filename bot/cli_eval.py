@@ -57,7 +57,7 @@ def _on_eval_index(
         service, report = open_eval_service(
             _settings(), corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
         )
-        bar.update(task, description=f"index ready ({len(service.index.texts)} chunks)", completed=1, total=1)
+        bar.update(task, description=f"index ready ({service.index_size()[1]} chunks)", completed=1, total=1)
         task = bar.add_task(doing, total=items)
         result = work(service, lambda d, t: bar.update(task, completed=d))
     if report.chunks_embedded:
@@ -114,7 +114,7 @@ def answers(
     service, judged = _on_eval_index(
         corpus, data_dir, len(items), "answering", lambda service, step: judge(service.answer, items, step)
     )
-    result = report(judged, service.chain.mode)
+    result = report(judged, service.answer_mode)
     if as_json:
         print(result.model_dump_json())
         return
