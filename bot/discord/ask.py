@@ -136,8 +136,10 @@ class Ask(commands.Cog):
             else:
                 await edit_message(preview, message)
 
+        service = self.desk.service
         async with Throttled(show, self.stream_interval) as throttle:
-            answer = await stream_answer(self.desk.service, question, history, on_text=throttle.push, as_of=as_of)
+            async with service.admission:  # the facade's limit on answers at once, shared with the HTTP API
+                answer = await stream_answer(service, question, history, on_text=throttle.push, as_of=as_of)
         answer_id = await asyncio.to_thread(self.desk.feedback.record_answer, question, answer, asked)
         await deliver(replies, render_answer(answer), preview, feedback_view(answer_id))
         return answer, answer_id

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import discord
 
@@ -19,9 +18,6 @@ from bot.feedback import FeedbackStore, Where
 from retrieval.config import Settings
 from retrieval.errors import NewsdeskError
 from retrieval.service import Newsdesk
-
-if TYPE_CHECKING:
-    from bot.discord.reindex import ReindexRun
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +53,6 @@ class Desk:
     settings: Settings
     feedback: FeedbackStore
     cooldown: Cooldown
-    reindexing: ReindexRun | None = None
 
     def channel_allowed(self, channel_id: int | None, channel: object) -> bool:
         allowed = self.settings.discord_channel_ids

@@ -1,12 +1,13 @@
 """Re-indexing: /reindex syncs the index with the corpus folder, showing its progress in one message.
 
-Only members with Manage Server (or the configured role) may start it, and one runs at a time.
+Only members with Manage Server (or the configured role) may start it, and one runs at a time in the process,
+whether Discord or the HTTP API started it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -17,29 +18,23 @@ from bot.discord.desk import Desk, report_failure
 from bot.discord.limits import CONTENT_LIMIT, truncate
 from bot.discord.messages import RenderedMessage
 from bot.discord.replies import InteractionReplies, edit_message, respond
-from bot.discord.stream import STREAM_EDIT_SECONDS, Throttled
+from bot.discord.stream import STREAM_EDIT_SECONDS
+from retrieval.errors import NewsdeskError
+from retrieval.jobs import Job, JobRunning
 from retrieval.types import IngestReport
 
 if TYPE_CHECKING:
     from bot.discord.client import NewsdeskBot
 
+log = logging.getLogger(__name__)
+
 PROGRESS_BAR = 20
 REPORT_FAILURES = 5
 
 
-@dataclass
-class ReindexRun:
-    started_by: str
-    done: int = 0
-    total: int | None = None
-
-    def describe(self) -> str:
-        progress = f"{self.done:,} / {self.total:,} articles" if self.total else "reading articles"
-        return f"started by {self.started_by}, {progress}"
-
-
 class Reindex(commands.Cog):
-    """Keeping the index in step with the corpus."""
+    """Keeping the index in step with the corpus. The facade runs the re-index as a job, one at a time
+    whichever face starts it; this command starts one and follows its progress."""
 
     def __init__(self, bot: NewsdeskBot) -> None:
         self.desk: Desk = bot.desk
@@ -51,38 +46,52 @@ class Reindex(commands.Cog):
     @app_commands.command(name="reindex", description="Sync the index with the corpus (Manage Server)")
     @app_commands.guild_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
-        desk = self.desk
-        role = desk.settings.discord_reindex_role
+        role = self.desk.settings.discord_reindex_role
         if not can_reindex(interaction.user, role):
             who = "members with Manage Server" + (f" or the {role} role" if role else "")
             await respond(interaction, f"Only {who} can re-index.")
             return
-        if desk.reindexing is not None:
-            await respond(interaction, f"A re-index is already running ({desk.reindexing.describe()}).")
+        try:
+            job = await asyncio.to_thread(self.desk.service.start_reindex, interaction.user.display_name)
+        except JobRunning as exc:
+            await respond(interaction, f"A re-index is already running ({describe(exc.job)}).")
             return
-        run = desk.reindexing = ReindexRun(started_by=interaction.user.display_name)
+        except NewsdeskError as exc:  # the index cannot be written
+            await respond(interaction, exc.message)
+            return
         replies = InteractionReplies(interaction, ephemeral=False)
         try:
             await interaction.response.defer(thinking=True)
             status = await replies.send(RenderedMessage(render_progress(0, None)))
-
-            async def show(progress: tuple[int, int]) -> None:
-                await edit_message(status, RenderedMessage(render_progress(*progress)))
-
-            loop = asyncio.get_running_loop()
-
-            def on_progress(done: int, total: int) -> None:  # called from the worker thread
-                run.done, run.total = done, total
-                loop.call_soon_threadsafe(throttle.push, (done, total))
-
-            async with Throttled(show, self.progress_interval) as throttle:
-                corpus = [str(desk.settings.corpus_dir)]
-                report = await asyncio.to_thread(desk.service.ingest, corpus, [], True, on_progress)
-            await edit_message(status, RenderedMessage(render_ingest_report(report)))
+            job = await self._follow(job, status)
+            if job.state == "succeeded" and job.report is not None:
+                await edit_message(status, RenderedMessage(render_ingest_report(job.report)))
+            else:
+                await replies.fail(job.error or "The re-index failed; the log says why.")
         except Exception as exc:
             await report_failure(replies, exc, "/reindex")
-        finally:
-            desk.reindexing = None
+
+    async def _follow(self, job: Job, status: discord.Message) -> Job:
+        """Edit the job's progress into `status`, at most once per interval, until it ends; the ended job."""
+        shown = (job.progress.done, job.progress.total)
+        while job.state == "running":
+            job = await asyncio.to_thread(self.desk.service.jobs.wait, job.id, self.progress_interval)
+            progress = (job.progress.done, job.progress.total)
+            if job.state != "running" or progress == shown:
+                continue
+            try:
+                await edit_message(status, RenderedMessage(render_progress(*progress)))
+            except discord.HTTPException:
+                log.warning("could not update the re-index progress; the report will still be sent", exc_info=True)
+            shown = progress
+        return job
+
+
+def describe(job: Job) -> str:
+    """Who started a running re-index and how far it is, for /status and for a refused second one."""
+    done, total = job.progress.done, job.progress.total
+    progress = f"{done:,} / {total:,} articles" if total else "reading articles"
+    return f"started by {job.started_by or 'the HTTP API'}, {progress}"
 
 
 def can_reindex(user: discord.abc.User, role: str | None) -> bool:

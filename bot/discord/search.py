@@ -32,7 +32,9 @@ class Search(commands.Cog):
         replies = InteractionReplies(interaction, ephemeral=False)
         try:
             await interaction.response.defer(thinking=True)
-            passages = await asyncio.to_thread(self.desk.service.search, accepted, None, None, sent_at(interaction))
+            service = self.desk.service
+            async with service.admission:  # searches share the answers' limit, as on the HTTP API
+                passages = await asyncio.to_thread(service.search, accepted, None, None, sent_at(interaction))
             await deliver(replies, render_search(passages))
         except Exception as exc:
             await report_failure(replies, exc, "/search")

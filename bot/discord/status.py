@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.discord.desk import Desk, report_failure
 from bot.discord.limits import FIELD_VALUE_LIMIT, truncate
 from bot.discord.messages import RenderedMessage
+from bot.discord.reindex import describe
 from bot.discord.replies import NO_MENTIONS, InteractionReplies
 from bot.feedback import FeedbackCounts
 from retrieval.types import Stats
@@ -47,7 +48,8 @@ class Status(commands.Cog):
             await interaction.response.defer(ephemeral=True, thinking=True)
             stats = await asyncio.to_thread(desk.service.stats)
             counts = await asyncio.to_thread(desk.feedback.counts)
-            running = desk.reindexing.describe() if desk.reindexing else None
+            job = desk.service.jobs.running
+            running = describe(job) if job is not None else None
             await replies.send(RenderedMessage(None, [render_status(stats, counts, running)]))
         except Exception as exc:
             await report_failure(replies, exc, "/status")

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -32,8 +33,8 @@ from bot.discord.votes import FeedbackButton
 from retrieval import citations as citation_check
 from retrieval.errors import IndexUnavailable
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, SearchFilters, StreamEvent, Turn
-from tests.conftest import MULTIHOP, SEED_QUESTION
+from retrieval.types import Answer, IngestReport, SearchFilters, StreamEvent, Turn
+from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION
 from tests.support.discord_fakes import FakeDiscord, FakeMessage, FakeThread, FakeUser, Transcript
 
 pytestmark = pytest.mark.integration
@@ -654,8 +655,8 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
 
     first = world.interaction(manager)
     running = asyncio.create_task(run(bot, "reindex", first))
-    while bot.desk.reindexing is None:
-        await asyncio.sleep(0)
+    while service.jobs.running is None:
+        await asyncio.sleep(0.001)
     second = world.interaction(editor)
     await run(bot, "reindex", second)
     assert second.original is not None
@@ -673,10 +674,60 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
     assert "12 added" in status.content
     assert len([m for m in world.transcript.created if m.channel is world.channel and not m.ephemeral]) == 1
     assert service.stats().articles == 12
-    assert bot.desk.reindexing is None
+    assert service.jobs.running is None
 
     again = world.interaction(editor)  # the role may re-index; nothing changed, so nothing is embedded
     await run(bot, "reindex", again)
     assert again.original.content.startswith("Re-index finished") and "12 unchanged" in again.original.content
     assert_never_pings(world.transcript)
+    assert_nothing_thinking(world.transcript)
+
+
+async def test_one_reindex_at_a_time_whichever_face_started_it(seed_service: Newsdesk, world: FakeDiscord) -> None:
+    gate = threading.Event()
+
+    def held(progress: object) -> IngestReport:
+        gate.wait(30)
+        return IngestReport()
+
+    bot = await make_bot(seed_service, world)
+    job = seed_service.jobs.start(held)  # a re-index the HTTP API started (POST /v1/reindex names nobody)
+    try:
+        refused = world.interaction(world.member("ada", manage_guild=True))
+        await run(bot, "reindex", refused)
+        assert refused.original is not None and refused.original.ephemeral
+        assert "already running (started by the HTTP API, reading articles)" in refused.original.content
+
+        status = world.interaction(world.member("bo"))
+        await run(bot, "status", status)
+        assert status.original is not None
+        fields = {f.name: f.value for f in status.original.embeds[0].fields}
+        assert fields["Re-index"] == "started by the HTTP API, reading articles"
+    finally:
+        gate.set()
+        assert seed_service.jobs.wait(job.id, 30).state == "succeeded"
+    assert_never_pings(world.transcript)
+
+
+# ------------------------------------------------------------------ the facade's admission
+
+
+async def test_discord_answers_and_searches_wait_for_a_free_answer_slot(
+    make_service: Callable[..., Newsdesk], world: FakeDiscord
+) -> None:
+    service = make_service(max_concurrent_answers=1)
+    service.ingest([str(CORPUS)], prune=True)
+    bot = await make_bot(service, world)
+
+    async with service.admission:  # the one slot, held as an HTTP answer holds it
+        asked = asyncio.create_task(run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION))
+        searched = asyncio.create_task(run(bot, "search", world.interaction(world.member("bo")), query="Xiaomi"))
+        await asyncio.sleep(0.5)
+        assert not asked.done() and not searched.done()
+        assert world.transcript.visible() == [], "both wait, deferred ('thinking…'), for the slot"
+    await asyncio.wait_for(asyncio.gather(asked, searched), 60)
+
+    shown = world.transcript.visible()
+    assert any("300,000" in m.content for m in shown)
+    assert any(e.author is not None and e.author.name == "Search results" for m in shown for e in m.embeds)
     assert_nothing_thinking(world.transcript)
