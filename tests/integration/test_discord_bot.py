@@ -31,7 +31,8 @@ from bot.discord.reindex import Reindex
 from bot.discord.split import split_text
 from bot.discord.votes import FeedbackButton
 from retrieval import citations as citation_check
-from retrieval.errors import IndexUnavailable
+from retrieval.errors import IndexUnavailable, StorageError
+from retrieval.jobs import JobRunning
 from retrieval.service import Newsdesk
 from retrieval.types import Answer, IngestReport, SearchFilters, StreamEvent, Turn
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION
@@ -662,6 +663,8 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
     assert second.original is not None
     assert second.original.ephemeral and "already running" in second.original.content
     assert "started by ada" in second.original.content
+    with pytest.raises(JobRunning):  # the HTTP API is refused too while Discord's re-index runs
+        service.start_reindex()
     await running
 
     status = first.original
@@ -707,6 +710,22 @@ async def test_one_reindex_at_a_time_whichever_face_started_it(seed_service: New
         gate.set()
         assert seed_service.jobs.wait(job.id, 30).state == "succeeded"
     assert_never_pings(world.transcript)
+
+
+async def test_a_failed_reindex_is_told_privately_and_its_progress_removed(
+    seed_service: Newsdesk, world: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*args: object, **kwargs: object) -> IngestReport:
+        raise StorageError("the disk is full: free some space, then re-index")
+
+    monkeypatch.setattr(seed_service, "ingest", disk_full)
+    bot = await make_bot(seed_service, world)
+    await run(bot, "reindex", world.interaction(world.member("ada", manage_guild=True)))
+
+    visible = world.transcript.visible()
+    assert [(m.content, m.ephemeral) for m in visible] == [("the disk is full: free some space, then re-index", True)]
+    assert_nothing_thinking(world.transcript)
+    assert seed_service.jobs.running is None
 
 
 # ------------------------------------------------------------------ the facade's admission
