@@ -388,6 +388,8 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
                     "/ErrorResponse"
                 ), (method, path, code)
     assert components["AskRequest"]["properties"]["question"]["maxLength"] == 2000
+    (q,) = [p for p in schema["paths"]["/v1/search"]["get"]["parameters"] if p["name"] == "q"]
+    assert q["schema"]["maxLength"] == 2000 and "x-newsdesk-max-length" not in json.dumps(schema)
     assert "bearer" in json.dumps(schema["components"]["securitySchemes"]).lower()
 
 
