@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bot.cli_common import load_settings
 from retrieval.errors import NewsdeskError
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ def _on_eval_index(
     corpus: Path, data_dir: Path | None, items: int, doing: str, work: Callable[[Newsdesk, Step], T]
 ) -> tuple[Newsdesk, T]:
     """Open (building or syncing) the benchmark index of `corpus`, then run `work` on it, with progress bars."""
-    from bot.cli import _settings
     from retrieval.evaluate import open_eval_service
 
     with (
@@ -55,9 +55,9 @@ def _on_eval_index(
     ):
         task = bar.add_task("indexing the corpus", total=None)
         service, report = open_eval_service(
-            _settings(), corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
+            load_settings(), corpus, data_dir, progress=lambda d, t: bar.update(task, completed=d, total=t)
         )
-        bar.update(task, description=f"index ready ({len(service.index.texts)} chunks)", completed=1, total=1)
+        bar.update(task, description=f"index ready ({service.index_size()[1]} chunks)", completed=1, total=1)
         task = bar.add_task(doing, total=items)
         result = work(service, lambda d, t: bar.update(task, completed=d))
     if report.chunks_embedded:
@@ -114,7 +114,7 @@ def answers(
     service, judged = _on_eval_index(
         corpus, data_dir, len(items), "answering", lambda service, step: judge(service.answer, items, step)
     )
-    result = report(judged, service.chain.mode)
+    result = report(judged, service.answer_mode)
     if as_json:
         print(result.model_dump_json())
         return

@@ -1,9 +1,11 @@
-"""Prometheus metrics of the HTTP API: one registry per app, so several apps (tests) never share counters."""
+"""Prometheus metrics of the HTTP API: one registry per app, so several apps (tests) never share counters; the
+service's own figures (index, caches, jobs started by any face) are read from its read models at scrape time."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -13,34 +15,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from retrieval.config import Settings
 from retrieval.types import Answer
 
+if TYPE_CHECKING:
+    from retrieval.service import Newsdesk
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-class _Gauges(Collector):
-    """Gauges read from the service at scrape time, so they are never stale (none before it is built)."""
+class _ServiceFigures(Collector):
+    """Figures read from the service's read models at scrape time, so they are never stale (none before the
+    service is built): index size, the vector cache, the answer sentences embedded ahead, finished jobs."""
 
-    def __init__(self, read: Callable[[], tuple[int, ...] | None], *described: tuple[str, str]) -> None:
-        self.read, self.described = read, described  # described: (name, help) of each value read
-
-    def collect(self) -> Iterator[Metric]:
-        values = self.read()
-        if values is None:
-            return
-        for (name, documentation), value in zip(self.described, values, strict=True):
-            yield GaugeMetricFamily(name, documentation, value=value)
-
-
-class _VectorCache(Collector):
-    """The service's question and sentence vector cache: how often a vector was remembered, not embedded."""
-
-    def __init__(self, read: Callable[[], tuple[int, int, int] | None]) -> None:
-        self.read = read
+    def __init__(self, service: Callable[[], Newsdesk | None]) -> None:
+        self.service = service
 
     def collect(self) -> Iterator[Metric]:
-        stats = self.read()
-        if stats is None:
+        service = self.service()
+        if service is None:
             return
-        hits, misses, entries = stats
+        articles, chunks = service.index_size()
+        yield GaugeMetricFamily("newsdesk_index_articles", "Articles in the index", value=articles)
+        yield GaugeMetricFamily("newsdesk_index_chunks", "Chunks (passages) in the index", value=chunks)
+        hits, misses, entries = service.vector_cache_stats()
         lookups = CounterMetricFamily(
             "newsdesk_vector_cache_lookups", "Question and sentence vectors looked up, by result", labels=["result"]
         )
@@ -48,15 +43,21 @@ class _VectorCache(Collector):
         lookups.add_metric(["miss"], misses)
         yield lookups
         yield GaugeMetricFamily("newsdesk_vector_cache_entries", "Vectors remembered now", value=entries)
+        sentences = service.sentence_vector_counts()
+        if sentences is not None:
+            stored, pending = sentences
+            ahead, pending_help = "Answer sentences embedded ahead of the questions", "Answer sentences still to embed"
+            yield GaugeMetricFamily("newsdesk_sentence_vectors", ahead, value=stored)
+            yield GaugeMetricFamily("newsdesk_sentence_vectors_pending", pending_help, value=pending)
+        jobs = CounterMetricFamily("newsdesk_reindex_jobs", "Re-index jobs by outcome", labels=["state"])
+        for state, count in sorted(service.jobs.finished_counts().items()):
+            jobs.add_metric([state], count)
+        yield jobs
 
 
 class Metrics:
-    def __init__(
-        self,
-        index_size: Callable[[], tuple[int, int] | None],
-        vector_cache: Callable[[], tuple[int, int, int] | None] = lambda: None,
-        sentence_vectors: Callable[[], tuple[int, int] | None] = lambda: None,
-    ) -> None:
+    def __init__(self, service: Callable[[], Newsdesk | None]) -> None:
+        """`service`: the service once it is built (None before)."""
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "newsdesk_http_requests", "HTTP requests by route and status", ["method", "route", "status"],
@@ -78,24 +79,7 @@ class Metrics:
             "newsdesk_answer_sentences", "Answer sentences by how they got their citation (cited by the writer, "
             "attributed to the passage that supports them, dropped as unsupported)", ["how"], registry=self.registry,
         )  # fmt: skip
-        self.reindex_jobs = Counter(
-            "newsdesk_reindex_jobs", "Re-index jobs by outcome", ["state"], registry=self.registry
-        )
-        self.registry.register(
-            _Gauges(
-                index_size,
-                ("newsdesk_index_articles", "Articles in the index"),
-                ("newsdesk_index_chunks", "Chunks (passages) in the index"),
-            )
-        )
-        self.registry.register(_VectorCache(vector_cache))
-        self.registry.register(
-            _Gauges(
-                sentence_vectors,
-                ("newsdesk_sentence_vectors", "Answer sentences embedded ahead of the questions"),
-                ("newsdesk_sentence_vectors_pending", "Answer sentences still to embed"),
-            )
-        )
+        self.registry.register(_ServiceFigures(service))
 
     def record_answer(self, answer: Answer, settings: Settings) -> None:
         # "extractive (llm timeout)" counts as extractive here; the fallback has its own counter

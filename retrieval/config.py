@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     vector_cache_size: int = Field(default=20_000, ge=0)  # question and sentence vectors kept (LRU), ~2 kB each
     sentence_vectors: bool = True  # embed answer sentences ahead of the questions, in the background (serve, bot)
     rerank: bool = True  # re-rank the search's first candidates with the learned trees (retrieval.rerank)
-    max_concurrent_answers: int | None = Field(default=None, ge=1)  # HTTP asks/searches at once (None: auto)
+    max_concurrent_answers: int | None = Field(default=None, ge=1)  # answers/searches at once, all faces (None: auto)
 
     # LLM (optional): "openai:MODEL", "ollama:MODEL" or "llamacpp:/path/model.gguf"
     llm: str | None = None

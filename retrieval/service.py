@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
-import sqlite3
 import threading
-import time
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import aiologic
 
 from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
+from retrieval.background import Fillers, open_facts, open_sentence_vectors
 from retrieval.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.chroma_check import StoreCheck
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
-from retrieval.errors import IndexUnavailable, InvalidInput, NotFound, StorageError
-from retrieval.facts import EntityTagger, FactStore
+from retrieval.errors import InvalidInput, NotFound, StorageError
+from retrieval.facts import EntityTagger
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
+from retrieval.jobs import Job, Jobs
 from retrieval.llm import make_chat_model, model_name
+from retrieval.read_models import ReadModels
 from retrieval.rerank import trees_for
 from retrieval.search import Searcher, SearchOptions
-from retrieval.sentence_vectors import SentenceFiller, SentenceVectors
 from retrieval.sources import load_sources
 from retrieval.store import ChromaStore, make_client, read_only_client, recorded_vectors
 from retrieval.types import (
@@ -35,7 +38,6 @@ from retrieval.types import (
     IngestReport,
     Passage,
     SearchFilters,
-    Stats,
     StreamEvent,
     Turn,
 )
@@ -47,8 +49,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Newsdesk:
-    """Build once (it loads the model and opens the index), then share."""
+def answer_slots(settings: Settings) -> int:
+    """Answers computed at once by default: one per core offline; an LLM answer mostly waits on the LLM."""
+    return settings.max_concurrent_answers or ((os.cpu_count() or 2) if settings.llm is None else 32)
+
+
+class Newsdesk(ReadModels):
+    """Build once (it loads the model and opens the index), then share. Every face calls only this object:
+    answering (ask, answer, ask_stream, search), the corpus (ingest, add_articles, delete, start_reindex,
+    start_adding), read models (retrieval.read_models), and two policies the faces share: `admission` (answers
+    at once: `async with service.admission:` in an event loop, `with` in a thread) and `jobs` (one re-index at
+    a time, whichever face starts it: `jobs.get`, `jobs.wait`, `jobs.running`)."""
 
     def __init__(
         self,
@@ -98,13 +109,9 @@ class Newsdesk:
             refresh_seconds=2.0 if settings.chroma_url else 0.0,
         )
         self.index.load()
-        self.sentence_vectors = self._open_sentence_vectors() if settings.sentence_vectors else None
-        self.facts = self._open_facts() if settings.sentence_vectors else None
-        self._fillers: list[SentenceFiller] = []
-        queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
-        self.vector_cache = queries  # the answerer re-embeds the question the search just did
-        trees = trees_for(vectors_of(self.embedder))  # the re-ranking trees for this index's kind of vectors
-        self.searcher = Searcher(self.index, queries, SearchOptions(rerank=settings.rerank), model=trees)
+        self.sentence_vectors = open_sentence_vectors(settings, self.embedder) if settings.sentence_vectors else None
+        self.facts = open_facts(settings) if settings.sentence_vectors else None
+        self._fillers = Fillers()
         self._sync_lock = threading.Lock()  # one sync at a time
         self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
         self.syncer = Syncer(
@@ -113,6 +120,18 @@ class Newsdesk:
             ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
             write_lock=self._write_lock,
         )
+        self._build_answering(llm)
+        self.jobs = Jobs()
+        # Answering offline is CPU work: more of it at once than there are cores only makes every answer slower.
+        # Answers over the limit wait their turn in arrival order, from any thread or event loop.
+        self.admission = aiologic.Semaphore(answer_slots(settings))
+
+    def _build_answering(self, llm: BaseChatModel | None) -> None:
+        settings = self.settings
+        queries = RememberedQueries(self.embedder, settings.vector_cache_size, self.sentence_vectors)
+        self.vector_cache = queries  # the answerer re-embeds the question the search just did
+        trees = trees_for(vectors_of(self.embedder))  # the re-ranking trees for this index's kind of vectors
+        self.searcher = Searcher(self.index, queries, SearchOptions(rerank=settings.rerank), model=trees)
         self.extractive = ExtractiveAnswerer(
             queries, ExtractiveOptions(abstain_below=settings.abstain_threshold), EntityTagger(self.facts)
         )
@@ -159,56 +178,26 @@ class Newsdesk:
 
     # ------------------------------------------------------------- background work
 
-    def _open_sentence_vectors(self) -> SentenceVectors | None:
-        directory = self.settings.data_dir / "sentence-vectors" / self.settings.collection
-        try:
-            return SentenceVectors(directory, self.embedder.name, self.embedder.dim)
-        except OSError as exc:  # a cache: answers still work without it, each embedding its own sentences
-            log.warning("sentence vectors unavailable (%s: %s); answers will embed their sentences", directory, exc)
-            return None
-
-    def _open_facts(self) -> FactStore | None:
-        path = self.settings.data_dir / "sentence-facts" / f"{self.settings.collection}.sqlite3"
-        try:
-            return FactStore(path, EntityTagger.name)
-        except (OSError, sqlite3.Error) as exc:  # a cache, as the sentence vectors are
-            log.warning("sentence facts unavailable (%s: %s); answers will tag their sentences", path, exc)
-            return None
-
     def start_background(self) -> None:
         """For long-running processes (serve, bot): keep the answer sentences embedded and their facts tagged
         ahead of the questions. Idempotent; a no-op when NEWSDESK_SENTENCE_VECTORS is off."""
-        if self.sentence_vectors is None or self._fillers or self.read_only is not None:
+        if self.sentence_vectors is None or self.read_only is not None:
             return
         chunk_texts = lambda: self.index.snapshot()[0]  # noqa: E731
-        embed = getattr(self.embedder, "embed_here", self.embedder.embed_documents)
-        self._fillers = [SentenceFiller(self.sentence_vectors, chunk_texts, self.extractive.sentence_heads, embed)]
-        if self.facts is not None:
-            # its own model: the filler runs at the lowest priority, and answers must never wait on a lock it holds
-            tag = EntityTagger(self.facts).run
-            self._fillers.append(SentenceFiller(self.facts, chunk_texts, self.extractive.sentences, tag, "tagged"))
-        self.extractive.tagger.load()
-        for filler in self._fillers:
-            filler.start()
+        self._fillers.start(self.sentence_vectors, self.facts, chunk_texts, self.extractive, self.embedder)
 
     def wait_for_background(self, timeout: float | None = None) -> bool:
         """Block until the background work is done (True) or the timeout passes (False)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        return all(
-            filler.wait(None if deadline is None else max(0.0, deadline - time.monotonic())) for filler in self._fillers
-        )
+        return self._fillers.wait(timeout)
 
     def close(self) -> None:
-        for filler in self._fillers:
-            filler.stop()
-        self._fillers = []
+        self._fillers.stop()
 
     def _synced(self, report: IngestReport) -> IngestReport:
         if self._store_check is not None and (report.added or report.updated or report.removed):
             self._store_check.note_written()
         if report.added or report.updated:
-            for filler in self._fillers:
-                filler.wake()
+            self._fillers.wake()
         return report
 
     # ------------------------------------------------------------- answering
@@ -301,40 +290,22 @@ class Newsdesk:
             self.index.remove(list(indexed.chunks))
             self.index.commit()
 
-    def article(self, article_id: str) -> dict[str, Any]:
-        indexed = self.index.manifest([article_id]).get(article_id)
-        if indexed is None:
-            raise NotFound(f"no article with id {article_id!r}")
-        return indexed.fields()
+    # ------------------------------------------------------------- jobs
 
-    def articles(self) -> list[dict[str, Any]]:
-        return [a.fields() for a in self.index.manifest().articles.values()]
+    def start_reindex(self, started_by: str | None = None, on_progress: Progress | None = None) -> Job:
+        """Sync the corpus folder (pruning what left it) in a background job. StorageError now when the index
+        cannot be written; JobRunning when a re-index is running already, whichever face started it."""
+        self.check_writable()  # refused now, not by a job that fails later
+        corpus = str(self.settings.corpus_dir)
+        return self.jobs.start(
+            lambda progress: self.ingest([corpus], prune=True, progress=progress),
+            started_by=started_by,
+            on_progress=on_progress,
+        )
 
-    def sentence_vector_counts(self) -> tuple[int, int]:
-        """(answer sentences stored, still to embed by the background filler)"""
-        stored = len(self.sentence_vectors) if self.sentence_vectors is not None else 0
-        return stored, self._fillers[0].pending if self._fillers else 0
-
-    def readiness(self) -> tuple[int, int]:
-        """(articles, chunks) when a search can run: Chroma answers and BM25 scores. IndexUnavailable otherwise."""
-        chunks = self.store.count()
-        trouble = self.index.snapshot()[2].trouble()
-        if trouble is not None:
-            raise IndexUnavailable(
-                f"search does not work: the BM25 index is damaged ({trouble}); "
-                "POST /v1/reindex or a restart rebuilds it from the chunks"
-            )
-        return self.index.article_count(), chunks
-
-    def stats(self) -> Stats:
-        stored, pending = self.sentence_vector_counts()
-        return Stats(
-            articles=self.index.article_count(),
-            chunks=len(self.index.texts),
-            embedder=self.embedder.name,
-            answer_mode=self.chain.mode,
-            last_sync=self.index.last_sync,
-            sentence_vectors=stored,
-            sentence_vectors_pending=pending,
-            sentence_vectors_filling=any(filler.filling for filler in self._fillers),
+    def start_adding(self, articles: Iterable[Article | Failure], started_by: str | None = None) -> Job:
+        """Index articles in a background job (runs beside a re-index, waiting its turn for the index)."""
+        self.check_writable()
+        return self.jobs.start(
+            lambda progress: self.add_articles(articles, progress=progress), kind="articles", started_by=started_by
         )

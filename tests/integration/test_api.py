@@ -298,7 +298,7 @@ def test_reindex_job_reports_progress_and_result(client: TestClient) -> None:
     assert started.status_code == 202
     job = started.json()
     assert job["state"] == "running" and job["kind"] == "reindex"
-    client.app.state.jobs.join(timeout=120)  # type: ignore[attr-defined]
+    client.app.state.service.jobs.join(timeout=120)  # type: ignore[attr-defined]
     done = client.get(f"/v1/jobs/{job['id']}").json()
     assert done["state"] == "succeeded" and done["finished_at"]
     assert done["report"]["skipped"] and done["report"]["failed"] == []
@@ -388,6 +388,8 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
                     "/ErrorResponse"
                 ), (method, path, code)
     assert components["AskRequest"]["properties"]["question"]["maxLength"] == 2000
+    (q,) = [p for p in schema["paths"]["/v1/search"]["get"]["parameters"] if p["name"] == "q"]
+    assert q["schema"]["maxLength"] == 2000 and "x-newsdesk-max-length" not in json.dumps(schema)
     assert "bearer" in json.dumps(schema["components"]["securitySchemes"]).lower()
 
 
@@ -461,3 +463,27 @@ def test_concurrent_asks_beyond_the_limit_wait_their_turn(seed_service: Newsdesk
     assert [r.status_code for r in responses] == [200] * 6
     assert all("300,000" in r.json()["answer"] for r in responses)
     assert counting.most == 2
+
+
+def test_policies_are_the_facades_so_every_face_shares_them(seed_service: Newsdesk) -> None:
+    """A re-index started by another face (Discord calls the facade the same way) makes HTTP's a 409, and an
+    answer slot taken elsewhere makes an HTTP ask wait for it."""
+    settings = seed_service.settings.model_copy(
+        update={"api_keys": [_secret(KEY)], "rate_limit_per_minute": 0, "max_concurrent_answers": 1}
+    )
+    service = Newsdesk(settings, embedder=seed_service.embedder, store=seed_service.store)
+    with TestClient(create_app(settings, service)) as client:
+        with service._sync_lock:  # holds the re-index until the test has tried a second one
+            elsewhere = service.start_reindex(started_by="a Discord member")
+            refused = client.post("/v1/reindex", headers=AUTH)
+            assert refused.status_code == 409 and refused.json()["job_id"] == elsewhere.id
+            assert client.get("/v1/stats").json()["reindex_job"] == elsewhere.id
+        assert service.jobs.wait(elsewhere.id, 120).state == "succeeded"
+        assert 'newsdesk_reindex_jobs_total{state="succeeded"} 1.0' in client.get("/metrics").text
+
+        with ThreadPoolExecutor(1) as pool:
+            with service.admission:  # the one slot, taken by another face
+                pending = pool.submit(client.post, "/v1/ask", json={"question": SEED_QUESTION})
+                time.sleep(1.0)
+                assert not pending.done(), "the ask did not wait for the slot"
+            assert pending.result(timeout=120).status_code == 200

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -22,13 +23,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from bot.discord_bot import FeedbackButton, NewsdeskBot
-from bot.render import CONTENT_LIMIT, CURSOR, render_answer, split_text
+from bot.discord.ask import CURSOR, Ask
+from bot.discord.client import NewsdeskBot
+from bot.discord.limits import CONTENT_LIMIT
+from bot.discord.messages import render_answer
+from bot.discord.reindex import Reindex
+from bot.discord.split import split_text
+from bot.discord.votes import FeedbackButton
 from retrieval import citations as citation_check
-from retrieval.errors import IndexUnavailable
+from retrieval.errors import IndexUnavailable, StorageError
+from retrieval.jobs import JobRunning
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, SearchFilters, StreamEvent, Turn
-from tests.conftest import MULTIHOP, SEED_QUESTION
+from retrieval.types import Answer, IngestReport, SearchFilters, StreamEvent, Turn
+from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION
 from tests.support.discord_fakes import FakeDiscord, FakeMessage, FakeThread, FakeUser, Transcript
 
 pytestmark = pytest.mark.integration
@@ -106,20 +113,28 @@ class LongAnswers(Recording):
         yield StreamEvent(type="done", answer=answer)
 
 
-def make_bot(service: Any, world: FakeDiscord, **discord_settings: Any) -> NewsdeskBot:
+async def make_bot(service: Any, world: FakeDiscord, **discord_settings: Any) -> NewsdeskBot:
+    """The bot with its features added, as setup_hook adds them after logging in."""
     stream_interval = discord_settings.pop("stream_interval", 1.0)
     settings = service.settings.model_copy(update={"discord_cooldown_seconds": 0.0, **discord_settings})
     bot = NewsdeskBot(service, settings, stream_interval=stream_interval)
-    bot.register_commands()
+    await bot.add_features()
     return bot
 
 
 async def run(bot: NewsdeskBot, name: str, interaction: Any, **options: Any) -> None:
     command = bot.tree.get_command(name)
     assert isinstance(command, discord.app_commands.Command), name
-    # the callback's type is a union of the bound (group, interaction, ...) and the unbound (interaction, ...)
-    # forms, and an isinstance check cannot tell which; these commands are not in a group, so unbound
-    await command.callback(interaction, **options)  # type: ignore[call-arg]
+    # A feature's command is bound to its cog: discord.py calls the callback with the cog first.
+    assert command.binding is not None, name
+    await command.callback(command.binding, interaction, **options)
+
+
+def asking(bot: NewsdeskBot) -> Ask:
+    """The feature that answers mentions and thread messages."""
+    cog = bot.get_cog("Ask")
+    assert isinstance(cog, Ask)
+    return cog
 
 
 async def click(bot: NewsdeskBot, world: FakeDiscord, message: FakeMessage, user: FakeUser, up: bool) -> Any:
@@ -191,7 +206,7 @@ def multihop_corpus(tmp_path: Path) -> Path:
 async def test_ask_posts_the_cited_answer_with_sources_and_feedback_buttons(
     seed_service: Newsdesk, world: FakeDiscord
 ) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     user = world.member("ada")
     interaction = world.interaction(user)
 
@@ -210,7 +225,7 @@ async def test_ask_posts_the_cited_answer_with_sources_and_feedback_buttons(
     # 👍/👎 under the answer, on its last message only.
     assert [len(feedback_buttons(m)) for m in messages] == [0] * (len(messages) - 1) + [2]
     answer_id = feedback_buttons(messages[-1])[0].answer_id
-    recorded = bot.handlers.feedback.get(answer_id)
+    recorded = bot.desk.feedback.get(answer_id)
     assert recorded is not None and recorded.question == SEED_QUESTION
     assert recorded.answer == seed_service.ask(SEED_QUESTION).answer
     assert [(c.n, c.url) for c in recorded.citations] == [(s["n"], s["url"]) for s in sources]
@@ -220,7 +235,7 @@ async def test_ask_posts_the_cited_answer_with_sources_and_feedback_buttons(
 
 
 async def test_private_ask_is_ephemeral_throughout(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     await run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION, private=True)
 
     assert [e.kwargs for e in world.transcript.of("defer")] == [{"ephemeral": True, "thinking": True}]
@@ -230,10 +245,10 @@ async def test_private_ask_is_ephemeral_throughout(seed_service: Newsdesk, world
 
 
 async def test_discord_and_the_http_api_cite_the_same_passages(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     await run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION)
     messages = world.transcript.visible()
-    recorded = bot.handlers.feedback.get(feedback_buttons(messages[-1])[0].answer_id)
+    recorded = bot.desk.feedback.get(feedback_buttons(messages[-1])[0].answer_id)
     assert recorded is not None
 
     with TestClient(create_app(seed_service.settings, service=seed_service)) as client:
@@ -254,7 +269,7 @@ async def test_discord_and_the_http_api_cite_the_same_passages(seed_service: New
 async def test_an_answer_the_corpus_does_not_hold_shows_related_passages(
     seed_service: Newsdesk, world: FakeDiscord
 ) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     await run(bot, "ask", world.interaction(world.member("ada")), question="Who won the 2018 FIFA World Cup final?")
 
     messages = world.transcript.visible()
@@ -271,12 +286,12 @@ async def test_long_answers_are_split_without_losing_or_reordering_anything(
     service = make_service(corpus_dir=multihop_corpus)
     service.ingest([str(multihop_corpus)])
     long_answers = LongAnswers(service)
-    bot = make_bot(long_answers, world)
+    bot = await make_bot(long_answers, world)
 
     await run(bot, "ask", world.interaction(world.member("ada")), question="What did the companies announce?")
 
     messages = world.transcript.visible()
-    recorded = bot.handlers.feedback.get(feedback_buttons(messages[-1])[0].answer_id)
+    recorded = bot.desk.feedback.get(feedback_buttons(messages[-1])[0].answer_id)
     assert recorded is not None
     answer = Answer(answer=recorded.answer, abstained=False, citations=recorded.citations)
     assert len(answer.answer) > 2 * CONTENT_LIMIT
@@ -305,7 +320,7 @@ async def test_a_streamed_answer_grows_in_one_message_edited_at_most_once_per_in
 ) -> None:
     interval = 0.25
     streaming = WordByWord(seed_service, pause=0.04)
-    bot = make_bot(streaming, world, stream_interval=interval)
+    bot = await make_bot(streaming, world, stream_interval=interval)
     interaction = world.interaction(world.member("ada"))
 
     started = time.monotonic()
@@ -331,10 +346,10 @@ async def test_a_streamed_answer_grows_in_one_message_edited_at_most_once_per_in
 async def test_a_failure_mid_stream_removes_the_partial_answer_and_apologises_privately(
     seed_service: Newsdesk, world: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot = make_bot(WordByWord(seed_service, pause=0.05, fail_after=12), world, stream_interval=0.1)
+    bot = await make_bot(WordByWord(seed_service, pause=0.05, fail_after=12), world, stream_interval=0.1)
     interaction = world.interaction(world.member("ada"))
 
-    with caplog.at_level(logging.ERROR, logger="bot.discord_bot"):
+    with caplog.at_level(logging.ERROR, logger="bot.discord"):
         await run(bot, "ask", interaction, question=SEED_QUESTION)
 
     assert world.transcript.of("delete"), "the partial answer was posted, then removed"
@@ -358,8 +373,8 @@ async def test_an_engine_bug_becomes_a_private_apology_with_an_error_id_in_the_l
         raise KeyError("chunk 42")
 
     monkeypatch.setattr(seed_service.searcher, "search", broken)
-    bot = make_bot(seed_service, world)
-    with caplog.at_level(logging.ERROR, logger="bot.discord_bot"):
+    bot = await make_bot(seed_service, world)
+    with caplog.at_level(logging.ERROR, logger="bot.discord"):
         await run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION)
 
     visible = world.transcript.visible()
@@ -378,7 +393,7 @@ async def test_an_engine_error_shows_its_message_privately(
         raise IndexUnavailable("the index is being rebuilt; try again in a minute")
 
     monkeypatch.setattr(seed_service.searcher, "search", unavailable)
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     await run(bot, "search", world.interaction(world.member("ada")), query="Xiaomi")
 
     visible = world.transcript.visible()
@@ -386,7 +401,7 @@ async def test_an_engine_error_shows_its_message_privately(
 
 
 async def test_an_empty_question_is_refused_at_once(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     await run(bot, "ask", world.interaction(world.member("ada")), question="   ")
 
     assert not world.transcript.of("defer")
@@ -395,7 +410,7 @@ async def test_an_empty_question_is_refused_at_once(seed_service: Newsdesk, worl
 
 
 async def test_the_cooldown_is_per_user_friendly_and_private(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world, discord_cooldown_seconds=60.0)
+    bot = await make_bot(seed_service, world, discord_cooldown_seconds=60.0)
     ada, bo = world.member("ada"), world.member("bo")
 
     await run(bot, "ask", world.interaction(ada), question=SEED_QUESTION)
@@ -406,7 +421,7 @@ async def test_the_cooldown_is_per_user_friendly_and_private(seed_service: Newsd
     assert not world.transcript.visible()[-1].ephemeral  # another user is not held up
 
     mention = world.channel.incoming(ada, f"<@{world.me.id}> {SEED_QUESTION}", mentions=[world.me])
-    await bot.handlers.on_message(mention, world.me)  # type: ignore[arg-type]
+    await asking(bot).answer_message(mention, world.me)  # type: ignore[arg-type]
     assert "ask again" in world.transcript.visible()[-1].content
     assert mention.thread is None
 
@@ -414,21 +429,21 @@ async def test_the_cooldown_is_per_user_friendly_and_private(seed_service: Newsd
 async def test_the_channel_allow_list(seed_service: Newsdesk, world: FakeDiscord) -> None:
     allowed = world.text_channel("ask-newsdesk")
     other = world.text_channel("general")
-    bot = make_bot(seed_service, world, discord_channel_ids=[allowed.id])
+    bot = await make_bot(seed_service, world, discord_channel_ids=[allowed.id])
     user = world.member("ada")
 
     await run(bot, "ask", world.interaction(user, other), question=SEED_QUESTION)
     [refusal] = world.transcript.visible()
     assert refusal.ephemeral and f"<#{allowed.id}>" in refusal.content
 
-    await bot.handlers.on_message(
+    await asking(bot).answer_message(
         other.incoming(user, f"<@{world.me.id}> {SEED_QUESTION}", mentions=[world.me]),  # type: ignore[arg-type]
         world.me,  # type: ignore[arg-type]
     )
     assert len(world.transcript.visible()) == 1, "mentions outside the allowed channels are ignored"
 
     mention = allowed.incoming(user, f"<@{world.me.id}> {SEED_QUESTION}", mentions=[world.me])
-    await bot.handlers.on_message(mention, world.me)  # type: ignore[arg-type]
+    await asking(bot).answer_message(mention, world.me)  # type: ignore[arg-type]
     assert mention.thread is not None and world.transcript.visible(mention.thread)
     await run(bot, "search", world.interaction(user, mention.thread), query="Xiaomi")  # a thread of an allowed channel
     assert not world.transcript.visible()[-1].ephemeral
@@ -445,11 +460,11 @@ async def test_an_article_with_everyone_pings_nobody(
     )
     service = make_service(corpus_dir=corpus)
     service.ingest([str(corpus)])
-    bot = make_bot(service, world)
+    bot = await make_bot(service, world)
 
     await run(bot, "ask", world.interaction(world.member("ada")), question="When will the town hall reopen?")
     mention = world.channel.incoming(world.member("bo"), f"<@{world.me.id}> town hall reopen", mentions=[world.me])
-    await bot.handlers.on_message(mention, world.me)  # type: ignore[arg-type]
+    await asking(bot).answer_message(mention, world.me)  # type: ignore[arg-type]
 
     shown = [m.content + " ".join(e.description or "" for e in m.embeds) for m in world.transcript.visible()]
     assert any("@everyone" in text for text in shown), "the text is shown as it is..."
@@ -463,11 +478,11 @@ async def test_a_mention_starts_a_thread_whose_messages_are_follow_ups(
     seed_service: Newsdesk, world: FakeDiscord
 ) -> None:
     recording = Recording(seed_service)
-    bot = make_bot(recording, world)
+    bot = await make_bot(recording, world)
     ada = world.member("ada")
 
     mention = world.channel.incoming(ada, f"<@{world.me.id}> {SEED_QUESTION}", mentions=[world.me])
-    await bot.handlers.on_message(mention, world.me)  # type: ignore[arg-type]
+    await asking(bot).answer_message(mention, world.me)  # type: ignore[arg-type]
 
     thread = mention.thread
     assert thread is not None and thread.name == SEED_QUESTION
@@ -479,7 +494,7 @@ async def test_a_mention_starts_a_thread_whose_messages_are_follow_ups(
     assert recording.calls == [(SEED_QUESTION, None)]
 
     follow_up = "Where will the plant be built?"
-    await bot.handlers.on_message(thread.incoming(ada, follow_up), world.me)  # type: ignore[arg-type]
+    await asking(bot).answer_message(thread.incoming(ada, follow_up), world.me)  # type: ignore[arg-type]
     first_answer = first[0].content
     assert recording.calls[-1][0] == follow_up
     history = recording.calls[-1][1]
@@ -492,15 +507,15 @@ async def test_a_mention_starts_a_thread_whose_messages_are_follow_ups(
     assert len(world.transcript.visible(thread)) > len(first)
 
     # The conversation survives a restart: a new client over the same data dir still knows the thread.
-    restarted = make_bot(recording, world)
-    await restarted.handlers.on_message(thread.incoming(world.member("bo"), "And Apple?"), world.me)  # type: ignore[arg-type]
+    restarted = await make_bot(recording, world)
+    await asking(restarted).answer_message(thread.incoming(world.member("bo"), "And Apple?"), world.me)  # type: ignore[arg-type]
     assert recording.calls[-1][0] == "And Apple?"
     assert [t.content for t in recording.calls[-1][1] or []][-2] == follow_up
     assert_never_pings(world.transcript)
 
 
 async def test_bots_itself_and_unaddressed_messages_are_ignored(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     other_bot = FakeUser("helper", bot=True)
     ping = f"<@{world.me.id}> {SEED_QUESTION}"
 
@@ -510,14 +525,14 @@ async def test_bots_itself_and_unaddressed_messages_are_ignored(seed_service: Ne
         world.channel.incoming(world.member("ada"), SEED_QUESTION),  # no mention, not a conversation thread
         world.channel.incoming(world.member("ada"), "@everyone look", mentions=[]),
     ]:
-        await bot.handlers.on_message(message, world.me)  # type: ignore[arg-type]
+        await asking(bot).answer_message(message, world.me)  # type: ignore[arg-type]
     assert world.transcript.events == []
 
     # A thread someone else started is not a conversation: only mentions are answered there, in place.
     thread = FakeThread(world, "discussion", parent=world.channel, owner_id=world.member("bo").id)
-    await bot.handlers.on_message(thread.incoming(world.member("ada"), SEED_QUESTION), world.me)  # type: ignore[arg-type]
+    await asking(bot).answer_message(thread.incoming(world.member("ada"), SEED_QUESTION), world.me)  # type: ignore[arg-type]
     assert world.transcript.visible() == []
-    await bot.handlers.on_message(
+    await asking(bot).answer_message(
         thread.incoming(world.member("ada"), f"<@{world.me.id}> {SEED_QUESTION}", mentions=[world.me]),  # type: ignore[arg-type]
         world.me,  # type: ignore[arg-type]
     )
@@ -526,10 +541,10 @@ async def test_bots_itself_and_unaddressed_messages_are_ignored(seed_service: Ne
 
 
 async def test_a_direct_message_is_answered_in_place(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     ada = world.member("ada")
     dm = world.dm(ada)
-    await bot.handlers.on_message(dm.incoming(ada, SEED_QUESTION), world.me)  # type: ignore[arg-type]
+    await asking(bot).answer_message(dm.incoming(ada, SEED_QUESTION), world.me)  # type: ignore[arg-type]
     answered = world.transcript.visible(dm)
     assert answered and "300,000" in answered[0].content
 
@@ -538,7 +553,7 @@ async def test_a_direct_message_is_answered_in_place(seed_service: Newsdesk, wor
 
 
 async def test_search_lists_passages_without_an_answer(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     await run(bot, "search", world.interaction(world.member("ada")), query="Xiaomi factory output")
 
     messages = world.transcript.visible()
@@ -552,7 +567,7 @@ async def test_search_lists_passages_without_an_answer(seed_service: Newsdesk, w
 
 
 async def test_votes_are_stored_and_shown_in_status(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     ada, bo = world.member("ada"), world.member("bo")
     await run(bot, "ask", world.interaction(ada), question=SEED_QUESTION)
     answer_message = world.transcript.visible()[-1]
@@ -563,7 +578,7 @@ async def test_votes_are_stored_and_shown_in_status(seed_service: Newsdesk, worl
     await click(bot, world, answer_message, bo, up=True)
 
     answer_id = feedback_buttons(answer_message)[0].answer_id
-    recorded = bot.handlers.feedback.get(answer_id)
+    recorded = bot.desk.feedback.get(answer_id)
     assert recorded is not None and (recorded.up, recorded.down) == (1, 1)
 
     status = world.interaction(bo)
@@ -581,7 +596,7 @@ async def test_votes_are_stored_and_shown_in_status(seed_service: Newsdesk, worl
 
 
 async def test_a_vote_on_an_unknown_answer_is_answered_kindly(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     interaction = world.interaction(world.member("ada"), client=bot)
     await FeedbackButton("0" * 32, up=True).callback(interaction)  # type: ignore[arg-type]
     assert interaction.original is not None
@@ -589,15 +604,21 @@ async def test_a_vote_on_an_unknown_answer_is_answered_kindly(seed_service: News
 
 
 async def test_help_is_private_and_lists_the_commands(seed_service: Newsdesk, world: FakeDiscord) -> None:
-    bot = make_bot(seed_service, world)
+    bot = await make_bot(seed_service, world)
     interaction = world.interaction(world.member("ada"))
     await run(bot, "help", interaction)
     assert interaction.original is not None and interaction.original.ephemeral
-    assert "/ask" in (interaction.original.embeds[0].description or "")
+    listed = interaction.original.embeds[0].description or ""
+    registered = bot.tree.get_commands()
+    assert {c.name for c in registered} <= {"ask", "search", "reindex", "status", "help"}
+    for command in registered:  # the help is generated from the commands, with their own descriptions
+        assert isinstance(command, discord.app_commands.Command)
+        assert f"**/{command.name}**" in listed and command.description in listed
+    assert "Mention me" in listed
 
 
-def test_commands_are_registered_with_their_options(seed_service: Newsdesk) -> None:
-    bot = make_bot(seed_service, FakeDiscord())
+async def test_commands_are_registered_with_their_options(seed_service: Newsdesk) -> None:
+    bot = await make_bot(seed_service, FakeDiscord())
     commands = {c.name: c for c in bot.tree.get_commands()}
     assert set(commands) == {"ask", "search", "reindex", "status", "help"}
     assert [(p.name, p.required) for p in commands["ask"].parameters] == [("question", True), ("private", False)]  # type: ignore[union-attr]
@@ -605,7 +626,7 @@ def test_commands_are_registered_with_their_options(seed_service: Newsdesk) -> N
     reindex = commands["reindex"]
     assert reindex.guild_only
     assert reindex.default_permissions == discord.Permissions(manage_guild=True)
-    with_role = make_bot(seed_service, FakeDiscord(), discord_reindex_role="Editors")
+    with_role = await make_bot(seed_service, FakeDiscord(), discord_reindex_role="Editors")
     assert with_role.tree.get_command("reindex").default_permissions is None  # type: ignore[union-attr]
     assert bot.intents.message_content
     assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}
@@ -618,8 +639,10 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
     make_service: Callable[..., Newsdesk], multihop_corpus: Path, world: FakeDiscord
 ) -> None:
     service = make_service(corpus_dir=multihop_corpus, ingest_batch_articles=2)
-    bot = make_bot(service, world, discord_reindex_role="Editors")
-    bot.handlers.progress_interval = 0.05
+    bot = await make_bot(service, world, discord_reindex_role="Editors")
+    reindex = bot.get_cog("Reindex")
+    assert isinstance(reindex, Reindex)
+    reindex.progress_interval = 0.05
     manager, editor, reader = (
         world.member("ada", manage_guild=True),
         world.member("bo", roles=["Editors"]),
@@ -633,13 +656,15 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
 
     first = world.interaction(manager)
     running = asyncio.create_task(run(bot, "reindex", first))
-    while bot.handlers.reindexing is None:
-        await asyncio.sleep(0)
+    while service.jobs.running is None:
+        await asyncio.sleep(0.001)
     second = world.interaction(editor)
     await run(bot, "reindex", second)
     assert second.original is not None
     assert second.original.ephemeral and "already running" in second.original.content
     assert "started by ada" in second.original.content
+    with pytest.raises(JobRunning):  # the HTTP API is refused too while Discord's re-index runs
+        service.start_reindex()
     await running
 
     status = first.original
@@ -652,10 +677,76 @@ async def test_reindex_shows_progress_in_one_message_and_refuses_a_second_run(
     assert "12 added" in status.content
     assert len([m for m in world.transcript.created if m.channel is world.channel and not m.ephemeral]) == 1
     assert service.stats().articles == 12
-    assert bot.handlers.reindexing is None
+    assert service.jobs.running is None
 
     again = world.interaction(editor)  # the role may re-index; nothing changed, so nothing is embedded
     await run(bot, "reindex", again)
     assert again.original.content.startswith("Re-index finished") and "12 unchanged" in again.original.content
     assert_never_pings(world.transcript)
+    assert_nothing_thinking(world.transcript)
+
+
+async def test_one_reindex_at_a_time_whichever_face_started_it(seed_service: Newsdesk, world: FakeDiscord) -> None:
+    gate = threading.Event()
+
+    def held(progress: object) -> IngestReport:
+        gate.wait(30)
+        return IngestReport()
+
+    bot = await make_bot(seed_service, world)
+    job = seed_service.jobs.start(held)  # a re-index the HTTP API started (POST /v1/reindex names nobody)
+    try:
+        refused = world.interaction(world.member("ada", manage_guild=True))
+        await run(bot, "reindex", refused)
+        assert refused.original is not None and refused.original.ephemeral
+        assert "already running (started by the HTTP API, reading articles)" in refused.original.content
+
+        status = world.interaction(world.member("bo"))
+        await run(bot, "status", status)
+        assert status.original is not None
+        fields = {f.name: f.value for f in status.original.embeds[0].fields}
+        assert fields["Re-index"] == "started by the HTTP API, reading articles"
+    finally:
+        gate.set()
+        assert seed_service.jobs.wait(job.id, 30).state == "succeeded"
+    assert_never_pings(world.transcript)
+
+
+async def test_a_failed_reindex_is_told_privately_and_its_progress_removed(
+    seed_service: Newsdesk, world: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*args: object, **kwargs: object) -> IngestReport:
+        raise StorageError("the disk is full: free some space, then re-index")
+
+    monkeypatch.setattr(seed_service, "ingest", disk_full)
+    bot = await make_bot(seed_service, world)
+    await run(bot, "reindex", world.interaction(world.member("ada", manage_guild=True)))
+
+    visible = world.transcript.visible()
+    assert [(m.content, m.ephemeral) for m in visible] == [("the disk is full: free some space, then re-index", True)]
+    assert_nothing_thinking(world.transcript)
+    assert seed_service.jobs.running is None
+
+
+# ------------------------------------------------------------------ the facade's admission
+
+
+async def test_discord_answers_and_searches_wait_for_a_free_answer_slot(
+    make_service: Callable[..., Newsdesk], world: FakeDiscord
+) -> None:
+    service = make_service(max_concurrent_answers=1)
+    service.ingest([str(CORPUS)], prune=True)
+    bot = await make_bot(service, world)
+
+    async with service.admission:  # the one slot, held as an HTTP answer holds it
+        asked = asyncio.create_task(run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION))
+        searched = asyncio.create_task(run(bot, "search", world.interaction(world.member("bo")), query="Xiaomi"))
+        await asyncio.sleep(0.5)
+        assert not asked.done() and not searched.done()
+        assert world.transcript.visible() == [], "both wait, deferred ('thinking…'), for the slot"
+    await asyncio.wait_for(asyncio.gather(asked, searched), 60)
+
+    shown = world.transcript.visible()
+    assert any("300,000" in m.content for m in shown)
+    assert any(e.author is not None and e.author.name == "Search results" for m in shown for e in m.embeds)
     assert_nothing_thinking(world.transcript)

@@ -17,9 +17,10 @@ import pytest
 from aiohttp import web
 from fastapi.testclient import TestClient
 
-from bot import discord_bot
 from bot.api import create_app
-from bot.discord_bot import DiscordLoginError, NewsdeskBot, run_bot
+from bot.discord import run as discord_run
+from bot.discord.client import NewsdeskBot
+from bot.discord.run import DiscordLoginError, run_bot
 from retrieval.service import Newsdesk
 
 pytestmark = pytest.mark.integration
@@ -54,7 +55,7 @@ def unreachable_discord(monkeypatch: pytest.MonkeyPatch) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
-    monkeypatch.setattr(discord_bot, "RETRY_FIRST_SECONDS", 0.05)
+    monkeypatch.setattr(discord_run, "RETRY_FIRST_SECONDS", 0.05)
 
 
 async def test_a_refused_token_is_a_clear_fatal_error(
@@ -83,7 +84,7 @@ async def test_while_discord_is_unreachable_it_retries_and_cancelling_closes_cle
         bots.append(NewsdeskBot(service, service.settings))
         return bots[-1]
 
-    with caplog.at_level(logging.WARNING, logger="bot.discord_bot"):
+    with caplog.at_level(logging.WARNING, logger="bot.discord"):
         task = asyncio.create_task(run_bot(service, service.settings, make))
         deadline = time.monotonic() + 30
         while len(bots) < 3 and time.monotonic() < deadline and not task.done():
@@ -109,7 +110,7 @@ def test_the_api_runs_the_bot_in_its_own_event_loop(
 ) -> None:
     service = make_service(discord_token=TOKEN)
     with (
-        caplog.at_level(logging.WARNING, logger="bot.discord_bot"),
+        caplog.at_level(logging.WARNING, logger="bot.discord"),
         TestClient(create_app(service.settings, service)) as client,
     ):
         deadline = time.monotonic() + 30

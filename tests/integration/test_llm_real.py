@@ -133,7 +133,7 @@ def test_the_stream_delivers_the_models_tokens_before_its_end(service: Newsdesk)
 
 async def test_discord_shows_the_models_answer_and_its_sources(service: Newsdesk) -> None:
     world = FakeDiscord()
-    bot = make_bot(service, world)
+    bot = await make_bot(service, world)
     await run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION)
     messages = world.transcript.visible()
     shown = " ".join(m.content for m in messages)

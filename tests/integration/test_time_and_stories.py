@@ -229,7 +229,7 @@ async def test_discord_reads_the_question_at_the_time_it_was_sent(newsroom: News
     from tests.support.discord_fakes import FakeDiscord
 
     world = FakeDiscord()
-    bot = make_bot(newsroom, world)
+    bot = await make_bot(newsroom, world)
     asked = world.interaction(world.member("ada"))
     asked.created_at = at("2023-11-05")
     await run(bot, "ask", asked, question="What happened at the Dresden chip plant last month?")

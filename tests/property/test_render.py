@@ -8,7 +8,7 @@ import discord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render import (
+from bot.discord.limits import (
     AUTHOR_NAME_LIMIT,
     CONTENT_LIMIT,
     EMBED_DESCRIPTION_LIMIT,
@@ -20,11 +20,9 @@ from bot.render import (
     FIELD_VALUE_LIMIT,
     FOOTER_LIMIT,
     URL_LIMIT,
-    render_answer,
-    render_search,
-    source_embeds,
-    split_text,
 )
+from bot.discord.messages import render_answer, render_search, source_embeds
+from bot.discord.split import split_text
 from retrieval.types import Answer, Citation, Passage
 
 # No example database: the tests must not write into the work tree.

@@ -11,15 +11,11 @@ from collections.abc import Iterator
 import discord
 import pytest
 
-from bot.discord_bot import (
-    INVITE_PERMISSIONS,
-    NO_MENTIONS,
-    Cooldown,
-    Throttled,
-    can_reindex,
-    invite_url,
-    stream_answer,
-)
+from bot.discord.client import INVITE_PERMISSIONS, invite_url
+from bot.discord.desk import Cooldown
+from bot.discord.reindex import can_reindex
+from bot.discord.replies import NO_MENTIONS
+from bot.discord.stream import Throttled, stream_answer
 from retrieval.errors import IndexUnavailable
 from retrieval.types import Answer, StreamEvent
 from tests.conftest import ROOT

@@ -1,28 +1,27 @@
-"""The Discord renderings added for the bot: streaming previews, thread names, status, help, re-index text."""
+"""The Discord renderings of the features: streaming previews, thread names, status, help, re-index text."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import discord
+from discord import app_commands
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.feedback import FeedbackCounts
-from bot.render import (
+from bot.discord.ask import CURSOR, render_preview, thread_name
+from bot.discord.desk import apology
+from bot.discord.limits import (
     CONTENT_LIMIT,
-    CURSOR,
     EMBED_DESCRIPTION_LIMIT,
     EMBEDS_TOTAL_LIMIT,
     FIELD_VALUE_LIMIT,
     THREAD_NAME_LIMIT,
-    apology,
-    render_help,
-    render_ingest_report,
-    render_preview,
-    render_progress,
-    render_status,
-    thread_name,
 )
+from bot.discord.reindex import render_ingest_report, render_progress
+from bot.discord.status import render_help, render_status
+from bot.feedback import FeedbackCounts
 from retrieval.types import Failure, IngestReport, Stats
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None)
@@ -92,11 +91,21 @@ def test_status_embed_shows_the_numbers() -> None:
     assert {f.name: f.value for f in never.fields}["Last sync"] == "never"
 
 
-def test_help_names_every_command() -> None:
-    embed = render_help()
-    assert len(embed.description or "") <= EMBED_DESCRIPTION_LIMIT
-    for command in ("/ask", "/search", "/status", "/reindex", "Mention me", "👍"):
-        assert command in (embed.description or "")
+def test_help_lists_each_command_with_its_options_and_description() -> None:
+    async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None: ...
+
+    async def status(interaction: discord.Interaction) -> None: ...
+
+    listed: list[app_commands.Command[Any, ..., None]] = [
+        app_commands.Command(name="ask", description="Answer a question, with sources", callback=ask),
+        app_commands.Command(name="status", description="What is indexed", callback=status),
+    ]
+    text = render_help(listed).description or ""
+    assert "**/ask** `question` `[private]` — Answer a question, with sources." in text
+    assert "**/status** — What is indexed." in text
+    assert text.index("/ask") < text.index("/status")
+    assert "Mention me" in text and "👍" in text  # what the commands' descriptions do not say
+    assert len(text) <= EMBED_DESCRIPTION_LIMIT
 
 
 def test_progress_and_report_fit_one_message() -> None:

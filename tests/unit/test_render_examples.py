@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.render import (
-    EMBEDS_PER_MESSAGE,
-    EMBEDS_TOTAL_LIMIT,
+from bot.discord.limits import EMBEDS_PER_MESSAGE, EMBEDS_TOTAL_LIMIT, truncate
+from bot.discord.messages import (
     NO_ANSWER,
     NO_PASSAGES,
     RELATED_HEADING,
@@ -14,9 +13,8 @@ from bot.render import (
     render_answer,
     render_search,
     source_embeds,
-    split_text,
-    truncate,
 )
+from bot.discord.split import split_text
 from retrieval.types import Answer, Citation, Passage
 
 

@@ -1,12 +1,12 @@
-"""Background jobs, each in its own thread, with progress readable while it runs: re-indexes (one at a time)
-and long article writes."""
+"""Background jobs, each in its own thread, with progress readable while it runs: re-indexes (one at a time in
+the process, whichever face starts one) and long article writes. The facade owns the one `Jobs` of a process."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
@@ -42,6 +42,7 @@ class Job(BaseModel):
                     "state": "running",
                     "progress": {"done": 96, "total": 609},
                     "started_at": "2024-05-01T12:00:00+00:00",
+                    "started_by": None,
                     "finished_at": None,
                     "report": None,
                     "error": None,
@@ -55,6 +56,7 @@ class Job(BaseModel):
     state: JobState = "running"
     progress: JobProgress = Field(default_factory=JobProgress)
     started_at: str = Field(default_factory=_now)
+    started_by: str | None = Field(default=None, description="who started it, when the face knows (a Discord member)")
     finished_at: str | None = None
     report: IngestReport | None = None
     error: str | None = None
@@ -66,58 +68,90 @@ class JobRunning(Conflict):
     def __init__(self, job: Job) -> None:
         super().__init__(f"a re-index is already running (job {job.id}); follow it at GET /v1/jobs/{job.id}")
         self.job_id = job.id
+        self.job = job
         self.headers = {"Location": f"/v1/jobs/{job.id}"}
 
 
-class JobManager:
+class Jobs:
     """Keeps the last `keep` jobs in memory. One re-index at a time (`start` refuses a second while one runs);
     article jobs (long POST /v1/articles) run beside it, each waiting its turn for the index in its own thread."""
 
-    def __init__(self, keep: int = 50, on_finish: Callable[[Job], None] | None = None) -> None:
+    def __init__(self, keep: int = 50) -> None:
         self.keep = keep
-        self.on_finish = on_finish
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._running: Job | None = None
-        self._lock = threading.Lock()
+        self._finished: Counter[JobState] = Counter()
+        self._changed = threading.Condition()  # guards the jobs; notified when one finishes
         self._threads: list[threading.Thread] = []
 
-    def start(self, work: Callable[[Progress], IngestReport], kind: JobKind = "reindex") -> Job:
-        with self._lock:
+    def start(
+        self,
+        work: Callable[[Progress], IngestReport],
+        kind: JobKind = "reindex",
+        started_by: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> Job:
+        """Run `work` in a thread; JobRunning when `kind` is reindex and a re-index is running already.
+        `on_progress(done, total)` is called from the job's thread as the work goes."""
+        with self._changed:
             if kind == "reindex" and self._running is not None:
-                raise JobRunning(self._running)
-            job = Job(id=uuid.uuid4().hex[:12], kind=kind)
+                raise JobRunning(self._running.model_copy(deep=True))
+            job = Job(id=uuid.uuid4().hex[:12], kind=kind, started_by=started_by)
             if kind == "reindex":
                 self._running = job
             self._jobs[job.id] = job
             finished = [old for old, kept in self._jobs.items() if kept.state != "running"]
             for old in finished[: max(0, len(self._jobs) - self.keep)]:  # the oldest finished ones go first
                 del self._jobs[old]
-        thread = threading.Thread(target=self._run, args=(job, work), name=f"{kind}-{job.id}", daemon=True)
+            started = job.model_copy(deep=True)
+        thread = threading.Thread(
+            target=self._run, args=(job, work, on_progress), name=f"{kind}-{job.id}", daemon=True
+        )
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
-        return job
+        return started
 
     def get(self, job_id: str) -> Job:
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id!r} (jobs are kept in memory until the server restarts)")
+        with self._changed:
+            return self._find(job_id).model_copy(deep=True)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """The job once it has finished (or as it is when the timeout passes)."""
+        with self._changed:
+            job = self._find(job_id)
+            self._changed.wait_for(lambda: job.state != "running", timeout)
             return job.model_copy(deep=True)
 
     @property
     def running(self) -> Job | None:
-        with self._lock:
+        with self._changed:
             return self._running.model_copy(deep=True) if self._running else None
+
+    def finished_counts(self) -> dict[JobState, int]:
+        """Jobs finished since the process started, by outcome."""
+        with self._changed:
+            return dict(self._finished)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for running jobs (used at shutdown and by tests)."""
         for thread in list(self._threads):
             thread.join(timeout)
 
-    def _run(self, job: Job, work: Callable[[Progress], IngestReport]) -> None:
+    def _find(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"no job with id {job_id!r} (jobs are kept in memory until the server restarts)")
+        return job
+
+    def _run(self, job: Job, work: Callable[[Progress], IngestReport], on_progress: Progress | None) -> None:
         def progress(done: int, total: int) -> None:
-            with self._lock:
+            with self._changed:
                 job.progress = JobProgress(done=done, total=total)
+            if on_progress is not None:
+                try:
+                    on_progress(done, total)
+                except Exception:  # a face that stopped listening must not stop the job
+                    log.warning("%s job %s: the progress listener failed", job.kind, job.id, exc_info=True)
 
         try:
             report = work(progress)
@@ -131,7 +165,7 @@ class JobManager:
             self._finish(job, "succeeded", report=report)
 
     def _finish(self, job: Job, state: JobState, report: IngestReport | None = None, error: str | None = None) -> None:
-        with self._lock:
+        with self._changed:
             job.state = state
             job.report = report
             job.error = error
@@ -140,6 +174,6 @@ class JobManager:
                 job.progress = JobProgress(done=0, total=0)
             if self._running is job:
                 self._running = None
+            self._finished[state] += 1
+            self._changed.notify_all()
         log.info("%s job %s %s", job.kind, job.id, state)
-        if self.on_finish is not None:
-            self.on_finish(job)
