@@ -27,7 +27,7 @@ from retrieval.embeddings import Embedder
 from retrieval.service import Newsdesk
 from retrieval.types import Turn
 from tests.conftest import CORPUS, SEED_QUESTION
-from tests.integration.test_discord_bot import make_bot, posted_citations, run
+from tests.integration.bot.test_discord_bot import make_bot, posted_citations, run
 from tests.support.chroma_server import LlamaServer
 from tests.support.discord_fakes import FakeDiscord
 from tests.support.live_server import live_server

@@ -29,7 +29,7 @@ from retrieval.search import Searcher, SearchOptions
 from retrieval.service import Newsdesk
 from retrieval.types import Article, Chunk
 from tests.conftest import SEED_QUESTION, subprocess_env
-from tests.integration.test_faults import write_articles
+from tests.integration.retrieval.test_faults import write_articles
 from tests.support.chroma_server import free_port, newsdesk_executable
 from tests.support.lexical_check import assert_lexical_matches_chroma
 from tests.support.live_server import live_server

@@ -1,7 +1,7 @@
 """One index, one kind of vectors: the collection records the embedder's vectors when it is made, and a process
 with the other embedder is refused with a message naming the setting that fits and the re-index command.
-Two small hashing embedders stand for the model's fp32 and int8 vectors (tests/integration/test_embedder_vectors.py
-checks the real ones name their kinds)."""
+Two small hashing embedders stand for the model's fp32 and int8 vectors
+(tests/integration/retrieval/test_embedder_vectors.py checks the real ones name their kinds)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import pytest
 
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, MULTIHOP, ROOT, SEED_QUESTION, subprocess_env
-from tests.integration.test_faults import snapshot
+from tests.integration.retrieval.test_faults import snapshot
 from tests.support.chroma_server import newsdesk_executable
 from tests.support.namespaced_server import NamespacedServer, can_unshare
 

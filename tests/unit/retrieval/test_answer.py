@@ -1,5 +1,5 @@
 """The extractive answerer's parts that need no model: names, how many articles a question spans, the query
-cache (the real embedder's answers are tested in tests/integration/test_extractive.py)."""
+cache (the real embedder's answers are tested in tests/integration/retrieval/test_extractive.py)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser
 from bot.api import create_app
 from retrieval.service import Newsdesk
 from retrieval.types import Article
-from tests.integration.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
+from tests.integration.bot.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
 from tests.support import wire
 from tests.support.live_server import live_server
 
@@ -225,7 +225,7 @@ def test_cli_refuses_an_unreadable_as_of_before_opening_anything(tmp_path: Path)
 
 
 async def test_discord_reads_the_question_at_the_time_it_was_sent(newsroom: Newsdesk) -> None:
-    from tests.integration.test_discord_bot import make_bot, posted_citations, run
+    from tests.integration.bot.test_discord_bot import make_bot, posted_citations, run
     from tests.support.discord_fakes import FakeDiscord
 
     world = FakeDiscord()

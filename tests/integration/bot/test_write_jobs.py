@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from bot.api import create_app
 from retrieval.service import Newsdesk
-from tests.integration.test_faults import write_articles
+from tests.integration.retrieval.test_faults import write_articles
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
