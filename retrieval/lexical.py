@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -31,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import quote
 
 import numpy as np
 import Stemmer
@@ -362,12 +364,22 @@ class LexicalStore:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self._target(), timeout=60.0, isolation_level=None, check_same_thread=False, uri=True)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: a kill -9 loses nothing committed; a power cut may
             # lose the last transactions, which the next sync redoes (the file records no marker for them)
             self._local.db = db
         return db
+
+    def _target(self) -> str:
+        """The file's URI. In a directory this process cannot write (a read-only mount), SQLite can open a WAL
+        file only while its -wal and -shm files exist; once the last writer has closed (and removed them) nothing
+        can change the file, so it is opened as immutable."""
+        uri = f"file:{quote(str(self.path.resolve()))}"
+        if self.path.exists() and not os.access(self.path.parent, os.W_OK):
+            live = Path(f"{self.path}-shm").exists() and Path(f"{self.path}-wal").exists()
+            return f"{uri}?mode=ro" if live else f"{uri}?mode=ro&immutable=1"
+        return uri
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -13,11 +13,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from shlex import quote
 from typing import Any
 
 import httpx
 import pytest
 
+from retrieval.lexical import SEPARATOR, LexicalStore, Row
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, MULTIHOP, ROOT, SEED_QUESTION, subprocess_env
 from tests.integration.retrieval.test_faults import snapshot
@@ -47,6 +49,27 @@ def assert_answers(base: str) -> None:
     assert "300,000" in answer.json()["answer"]
     assert timed("GET", f"{base}/v1/search", params={"q": SEED_QUESTION})[0].status_code == 200
     assert timed("GET", f"{base}/healthz")[0].status_code == 200
+
+
+def test_a_lexical_file_on_a_read_only_mount_opens_after_its_writer_closed(tmp_path: Path) -> None:
+    """A writer that closes last removes the -wal and -shm files; SQLite then cannot open a WAL file on a
+    read-only mount unless it is opened as immutable (it failed as 'unable to open database file', and the
+    index tried to rebuild the file where it cannot write)."""
+    folder = tmp_path / "lexical"
+    store = LexicalStore(folder / "newsdesk.sqlite3")
+    text = "Dock workers struck."
+    store.write([Row("c1", text, {"article_id": "a", "index": 0}, "T" + SEPARATOR + text)])
+    store.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["newsdesk.sqlite3"]
+    probe = (
+        "from pathlib import Path; from retrieval.lexical import LexicalStore; "
+        f"s = LexicalStore(Path({str(folder / 'newsdesk.sqlite3')!r})); print(s.count(), s.text('c1'))"
+    )
+    read_only = f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder}"
+    script = f"{read_only} && {sys.executable} -c {quote(probe)}"
+    done = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1 Dock workers struck."
 
 
 def test_a_read_only_data_directory_serves_questions_and_refuses_writes(
