@@ -36,7 +36,7 @@ from retrieval import dates, stories
 from retrieval.errors import StorageError
 from retrieval.lexical import SEPARATOR, DamagedIndex, LexicalStore, LexicalView, Row
 from retrieval.manifest import Manifest
-from retrieval.store import ChromaStore, Metadata
+from retrieval.store import ChromaStore, Metadata, clean_metadata
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +167,10 @@ class Index:
         for start in range(0, len(ids), _RECONCILE_PAGE):
             held.update(self.store.documents(ids[start : start + _RECONCILE_PAGE]))
         local = self.file.rows(ids)
-        changed = [cid for cid, (doc, meta) in held.items() if local.get(cid) != (doc, _clean(meta))]
+        changed = [cid for cid, (doc, meta) in held.items() if local.get(cid) != (doc, clean_metadata(meta))]
         gone = [cid for cid in ids if cid not in held and cid in local]
         self.file.write(
-            [Row(cid, held[cid][0], _clean(held[cid][1]), lexical_text(*held[cid])) for cid in changed],
+            [Row(cid, held[cid][0], clean_metadata(held[cid][1]), lexical_text(*held[cid])) for cid in changed],
             remove=gone,
             state={"changes_since": str(newest)},
         )
@@ -195,7 +195,8 @@ class Index:
                 file.write([], remove=part)
         for start in range(0, len(missing), _RECONCILE_PAGE):
             docs = self.store.documents(missing[start : start + _RECONCILE_PAGE])
-            file.write([Row(cid, doc, _clean(meta), lexical_text(doc, meta)) for cid, (doc, meta) in docs.items()])
+            rows = [Row(cid, doc, clean_metadata(meta), lexical_text(doc, meta)) for cid, (doc, meta) in docs.items()]
+            file.write(rows)
         if stale or missing:  # what a writer killed before logging its change did: other processes catch up too
             self._record_changes([*stale, *missing])
         try:  # what the log lists from before this comparison began is in the file now
@@ -295,7 +296,7 @@ class Index:
 
     def _remember(self, rows: list[tuple[str, str, Metadata]]) -> None:
         with self._lock:
-            self.file.write([Row(cid, doc, _clean(meta), lexical_text(doc, meta)) for cid, doc, meta in rows])
+            self.file.write([Row(cid, doc, clean_metadata(meta), lexical_text(doc, meta)) for cid, doc, meta in rows])
             self._stale_view = True
 
     def relabel(self, labels: Mapping[str, Metadata]) -> None:
@@ -410,11 +411,6 @@ class _Metadata(_FileView, Mapping[str, Metadata]):
 
     def items(self) -> Iterator[tuple[str, Metadata]]:  # type: ignore[override]
         return iter(self.file.all_metadata().items())
-
-
-def _clean(meta: Metadata) -> Metadata:
-    """As Chroma keeps it: no empty values."""
-    return cast(Metadata, {k: v for k, v in meta.items() if v is not None and v != ""})
 
 
 def lexical_text(text: str, meta: Metadata) -> str:

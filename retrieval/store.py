@@ -390,7 +390,7 @@ class ChromaStore:
                 ids=list(ids[part]),
                 embeddings=vectors[part],
                 documents=list(documents[part]),
-                metadatas=[_clean_meta(m) for m in metadatas[part]],
+                metadatas=[clean_metadata(m) for m in metadatas[part]],
             )
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[Metadata]) -> None:
@@ -399,7 +399,7 @@ class ChromaStore:
             return
         self.before_write("label chunks")
         for part in _batches(len(ids)):
-            metas = [_clean_meta(m) for m in metadatas[part]]
+            metas = [clean_metadata(m) for m in metadatas[part]]
             self._call("label chunks", "update", ids=list(ids[part]), metadatas=metas)
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -620,7 +620,8 @@ def _where(client: ClientAPI) -> str:
     return f"the Chroma index in {settings.persist_directory}"
 
 
-def _clean_meta(meta: Metadata) -> Metadata:
+def clean_metadata(meta: Metadata) -> Metadata:
+    """As Chroma keeps metadata: no empty values."""
     return _as_chunk_meta({k: v for k, v in meta.items() if v is not None and v != ""})
 
 
