@@ -1,4 +1,4 @@
-"""The offline answers with one embedder's index against another's (issue 19: int8 against fp32).
+"""Retrieval and offline answers with one embedder's index against another's (issues 19, 28: int8 against fp32).
 
 Each side searches its own index of the same corpus with its own embedder (and the re-ranking trees its kind
 of vectors gets), then the shipped extractive answerer (retrieval/answer.py's defaults, its shipped abstention
@@ -32,9 +32,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.answer import INFERENCE, NULL, Row, answer_rows, rates  # noqa: E402
 from bench.common import MULTIHOP, write_result  # noqa: E402
+from bench.search import halves, quality  # noqa: E402
 from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
+from retrieval.evaluate import load_queries, open_eval_service  # noqa: E402
 from retrieval.evaluate_answers import AnswerQuery, load_answer_queries, stratified_folds  # noqa: E402
 from retrieval.facts import EntityTagger  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
@@ -124,6 +125,11 @@ def main() -> None:
         open_eval_service(Settings(llm=None, embedder=name, sentence_vectors=False), args.corpus, folder)[0]
         for name, folder in zip(names, folders, strict=True)
     ]
+    # retrieval first (the product's search over each index, the MultiHop-RAG metric): held-out half as in
+    # bench/search.py, so the figures sit beside that benchmark's
+    scored = load_queries(args.queries)
+    split = halves(scored)
+    retrieval = {name: quality(s.searcher, scored, split) for name, s in zip(names, services, strict=True)}
     tagger = services[1].extractive.tagger
     tagger.size = sys.maxsize  # the second side reads the first's tagged sentences
     rows = [side_rows(service, queries, tagger) for service in services]
@@ -135,6 +141,8 @@ def main() -> None:
         "questions": len(queries),
         "threshold": threshold,
         "indexes": {name: str(service.settings.data_dir) for name, service in zip(names, services, strict=True)},
+        "retrieval_held_out_half": {name: r["held_out_half"] for name, r in retrieval.items()},
+        "retrieval_all": {name: r["all"] for name, r in retrieval.items()},
         "all": dict(zip(names, figures["all"], strict=True)),
         "hit_rate_by_type": dict(zip(names, figures["hit_rate_by_type"], strict=True)),
         "held_out_folds": dict(zip(names, figures["folds"], strict=True)),

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
 
     # embedding and chunking
     # see retrieval.embeddings.EMBEDDERS; None (unset): the kind the index records, DEFAULT_EMBEDDER for a new one
-    embedder: Literal["onnx", "onnx-int8", "torch"] | None = None
+    embedder: Literal["onnx", "onnx-int8", "onnx-int8-full-range", "torch"] | None = None
     embed_batch_size: int = Field(default=8, ge=1, le=512)
     chunk_tokens: int = Field(default=256, ge=32, le=256)
     chunk_overlap_sentences: int = Field(default=1, ge=0, le=5)

@@ -6,7 +6,8 @@ neither torch nor sentence-transformers, which keeps start-up fast and memory sm
 
 `onnx-int8` runs an int8 copy of that graph (onnxruntime's dynamic quantisation, made once from the fp32
 export and cached beside it): about twice as fast on CPUs with 8-bit dot products (AVX512-VNNI, AVX-VNNI),
-but its vectors are not fp32's (cosine about .99 to them). Each embedder therefore names the vectors it
+but its vectors are not fp32's (cosine about .99 to them), and they differ a little between CPUs with and
+without VNNI, so fp32 is the default for new indexes. Each embedder therefore names the vectors it
 gives (`vectors`), the index records the name it was built with, and an index is only ever searched with
 vectors of the same kind (retrieval.store).
 """
@@ -17,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import platform
 import queue
 import tempfile
 import threading
@@ -36,21 +38,64 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "all-MiniLM-L6-v2"
 MAX_TOKENS = 256
 DIM = 384
-# onnxruntime's dynamic quantisation, as measured on the 2-core AVX512-VNNI machine (bench/ingest.py):
-# signed 8-bit weights (the u8 x s8 kernels, which VNNI runs natively: unsigned weights were 1.25x fp32's
-# speed, signed ones 2x) with a scale per output channel (one scale per matrix gave cosine .94 to fp32's
-# vectors, per channel .994 at the same speed). reduce_range (7-bit weights, for AVX2 CPUs without VNNI,
-# whose u8 x s8 instruction can saturate) cost a little accuracy here (.993) and is off.
-QUANTISATION = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False}
+# onnxruntime's dynamic quantisation: signed 8-bit weights (the u8 x s8 kernels) with a scale per output channel
+# (one scale per matrix gave cosine .94 to fp32's vectors, per channel .99), in 7 bits (reduce_range). With full
+# 8-bit weights the vectors depended on the CPU: AVX512-VNNI multiplies u8 x s8 exactly, but AVX2 without it adds
+# pairs of products in 16 bits, which saturate (vpmaddubsw), so an index built on one kind of CPU was searched
+# with other query vectors on the other. 7-bit weights cannot saturate, so every x86 CPU computes the same
+# integers (bench/int8_cpus.py: vectors of the two kinds of CPU at cosine >= .997 with reduce_range, .990 without;
+# not 1.0, as the fp32 parts of the graph round differently).
+QUANTISATION = {"weight_type": "QInt8", "per_channel": True, "reduce_range": True}
+# the recipe of int8 indexes built before 2026-12-07: still opened (NEWSDESK_EMBEDDER=onnx-int8-full-range),
+# with a warning on a CPU without VNNI, where its query vectors are not the ones it was built with
+FULL_RANGE_QUANTISATION = {**QUANTISATION, "reduce_range": False}
+
+
+def _int8_label(recipe: dict[str, object]) -> str:
+    return f"{MODEL_NAME}-int8-" + hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:8]
+
+
 FP32_VECTORS = MODEL_NAME
-INT8_VECTORS = f"{MODEL_NAME}-int8-" + hashlib.sha1(json.dumps(QUANTISATION, sort_keys=True).encode()).hexdigest()[:8]
+INT8_VECTORS = _int8_label(QUANTISATION)
+INT8_FULL_RANGE_VECTORS = _int8_label(FULL_RANGE_QUANTISATION)
 # NEWSDESK_EMBEDDER -> the vectors it gives: embedders giving the same ones can share an index
-EMBEDDERS = {"onnx": FP32_VECTORS, "torch": FP32_VECTORS, "onnx-int8": INT8_VECTORS}
+EMBEDDERS = {
+    "onnx": FP32_VECTORS,
+    "torch": FP32_VECTORS,
+    "onnx-int8": INT8_VECTORS,
+    "onnx-int8-full-range": INT8_FULL_RANGE_VECTORS,
+}
+RECIPES = {INT8_VECTORS: QUANTISATION, INT8_FULL_RANGE_VECTORS: FULL_RANGE_QUANTISATION}
 # what a new index is built with when NEWSDESK_EMBEDDER is not set (an existing index keeps its own kind:
-# embedder_for). int8: it ranks as well as fp32 (held-out retrieval within .005, bench/ingest.py), answers as
-# well over the 681 dev questions (bench/embedder_answers.py), and ingests at 2.7x LangChain's pipeline where
-# fp32 managed 1.1-1.3x; the quality gate checks both kinds.
-DEFAULT_EMBEDDER = "onnx-int8"
+# embedder_for). fp32: its vectors are the same on every x86 CPU (cosine > .99999 between AVX512-VNNI and AVX2);
+# int8's, even with 7-bit weights, differ a little between CPUs with and without VNNI (fp32 parts of the graph
+# round differently, and each layer's quantisation of activations amplifies that), and int8's speed depends on
+# VNNI too, so it is the documented fast option (README, "Which embedder").
+DEFAULT_EMBEDDER = "onnx"
+# CPU features that decide which kernels onnxruntime runs (shown by `newsdesk stats` and /v1/stats)
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_features() -> str:
+    """The machine and those of CPU_FLAGS its CPU has, e.g. "x86_64: avx2 fma avx512f avx512_vnni"."""
+    machine = platform.machine() or "unknown"
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return machine
+    flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
+    return f"{machine}: {' '.join(f for f in CPU_FLAGS if f in flags) or 'none of ' + '/'.join(CPU_FLAGS)}"
+
+
+def has_vnni() -> bool:
+    return any(flag in cpu_features().split() for flag in ("avx512_vnni", "avx_vnni", "amx_int8"))
+
+
+def int8_kernels() -> str:
+    """The class of CPU whose int8 kernels compute an int8 embedder's vectors here: "vnni" (8-bit dot products
+    in hardware) or "no-vnni" (AVX2 and older). Each class gives slightly other int8 vectors (bench/int8_cpus.py),
+    so an int8 index records the class it was built on and a process of the other class says so."""
+    return "vnni" if has_vnni() else "no-vnni"
 
 
 class EmbedderError(RuntimeError):
@@ -125,13 +170,26 @@ class OnnxEmbedder:
     """
 
     def __init__(
-        self, cache_dir: Path, batch_size: int = 8, workers: int | None = None, quantised: bool = False
+        self,
+        cache_dir: Path,
+        batch_size: int = 8,
+        workers: int | None = None,
+        quantised: bool = False,
+        int8: str = INT8_VECTORS,
     ) -> None:
-        """`quantised`: run the int8 copy of the graph (see QUANTISATION), which gives INT8_VECTORS."""
+        """`quantised`: run an int8 copy of the graph, the one made by the recipe (RECIPES) giving `int8`."""
         import onnxruntime as ort
 
-        self.name = f"{MODEL_NAME} {'int8 ' if quantised else ''}(onnxruntime)"
-        self.vectors = INT8_VECTORS if quantised else FP32_VECTORS
+        full_range = quantised and int8 == INT8_FULL_RANGE_VECTORS
+        self.name = f"{MODEL_NAME} {('int8 full range ' if full_range else 'int8 ') if quantised else ''}(onnxruntime)"
+        self.vectors = int8 if quantised else FP32_VECTORS
+        if full_range and not has_vnni():
+            log.warning(
+                "this index holds full-range int8 vectors, which a CPU without VNNI (this one: %s) computes "
+                "otherwise than one with it: re-index with NEWSDESK_EMBEDDER=onnx-int8 for vectors that are the "
+                "same on every CPU",
+                cpu_features(),
+            )
         # int8: one text per run. Dynamic quantisation scales each run's activations by their range over the
         # whole batch, so a text embedded beside others got another vector than alone (cosine .97-.99); alone,
         # a text's vector depends on the text only (as the sentence store and the caches assume), and int8
@@ -139,7 +197,7 @@ class OnnxEmbedder:
         self.dim, self.max_tokens, self.batch_size = DIM, MAX_TOKENS, 1 if quantised else batch_size
         model_path = packaged_model_path()
         self.tokenizer = _Tokenizer(model_path)
-        onnx_path = quantise_onnx(model_path, cache_dir) if quantised else export_onnx(model_path, cache_dir)
+        onnx_path = quantise_onnx(model_path, cache_dir, int8) if quantised else export_onnx(model_path, cache_dir)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -300,10 +358,12 @@ def export_onnx(model_path: Path, cache_dir: Path) -> Path:
     return target
 
 
-def quantise_onnx(model_path: Path, cache_dir: Path) -> Path:
-    """The int8 copy of the fp32 export (QUANTISATION), made once, offline, and cached beside it."""
+def quantise_onnx(model_path: Path, cache_dir: Path, vectors: str = INT8_VECTORS) -> Path:
+    """The int8 copy of the fp32 export giving these vectors (its recipe: RECIPES), made once, offline, and
+    cached beside it."""
+    recipe = RECIPES[vectors]
     source = export_onnx(model_path, cache_dir)
-    target = cache_dir / f"{source.stem}-{INT8_VECTORS.removeprefix(MODEL_NAME + '-')}.onnx"
+    target = cache_dir / f"{source.stem}-{vectors.removeprefix(MODEL_NAME + '-')}.onnx"
     if target.exists():
         return target
     log.info("quantising %s to int8 once, into %s", MODEL_NAME, target)
@@ -318,9 +378,9 @@ def quantise_onnx(model_path: Path, cache_dir: Path) -> Path:
             quantize_dynamic(
                 source,
                 tmp_path,
-                weight_type=getattr(QuantType, str(QUANTISATION["weight_type"])),
-                per_channel=bool(QUANTISATION["per_channel"]),
-                reduce_range=bool(QUANTISATION["reduce_range"]),
+                weight_type=getattr(QuantType, str(recipe["weight_type"])),
+                per_channel=bool(recipe["per_channel"]),
+                reduce_range=bool(recipe["reduce_range"]),
             )
         os.replace(tmp_path, target)  # atomic, like the export
     except OSError as exc:
@@ -348,8 +408,8 @@ def embedder_name(embedder: Embedder) -> str:
 
 def make_embedder(backend: str, cache_dir: Path, batch_size: int = 8) -> Embedder:
     """An embedder by its NEWSDESK_EMBEDDER name (see EMBEDDERS)."""
-    if backend in ("onnx", "onnx-int8"):
-        return OnnxEmbedder(cache_dir, batch_size, quantised=backend == "onnx-int8")
+    if backend in EMBEDDERS and backend != "torch":
+        return OnnxEmbedder(cache_dir, batch_size, quantised=backend != "onnx", int8=EMBEDDERS[backend])
     if backend == "torch":
         return TorchEmbedder(batch_size)
     raise EmbedderError(f"unknown embedder backend {backend!r}: use one of {', '.join(EMBEDDERS)}")

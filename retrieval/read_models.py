@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from retrieval.answer import RememberedQueries
 from retrieval.background import Fillers
 from retrieval.chain import AnswerChain
-from retrieval.embeddings import Embedder
+from retrieval.embeddings import Embedder, cpu_features, vectors_of
 from retrieval.errors import IndexUnavailable, NotFound
 from retrieval.index import Index
 from retrieval.sentence_vectors import SentenceVectors
@@ -88,6 +88,9 @@ class ReadModels:
             articles=articles,
             chunks=chunks,
             embedder=self.embedder.name,
+            vectors=vectors_of(self.embedder),
+            cpu=cpu_features(),
+            vectors_note=self.store.vectors_note,
             answer_mode=self.answer_mode,
             last_sync=self.index.last_sync,
             sentence_vectors=stored,

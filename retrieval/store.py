@@ -38,7 +38,7 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 from chromadb.errors import NotFoundError  # noqa: E402
 
 from retrieval.chroma_check import damage_in, damaged  # noqa: E402
-from retrieval.embeddings import EMBEDDERS, FP32_VECTORS, Embedder, vectors_of  # noqa: E402
+from retrieval.embeddings import EMBEDDERS, FP32_VECTORS, Embedder, int8_kernels, vectors_of  # noqa: E402
 from retrieval.errors import EmbedderMismatch, IndexDamaged, IndexUnavailable, StorageError  # noqa: E402
 from retrieval.types import ChunkMeta  # noqa: E402
 
@@ -56,6 +56,7 @@ WEDGED_WRITE_SECONDS = 600.0  # one embedded Chroma write longer than this has h
 # the collection metadata key naming the kind of vectors the index holds (retrieval.embeddings.vectors_of); an
 # index made before it was recorded holds fp32 vectors
 EMBEDDER_KEY = "embedder"
+BUILT_ON_KEY = "int8_kernels"  # int8 indexes: the class of CPU that embedded them (int8_kernels)
 # what storage failures look like when they come back as text (sqlite, the Rust backend, the server)
 _STORAGE_WORDS = ("disk is full", "no space left", "disk full", "read-only", "readonly", "quota exceeded")
 
@@ -286,6 +287,8 @@ class ChromaStore:
         self.where = _where(client)
         chroma_settings = client.get_settings()
         self.folder = Path(chroma_settings.persist_directory) if chroma_settings.is_persistent else None
+        # set when this int8 index was embedded on another class of CPU than this one (see int8_kernels)
+        self.vectors_note: str | None = None
         # why the last embedded write failed for lack of room; the client is replaced before the next one
         self.write_failure: str | None = None
         self._log: tuple[ClientAPI, Any] | None = None  # (client, change-log collection)
@@ -297,9 +300,25 @@ class ChromaStore:
             self.name,
             embedding_function=NewsdeskEmbeddingFunction(self.embedder),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
-            metadata={EMBEDDER_KEY: self.vectors},  # a new collection only: an existing one keeps its own
+            metadata=self._label(),  # a new collection only: an existing one keeps its own
         )
         return self._same_vectors(collection)
+
+    def _label(self) -> dict[str, str]:
+        if self.vectors == FP32_VECTORS:
+            return {EMBEDDER_KEY: self.vectors}
+        return {EMBEDDER_KEY: self.vectors, BUILT_ON_KEY: int8_kernels()}
+
+    def _check_built_on(self, meta: dict[str, Any]) -> None:
+        built_on, here = meta.get(BUILT_ON_KEY), int8_kernels()
+        if self.vectors == FP32_VECTORS or built_on in (None, here) or self.vectors_note is not None:
+            return
+        self.vectors_note = (
+            f"this int8 index was embedded on a CPU of class {built_on} and is searched from one of class {here}, "
+            "whose int8 kernels give slightly other question vectors; re-index here, or use NEWSDESK_EMBEDDER=onnx "
+            "(fp32: the same vectors on every CPU), for exact ones"
+        )
+        log.warning("%s", self.vectors_note)
 
     def _same_vectors(self, collection: Any) -> Any:
         """The collection, when it holds this process's kind of vectors (or none yet: then it is labelled
@@ -307,11 +326,13 @@ class ChromaStore:
         meta = dict(collection.metadata or {})
         recorded = str(meta.get(EMBEDDER_KEY) or FP32_VECTORS)
         if recorded == self.vectors:
+            self._check_built_on(meta)
             return collection
         if collection.count() == 0:
             log.info("the empty collection %r was labelled %s; labelling it %s", self.name, recorded,
                      self.vectors)  # fmt: skip
-            collection.modify(metadata={**meta, EMBEDDER_KEY: self.vectors})
+            meta.pop(BUILT_ON_KEY, None)
+            collection.modify(metadata={**meta, **self._label()})
             return collection
         raise EmbedderMismatch(mismatch_message(recorded, self.vectors, self.where, self.name, self.folder))
 
@@ -412,7 +433,8 @@ class ChromaStore:
     def set_metadata(self, metadata: Where) -> None:
         """Replace the collection's own metadata (the last sync's time and version); the vectors' kind stays."""
         self.before_write("record the sync time")
-        self._call("record the sync time", "modify", metadata={**metadata, EMBEDDER_KEY: self.vectors})
+        kept = {k: v for k, v in (self.collection.metadata or {}).items() if k in (EMBEDDER_KEY, BUILT_ON_KEY)}
+        self._call("record the sync time", "modify", metadata={**metadata, **kept, EMBEDDER_KEY: self.vectors})
 
     def present(self, ids: Sequence[str]) -> set[str]:
         """Which of these chunk ids the collection holds (after a failed write: what landed)."""

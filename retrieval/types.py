@@ -180,6 +180,9 @@ class Stats(BaseModel):
     articles: int
     chunks: int
     embedder: str
+    vectors: str = ""  # the kind of vectors the index holds (retrieval.embeddings.EMBEDDERS)
+    cpu: str = ""  # the machine and the CPU features that decide onnxruntime's kernels
+    vectors_note: str | None = None  # an int8 index embedded on another class of CPU says so here
     answer_mode: str
     last_sync: str | None = None
     sentence_vectors: int = 0  # answer sentences embedded ahead of the questions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
+from retrieval.embeddings import EMBEDDERS
 from retrieval.errors import StorageError
 from retrieval.service import Newsdesk
 from retrieval.types import StreamEvent
@@ -311,6 +313,8 @@ def test_reindex_job_reports_progress_and_result(client: TestClient) -> None:
 def test_stats_health_and_readiness(client: TestClient) -> None:
     stats = client.get("/v1/stats").json()
     assert stats["articles"] == 1 and stats["chunks"] >= 1 and stats["answer_mode"] == "extractive"
+    # what decides the vectors: their kind, and the CPU features that pick onnxruntime's kernels
+    assert stats["vectors"] in EMBEDDERS.values() and stats["cpu"].startswith(platform.machine())
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready" and ready.json()["chunks"] == stats["chunks"]

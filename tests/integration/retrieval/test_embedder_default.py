@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from retrieval.config import Settings
-from retrieval.embeddings import DEFAULT_EMBEDDER, EMBEDDERS, FP32_VECTORS, INT8_VECTORS, Embedder, vectors_of
+from retrieval.embeddings import (
+    DEFAULT_EMBEDDER,
+    EMBEDDERS,
+    FP32_VECTORS,
+    INT8_FULL_RANGE_VECTORS,
+    INT8_VECTORS,
+    Embedder,
+    vectors_of,
+)
 from retrieval.errors import EmbedderMismatch
 from retrieval.service import Newsdesk
 from retrieval.store import EMBEDDER_KEY
@@ -80,6 +88,22 @@ def test_an_existing_int8_index_keeps_its_embedder(
     assert service.settings.embedder == "onnx-int8" and vectors_of(service.embedder) == INT8_VECTORS
     assert service.search(SEED_QUESTION, 3)
     service.close()
+
+
+def test_an_index_of_the_earlier_full_range_int8_recipe_still_opens(tmp_path: Path, model_cache: Path) -> None:
+    """int8 indexes built before the 7-bit recipe (issue 28) hold full-range vectors: they keep working, under
+    their own name, and say what they hold; a new int8 index gets the 7-bit recipe's vectors."""
+    data = tmp_path / "data"
+    seeded = Newsdesk(_settings(data, model_cache, embedder="onnx-int8-full-range"))
+    assert not seeded.ingest([str(CORPUS)], prune=True).failed
+    seeded.close()
+    service = Newsdesk(_settings(data, model_cache))
+    assert service.settings.embedder == "onnx-int8-full-range"
+    assert service.stats().vectors == INT8_FULL_RANGE_VECTORS != INT8_VECTORS
+    assert not service.ask(SEED_QUESTION).abstained
+    service.close()
+    with pytest.raises(EmbedderMismatch, match="set NEWSDESK_EMBEDDER=onnx-int8-full-range to use this index"):
+        Newsdesk(_settings(data, model_cache, embedder="onnx-int8"))
 
 
 def test_an_explicit_setting_that_disagrees_with_the_index_is_refused(

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from retrieval.config import Settings
-from retrieval.embeddings import FP32_VECTORS, INT8_VECTORS, Embedder
+from retrieval.embeddings import FP32_VECTORS, INT8_VECTORS, Embedder, int8_kernels
 from retrieval.errors import EmbedderMismatch
 from retrieval.evaluate import eval_data_dir
-from retrieval.store import EMBEDDER_KEY, ChromaStore, make_client
+from retrieval.store import BUILT_ON_KEY, EMBEDDER_KEY, ChromaStore, make_client
 from tests.support.fake_embedder import HashingEmbedder
 
 
@@ -46,7 +46,26 @@ def test_a_new_index_records_its_vectors_and_keeps_them_through_syncs(tmp_path: 
         "last_sync": "2024-05-02T10:00:00+00:00",
         "version": "1",
         EMBEDDER_KEY: INT8_VECTORS,
+        BUILT_ON_KEY: int8_kernels(),
     }
+    assert again.vectors_note is None
+
+
+def test_an_int8_index_searched_from_another_class_of_cpu_says_so(
+    tmp_path: Path, int8_embedder: Embedder, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """int8 kernels differ between CPUs with and without VNNI: the index records the class that embedded it, a
+    process on the other class says so (log and stats), and fp32 indexes, the same everywhere, record none."""
+    monkeypatch.setattr("retrieval.store.int8_kernels", lambda: "vnni")
+    store = _store(tmp_path, int8_embedder)
+    _add_chunk(store, int8_embedder)
+    monkeypatch.setattr("retrieval.store.int8_kernels", lambda: "no-vnni")
+    elsewhere = _store(tmp_path, int8_embedder)
+    note = elsewhere.vectors_note or ""
+    assert "class vnni" in note and "NEWSDESK_EMBEDDER=onnx" in note
+    elsewhere.set_metadata({"last_sync": "2024-05-02T10:00:00+00:00", "version": "2"})  # a sync keeps the record
+    assert elsewhere.collection.metadata[BUILT_ON_KEY] == "vnni"
+    assert _store(tmp_path / "fp32", embedder).collection.metadata == {EMBEDDER_KEY: FP32_VECTORS}
 
 
 def test_the_other_embedder_is_refused_with_the_way_out(
