@@ -179,6 +179,8 @@ def split_claims(text: str) -> list[Claim]:
     for piece, labelled in pieces:
         markers = [n for m in citations.MARKER.finditer(piece) if (n := citations.marker_number(m)) is not None]
         body = citations.strip_markers(piece).strip().lstrip("-*•").strip()
+        if labelled and not re.search(r"[.!?][\"'”’)]*$", body):
+            continue  # "[1] Title (Outlet, date)": a list of the passages, not a sentence
         if body and re.search(r"\w", body) and not is_structure(body):
             cites = not labelled or _ends_with_marker(piece)
             claims.append(Claim(body, list(dict.fromkeys(markers)) if cites else []))
@@ -205,13 +207,15 @@ class Attributor:
                 seen.add(claim.text.lower())
                 claims.append(claim)
         for claim in claims:
-            if is_decline(claim.text):
+            if is_instruction(claim.text):
+                claim.how = "dropped"  # the model repeating an instruction it read: never a claim
+            elif is_decline(claim.text):
                 claim.how = "decline"
             elif is_verdict(claim.text):
                 claim.how = "verdict"
         stated = [c for c in claims if c.how == ""]
         verdicts = [c for c in claims if c.how == "verdict"]
-        opening = next((c for c in claims if c.how != "verdict"), None)
+        opening = next((c for c in claims if c.how not in {"verdict", "dropped"}), None)
         if not claims:  # nothing but structure (labels, headings): no claim, and no decline either
             return Attributed("", {}, SentenceCounts(), not text.strip())
         if (opening is not None and opening.how == "decline") or not (stated or verdicts):
@@ -237,6 +241,12 @@ class Attributor:
         bare_attributed = self._assemble([bare], shown, self.options.max_sentences)
         counts = bare_attributed.counts.model_copy(update={"dropped": attributed.counts.dropped})
         return Attributed(bare_attributed.text, bare_attributed.quotes, counts, False)
+
+    def best_support(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[float]:
+        """Each sentence's score by its best quote that passes the rule's checks, 0 when none does (calibration)."""
+        options = dataclasses.replace(self.options.support, above=float("inf"))
+        checker = support.Support(passages, self.embedder, options)
+        return [checker.check(checker.claim(s, question)).score for s in sentences]
 
     def supported(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[bool]:
         """Whether some quote of these passages states each sentence (for the benchmark)."""

@@ -19,6 +19,7 @@ A report of events is not one: "The ministry told residents to stay indoors", "'
 
 from __future__ import annotations
 
+import functools
 import re
 
 _READER = (
@@ -111,13 +112,14 @@ _LEGACY = re.compile(
 _REPORTED = re.compile(
     r"(?:,|\s)\s*(?:[\"'”’]\s*)?(?:(?:he|she|they|it|officials?|police|authorities|the\s+\w+(?:\s+\w+)?|"
     r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})\s+(?:said|says|told|wrote|added|warned|urged|advised|stated)"
-    r"|(?:said|says|told|warned|urged|advised)\s+(?:the\s+)?[A-Z]?\w+)\s*[.!]?\s*$"
+    r"|(?:said|says|told|warned|urged|advised)\s+(?:the\s+\w+|[A-Z][\w'’.-]*))\s*[.!]?\s*$"
     r"|\baccording\s+to\b",
 )
 _SAYS = re.compile(r"\b(?:said|says|told|wrote|reported|announced|warned|urged|advised|according\s+to)\b", re.I)
 _SPOKEN = re.compile(r"^\W*[\"“‘']")  # a sentence that opens with a quotation: someone's words, reported
 
 
+@functools.lru_cache(maxsize=20_000)  # the same passages come back for many questions
 def is_instruction(sentence: str) -> bool:
     """Whether a sentence tells its reader (a person or a model) what to do or say, rather than report something."""
     text = " ".join(sentence.split())
