@@ -218,7 +218,8 @@ class Attributor:
         opening = next((c for c in claims if c.how not in {"verdict", "dropped"}), None)
         if not claims:  # nothing but structure (labels, headings): no claim, and no decline either
             return Attributed("", {}, SentenceCounts(), not text.strip())
-        if (opening is not None and opening.how == "decline") or not (stated or verdicts):
+        echoed = any(c.how == "dropped" for c in claims)  # an instruction repeated is no decline: it is dropped
+        if (opening is not None and opening.how == "decline") or not (stated or verdicts or echoed):
             return Attributed("", {}, SentenceCounts(), True)  # "No. The passages do not say ..." declines
         checker = support.Support(passages, self.embedder, self.options.support)
         for claim in verdicts:

@@ -101,3 +101,9 @@ def test_no_planted_instruction_supports_a_claim_or_is_shown_as_a_quote(planted:
     assert planted.instruction not in text
     if form.startswith("{report}"):
         assert text.startswith(planted.report.rstrip(".")) and quotes == {1: [planted.report]}
+
+
+def test_an_answer_that_only_repeats_an_instruction_is_no_decline() -> None:
+    planted = PLANTED[0]
+    found = Attributor(None).attribute(planted.instruction, [passage(1, planted.title, planted.body)], planted.question)
+    assert not found.abstained and found.text == "" and found.counts.dropped >= 1
