@@ -264,7 +264,7 @@ class Attributor:
         question: str,
         negated: bool = False,
     ) -> None:
-        about = [n for n in range(1, len(passages) + 1) if self._on_subject(passages[n - 1], question)]
+        about = self._subjects(passages, question)
         for claim in claims:
             stated = checker.claim(claim.text, question)
             if negated:  # a bare "No": the question's claim, denied
@@ -287,21 +287,39 @@ class Attributor:
             if _echoes_an_instruction(stated, checker, claim.quotes):
                 claim.how, claim.passages, claim.quotes = "dropped", [], {}
 
-    def _on_subject(self, passage: Passage, question: str) -> bool:
-        """Whether a passage is about what the question asks about: it names one of the question's names, or
-        (a question without names) holds most of its terms."""
+    def _subjects(self, passages: Sequence[Passage], question: str) -> list[int]:
+        """The passages about what the question asks about (1-based): those that name one of the names it asks
+        about (outlets aside: "as reported by TechCrunch" names a source, not a subject), or, when it asks about
+        none a passage names, those that hold most of its terms."""
         if not question.strip():
-            return True
-        shown = f"{passage.title} {passage.source} {passage.text}"
-        asked = [run for run in support.names(question) if not all(w in QUESTION_FILLER for w in run)]
+            return list(range(1, len(passages) + 1))
+        held = []
+        for p in passages:
+            found = set(support.words(f"{p.title} {p.text}"))
+            held.append(found | {part for w in found if "-" in w for part in w.split("-")})
+        outlets = {w for p in passages for w in support.words(p.source or "")}
+        named = support.names(question)
+        if named and all(all(w in QUESTION_FILLER or w in outlets for w in run) for run in named):
+            return list(range(1, len(passages) + 1))  # "What did TechCrunch and The Verge report?": any subject
+        asked = [
+            run
+            for run in named
+            if not all(w in QUESTION_FILLER or w in outlets for w in run)
+            and any(run[-1] in h or all(w in h for w in run) for h in held)
+        ]
         if asked:
-            held = set(support.words(shown))
-            held |= {p for w in held if "-" in w for p in w.split("-")}
-            return any(run[-1] in held or all(w in held for w in run) for run in asked)
+            return [
+                n for n, h in enumerate(held, start=1) if any(run[-1] in h or all(w in h for w in run) for run in asked)
+            ]
         terms = set(tokenize([question])[0])
         if not terms:
-            return True
-        return len(terms & set(tokenize([shown])[0])) / len(terms) >= self.options.on_subject
+            return list(range(1, len(passages) + 1))
+        shown = tokenize([f"{p.title} {p.text}" for p in passages])
+        return [
+            n
+            for n, found in enumerate(shown, start=1)
+            if len(terms & set(found)) / len(terms) >= self.options.on_subject
+        ]
 
     def _check_verdicts(
         self, claims: list[Claim], checker: support.Support, passages: Sequence[Passage], question: str

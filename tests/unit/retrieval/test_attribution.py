@@ -107,3 +107,16 @@ def test_an_answer_that_only_repeats_an_instruction_is_no_decline() -> None:
     planted = PLANTED[0]
     found = Attributor(None).attribute(planted.instruction, [passage(1, planted.title, planted.body)], planted.question)
     assert not found.abstained and found.text == "" and found.counts.dropped >= 1
+
+
+def test_an_outlet_the_question_names_is_a_source_not_a_subject() -> None:
+    fury = BOXING.model_copy(update={"source": "TechCrunch"})
+    fees = BANKS.model_copy(update={"source": "The Verge"})
+    text, _, _ = attribute(
+        "Customers paid double the amount of fees this year.", [fury, fees], "What did The Verge report?"
+    )
+    assert text == "Customers paid double the amount of fees this year [2]."
+    text, _, _ = attribute(
+        "Customers paid double the amount of fees this year.", [fury, fees], "What did TechCrunch say about Tyson Fury?"
+    )
+    assert text == ""
