@@ -100,7 +100,7 @@ def names(text: str, known: frozenset[str] = frozenset()) -> list[tuple[str, ...
         end = match.end()
         word = POSSESSIVE.sub("", raw.lower().rstrip("."))
         capital = raw[:1].isupper()
-        first = i == 0 or bool(_OPENS.search(text[: match.start()]))
+        first = i == 0 or bool(_OPENS.search(text[max(0, match.start() - 8) : match.start()]))
         is_name = capital and word not in NOT_NAMES and word not in _STARTERS and word not in STOPWORDS_EN
         if is_name and first and word not in known and word in _COMMON_OPENERS:
             is_name = False
