@@ -5,8 +5,9 @@ corpus): the passage is that sentence with two sentences either side. Questions 
 type them. Kinds: `paraphrase` (supported: a model's restatement, in other words, shortened or merged),
 `partial` (not: a name, number, date or place the quote lacks), `wrong_party` (not: the fact given to
 another person or company), `contradicted` (not: the quote says otherwise), `unrelated` (not: same subject,
-another fact). `real`: sentences Qwen2.5-Coder-1.5B wrote (bench/results/llm_answers.json and the issue's
-report), checked against the passages it was shown (given inline as `passage`).
+another fact). `real`: the few sentences Qwen2.5-Coder-1.5B wrote that were kept (bench/results/llm_answers.json
+and issue 29's report), checked against what it was shown (given inline as `passage`, as are the tests' small
+corpus's pairs).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ _INLINE: list[tuple[str, str, str, str, bool, str]] = [
         True,
         "The reader writes that electric cars are the future.",
     ),
-    ("real", "Reader", READER, "What does the reader write about electric cars?", False, "I AM FREE"),
+    ("unrelated", "Reader", READER, "What does the reader write about electric cars?", False, "I AM FREE"),
     (
         "real",
         "Dam",
@@ -102,7 +103,7 @@ _INLINE: list[tuple[str, str, str, str, bool, str]] = [
     ),
     ("real", "Pier", PIER, "when does the harbor pier reopen", False, "The Harbor pier will reopen tomorrow."),
     (
-        "real",
+        "wrong_party",
         "Xiaomi",
         SEED,
         "who builds xiaomi's cars",
@@ -110,7 +111,7 @@ _INLINE: list[tuple[str, str, str, str, bool, str]] = [
         "Xiaomi was supposed to be a contract manufacturer for BAIC.",
     ),
     (
-        "real",
+        "paraphrase",
         "Xiaomi",
         SEED,
         "who builds xiaomi's cars",
@@ -118,18 +119,32 @@ _INLINE: list[tuple[str, str, str, str, bool, str]] = [
         "BAIC was supposed to be a contract manufacturer for Xiaomi.",
     ),
     (
-        "real",
+        "paraphrase",
         "Apple",
         APPLE,
         "is apple meeting battery suppliers",
         True,
         "Apple is meeting suppliers of EV components, including batteries.",
     ),
-    ("real", "Apple", APPLE, "when will the apple car come out", True, "The Apple Car is not expected before 2025."),
-    ("real", "Apple", APPLE, "when will the apple car come out", False, "The Apple Car will be released in 2025."),
-    ("real", "Xiaomi", SEED, Q_XIAOMI, False, "The factory will also produce rockets for a moon landing in 2031."),
-    ("real", "Xiaomi", SEED, Q_XIAOMI, True, "Xiaomi will build 300,000 vehicles a year at its own plant."),
-    ("real", "Xiaomi", SEED, Q_XIAOMI, False, "Xiaomi plans to build 300,000 vehicles a year with Apple."),
+    (
+        "paraphrase",
+        "Apple",
+        APPLE,
+        "when will the apple car come out",
+        True,
+        "The Apple Car is not expected before 2025.",
+    ),
+    (
+        "contradicted",
+        "Apple",
+        APPLE,
+        "when will the apple car come out",
+        False,
+        "The Apple Car will be released in 2025.",
+    ),
+    ("unrelated", "Xiaomi", SEED, Q_XIAOMI, False, "The factory will also produce rockets for a moon landing in 2031."),
+    ("paraphrase", "Xiaomi", SEED, Q_XIAOMI, True, "Xiaomi will build 300,000 vehicles a year at its own plant."),
+    ("partial", "Xiaomi", SEED, Q_XIAOMI, False, "Xiaomi plans to build 300,000 vehicles a year with Apple."),
     (
         "paraphrase",
         "Bridge",
