@@ -141,10 +141,10 @@ def is_structure(line: str) -> bool:
     if _HEADING.search(text) or _BYLINE.match(text) or _DATE_ONLY.match(text):
         return True
     words = SPOKEN_WORD.findall(text)
-    # a short line of capitalised words without a full stop is a heading ("Xiaomi's Factory Plans")
+    # a short line of capitalised words without a full stop is a heading ("Xiaomi's New Factory Plans"); a bare
+    # name ("Sam Bankman-Fried", "Federal Trade Commission") is a verdict
     return (
-        bool(words)
-        and len(words) <= 10
+        4 <= len(words) <= 10
         and not re.search(r"[.!?][\"'”’)]*$", text)
         and sum(w[:1].isupper() for w in words if w.lower() not in NOT_NAMES) >= max(2, len(words) - 1)
     )

@@ -80,7 +80,8 @@ def test_structure_is_not_a_claim() -> None:
         "RIYADH (Reuters) - Tyson Fury was paid a purse of 50 million dollars."
     )
     assert [(c.text, c.markers) for c in claims] == [("Tyson Fury was paid a purse of 50 million dollars.", [])]
-    assert is_structure("Xiaomi's Factory Plans") and not is_structure("By the end of 2012, Google bid.")
+    assert is_structure("Xiaomi's New Factory Plans") and not is_structure("By the end of 2012, Google bid.")
+    assert not is_structure("Sam Bankman-Fried") and not is_structure("Federal Trade Commission")
     text, _, counts = attribute("[1] Tyson Fury's purse\n[2] Bank fees rise", [BOXING, BANKS], "What was Fury paid?")
     assert text == "" and counts == {"cited": 0, "attributed": 0, "dropped": 0}
 
