@@ -3,22 +3,25 @@
 A claim is supported by a quote, one to three adjacent sentences of one passage (what the citation shows),
 when all of these hold:
 
-- **its facts are there**: every number the claim states (outside the question) is in the quote, or in the
-  passage's title or year, which the citation card shows; every name (a capitalised word: a person, company,
-  place, month or weekday) is in the quote, in the sentence it depends on (the one before it, when the quote
-  opens on a pronoun or "the company"), or in the passage's title or outlet;
-- **it says what the quote says**: the share of its terms the quote holds and the meaning of the two (cosine,
-  with the embedder) reach a threshold, chosen by bench/support.py on a labelled set of sentence-quote pairs;
+- **its facts are there**: every number the claim states (outside the question) is in the quote (the
+  passage's year aside, which the citation card shows); every name (a capitalised word: a person, company,
+  place, month or weekday; "FTC" for "Federal Trade Commission") is in the quote, in the sentence it depends
+  on (the one before it, when the quote opens on a pronoun or "the company"), or in the passage's outlet;
+- **it says what the quote says**: meaning (cosine, with the embedder) and wording (the share of the terms
+  the claim adds to the question that the quote holds, less a little for each one it lacks) reach a
+  threshold, chosen by bench/support.py on a labelled set of sentence-quote pairs;
 - **negation agrees**: when one of the two negates something the other states ("found no cracks" /
   "shows cracks"), the other negates it too;
 - **who did what to whom**: two names in the claim that the quote holds in the other order, with the words
   that join them between them in both ("Google sued Microsoft" / "Microsoft sued Google"), are swapped,
-  unless the quote is passive ("... was sued by ...");
+  unless the quote is passive ("... was sued by ...") or the words are a report ("X said Y" / "Y, X said");
+- **a copy is not edited**: a claim that copies the quote's words does not add or drop a negation, change a
+  number, put another name in a name's place or trade two words' places;
 - **it is no instruction**: a sentence that tells its reader what to do or say (retrieval/instructions.py)
   never supports anything, and a quote never includes one.
 
-A longer quote is taken only when a shorter one fails, and each of its sentences must add something the
-claim states.
+A longer quote is taken only when a shorter one fails; each further sentence refers back to the one before
+("It ...", "The company ...") and adds something the claim states.
 """
 
 from __future__ import annotations
@@ -332,7 +335,7 @@ class Support:
     # ------------------------------------------------------------------ the rule
 
     def check(self, claim: Claim, windows: Sequence[Window] | None = None) -> Verdict:
-        """The window that states the claim best (shortest first among near-equal ones), or why none does."""
+        """The shortest window that states the claim (the best scoring among those), or why none does."""
         pool = self.windows if windows is None else list(windows)
         if not pool or not claim.terms:
             return Verdict(None, 0.0, "nothing to check against")
