@@ -241,6 +241,7 @@ class SupportOptions:
     above: float = 0.76  # calibrated by bench/support.py (bench/results/support.json)
     dense_weight: float = 0.5  # meaning vs wording (the share of what the claim adds to the question it holds)
     missing_penalty: float = 0.05  # for each term the claim adds that the quote lacks
+    complete_above: float = 0.55  # meaning enough for a quote that holds every term the claim adds
     longest: int = 3  # sentences in a quote, at most
     shortlist: int = 12  # windows per claim whose meaning is compared (by wording first)
 
@@ -379,21 +380,29 @@ class Support:
         return _edited(claim, closest)
 
     def _scores(self, claim: Claim, windows: list[Window], lexical: list[float]) -> list[float]:
-        """Meaning (cosine of claim and quote) and wording (the share of the terms the claim adds to the question
-        that the quote holds), less a little for each added term it lacks."""
+        """Meaning (cosine of claim and quote, or of the claim and the stretch of a long quote that holds its
+        words) and wording (the share of the terms the claim adds to the question that the quote holds), less a
+        little for each added term it lacks. A quote that holds every term the claim adds passes on meaning
+        alone, when that reaches `complete_above`."""
         opts = self.options
         added = claim.novel or claim.terms
         wording = [len(added & w.terms) / len(added) for w in windows]
         missing = [len(added - w.terms) for w in windows]
         if self.embedder is None or opts.dense_weight <= 0:
             return [x - opts.missing_penalty * m for x, m in zip(wording, missing, strict=True)]
-        self._embed([claim.text] + [s.text for w in windows for s in w.sentences])
+        focus = [_focus(claim, w) for w in windows]
+        self._embed([claim.text] + [s.text for w in windows for s in w.sentences] + [f for f in focus if f])
         c = self._vectors[claim.text]
         scores = []
-        for window, x, m in zip(windows, wording, missing, strict=True):
+        for window, x, m, f in zip(windows, wording, missing, focus, strict=True):
             v = np.sum([self._vectors[s.text] for s in window.sentences], axis=0)
             dense = float(c @ v / (np.linalg.norm(v) or 1.0))
-            scores.append(opts.dense_weight * dense + (1 - opts.dense_weight) * x - opts.missing_penalty * m)
+            if f:
+                dense = max(dense, float(c @ self._vectors[f]))
+            score = opts.dense_weight * dense + (1 - opts.dense_weight) * x - opts.missing_penalty * m
+            if m == 0 and dense >= opts.complete_above:
+                score = max(score, 1.0)  # it holds all the claim adds, and means it: as good as a copy
+            scores.append(score)
         return scores
 
     def _embed(self, texts: list[str]) -> None:
@@ -441,6 +450,19 @@ def _edited(claim: Claim, sentence: Sentence) -> str:
         if a and b and a != b and (b, a) in replaced:
             return "swapped"
     return ""
+
+
+def _focus(claim: Claim, window: Window) -> str:
+    """The stretch of a long one-sentence quote from the first word the claim shares with it to the last (a
+    short claim is compared with what it copies, not with the whole sentence); "" when there is none."""
+    if len(window.sentences) != 1:
+        return ""
+    text = window.sentences[0].text
+    spans = [m.span() for m in _WORD.finditer(text) if POSSESSIVE.sub("", m.group().lower().rstrip(".")) in claim.words]
+    if not spans or len(claim.words) >= 0.6 * len(window.sentences[0].words):
+        return ""
+    stretch = text[spans[0][0] : spans[-1][1]]
+    return stretch if stretch != text and len(stretch.split()) >= 3 else ""
 
 
 def _each_adds(claim: Claim, window: Window) -> bool:
