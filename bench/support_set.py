@@ -202,13 +202,13 @@ def build(data: Path) -> list[dict[str, Any]]:
             mine = terms[url][index]
             best, best_score = None, 0.0
             category = articles[url]["category"]
-            for other, found in terms.items():
+            for other, other_terms in terms.items():
                 if other == url or articles[other]["category"] != category:
                     continue
                 shared = len(body_terms[url] & body_terms[other]) / max(1, len(body_terms[url] | body_terms[other]))
                 if shared > 0.2:  # another outlet's copy of the same story may state the same fact
                     continue
-                for j, t in enumerate(found):
+                for j, t in enumerate(other_terms):
                     score = len(mine & t) / max(1, len(mine | t))
                     if best_score < score < 0.5 and len(sentences[other][j]) < 300:
                         best, best_score = sentences[other][j], score

@@ -334,7 +334,7 @@ class Attributor:
                 continue
             after = [c for c in claims[i + 1 :] if c.how in {"cited", "attributed", "dropped"}]
             before = [c for c in reversed(claims[:i]) if c.how in {"cited", "attributed", "dropped"}]
-            reason = (after or before or [None])[0]
+            reason = (after or before)[0] if after or before else None
             if reason is not None and reason.how != "dropped":
                 negates = bool(support.negated_terms(reason.text) & asked) or (
                     support.has_negation(reason.text) and _restates(reason.text, asked)
