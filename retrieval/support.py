@@ -196,6 +196,17 @@ _PRONOUN_OPENING = re.compile(
 )
 
 
+# words that say how, not what: a claim's terms leave them out (bm25s's stop words keep most of them)
+_FUNCTION = frozenset(
+    tokenize(
+        [
+            "would could should may might must can also did does do has have had were been being shall its his "
+            "we you i us our your me my"
+        ]
+    )[0]
+)
+
+
 @dataclass(frozen=True)
 class Sentence:
     passage: int  # 1-based
@@ -320,7 +331,7 @@ class Support:
         asked_numbers = numbers(question)
         every = names(text, self.known)
         found = [run for run in every if not all(w in asked_words for w in run)]
-        terms = frozenset(tokenize([text])[0])
+        terms = frozenset(tokenize([text])[0]) - _FUNCTION
         return Claim(
             text,
             terms,
@@ -458,7 +469,8 @@ def _focus(claim: Claim, window: Window) -> str:
     if len(window.sentences) != 1:
         return ""
     text = window.sentences[0].text
-    spans = [m.span() for m in _WORD.finditer(text) if POSSESSIVE.sub("", m.group().lower().rstrip(".")) in claim.words]
+    content = {w for w in claim.words if w not in STOPWORDS_EN and w not in QUESTION_FILLER}
+    spans = [m.span() for m in _WORD.finditer(text) if POSSESSIVE.sub("", m.group().lower().rstrip(".")) in content]
     if not spans or len(claim.words) >= 0.6 * len(window.sentences[0].words):
         return ""
     stretch = text[spans[0][0] : spans[-1][1]]
