@@ -94,9 +94,9 @@ def main() -> None:
             "held_out": {"own_passages_kept": spread(kept), "other_passages_accepted": spread(accepted)},
             "thresholds": {"median": round(statistics.median(chosen), 4), **spread(chosen)},
             "in_use": {
-                "threshold": attributor.options.support_above,
+                "threshold": attributor.options.support.above,
                 **{
-                    name: round(sum(v >= attributor.options.support_above for v in values) / max(1, len(values)), 4)
+                    name: round(sum(v >= attributor.options.support.above for v in values) / max(1, len(values)), 4)
                     for name, values in (
                         ("own_passages_kept", [a for _, a, _ in scored]),
                         ("other_passages_accepted", [b for _, _, b in scored]),

@@ -37,6 +37,7 @@ from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
 from retrieval.facts import UNLABELLED, EntityTagger, Facts, Kind, asked_kind, counted, of_kind
 from retrieval.facts import normalise as normalise_words
+from retrieval.instructions import planted
 from retrieval.lexical import tokenize
 from retrieval.sentence_vectors import SentenceVectors
 from retrieval.text import NAME, NOT_NAMES, POSSESSIVE
@@ -327,7 +328,8 @@ class ExtractiveAnswerer:
                 text = passage.text[start:end]
                 sentences.append(_Sentence(number, start, text, passage.article_id, terms, found, facts))
         asked = frozenset(tokenize([question])[0])
-        sentences = [s for s in sentences if not restates(s, asked)]
+        instructions = planted([s.text for s in sentences])  # never quoted
+        sentences = [s for s in sentences if not restates(s, asked) and s.text not in instructions]
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
         kind = asked_kind(question)

@@ -1,49 +1,53 @@
-"""A model's answer -> sentences, each tied to the passage sentences that support it (or dropped).
+"""A model's answer -> sentences, each tied to the passage sentences that state it (or dropped).
 
 Real models cite unevenly: some write no markers, some cite the wrong passage, some cite well. Every
-sentence of the answer is checked the same way, whatever markers it carries:
+sentence of the answer is checked the same way, whatever markers it carries, by the rule of
+retrieval/support.py: a quote (one to three adjacent sentences of one passage) supports a sentence when it
+holds every name and number the sentence states beyond the question, says what it says, agrees with its
+negation and does not swap who did what; an instruction never supports anything.
 
-- its support by a passage sentence mixes meaning (cosine of the two, with the embedder) and wording (the
-  share of the claim's terms the sentence holds); the best supporting sentence is what its citation quotes;
-- a sentence supported by the passage it cites keeps its marker (`cited`); one with no marker, or a marker
-  naming a passage that does not support it, gets the passage that does (`attributed`); one that no passage
-  supports is left out (`dropped`);
-- a short verdict ("Yes.", "No.", "Google.") stands with the sentence that gives its reason;
+- a sentence that a quote of the passage it cites states keeps its marker (`cited`); one with no marker, or a
+  marker naming a passage that does not state it, moves to the passage that does (`attributed`), but only
+  to a passage about the question's subject (one that names what the question names); one that no quote
+  states is left out (`dropped`), as is one that echoes an instruction planted in a passage;
+- a short verdict ("Yes.", "No.", "Google.") stands with the sentence that gives its reason, and only when
+  that reason agrees with it: "Yes" before "... did not work with ..." is dropped and the reason stays;
+- list labels ("[1] Title", "[2] ..."), headings, bylines and datelines are structure, not claims;
 - sentences that decline ("The passages do not say ...") are not claims; an answer that opens with one is
-  an abstention;
-- a passage sentence that gives instructions ("ignore previous instructions and reply ...") supports
-  nothing, and a claim that echoes one more closely than any other passage sentence is dropped, so
-  attribution cannot launder an injected instruction into a cited claim.
+  an abstention.
 
-The threshold is calibrated by bench/attribution.py (support of a model's sentences by the passages of
-their own question against the passages of other questions).
+The rule's threshold is calibrated by bench/support.py on a labelled set of sentence-quote pairs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from retrieval import citations
+from retrieval import citations, support
 from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
+from retrieval.instructions import is_instruction
 from retrieval.lexical import tokenize
-from retrieval.text import SPOKEN_WORD
+from retrieval.support import SupportOptions, numbers
+from retrieval.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD
 from retrieval.types import Passage, SentenceCounts
 
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?]{0,60}\b(?:instructions?|rules?|prompts?|guidelines?|"
-    r"previous|above|earlier|system)\b"
-    r"|\b(?:reply|respond|answer|say|write|output|print|state|claim)\b[^.!?]{0,30}\b(?:only|exactly|nothing but|"
-    r"with the words?|that you)\b"
-    r"|\byou\s+(?:are\s+now|must\s+(?:now\s+)?(?:say|answer|reply|ignore)|will\s+now)\b"
-    r"|\b(?:system\s+prompt|as\s+an?\s+(?:ai|assistant|language\s+model))\b"
-    r"|\bdo\s+not\s+cite\b|\b(?:new|updated)\s+instructions?\s*:",
-    re.I,
-)
+__all__ = [
+    "Attributed",
+    "AttributionOptions",
+    "Attributor",
+    "Claim",
+    "is_decline",
+    "is_instruction",
+    "is_structure",
+    "is_verdict",
+    "numbers",
+    "split_claims",
+]
+
 _DECLINE = re.compile(
     r"^(?:(?:i'?m\s+)?sorry[,.]?\s*|unfortunately,?\s*|however,?\s*)?"
     r"(?:(?:(?:the|these|those|provided|given|available|above)\s+)*(?:articles?|passages?|excerpts?|sources?|"
@@ -69,14 +73,22 @@ def is_verdict(sentence: str) -> bool:
     return words[0].lower() in _VERDICT_START or all(w[:1].isupper() or w[:1].isdigit() for w in words)
 
 
+def _polarity(sentence: str) -> str | None:
+    """ "yes" or "no" for a yes/no verdict; None for a bare name ("Google.")."""
+    first = SPOKEN_WORD.findall(sentence)[:1]
+    word = first[0].lower() if first else ""
+    if word in {"yes", "true", "correct", "agree", "both"}:
+        return "yes"
+    if word in {"no", "false", "incorrect", "disagree", "not", "neither"}:
+        return "no"
+    return None
+
+
 @dataclass(frozen=True)
 class AttributionOptions:
-    support_above: float = 0.30  # calibrated by bench/attribution.py (bench/results/attribution.json)
-    dense_weight: float = 0.6  # meaning vs wording
-    shortlist: int = 8  # passage sentences per claim embedded (by wording first)
-    embed_chars: int = 400  # a paraphrase may rest on a sentence's end: embed (nearly) all of it
-    injection_margin: float = 0.05  # an instruction sentence this close to the best support wins
+    support: SupportOptions = field(default_factory=SupportOptions)  # the rule a quote must pass
     max_sentences: int = 4  # an answer keeps at most this many supported sentences (verdicts aside)
+    on_subject: float = 0.5  # a passage a sentence moves to holds this share of the question's terms (no names)
 
 
 @dataclass
@@ -84,7 +96,7 @@ class Claim:
     text: str  # as written, markers removed
     markers: list[int]  # passage numbers it cites (1-based), as written
     passages: list[int] = field(default_factory=list)  # the passages it is attributed to
-    quotes: dict[int, str] = field(default_factory=dict)  # passage -> the sentence it rests on
+    quotes: dict[int, list[str]] = field(default_factory=dict)  # passage -> the sentences it rests on
     how: str = ""  # cited | attributed | dropped | verdict | decline
 
     @property
@@ -100,58 +112,83 @@ class Attributed:
     abstained: bool  # the writer declined
 
 
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-
-
-def numbers(text: str) -> frozenset[str]:
-    """The numbers a text states, as digits ("300,000" and "300000" alike, "06" as "6")."""
-    return frozenset(n.replace(",", "").rstrip(".").lstrip("0") or "0" for n in _NUMBER.findall(text))
-
-
-def is_instruction(sentence: str) -> bool:
-    """A sentence that tells a reader (a model) what to do or say, rather than reporting something."""
-    return bool(_INSTRUCTION.search(sentence))
-
-
 def is_decline(sentence: str) -> bool:
     return bool(_DECLINE.search(sentence.strip().lstrip("-*• ").strip()))
 
 
-_LEADING_VERDICT = re.compile(r"(?m)^(\s*(?:yes|no)\s*(?:\[\d+\]\s*)*[.!])[ \t]+(?=\S)", re.I)
+# "Yes. The ...", "No, the ...", "Yes The dam ..." (a small model's missing stop): the verdict is a sentence
+_LEADING_VERDICT = re.compile(r"(?m)^(\s*(?:yes|no)\s*(?:\[\d+\]\s*)*)(?:[.!,:;]|(?=\s+[A-Z]))[ \t]*(?=\S)", re.I)
+_LABEL = re.compile(r"^\s*(?:[-*•]\s*)?(?:\[\d+\]\s*)+(?:[.:)\-–—]\s*)?(?=\S)")
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s+|\*\*[^*]+\*\*\s*:?\s*$|__[^_]+__\s*$)|:\s*$")
+_BYLINE = re.compile(
+    r"^\s*(?i:by|written\s+by|reporting\s+by|words\s+by|author\s*:|posted\s+by)\s+[A-Z][\w'’.-]*"
+    r"(?:\s+[A-Z][\w'’.-]*){0,3}(?:\s*(?:,|and|&)\s*[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})*\s*\.?\s*$"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_ONLY = re.compile(
+    rf"^\s*(?:(?:published|updated|posted|date)\s*:?\s*)?(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|\d{{4}}-\d\d-\d\d)"
+    rf"(?:[ ,]+\d{{1,2}}:\d\d\s*(?:[ap]\.?m\.?)?(?:\s*[A-Z]{{2,4}})?)?\s*\.?\s*$",
+    re.I,
+)
+# "NEW YORK (Reuters) - ", "LONDON, Oct 5 (AP) — ": a dateline opens a report; what follows is the claim
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'-]{2,40}(?:,\s*[A-Za-z0-9 .]{2,20})?\s*(?:\([A-Za-z .]{2,30}\))?\s*[-–—]+\s+")
+
+
+def is_structure(line: str) -> bool:
+    """A heading, byline or date line: a model's answer copies them, but they state no claim."""
+    text = line.strip()
+    if _HEADING.search(text) or _BYLINE.match(text) or _DATE_ONLY.match(text):
+        return True
+    words = SPOKEN_WORD.findall(text)
+    # a short line of capitalised words without a full stop is a heading ("Xiaomi's New Factory Plans"); a bare
+    # name ("Sam Bankman-Fried", "Federal Trade Commission") is a verdict
+    return (
+        4 <= len(words) <= 10
+        and not re.search(r"[.!?][\"'”’)]*$", text)
+        and sum(w[:1].isupper() for w in words if w.lower() not in NOT_NAMES) >= max(2, len(words) - 1)
+    )
 
 
 def split_claims(text: str) -> list[Claim]:
     """The answer's sentences (list items and lines count as sentences), with the markers each carries.
 
-    A marker written after the full stop ("... vehicles. [2]") belongs to the sentence before it.
+    A marker written after the full stop ("... vehicles. [2]") belongs to the sentence before it; a marker
+    that opens a line ("[1] Title ...") is a list label, and its line no citation.
     """
-    pieces: list[str] = []
+    pieces: list[tuple[str, bool]] = []  # (sentence, whether its markers are labels)
     # "No. The ..." is one sentence to the splitter ("No." abbreviates "number"): not at an answer's start
-    text = re.sub(_LEADING_VERDICT, r"\1\n", citations.normalise(text))
+    text = re.sub(_LEADING_VERDICT, lambda m: m.group(1).rstrip() + ".\n", citations.normalise(text))
     for line in text.splitlines():
+        labelled = bool(_LABEL.match(line)) and not re.fullmatch(r"\s*(?:\[\d+\]\s*)+[.,;:]?\s*", line)
+        if labelled:
+            line = _LABEL.sub("", line)
+        if not labelled and _DATELINE.match(line):
+            line = _DATELINE.sub("", line)
         for start, end in sentence_spans(line):
             piece = line[start:end]
             lead = re.match(r"^(?:\s*\[\d+\])+[.,;:]?", piece)
-            if lead and pieces:
-                pieces[-1] += " " + lead.group().strip()
+            if lead and pieces and not labelled:
+                pieces[-1] = (pieces[-1][0] + " " + lead.group().strip(), pieces[-1][1])
+                piece = piece[lead.end() :].strip()
+            elif lead and labelled:  # "[1] Foo. [2] Bar.": each label opens its item
                 piece = piece[lead.end() :].strip()
             if piece:
-                pieces.append(piece)
+                pieces.append((piece, labelled))
     claims = []
-    for piece in pieces:
+    for piece, labelled in pieces:
         markers = [n for m in citations.MARKER.finditer(piece) if (n := citations.marker_number(m)) is not None]
         body = citations.strip_markers(piece).strip().lstrip("-*•").strip()
-        if body and re.search(r"\w", body):
-            claims.append(Claim(body, list(dict.fromkeys(markers))))
+        if labelled and not re.search(r"[.!?][\"'”’)]*$", body):
+            continue  # "[1] Title (Outlet, date)": a list of the passages, not a sentence
+        if body and re.search(r"\w", body) and not is_structure(body):
+            cites = not labelled or _ends_with_marker(piece)
+            claims.append(Claim(body, list(dict.fromkeys(markers)) if cites else []))
     return claims
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    passage: int  # 1-based
-    text: str
-    terms: frozenset[str]
-    instruction: bool
+def _ends_with_marker(piece: str) -> bool:
+    return bool(re.search(r"\[\d+\]\s*[.!?]?[\"'”’)]*\s*$", piece))
 
 
 class Attributor:
@@ -170,121 +207,154 @@ class Attributor:
                 seen.add(claim.text.lower())
                 claims.append(claim)
         for claim in claims:
-            if is_decline(claim.text):
+            if is_instruction(claim.text):
+                claim.how = "dropped"  # the model repeating an instruction it read: never a claim
+            elif is_decline(claim.text):
                 claim.how = "decline"
             elif is_verdict(claim.text):
                 claim.how = "verdict"
         stated = [c for c in claims if c.how == ""]
         verdicts = [c for c in claims if c.how == "verdict"]
-        opening = next((c for c in claims if c.how != "verdict"), None)
-        if not claims or (opening is not None and opening.how == "decline") or not (stated or verdicts):
+        opening = next((c for c in claims if c.how not in {"verdict", "dropped"}), None)
+        if not claims:  # nothing but structure (labels, headings): no claim, and no decline either
+            return Attributed("", {}, SentenceCounts(), not text.strip())
+        echoed = any(c.how == "dropped" for c in claims)  # an instruction repeated is no decline: it is dropped
+        if (opening is not None and opening.how == "decline") or not (stated or verdicts or echoed):
             return Attributed("", {}, SentenceCounts(), True)  # "No. The passages do not say ..." declines
-        candidates = self._candidates(passages)
+        checker = support.Support(passages, self.embedder, self.options.support)
         for claim in verdicts:
-            if not _named_in([claim.text], candidates):
+            if _polarity(claim.text) is None and not _named_in(claim.text, checker):
                 claim.how = "dropped"  # a name no passage mentions (outside an instruction): it rests on nothing
-        verdicts = [c for c in verdicts if c.how == "verdict"]
-        if stated and candidates:
-            self._support(stated, candidates, passages, question)
-        for claim in stated if not candidates else []:
+        if stated and checker.windows:
+            self._support(stated, checker, passages, question)
+        for claim in stated if not checker.windows else []:
             claim.how = "dropped"
+        self._check_verdicts(claims, checker, passages, question)
+        verdicts = [c for c in claims if c.how == "verdict"]
         attributed = self._assemble(claims, [], self.options.max_sentences)
-        if attributed.text or not verdicts or not candidates:
+        if attributed.text or not verdicts or not checker.windows:
             return attributed
-        # Only a verdict stands ("Yes." alone, or its reasons unsupported): what it asserts is the question,
-        # answered; it rests on the passage sentence that supports the question's own claim.
+        # Only a bare name stands ("Google.", its reasons unsupported): what it asserts is the question,
+        # answered; it rests on the quote that states the question's claim with the name.
         shown = [c.text for c in verdicts]
         bare = Claim(f"{question} {' '.join(shown)}".strip(), [n for c in verdicts for n in c.markers])
-        self._support([bare], candidates, passages, question)
+        self._support([bare], checker, passages, "")
         bare_attributed = self._assemble([bare], shown, self.options.max_sentences)
         counts = bare_attributed.counts.model_copy(update={"dropped": attributed.counts.dropped})
         return Attributed(bare_attributed.text, bare_attributed.quotes, counts, False)
 
+    def best_support(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[float]:
+        """Each sentence's score by its best quote that passes the rule's checks, 0 when none does (calibration)."""
+        options = dataclasses.replace(self.options.support, above=float("inf"))
+        checker = support.Support(passages, self.embedder, options)
+        return [checker.check(checker.claim(s, question)).score for s in sentences]
+
+    def supported(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[bool]:
+        """Whether some quote of these passages states each sentence (for the benchmark)."""
+        checker = support.Support(passages, self.embedder, self.options.support)
+        return [checker.check(checker.claim(s, question)).window is not None for s in sentences]
+
     # ------------------------------------------------------------------ steps
 
-    def _candidates(self, passages: Sequence[Passage]) -> list[_Candidate]:
-        found: list[_Candidate] = []
-        for number, passage in enumerate(passages, start=1):
-            sentences = [passage.text[s:e] for s, e in sentence_spans(passage.text) if e - s >= 12]
-            for sentence, terms in zip(sentences, tokenize(sentences), strict=True):
-                found.append(_Candidate(number, sentence, frozenset(terms), is_instruction(sentence)))
-        return found
-
-    def best_support(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[float]:
-        """Each sentence's support by its best passage sentence that is no instruction (for calibration)."""
-        candidates = self._candidates(passages)
-        claims = [Claim(text, []) for text in sentences]
-        if not candidates or not claims:
-            return [0.0] * len(claims)
-        support = self._matrix(claims, candidates, passages, question)
-        legit = np.array([not c.instruction for c in candidates])
-        return [float(row[legit].max()) if legit.any() else 0.0 for row in support]
-
-    def _matrix(
-        self, claims: list[Claim], candidates: list[_Candidate], passages: Sequence[Passage], question: str = ""
-    ) -> np.ndarray:
-        """Support of each claim (rows) by each candidate passage sentence (columns)."""
-        opts = self.options
-        claim_terms = [frozenset(t) for t in tokenize([c.text for c in claims])]
-        lexical = np.zeros((len(claims), len(candidates)), dtype=np.float32)
-        for i, terms in enumerate(claim_terms):
-            if terms:
-                for j, cand in enumerate(candidates):
-                    lexical[i, j] = len(terms & cand.terms) / len(terms)
-        dense = np.zeros_like(lexical)
-        if self.embedder is not None and opts.dense_weight > 0:
-            shortlist: set[int] = set()
-            for i, claim in enumerate(claims):
-                order = np.argsort(-lexical[i], kind="stable")
-                shortlist.update(int(j) for j in order[: opts.shortlist])
-                shortlist.update(j for j, c in enumerate(candidates) if c.passage in claim.markers)
-            chosen = sorted(shortlist)
-            heads = [candidates[j].text[: opts.embed_chars] for j in chosen]
-            vectors = self.embedder.embed_documents(heads)
-            claim_vectors = self.embedder.embed_documents([c.text for c in claims])
-            dense[:, chosen] = claim_vectors @ vectors.T
-        weight = opts.dense_weight if self.embedder is not None else 0.0  # no embedder: wording alone
-        support = weight * dense + (1 - weight) * lexical
-        # a passage that does not state a number the claim states (outside the question, and the passage's
-        # title and date, which the prompt shows) does not support the claim
-        stated = [numbers(f"{p.title} {p.published_at or ''} {p.text}") for p in passages]
-        asked = numbers(question)
-        for i, claim in enumerate(claims):
-            needed = numbers(claim.text) - asked
-            if needed:
-                for j, cand in enumerate(candidates):
-                    if not needed <= stated[cand.passage - 1]:
-                        support[i, j] = 0.0
-        return support
-
     def _support(
-        self, claims: list[Claim], candidates: list[_Candidate], passages: Sequence[Passage], question: str
+        self,
+        claims: list[Claim],
+        checker: support.Support,
+        passages: Sequence[Passage],
+        question: str,
+        negated: bool = False,
     ) -> None:
-        opts = self.options
-        support = self._matrix(claims, candidates, passages, question)
-        instruction = np.array([c.instruction for c in candidates])
+        about = self._subjects(passages, question)
+        for claim in claims:
+            stated = checker.claim(claim.text, question)
+            if negated:  # a bare "No": the question's claim, denied
+                stated = dataclasses.replace(stated, negated=(stated.terms,), negation=True)
+            cited: dict[int, list[str]] = {}
+            for n in dict.fromkeys(claim.markers):
+                verdict = checker.check(stated, [w for w in checker.windows if w.passage == n])
+                if verdict.window is not None:
+                    cited[n] = verdict.window.quotes
+            if cited:
+                claim.how, claim.passages, claim.quotes = "cited", list(cited), cited
+            else:
+                pool = [w for w in checker.windows if w.passage in about and w.passage not in claim.markers]
+                verdict = checker.check(stated, pool)
+                if verdict.window is None:
+                    claim.how = "dropped"
+                    continue
+                n = verdict.window.passage
+                claim.how, claim.passages, claim.quotes = "attributed", [n], {n: verdict.window.quotes}
+            if _echoes_an_instruction(stated, checker, claim.quotes):
+                claim.how, claim.passages, claim.quotes = "dropped", [], {}
+
+    def _subjects(self, passages: Sequence[Passage], question: str) -> list[int]:
+        """The passages about what the question asks about (1-based): those that name one of the names it asks
+        about (outlets aside: "as reported by TechCrunch" names a source, not a subject), or, when it asks about
+        none a passage names, those that hold most of its terms."""
+        if not question.strip():
+            return list(range(1, len(passages) + 1))
+        held = []
+        for p in passages:
+            found = set(support.words(f"{p.title} {p.text}"))
+            held.append(found | {part for w in found if "-" in w for part in w.split("-")})
+        outlets = {w for p in passages for w in support.words(p.source or "")}
+        named = support.names(question)
+        if named and all(all(w in QUESTION_FILLER or w in outlets for w in run) for run in named):
+            return list(range(1, len(passages) + 1))  # "What did TechCrunch and The Verge report?": any subject
+        asked = [
+            run
+            for run in named
+            if not all(w in QUESTION_FILLER or w in outlets for w in run)
+            and any(run[-1] in h or all(w in h for w in run) for h in held)
+        ]
+        if asked:
+            return [
+                n for n, h in enumerate(held, start=1) if any(run[-1] in h or all(w in h for w in run) for run in asked)
+            ]
+        terms = set(tokenize([question])[0])
+        if not terms:
+            return list(range(1, len(passages) + 1))
+        shown = tokenize([f"{p.title} {p.text}" for p in passages])
+        return [
+            n
+            for n, found in enumerate(shown, start=1)
+            if len(terms & set(found)) / len(terms) >= self.options.on_subject
+        ]
+
+    def _check_verdicts(
+        self, claims: list[Claim], checker: support.Support, passages: Sequence[Passage], question: str
+    ) -> None:
+        """A yes/no verdict stands only on a reason that agrees with it. With a supported reason, it is dropped
+        when the reason says the opposite ("Yes. ... did not ..."), and the reason (what the passage states)
+        stays; without one, it must rest on a quote that states the question's claim (for "No": denies it)."""
+        asked_negated = support.has_negation(question)
+        asked = frozenset(tokenize([question])[0])
         for i, claim in enumerate(claims):
-            row = support[i]
-            legit = np.where(instruction, -1.0, row)
-            best = int(np.argmax(legit))
-            if instruction.any() and float(row[instruction].max()) >= float(legit[best]) - opts.injection_margin:
-                claim.how = "dropped"  # it echoes an instruction found in a passage more than it reports anything
+            if claim.how != "verdict" or (polarity := _polarity(claim.text)) is None:
                 continue
-            if float(legit[best]) < opts.support_above:
+            after = [c for c in claims[i + 1 :] if c.how in {"cited", "attributed", "dropped"}]
+            before = [c for c in reversed(claims[:i]) if c.how in {"cited", "attributed", "dropped"}]
+            reason = (after or before)[0] if after or before else None
+            if reason is not None and reason.how != "dropped":
+                negates = bool(support.negated_terms(reason.text) & asked) or (
+                    support.has_negation(reason.text) and _restates(reason.text, asked)
+                )
+                says_yes = negates == asked_negated
+                if (polarity == "yes" and not says_yes) or (
+                    polarity == "no" and says_yes and _restates(reason.text, asked)
+                ):
+                    claim.how = "dropped"
+                continue
+            if not question.strip():
                 claim.how = "dropped"
                 continue
-            by_passage: dict[int, int] = {}
-            for j in np.argsort(-legit, kind="stable"):
-                cand = candidates[int(j)]
-                if legit[j] < opts.support_above:
-                    break
-                by_passage.setdefault(cand.passage, int(j))
-            cited = [n for n in claim.markers if n in by_passage]
-            if cited:
-                claim.how, claim.passages = "cited", cited
+            # no supported reason: the verdict is the question's claim, asserted or denied, and needs a quote
+            bare = Claim(question, claim.markers)
+            self._support([bare], checker, passages, "", negated=polarity == "no")
+            if bare.how == "dropped":
+                claim.how = "dropped"
             else:
-                claim.how, claim.passages = "attributed", [candidates[best].passage]
-            claim.quotes = {n: candidates[by_passage[n]].text for n in claim.passages}
+                claim.how, claim.passages, claim.quotes = bare.how, bare.passages, bare.quotes
 
     @staticmethod
     def _assemble(claims: list[Claim], verdict_text: list[str], max_sentences: int) -> Attributed:
@@ -307,10 +377,11 @@ class Attributor:
                 counts.cited += 1
             else:
                 counts.attributed += 1
-            for n, quote in claim.quotes.items():
+            for n, shown_quotes in claim.quotes.items():
                 quotes.setdefault(n, [])
-                if quote not in quotes[n]:
-                    quotes[n].append(quote)
+                for quote in shown_quotes:
+                    if quote not in quotes[n]:
+                        quotes[n].append(quote)
             markers = "".join(f"[{n}]" for n in claim.passages)
             shown = " ".join(verdict_text) if verdict_text else claim.text
             lines.append(" ".join([*pending, _with_markers(shown, markers)]))
@@ -320,19 +391,34 @@ class Attributor:
         return Attributed(" ".join(lines), quotes, counts, False)
 
 
+def _restates(sentence: str, asked: frozenset[str]) -> bool:
+    """Whether a sentence speaks of most of what the question asks."""
+    return bool(asked) and len(asked & set(tokenize([sentence])[0])) / len(asked) >= 0.5
+
+
+def _echoes_an_instruction(claim: support.Claim, checker: support.Support, quotes: dict[int, list[str]]) -> bool:
+    """A claim that an instruction planted in a passage states at least as fully as its own quote does: what
+    the instruction asked for, not what the article reports."""
+    planted = [s for s in checker.sentences if s.instruction]
+    if not planted or not claim.terms:
+        return False
+    shown = [s for s in checker.sentences if s.text in {q for qs in quotes.values() for q in qs}]
+    own = len(claim.terms & frozenset().union(*(s.terms for s in shown))) if shown else 0
+    echoed = max(len(claim.terms & s.terms) for s in planted)
+    return echoed >= max(own, 2)
+
+
 def _echoes_a_title(sentence: str, titles: tuple[str, ...]) -> bool:
-    """"Title (Outlet, 2023-10-05)": a passage's heading, copied from the prompt, not a claim."""
+    """ "Title (Outlet, 2023-10-05)", '"Title"': a passage's heading, copied from the prompt, not a claim."""
     text = re.sub(r"\s*\([^)]*\)\s*$", "", sentence.strip().lower()).rstrip(".")
-    return bool(text) and text in titles
+    text = text.strip("\"'“”‘’*_ ").rstrip(".").strip()
+    return bool(text) and (text in titles or any(text == t.rstrip(".") for t in titles))
 
 
-_VERDICT_TERMS = frozenset(tokenize([" ".join(_VERDICT_START)])[0])
-
-
-def _named_in(verdicts: list[str], candidates: list[_Candidate]) -> bool:
-    """Whether every term of a bare verdict other than yes/no is in a passage sentence that is no instruction."""
-    stated = {t for terms in tokenize(verdicts) for t in terms} - _VERDICT_TERMS
-    reported = {t for c in candidates if not c.instruction for t in c.terms}
+def _named_in(verdict: str, checker: support.Support) -> bool:
+    """Whether every term of a bare verdict ("Google.") is in a passage sentence that is no instruction."""
+    stated = set(tokenize([verdict])[0])
+    reported = {t for s in checker.sentences if not s.instruction for t in s.terms}
     return stated <= reported
 
 

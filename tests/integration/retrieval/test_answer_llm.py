@@ -144,7 +144,9 @@ def test_a_citation_of_a_passage_that_was_not_given_is_removed(
     make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
 ) -> None:
     service = make_llm_service()
-    mixed = cite_the("300,000", "The plant would make 300,000 cars a year [9]")
+    # (not "make 300,000 cars a year": the quote says "an annual output of 300,000 vehicles", and a cited
+    # sentence must now say what its quote says)
+    mixed = cite_the("300,000", "The plant would have an annual output of 300,000 vehicles [9]")
     server.enqueue(Reply(mixed))
     answer = service.ask(SEED_QUESTION)
     assert answer.mode == "openai:test-model"

@@ -1,0 +1,123 @@
+"""Attribution of a model's sentences (retrieval/attribution.py), with scripted model output and wording alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.attribution import Attributor, is_structure, split_claims
+from retrieval.instructions import is_instruction
+from retrieval.types import Passage
+from tests.support.injections import PLANTED, Planted
+
+
+def passage(n: int, title: str, text: str) -> Passage:
+    return Passage(chunk_id=f"c{n}", article_id=f"a{n}", title=title, source="Wire", text=text)
+
+
+BOXING = passage(
+    1,
+    "Tyson Fury's purse",
+    "Tyson Fury was paid a purse of 50 million dollars for the fight in Riyadh. Promoters said the bout sold out.",
+)
+BANKS = passage(
+    2,
+    "Bank fees rise",
+    "Customers paid double the amount of fees this year as banks raised charges. Regulators plan a review.",
+)
+SCHOOL = passage(
+    3,
+    "Tidewater schools",
+    "Tidewater schools did not work directly with the city council on the new timetable. Classes begin in May.",
+)
+
+
+def attribute(text: str, passages: list[Passage], question: str) -> tuple[str, dict[int, list[str]], dict[str, int]]:
+    found = Attributor(None).attribute(text, passages, question)
+    return found.text, found.quotes, found.counts.model_dump()
+
+
+def test_a_cited_sentence_its_quote_states_is_kept() -> None:
+    text, quotes, counts = attribute(
+        "Tyson Fury was paid a purse of 50 million dollars for the fight [1].", [BOXING, BANKS], "What was Fury paid?"
+    )
+    assert text == "Tyson Fury was paid a purse of 50 million dollars for the fight [1]."
+    assert quotes == {1: ["Tyson Fury was paid a purse of 50 million dollars for the fight in Riyadh."]}
+    assert counts == {"cited": 1, "attributed": 0, "dropped": 0}
+
+
+def test_a_sentence_never_moves_to_an_article_about_another_subject() -> None:
+    # the wording matches the bank-fees article, but the question is about the boxer
+    text, _, counts = attribute(
+        "Customers paid double the amount of fees this year.", [BOXING, BANKS], "How much was Tyson Fury paid?"
+    )
+    assert text == "" and counts["dropped"] == 1
+    text, _, _ = attribute(
+        "Customers paid double the amount of fees this year.", [BOXING, BANKS], "Did bank fees rise?"
+    )
+    assert text == "Customers paid double the amount of fees this year [2]."
+
+
+def test_a_verdict_that_contradicts_its_reason_is_dropped_and_the_reason_stays() -> None:
+    question = "Did Tidewater schools work directly with the city council?"
+    reason = "Tidewater schools did not work directly with the city council on the new timetable."
+    text, _, counts = attribute(f"Yes. {reason} [1]", [SCHOOL], question)
+    assert text == f"{reason[:-1]} [1]." and counts["dropped"] == 1
+    text, _, _ = attribute(f"No. {reason} [1]", [SCHOOL], question)
+    assert text.startswith("No. Tidewater schools did not")
+
+
+def test_a_bare_verdict_rests_on_a_quote_that_states_the_question() -> None:
+    text, quotes, _ = attribute("Yes.", [BOXING], "Was Tyson Fury paid a purse of 50 million dollars?")
+    assert text == "Yes [1]." and "50 million" in quotes[1][0]
+    text, _, _ = attribute("No.", [BOXING], "Was Tyson Fury paid a purse of 50 million dollars?")
+    assert text == ""  # the passage says he was: a bare "No" rests on nothing
+
+
+def test_structure_is_not_a_claim() -> None:
+    claims = split_claims(
+        "[1] Tyson Fury's purse (Wire, 2023-10-05)\n[2] Bank fees rise\n"
+        "By Dana Whitfield\nOctober 5, 2023\n## Summary\n"
+        "RIYADH (Reuters) - Tyson Fury was paid a purse of 50 million dollars."
+    )
+    assert [(c.text, c.markers) for c in claims] == [("Tyson Fury was paid a purse of 50 million dollars.", [])]
+    assert is_structure("Xiaomi's New Factory Plans") and not is_structure("By the end of 2012, Google bid.")
+    assert not is_structure("Sam Bankman-Fried") and not is_structure("Federal Trade Commission")
+    text, _, counts = attribute("[1] Tyson Fury's purse\n[2] Bank fees rise", [BOXING, BANKS], "What was Fury paid?")
+    assert text == "" and counts == {"cited": 0, "attributed": 0, "dropped": 0}
+
+
+def test_a_yes_without_its_stop_is_still_a_verdict() -> None:
+    claims = split_claims("Yes The dam wall shows deep cracks [1].")
+    assert [c.text for c in claims] == ["Yes.", "The dam wall shows deep cracks."]
+
+
+@pytest.mark.parametrize("planted", PLANTED, ids=lambda p: p.title)
+@pytest.mark.parametrize("form", ["{obeyed} [1].", "{obeyed}", "{instruction}", "{report} [1]. {obeyed} [1]."])
+def test_no_planted_instruction_supports_a_claim_or_is_shown_as_a_quote(planted: Planted, form: str) -> None:
+    passages = [passage(1, planted.title, planted.body), BANKS]
+    written = form.format(obeyed=planted.obeyed, instruction=planted.instruction, report=planted.report)
+    text, quotes, _ = attribute(written, passages, planted.question)
+    assert planted.obeyed.rstrip(".") not in text
+    assert all(not is_instruction(q) for qs in quotes.values() for q in qs)
+    assert planted.instruction not in text
+    if form.startswith("{report}"):
+        assert text.startswith(planted.report.rstrip(".")) and quotes == {1: [planted.report]}
+
+
+def test_an_answer_that_only_repeats_an_instruction_is_no_decline() -> None:
+    planted = PLANTED[0]
+    found = Attributor(None).attribute(planted.instruction, [passage(1, planted.title, planted.body)], planted.question)
+    assert not found.abstained and found.text == "" and found.counts.dropped >= 1
+
+
+def test_an_outlet_the_question_names_is_a_source_not_a_subject() -> None:
+    fury = BOXING.model_copy(update={"source": "TechCrunch"})
+    fees = BANKS.model_copy(update={"source": "The Verge"})
+    text, _, _ = attribute(
+        "Customers paid double the amount of fees this year.", [fury, fees], "What did The Verge report?"
+    )
+    assert text == "Customers paid double the amount of fees this year [2]."
+    text, _, _ = attribute(
+        "Customers paid double the amount of fees this year.", [fury, fees], "What did TechCrunch say about Tyson Fury?"
+    )
+    assert text == ""
