@@ -321,7 +321,7 @@ class Attributor:
 
 
 def _echoes_a_title(sentence: str, titles: tuple[str, ...]) -> bool:
-    """"Title (Outlet, 2023-10-05)": a passage's heading, copied from the prompt, not a claim."""
+    """ "Title (Outlet, 2023-10-05)": a passage's heading, copied from the prompt, not a claim."""
     text = re.sub(r"\s*\([^)]*\)\s*$", "", sentence.strip().lower()).rstrip(".")
     return bool(text) and text in titles
 
