@@ -43,6 +43,7 @@ from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
 from retrieval.facts import (
     ACRONYM,
+    AGENT_VERBS,
     MONEY_ASKED,
     UNLABELLED,
     EntityTagger,
@@ -57,6 +58,7 @@ from retrieval.facts import (
     measured,
     of_kind,
     reasons,
+    written_out,
 )
 from retrieval.facts import normalise as normalise_words
 from retrieval.lexical import tokenize
@@ -105,9 +107,10 @@ class ExtractiveOptions:
     # passages write as names), or follows one that does and refers back to it ("it", "the company");
     # "title": or in a passage whose title holds the subject; "off": anywhere
     subject_rule: Literal["sentence", "title", "off"] = "sentence"
+    title_names_not_answers: bool = True  # see draft(): a name the title gives with the subject is no answer
     money_only: bool = True  # "how much does it cost / pay / is it worth": money, not a percentage or a weight
     subject_for_names: bool = False  # also for "who" and "which company" (whose answer is a name, not a property)
-    count_similarity: float = 0.55  # "how many cars": "vehicles" counts when the two words' vectors are this close
+    count_similarity: float = 0.65  # "how many cars": "vehicles" counts when the two words' vectors are this close
     kind_keep_ratio: float = 0.7  # a sentence with the asked fact may lead when it scores this close to the best
     answering_candidates: int = 3  # sentences with the asked fact added to the shortlist, best cheap scores first
     evidence_note: bool = True  # offline yes/no answers say their sentence is the evidence, not a verdict
@@ -383,6 +386,14 @@ class ExtractiveAnswerer:
         )
         if kind == "number":
             typed = self._counting(question, sentences, typed)
+        if subject and kind in _NAMES_ASKED and opts.title_names_not_answers and _DOES_FOR.search(question):
+            # an article about X and Y (its title names both) answers "who built X's cars" with neither
+            typed = [
+                [f for f in facts if not set(f.split()) <= analyses[s.passage - 1].title_names]
+                if analyses[s.passage - 1].title_names & subject
+                else facts
+                for s, facts in zip(sentences, typed, strict=True)
+            ]
         if (
             subject
             and kind is not None
@@ -472,7 +483,7 @@ class ExtractiveAnswerer:
         nouns = sorted({noun for found in counts.values() for noun in found})
         close: set[str] = set()
         if nouns and self.options.count_similarity < 1:
-            vectors = self.embedder.embed_documents([wanted, *nouns])
+            vectors = self.embedder.embed_documents([written_out(wanted), *nouns])
             similarity = vectors[1:] @ vectors[0]
             close = {noun for noun, s in zip(nouns, similarity, strict=True) if s >= self.options.count_similarity}
         return [facts if i not in counts or close & set(counts[i]) else [] for i, facts in enumerate(typed)]
@@ -574,11 +585,15 @@ def _typed_facts(
             facts = [f for f in facts if ("MONEY", f) in s.facts or ("CARDINAL", f) in s.facts]
         if kind == "age":
             facts = [f for f in facts if " of " not in f or f.split(" of ", 1)[1] in subject]
+        elif kind == "duration" and facts:  # "a couple of days back" is a point in time, not a span of it
+            words = f" {normalise_words(s.text)} "
+            facts = [f for f in facts if not re.search(rf" {re.escape(f)} (?:back|ago|later|earlier) ", words)]
         typed.append(facts)
     return typed
 
 
 _NAMES_ASKED = frozenset({"person", "organisation", "agent"})
+_DOES_FOR = re.compile(rf"\b{AGENT_VERBS}", re.I)
 # "who runs X", "X's ceo": the name asked for is a property of the subject, which the sentence must hold
 _ROLE_OF = re.compile(
     r"\b(?:ceo|founder|co-founder|coach|owner|chair(?:man|woman)?|president|boss|cto|cfo|quarterback|"

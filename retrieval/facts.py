@@ -88,6 +88,11 @@ MONEY_ASKED = re.compile(
     r"revenue|market cap|sell|sells|sold|spent|spend|raise|raised|budget|profit|income|bill|charge|money|cash|"
     r"dollars?|invest\w*|funding|make|made|makes|net worth)\b"
 )
+# what one party does for or to another: "who was to build Xiaomi's cars", "which company would assemble them"
+AGENT_VERBS = (
+    r"(?:build|built|make|made|making|assembl\w*|manufactur\w*|suppl\w*|sign\w*|buy\w*|bought|acquir\w*|"
+    r"own\w*|publish\w*|sponsor\w*|invest\w*|fund\w*|back\w*|partner\w*|sued?|su(?:ing|es))\b"
+)
 _UNITS = r"years?|months?|weeks?|days?|hours?|minutes?|seasons?|decades?"
 _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("age", re.compile(r"\bhow old\b|\bwhat age\b|\b(?:his|her|their)\s+age\b|\bage of\b")),
@@ -103,14 +108,7 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time)\b|\bsince when\b")),
     ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{_PLACE})\b")),
     ("reason", re.compile(r"^\W*why\b|\bwhat (?:is|was|'s) the reason\b|\bhow come\b")),
-    (
-        "agent",
-        re.compile(
-            r"\bwho(?: is| was| were| will| would| had| has)? (?:[\w'-]+ ){0,2}?(?:build|built|make|made|making|"
-            r"assembl\w*|manufactur\w*|suppl\w*|sign\w*|buy\w*|bought|acquir\w*|own\w*|publish\w*|sponsor\w*|"
-            r"invest\w*|fund\w*|back\w*|partner\w*|sued?|su(?:ing|es))\b"
-        ),
-    ),
+    ("agent", re.compile(rf"\bwho(?: is| was| were| will| would| had| has)? (?:[\w'-]+ ){{0,2}}?{AGENT_VERBS}")),
     ("person", re.compile(rf"\bwho(?:m|se)?\b|\b{_ASKING}(?:{_ROLE})\b")),
     ("organisation", re.compile(rf"\b{_ASKING}(?:{_ORGANISATION})\b")),
     # "what did the fine come to", "what's it worth": after the asking phrases above, which win a tie
@@ -252,6 +250,26 @@ _MEASURED = re.compile(
     r"(?:(?:of|new|more|other|additional|active|unique|monthly|daily|total|[A-Za-z]+-[A-Za-z]+)\s+){0,2}"
     r"([A-Za-z][A-Za-z-]+)"
 )
+
+
+# abbreviations a sentence embedder reads poorly, written out before a counted thing is compared by meaning
+ABBREVIATIONS = {
+    "ev": "electric vehicle",
+    "evs": "electric vehicles",
+    "suv": "sport utility vehicle",
+    "suvs": "sport utility vehicles",
+    "ceo": "chief executive",
+    "ceos": "chief executives",
+    "ipo": "initial public offering",
+    "ai": "artificial intelligence",
+    "pc": "personal computer",
+    "pcs": "personal computers",
+}
+
+
+def written_out(words: str) -> str:
+    """Words with their common abbreviations written out ("evs" -> "electric vehicles")."""
+    return " ".join(ABBREVIATIONS.get(word, word) for word in words.lower().split())
 
 
 def measured(sentence: str) -> list[str]:
@@ -407,6 +425,7 @@ class EntityTagger:
 
 __all__ = [
     "ACRONYM",
+    "AGENT_VERBS",
     "UNLABELLED",
     "EntityTagger",
     "FactStore",
@@ -419,6 +438,7 @@ __all__ = [
     "counted",
     "is_duration",
     "measured",
+    "written_out",
     "reasons",
     "is_yes_no",
     "normalise",
