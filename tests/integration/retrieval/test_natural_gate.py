@@ -16,6 +16,7 @@ import random
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,11 +73,11 @@ def _words(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> tuple[Newsdesk, list[dict[str, object]]]:
+def gate(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> tuple[Newsdesk, list[dict[str, Any]]]:
     everything = {q["id"]: q for q in json.loads(NATURAL.read_text(encoding="utf-8"))}
     questions = [everything[n] for n in GATE_IDS]
     corpus = json.loads((MULTIHOP / "corpus.json").read_text(encoding="utf-8"))
-    wanted = {q["article"]["url"] for q in questions}  # type: ignore[index]
+    wanted = {q["article"]["url"] for q in questions}
     others = [a for a in corpus if a["url"] not in wanted]
     articles = [a for a in corpus if a["url"] in wanted] + random.Random(SEED).sample(others, DISTRACTORS)
     folder = tmp_path_factory.mktemp("natural-gate")
@@ -89,12 +90,12 @@ def gate(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> tuple[N
     return service, questions
 
 
-def test_natural_questions_stay_above_their_floors(gate: tuple[Newsdesk, list[dict[str, object]]]) -> None:
+def test_natural_questions_stay_above_their_floors(gate: tuple[Newsdesk, list[dict[str, Any]]]) -> None:
     service, questions = gate
     held: dict[str, list[bool]] = {"factual": [], "yes_no": [], "near_miss": []}
     declined: list[bool] = []
     for q in questions:
-        question, kind, expected = str(q["question"]), str(q["type"]), list(q["answers"])  # type: ignore[call-overload]
+        question, kind, expected = str(q["question"]), str(q["type"]), list(q["answers"])
         answer = service.ask(question)
         assert citations.problems(answer, service.search(question)) == [], question
         first = "" if answer.abstained else answer.answer.splitlines()[0]
