@@ -232,7 +232,8 @@ def run_side(code: Path | None, args: argparse.Namespace, grid: bool, out: Path)
         command.append("--grid")
     if args.benchmark:
         command.append("--benchmark")
-    env = {**os.environ, "PYTHONPATH": str(code or HERE.parent)}
+    # the code before finds the benchmark data from its own folder unless told where it is
+    env = {**os.environ, "PYTHONPATH": str(code or HERE.parent), "NEWSDESK_MULTIHOP_DIR": str(MULTIHOP)}
     subprocess.run(command, check=True, env=env)
     return json.loads(out.read_text())
 
