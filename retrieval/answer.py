@@ -337,19 +337,19 @@ class ExtractiveAnswerer:
                 return found
         spans = tuple(_answer_sentences(text))
         sentences = [text[start:end] for start, end in spans]
-        found = tuple(frozenset(names(sentence)) for sentence in sentences)
+        named = tuple(frozenset(names(sentence)) for sentence in sentences)
         title = frozenset(names(passage.title)) | frozenset(w.lower() for w in NAME.findall(passage.title))
         analysed = _Analysed(
             spans,
             tuple(frozenset(terms) for terms in tokenize(sentences)),
-            found,
+            named,
             tuple(
                 f | _unlabelled(sentence, f) | acronyms(sentence, f) | _read_facts(sentence)
                 for sentence, f in zip(sentences, self.tagger.facts(sentences), strict=True)
             ),
             f" {normalise_words(f'{passage.title} {text}')} ",
             tuple(
-                (found[n - 1] if n else frozenset()) | title if _REFERS_BACK.search(sentence) else frozenset()
+                (named[n - 1] if n else frozenset()) | title if _REFERS_BACK.search(sentence) else frozenset()
                 for n, sentence in enumerate(sentences)
             ),
             title,
@@ -453,12 +453,12 @@ class ExtractiveAnswerer:
             quotable = _lead_with(quotable, lambda i: _holds(sentences[i], subject))
         if gated and confidence < opts.abstain_below:
             return Draft(NOT_IN_CORPUS, True, {}, confidence)
-        if subject := _asked_names(focus):
+        if focused := _asked_names(focus):
             # a follow-up naming its own subject ("What about Apple?") is about it, whatever the terms carried
             # over from the previous question match: no passage names it, no answer; else a sentence naming it leads
-            if not any(f" {normalise_words(name)} " in a.words for name in subject for a in analyses):
+            if not any(f" {normalise_words(name)} " in a.words for name in focused for a in analyses):
                 return Draft(NOT_IN_CORPUS, True, {}, confidence)
-            quotable = _lead_with(quotable, lambda i: bool(subject & sentences[i].names))
+            quotable = _lead_with(quotable, lambda i: bool(focused & sentences[i].names))
         if opts.answer_first:
             chosen = _answer_first(sentences, quotable, articles_asked(question, passages, opts.max_sentences))
         else:
