@@ -33,11 +33,11 @@ pytestmark = pytest.mark.integration
 NATURAL = Path(__file__).resolve().parents[3] / "bench" / "natural_questions.json"
 GATE_IDS = (1, 8, 18, 20, 21, 27, 33, 38, 44, 55, 63, 77, 26, 49, 6, 24, 43, 62, 79, 83)
 DISTRACTORS, SEED = 30, 2026
-FLOORS = {  # provisional: set to the measured figures less one question once the gate has run
-    "fact_held": 0.5,
-    "evidence_first": 0.5,
-    "near_miss_declined": 0.5,
-    "answerable_declined_at_most": 0.2,
+FLOORS = {  # set on 2026-12-07 with the int8 embedder: one question under the measured figures
+    "fact_held": 0.5,  # measured 7/12 (.583); the code before: see bench/natural.py
+    "evidence_first": 0.5,  # 2/2
+    "near_miss_declined": 0.66,  # 5/6
+    "answerable_declined_at_most": 0.22,  # 2/14 (.143)
 }
 
 SEED_QUESTIONS = [
