@@ -73,7 +73,9 @@ def _words(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> tuple[Newsdesk, list[dict[str, Any]]]:
+def gate(
+    tmp_path_factory: pytest.TempPathFactory, model_cache: Path, int8_embedder: OnnxEmbedder
+) -> tuple[Newsdesk, list[dict[str, Any]]]:
     everything = {q["id"]: q for q in json.loads(NATURAL.read_text(encoding="utf-8"))}
     questions = [everything[n] for n in GATE_IDS]
     corpus = json.loads((MULTIHOP / "corpus.json").read_text(encoding="utf-8"))
@@ -83,8 +85,7 @@ def gate(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> tuple[N
     folder = tmp_path_factory.mktemp("natural-gate")
     (folder / "articles.json").write_text(json.dumps(articles), encoding="utf-8")
     settings = Settings(data_dir=folder / "data", model_cache_dir=model_cache, llm=None, embedder="onnx-int8")
-    embedder = OnnxEmbedder(model_cache, batch_size=16, workers=1, quantised=True)
-    service = Newsdesk(settings, embedder=embedder)
+    service = Newsdesk(settings, embedder=int8_embedder)
     report = service.ingest([str(folder / "articles.json")])
     assert not report.failed and len(report.added) == len(articles)
     return service, questions
