@@ -18,7 +18,8 @@ With --benchmark, both sides also answer the 681 MultiHop-RAG dev questions with
 threshold: inference hit rate, false abstentions, abstention recall over bench/answer.py's stratified folds.
 
 Usage: python bench/natural.py [--data-dir /tmp/nd-609-int8] [--against main] [--folds 5] [--seeds 5] [--benchmark]
-The index (onnx-int8) is built in --data-dir on first use and reused.
+The index is built in --data-dir on first use (with the default embedder) and reused, opened with the embedder of
+its kind.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def cross_validate(
 def side(args: argparse.Namespace) -> dict[str, Any]:
     """Answer the natural questions (and the dev questions with --benchmark) with the code on the path."""
     questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))
-    settings = Settings(llm=None, embedder="onnx-int8")
+    settings = Settings(llm=None)  # an existing index opens with the embedder of its kind
     service, _ = open_eval_service(settings, MULTIHOP / "corpus.json", args.data_dir)
     service.start_background()
     service.wait_for_background()
