@@ -59,7 +59,7 @@ ANSWERABLE = ("factual", "yes_no")
 GRID: dict[str, tuple[Any, ...]] = {
     "subject_rule": ("sentence", "title", "off"),
     "kind_keep_ratio": (0.5, 0.7),
-    "count_similarity": (0.45, 0.55, 0.65),
+    "count_similarity": (0.55, 0.65, 0.75),
     "money_only": (True, False),
 }
 FIGURES = ("fact_held", "evidence_first", "near_miss_declined", "answerable_declined")
