@@ -259,9 +259,7 @@ class Syncer:
                     superseded.add(old)
                     replaced.append(old)
                 report.duplicates.append(f"{_named(article)} is a newer version of {old}: it replaces it")
-            found.add(
-                stories.Member(article.id, placed.story_id, source, published, minhash, article.title, url)
-            )
+            found.add(stories.Member(article.id, placed.story_id, source, published, minhash, article.title, url))
             self._labels[article.id] = _Label(
                 placed.story_id, stories.encode(minhash) if minhash is not None else None, ",".join(replaced)
             )
