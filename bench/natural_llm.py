@@ -1,0 +1,153 @@
+"""Questions as people type them, answered by a real model (issues 24 and 29): bench/natural_questions.json
+through Qwen2.5-Coder-1.5B, behind llama-cpp-python's OpenAI-compatible server and in process (`llamacpp:`),
+one client, over the same index; the offline answers of the same questions beside them.
+
+Figures per path: the asked fact in the answer (factual questions: an expected string anywhere in the answer;
+`fact_first_line`: in its first line), yes/no answers that begin with the right word (the verdicts below, read
+from the articles), near misses declined, answerable questions declined, citations valid, how the model's
+sentences fared (cited / attributed / dropped) and latency (first token p50, total p50 and p95). Every answer,
+with the model's raw text and the quotes its markers show, goes to --records for reading by hand.
+
+Usage: python bench/natural_llm.py [--data-dir /tmp/nd-609-int8] [--paths server,inprocess] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
+from bench.natural import QUESTIONS, judged  # noqa: E402
+from retrieval import citations  # noqa: E402
+from retrieval.config import Settings  # noqa: E402
+from retrieval.evaluate import open_eval_service  # noqa: E402
+from retrieval.service import Newsdesk  # noqa: E402
+from tests.support.chroma_server import LlamaServer  # noqa: E402
+from tools.fetch_models import fetch  # noqa: E402
+
+# the yes/no questions' verdicts, read from their articles (bench/natural_questions.json ids)
+VERDICTS = {26: "yes", 32: "yes", 49: "yes", 68: "yes", 81: "yes", 85: "no", 91: "no", 100: "yes"}
+
+
+def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    rows, records, first_ms, total_ms = [], [], [], []
+    sentences = {"cited": 0, "attributed": 0, "dropped": 0}
+    invalid = 0
+    for n, q in enumerate(questions, start=1):
+        started = time.perf_counter()
+        outcome = service.answer(q["question"])
+        total_ms.append((time.perf_counter() - started) * 1000)
+        answer = outcome.answer
+        if "first_token_ms" in answer.timings:
+            first_ms.append(answer.timings["first_token_ms"])
+        invalid += bool(citations.problems(answer, outcome.passages))
+        for key in sentences:
+            sentences[key] += getattr(answer.sentences, key)
+        row = judged(q, answer.answer, answer.abstained)
+        verdict = VERDICTS.get(q["id"])
+        row["verdict_right"] = bool(verdict) and answer.answer.strip().lower().startswith(verdict)
+        rows.append(row)
+        records.append(
+            {
+                "run": label,
+                "id": q["id"],
+                "type": q["type"],
+                "question": q["question"],
+                "expected": q["answers"],
+                "written": outcome.written,
+                "answer": answer.answer,
+                "abstained": answer.abstained,
+                "mode": answer.mode,
+                "quotes": {c.n: c.quotes for c in answer.citations},
+                **row,
+            }
+        )
+        if n % 10 == 0:
+            logging.info("%s: %d/%d", label, n, len(questions))
+
+    def share(kind: str, key: str) -> float:
+        chosen = [r for r, q in zip(rows, questions, strict=True) if q["type"] == kind]
+        return round(sum(r[key] for r in chosen) / len(chosen), 3) if chosen else float("nan")
+
+    answerable = [r for r, q in zip(rows, questions, strict=True) if q["type"] != "near_miss"]
+    return {
+        "figures": {
+            "mode": service.chain.mode,
+            "fact_held": share("factual", "holds"),
+            "fact_first_line": share("factual", "first_holds"),
+            "yes_no_right_word": share("yes_no", "verdict_right"),
+            "yes_no_evidence": share("yes_no", "holds"),
+            "near_miss_declined": share("near_miss", "declined"),
+            "answerable_declined": round(sum(r["declined"] for r in answerable) / max(1, len(answerable)), 3),
+            "citations_invalid": invalid,
+            "sentences": sentences,
+            "first_token_ms": summarise(first_ms) if first_ms else None,
+            "total_ms": summarise(total_ms),
+        },
+        "records": records,
+    }
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/nd-609-int8"))
+    parser.add_argument("--model", default="qwen-1.5b")
+    parser.add_argument("--paths", default="server,inprocess")
+    parser.add_argument("--limit", type=int, default=None, help="the first N questions only")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--records", type=Path, default=Path("/tmp/natural_llm.jsonl"))
+    args = parser.parse_args()
+    questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))[: args.limit]
+    model = fetch(args.model)
+    corpus = MULTIHOP / "corpus.json"
+    base = {"llm_timeout": 120, "llm_retries": 0, "sentence_vectors": False}
+    runs: dict[str, Any] = {}
+    records: list[dict[str, Any]] = []
+    load_before = os.getloadavg()
+    paths = args.paths.split(",")
+    if "server" in paths:
+        with LlamaServer(model, Path("/tmp/natural-llama.log"), threads=args.threads) as server:
+            settings = Settings(llm=f"openai:{server.alias}", llm_base_url=server.base_url, **base)  # type: ignore[arg-type]
+            service, _ = open_eval_service(settings, corpus, args.data_dir)
+            done = answer_all(service, questions, "server")
+            service.close()
+        runs["server"], records = done["figures"], records + done["records"]
+    if "inprocess" in paths:
+        settings = Settings(llm=f"llamacpp:{model}", **base)  # type: ignore[arg-type]
+        service, _ = open_eval_service(settings, corpus, args.data_dir)
+        done = answer_all(service, questions, "inprocess")
+        service.close()
+        runs["inprocess"], records = done["figures"], records + done["records"]
+    service, _ = open_eval_service(Settings(llm=None, sentence_vectors=False), corpus, args.data_dir)
+    done = answer_all(service, questions, "offline")
+    service.close()
+    runs["offline"], records = done["figures"], records + done["records"]
+    args.records.write_text("".join(json.dumps(r) + "\n" for r in records))
+    write_result(
+        "natural_llm",
+        {
+            "model": model.name,
+            "questions": len(questions),
+            "threads": args.threads,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "runs": runs,
+            "records": str(args.records),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
