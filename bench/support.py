@@ -4,7 +4,7 @@ Each labelled pair (a claim, the question it answers, the passage it cites; see 
 run through attribution as the product runs it: the claim, cited [1], against its one passage. "Supported"
 means the sentence is kept (cited or attributed). Two checkers, in the same run:
 
-- `main`: today's checker, the Attributor of the `main` branch (`git show main:retrieval/attribution.py`,
+- `main`: the checker before issue 29, the Attributor of d4eba0c (`git show d4eba0c:retrieval/attribution.py`,
   cosine plus wording over any passage sentence, threshold 0.30, numbers anywhere in the passage);
 - `new`: this tree's Attributor (retrieval/support.py's rule).
 
@@ -44,19 +44,20 @@ from retrieval.embeddings import Embedder, make_embedder  # noqa: E402
 from retrieval.statistics import spread  # noqa: E402
 from retrieval.types import Passage  # noqa: E402
 
+BEFORE = "d4eba0c"  # the code before issue 29: its checker is the baseline
 HARD = {"swap", "negation", "number", "name", "other_article"}
 
 
 def main_attribution() -> ModuleType:
     """The `main` branch's attribution module, loaded beside this tree's (it imports this tree's helpers)."""
     source = subprocess.run(
-        ["git", "show", "main:retrieval/attribution.py"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "show", f"{BEFORE}:retrieval/attribution.py"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     spec = importlib.util.spec_from_loader("main_attribution", loader=None)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["main_attribution"] = module  # dataclasses look their module up
-    exec(compile(source, "main:retrieval/attribution.py", "exec"), module.__dict__)  # noqa: S102
+    exec(compile(source, f"{BEFORE}:retrieval/attribution.py", "exec"), module.__dict__)  # noqa: S102
     return module
 
 

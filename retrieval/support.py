@@ -160,6 +160,26 @@ _NEGATION = re.compile(
 _SCOPE_TERMS = 2  # what a negation covers: the first terms after it (stop words aside), up to this many
 
 
+# a role the claim gives someone must be the quote's: "CEO Shane Sorohan" is not stated by "COO Shane Sorohan",
+# even though the question asked for the CEO (its words are otherwise taken as given)
+_ROLES = {
+    "ceo": r"ceo|chief executive(?: officer)?",
+    "coo": r"coo|chief operating officer",
+    "cfo": r"cfo|chief financial officer",
+    "cto": r"cto|chief technology officer",
+    "chair": r"chair(?:man|woman|person)?",
+    "president": r"(?<!vice )(?<!vice-)president",
+    "founder": r"(?:co-?)?founder|founded",
+    "coach": r"(?:head )?coach",
+}
+_ROLE = {role: re.compile(rf"\b(?:{pattern})\b", re.I) for role, pattern in _ROLES.items()}
+
+
+def roles(text: str) -> frozenset[str]:
+    """The roles a text gives people (ceo, coo, chair, founder, ...), whatever the wording."""
+    return frozenset(role for role, pattern in _ROLE.items() if pattern.search(text))
+
+
 def negations(text: str) -> tuple[frozenset[str], ...]:
     """What each negation of a text covers: the first few terms after it, within its clause."""
     text = text.replace("n't", " not").replace("n’t", " not")
@@ -376,6 +396,8 @@ class Support:
     def _hard_checks(self, claim: Claim, window: Window) -> str:
         if not claim.numbers <= window.numbers:
             return "number"
+        if not roles(claim.text) <= roles(" ".join(window.quotes)):
+            return "role"
         for run in claim.names:
             if run[-1] not in window.words and not all(w in window.words for w in run):
                 return "name"

@@ -71,3 +71,12 @@ def test_what_the_helpers_read() -> None:
     ]
     assert names("Around noon, Lyft said so.") == [("lyft",)]
     assert negations("It did not rain") == (frozenset({"rain"}),)
+
+
+def test_a_role_must_be_the_quotes_even_when_the_question_asks_for_it() -> None:
+    """A 1.5B model answered "who's cubic telecom's ceo" with the COO the passage names."""
+    question = "who's cubic telecom's ceo"
+    coo = "Cubic Telecom COO Shane Sorohan runs the company's operations in Dublin."
+    assert verdict("The CEO of Cubic Telecom is Shane Sorohan.", question, coo) == (None, "role")
+    chief = "Cubic Telecom chief executive Shane Sorohan runs the company from Dublin."
+    assert verdict("The CEO of Cubic Telecom is Shane Sorohan.", question, chief)[0] == [chief]
