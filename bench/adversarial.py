@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -122,9 +123,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="newsdesk-adversarial-"))
     articles = corpus_folder(work / "corpus", args.articles)
     settings = Settings(
-        data_dir=work / "data", corpus_dir=work / "corpus", api_keys=[KEY], rate_limit_per_minute=0,
+        data_dir=work / "data", corpus_dir=work / "corpus", api_keys=[SecretStr(KEY)], rate_limit_per_minute=0,
         allow_private_urls=True, sentence_vectors=False, max_body_bytes=3_000_000,
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
     service = Newsdesk(settings)
     started = time.perf_counter()
     report = service.ingest([str(settings.corpus_dir)], prune=True)
@@ -202,7 +203,12 @@ def main() -> None:
         posters = [threading.Thread(target=post_feed, args=(n,)) for n in range(40)]
         for poster in posters:
             poster.start()
-        threading.Thread(target=lambda: ([p.join() for p in posters], feeds_done.set()), daemon=True).start()
+        def all_posted() -> None:
+            for poster in posters:
+                poster.join()
+            feeds_done.set()
+
+        threading.Thread(target=all_posted, daemon=True).start()
         during_feeds = asks(base, questions, until=feeds_done, at_least=args.asks)
         ready = client.get("/readyz").status_code
 

@@ -443,6 +443,7 @@ class Searcher:
             return pool
         cols = found.cols
         ranked = [pool[int(j)] for j in np.argsort(-model.predict(self._features(found)), kind="stable")]
+        lead: set[tuple[int, str] | None] = set()
         if self.options.lead_with_outlets and found.hints.sources:
             lead = {next((item for item in ranked if cols.source[item[0]] == s), None) for s in found.hints.sources}
             ranked = [item for item in ranked if item in lead] + [item for item in ranked if item not in lead]
@@ -450,7 +451,8 @@ class Searcher:
         order = [i for i, _ in ranked]
         story = cols.story if self.options.one_per_story else None
         if story is not None:
-            order = _originals_first(order, cols.article, story, cols.original_rank)
+            named = {item[0] for item in lead if item is not None}
+            order = _originals_first(order, cols.article, story, cols.original_rank, cols.source, named)
         return [(i, ids[i]) for i in _capped(order, cols.article, self.options.max_per_article, k, story)]
 
     def _rank(self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int) -> list[tuple[int, str]]:
@@ -469,7 +471,7 @@ class Searcher:
         story = cols.story if opts.one_per_story else None
         order = [*lead, *(i for i in order if i not in lead)]
         if story is not None:
-            order = _originals_first(order, cols.article, story, cols.original_rank)
+            order = _originals_first(order, cols.article, story, cols.original_rank, cols.source, set(lead))
         picked = _capped(order, cols.article, opts.max_per_article, k, story)
         ids = cols.lexical.ids
         return [(i, str(ids[i])) for i in picked if ids[i] is not None]
@@ -494,13 +496,25 @@ def _names_all(names: list[str], found: _Candidates, chunk_id: str) -> bool:
     return all(name in text for name in names)
 
 
-def _originals_first(order: list[int], article: np.ndarray, story: np.ndarray, rank: np.ndarray) -> list[int]:
+def _originals_first(
+    order: list[int],
+    article: np.ndarray,
+    story: np.ndarray,
+    rank: np.ndarray,
+    source: np.ndarray | None = None,
+    named: set[int] | None = None,
+) -> list[int]:
     """The order with each story shown by its original (the lowest `rank` among its copies in the order): the
     original's best chunk takes the place where the story first ranks, and the other copies' chunks go (they
-    are listed as also_reported_by). A copy's stuffed keywords can lift the story, never replace its original."""
+    are listed as also_reported_by). A copy's stuffed keywords can lift the story, never replace its original.
+    `named`: rows of outlets the question names (search step 4): their story is shown from that outlet (its
+    original there, when it has several copies)."""
+    outlet: dict[int, Any] = {int(story[i]): source[i] for i in named or () if source is not None}
     best: dict[int, int] = {}
     for i in order:
         s = int(story[i])
+        if s in outlet and source is not None and source[i] != outlet[s]:
+            continue
         if s not in best or rank[i] < rank[best[s]]:
             best[s] = i
     out: list[int] = []
