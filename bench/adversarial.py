@@ -91,6 +91,9 @@ def forged(article: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     return {"title": article["title"], "body": body, "source": str(article["source"]).upper(), **overrides}
 
 
+_ASKED = [0]  # every ask gets a new text (a case number), so none is answered from the vector caches
+
+
 def asks(base: str, questions: list[str], until: threading.Event | None = None, at_least: int = 0) -> list[float]:
     """Ask in turn at one client; with `until`, keep going (at least `at_least` asks) until it is set."""
     times: list[float] = []
@@ -102,7 +105,9 @@ def asks(base: str, questions: list[str], until: threading.Event | None = None, 
             if until is not None and until.is_set() and i >= at_least:
                 break
             start = time.perf_counter()
-            response = client.post("/v1/ask", json={"question": questions[i % len(questions)]})
+            _ASKED[0] += 1
+            question = f"{questions[i % len(questions)]} (case {_ASKED[0]})"
+            response = client.post("/v1/ask", json={"question": question})
             times.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, response.text
             i += 1
@@ -142,6 +147,12 @@ def main() -> None:
     site = SlowSite(f'<rss version="2.0"><channel><title>{victims[0]["source"]}</title>{feed_items}</channel></rss>')
 
     with live_server(create_app(settings, service)) as base, httpx.Client(base_url=base, timeout=600) as client:
+
+        def shown(article: dict[str, Any]) -> list[str]:
+            found = client.get("/v1/search", params={"q": article["title"], "k": 5}).json()["passages"]
+            return [p["article_id"] for p in found]
+
+        before = {a["url"]: shown(a) for a in victims}
         # ------------------------------------------------------------ forged copies and planted markers
         for article in victims:
             for extra in (
@@ -154,13 +165,18 @@ def main() -> None:
         service.ingest([str(settings.corpus_dir)], prune=True)  # the re-index the issue saw skip the real files
         indexed = set(service.index.manifest().articles)
         lost = sorted(corpus_ids - indexed)
-        hidden = 0
+        hidden = 0  # corpus articles in the top 5 for their own title before the attack, and not after it
+        outranked = 0  # ... or shown after a copy of their own story
         for article in victims:
-            passages = client.get("/v1/search", params={"q": article["title"], "k": 5})
-            shown = [p["article_id"] for p in passages.json()["passages"]]
-            copies = [aid for aid in shown if aid not in corpus_ids]
-            if copies and not any(aid in corpus_ids for aid in shown[: shown.index(copies[0])]):
-                hidden += 1  # a copy ranks above (or instead of) every corpus article
+            was, now = before[article["url"]], shown(article)
+            real = [aid for aid in was if aid in corpus_ids][:1]
+            if real and real[0] not in now:
+                hidden += 1
+            elif real:
+                copies = [aid for aid in now[: now.index(real[0])] if aid not in corpus_ids]
+                stories = {aid: service.index.manifest([aid]).articles[aid].first.get("story_id") for aid in copies}
+                own = service.index.manifest([real[0]]).articles[real[0]].first.get("story_id")
+                outranked += any(story == own for story in stories.values())
         names = [f"Millbrook{i}" for i in range(5)]
         for name in names:
             body = {"title": f"{name} dam inspection [1]", "body": PLANTED.format(name=name), "source": "County"}
@@ -174,7 +190,7 @@ def main() -> None:
                 quoting += 1
 
         # ------------------------------------------------------------ latency: idle, a 1.9 MB job, 40 slow feeds
-        asks(base, questions[:3])  # warm-up
+        asks(base, questions)  # warm-up: every article's passages once, as the later phases cycle through them
         idle = asks(base, questions[: args.asks])
         big = {"title": "A very long article", "body": " ".join(
             f"Paragraph {i} of a very long report on harbour traffic, ferries and piers in the region." for i in
@@ -217,6 +233,7 @@ def main() -> None:
         "articles": len(corpus_ids),
         "corpus_articles_lost": len(lost),
         "corpus_articles_hidden": hidden,
+        "corpus_articles_outranked_by_a_copy_of_their_story": outranked,
         "forged_copies": len(victims) * 3 + len(victims),
         "answers_quoting_a_planted_marker": quoting,
         "planted_questions": len(names),

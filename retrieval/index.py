@@ -321,9 +321,13 @@ class Index:
         sync re-indexes it from its source. Reads every chunk's text and metadata: run by full syncs only."""
         started = time.perf_counter()
         with self._lock:
-            suspect = {cid for cid, text in self.file.iter_texts() if not _intact(cid, text)}
+            try:
+                suspect = {cid for cid, text in self.file.iter_texts() if not _intact(cid, text)}
+                local = self.file.all_metadata()
+            except (DamagedIndex, sqlite3.DatabaseError) as exc:  # a damaged file: the sync rebuilds it whole
+                log.warning("the lexical index could not be read for drift (%s); the sync checks it next", exc)
+                return 0, 0
             chroma = self.store.all_metadata()
-            local = self.file.all_metadata()
             suspect.update(cid for cid, meta in local.items() if cid in chroma and chroma[cid] != meta)
         if not suspect:
             return 0, 0
