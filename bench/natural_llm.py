@@ -55,7 +55,7 @@ def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -
             sentences[key] += getattr(answer.sentences, key)
         row = judged(q, answer.answer, answer.abstained)
         verdict = VERDICTS.get(q["id"])
-        row["verdict_right"] = bool(verdict) and answer.answer.strip().lower().startswith(verdict)
+        row["verdict_right"] = verdict is not None and answer.answer.strip().lower().startswith(verdict)
         rows.append(row)
         records.append(
             {

@@ -22,7 +22,18 @@ from retrieval.config import Settings
 KEEP_ALIVE_SECONDS = 5  # an idle connection between two requests
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers
 _REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-_HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+_HEAD_TOO_LARGE_BODY = (
+    b'{"error": "request_header_fields_too_large", "message": "the request line and headers are over '
+    + str(MAX_HEAD_BYTES).encode()
+    + b' bytes; send less in them (put data in the body)"}'
+)
+_HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Type: application/json\r\n"
+    + b"Content-Length: "
+    + str(len(_HEAD_TOO_LARGE_BODY)).encode()
+    + b"\r\n\r\n"
+    + _HEAD_TOO_LARGE_BODY
+)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -58,6 +69,7 @@ class RequestDeadline:
     _armed_for: Any = None  # the cycle current when the clock started: a new one means a head arrived
     _between_requests = False
     _head_bytes = 0
+    _discarding = False  # a refused head: the rest of what the client sends is read and dropped, then it closes
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
@@ -68,14 +80,20 @@ class RequestDeadline:
         super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
+        if self._discarding:
+            return
         if self._between_requests:
             self._between_requests = False
             self._start_clock()
-        super().data_received(data)  # type: ignore[misc]
         if self._waiting_for_head():
-            self._head_bytes += len(data)
+            # counted before the parser sees the bytes: a head that arrives whole in one read would otherwise be
+            # parsed and answered before it is counted
+            end = data.find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else end + 4
             if self._head_bytes > MAX_HEAD_BYTES:
-                self._close(_HEAD_TOO_LARGE)
+                self._refuse_head()
+                return
+        super().data_received(data)  # type: ignore[misc]
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
@@ -105,6 +123,17 @@ class RequestDeadline:
             self._close(_REQUEST_TIMEOUT)  # the head never completed
         elif cycle is not None and cycle.more_body and not cycle.response_complete:
             self._close(None)  # the body is still arriving; the app sees a disconnect
+
+    def _refuse_head(self) -> None:
+        """431, then the connection closes a moment later: closing at once with the client's bytes still unread
+        would reset the connection, and the client would never read the reply."""
+        self._stop_clock()
+        if self.transport.is_closing():
+            return
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(_HEAD_TOO_LARGE)
+        self._discarding = True
+        self.loop.call_later(0.5, self.transport.close)
 
     def _close(self, reply: bytes | None) -> None:
         self._stop_clock()

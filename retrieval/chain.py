@@ -210,14 +210,13 @@ def carry_over(question: str, history: Sequence[Turn]) -> str:
     words = TERM.findall(question)
     names_new = any(_is_name(w, i) and w.lower() not in QUESTION_FILLER for i, w in enumerate(words))
     present = {w.lower() for w in words}
-    carried: list[str] = []
+    carried: dict[str, None] = {}  # in order, each once: a set's lookup keeps this linear in the history
     for i, word in enumerate(TERM.findall(previous)):
         if word.lower() in QUESTION_FILLER or word.lower() in present or len(word) < 2:
             continue
         if names_new and _is_name(word, i):
             continue
-        if word not in carried:
-            carried.append(word)
+        carried.setdefault(word)
     return f"{question} {' '.join(carried)}".strip()
 
 

@@ -41,11 +41,15 @@ class Settings(BaseSettings):
     # search and answers
     top_k: int = Field(default=8, ge=1, le=50)
     max_question_chars: int = Field(default=2000, ge=10)
+    # a follow-up's earlier turns: at most this many, and this many characters in all (else 422)
+    max_history_turns: int = Field(default=50, ge=0)
+    max_history_chars: int = Field(default=20_000, ge=0)
     abstain_threshold: float = 0.5231  # calibrated by bench/answer.py on MultiHop-RAG dev questions
     vector_cache_size: int = Field(default=20_000, ge=0)  # question and sentence vectors kept (LRU), ~2 kB each
     sentence_vectors: bool = True  # embed answer sentences ahead of the questions, in the background (serve, bot)
     rerank: bool = True  # re-rank the search's first candidates with the learned trees (retrieval.rerank)
     max_concurrent_answers: int | None = Field(default=None, ge=1)  # answers/searches at once, all faces (None: auto)
+    max_queued_answers: int = Field(default=16, ge=0)  # answers waiting for a slot beyond which /readyz says 503
 
     # LLM (optional): "openai:MODEL", "ollama:MODEL" or "llamacpp:/path/model.gguf"
     llm: str | None = None
@@ -71,6 +75,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=120, ge=0)
     allow_private_urls: bool = False
     fetch_timeout: float = Field(default=30.0, gt=0, le=3600)  # seconds one URL download may take in all
+    # one feed: entries read at most, and seconds for all its entries' pages (then their feed content is used)
+    max_feed_entries: int = Field(default=100, ge=1)
+    feed_timeout: float = Field(default=60.0, gt=0, le=3600)
+    # URL and feed writes fetched at once by the API; beyond, 429 with Retry-After (they would hold its threads)
+    max_concurrent_fetches: int = Field(default=4, ge=1)
     # proxies whose X-Forwarded-For names the client (comma-separated addresses or networks, * = any); none
     # by default: the rate limit then counts the connecting address, whatever the headers say
     trusted_proxies: str = ""
@@ -78,6 +87,10 @@ class Settings(BaseSettings):
     # POST /v1/articles with more article text than this (bytes) is indexed as a background job: 202 and a job
     # id. 100 kB is about 5 s of embedding on two cores; a 1.9 MB article took 145 s in one request
     write_job_bytes: int = Field(default=100_000, ge=0)
+    # article jobs waiting or running at once, and the text they may hold between them; beyond either, 429 with
+    # Retry-After. Jobs are kept in memory: those unfinished when the process stops are lost (send them again)
+    max_write_jobs: int = Field(default=4, ge=1)
+    max_write_job_queue_bytes: int = Field(default=20_000_000, ge=1_000)
 
     @field_validator("trusted_proxies")
     @classmethod

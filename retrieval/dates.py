@@ -50,6 +50,69 @@ def normalise(value: Any) -> str | None:
         return None
 
 
+# A published date later than now is refused at ingest (an article dated in the future would be invisible to
+# every question until then, and would win every "which version is newer" comparison): a date-time with its
+# zone may be FUTURE_SKEW ahead of this machine's clock; a date or a date-time without a zone is read as UTC
+# and may be UNZONED_SKEW ahead (the widest UTC offset, +14:00: it is already that day somewhere).
+FUTURE_SKEW = timedelta(minutes=10)
+UNZONED_SKEW = timedelta(hours=14)
+
+
+def instant(value: Any) -> datetime | None:
+    """The moment a published date stands for, as an aware datetime (a date, or a date-time without a zone, is
+    read as UTC); None when there is none or it is unreadable. Compare published dates with this, never as
+    strings: "2023-10-02T09:00:00+02:00" is earlier than "2023-10-02T08:00:00+00:00"."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip()
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                moment = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def order_key(value: Any) -> datetime:
+    """A sort key of published dates by instant; undated sorts first."""
+    return instant(value) or _EARLIEST
+
+
+def zoned(value: Any) -> bool:
+    """Whether a published date says its time zone."""
+    moment = None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+    return moment is not None and moment.tzinfo is not None
+
+
+def in_future(value: Any, now_: datetime | None = None) -> bool:
+    """Whether a published date is later than now beyond the clock skew allowed (see FUTURE_SKEW)."""
+    moment = instant(value)
+    if moment is None:
+        return False
+    skew = FUTURE_SKEW if zoned(value) else UNZONED_SKEW
+    try:
+        return moment > (now_ or now()) + skew
+    except OverflowError:
+        return False
+
+
 def day(value: Any) -> date | None:
     """The calendar day of a stored or given date (ISO or RFC 2822), or None."""
     if value is None or value == "":
@@ -99,23 +162,34 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+AS_OF_YEARS = (1000, 8999)  # an as_of outside them is refused: windows around it would leave the calendar
+
+
 def parse_as_of(value: str | datetime | date | None) -> datetime | None:
-    """A reference time from a face: ISO date or datetime (naive = UTC). ValueError tells what to write."""
+    """A reference time from a face: ISO date or datetime (naive = UTC), in the years AS_OF_YEARS. ValueError
+    tells what to write."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=UTC)
-    text = str(value).strip()
-    try:
-        if len(text) == 10:
-            parsed = date.fromisoformat(text)
-            return datetime(parsed.year, parsed.month, parsed.day, 23, 59, 59, tzinfo=UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"as_of {text!r} is not a date: use YYYY-MM-DD or an ISO 8601 date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, 23, 59, 59, tzinfo=UTC)
+    else:
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                parsed = date.fromisoformat(text)
+                moment = datetime(parsed.year, parsed.month, parsed.day, 23, 59, 59, tzinfo=UTC)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"as_of {text!r} is not a date: use YYYY-MM-DD or an ISO 8601 date-time") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    low, high = AS_OF_YEARS
+    if not low <= moment.year <= high:
+        day_ = moment.date().isoformat()
+        raise ValueError(f"as_of {day_} is outside the years {low}-{high} that questions are read in")
+    return moment
 
 
 # ------------------------------------------------------------------ dates written out in a question
@@ -402,7 +476,11 @@ def read_time(
     reference = moment.date() if isinstance(moment, datetime) else moment
     if len(question.split()) > LONG_QUESTION_WORDS:
         return TimeFrame(reference)
-    window = _window(question, reference)
+    try:
+        window = _window(question, reference)
+    except (OverflowError, ValueError):  # a window that would leave the calendar (as_of near year 1 or 9999)
+        log.info("time window of %r around %s is outside the calendar: none", question, reference)
+        window = None
     recency = bool(_RECENT.search(question))
     current = bool(_CURRENT.search(question))
     timeline = bool(_TIMELINE.search(question))

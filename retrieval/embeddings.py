@@ -19,12 +19,12 @@ import json
 import logging
 import os
 import platform
-import queue
 import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -162,6 +162,35 @@ def _batches_by_length(texts: Sequence[str], batch_size: int) -> list[np.ndarray
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+class _Lanes:
+    """The single-threaded sessions, handed out question lane first: a bulk run (a write's embedding) waits while
+    any question's run waits, so a long write never starves an answer; it gets a session between two of them."""
+
+    def __init__(self) -> None:
+        self._free: list[Any] = []
+        self._changed = threading.Condition()
+        self._questions_waiting = 0
+
+    def put(self, session: Any) -> None:
+        with self._changed:
+            self._free.append(session)
+            self._changed.notify_all()
+
+    def get(self, bulk: bool = False) -> Any:
+        with self._changed:
+            if not bulk:
+                self._questions_waiting += 1
+            try:
+                self._changed.wait_for(lambda: bool(self._free) and (not bulk or not self._questions_waiting))
+                return self._free.pop()
+            finally:
+                if not bulk:
+                    self._questions_waiting -= 1
+
+
+BULK_BATCHES = 32  # an embedding of more batches than this is a write's: it runs in the bulk lane
+
+
 class OnnxEmbedder:
     """One single-threaded onnxruntime session per core, fed batches in parallel.
 
@@ -203,10 +232,12 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.workers = max(1, workers or min(os.cpu_count() or 1, 4))
-        self.sessions: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.sessions = _Lanes()
         for _ in range(self.workers):
             self.sessions.put(ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"]))
+        # two lanes: a write's thousands of batches queue in the bulk pool, never ahead of a question's few
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
+        self.bulk_pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed-bulk")
         # A question is one small batch: on an idle machine, threads over every core cut its latency by
         # ~40%. Under load this session is busy and small batches fall back to the single-threaded ones.
         quick = ort.SessionOptions()
@@ -242,7 +273,7 @@ class OnnxEmbedder:
             out[idx] = session.run(None, self._feeds([texts[i] for i in idx]))[0]
         return out
 
-    def _run(self, texts: list[str], quick: bool = False) -> np.ndarray:
+    def _run(self, texts: list[str], quick: bool = False, bulk: bool = False) -> np.ndarray:
         feeds = self._feeds(texts)
         # every core for this batch only when no other batch is running: beside another run, its threads
         # would share a core, and each of its parallel steps would wait for the slower one
@@ -253,7 +284,7 @@ class OnnxEmbedder:
                 self.quick_lock.release()
         with self._running_lock:
             self._running += 1
-        session = self.sessions.get()
+        session = self.sessions.get(bulk)
         try:
             return np.asarray(session.run(None, feeds)[0], dtype=np.float32)
         finally:
@@ -267,7 +298,9 @@ class OnnxEmbedder:
         if len(batches) == 1:
             out[batches[0]] = self._run([texts[i] for i in batches[0]], quick=True)
             return out
-        results = self.pool.map(self._run, [[texts[i] for i in idx] for idx in batches])
+        bulk = len(batches) > BULK_BATCHES
+        pool, run = (self.bulk_pool, partial(self._run, bulk=True)) if bulk else (self.pool, self._run)
+        results = pool.map(run, [[texts[i] for i in idx] for idx in batches])
         for idx, vectors in zip(batches, results, strict=True):
             out[idx] = vectors
         return out

@@ -27,6 +27,18 @@ class Conflict(NewsdeskError):
     code = "conflict"
 
 
+class Busy(NewsdeskError):
+    """Bounded work is at its bound (write jobs, downloads): retry after `retry_after` seconds."""
+
+    status_code = 429
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class IndexUnavailable(NewsdeskError):
     status_code = 503
     code = "index_unavailable"
@@ -37,6 +49,13 @@ class StorageError(NewsdeskError):
 
     status_code = 507
     code = "storage_error"
+
+
+class Overloaded(NewsdeskError):
+    """More questions wait for an answer slot than can be served in time: readiness says so (503)."""
+
+    status_code = 503
+    code = "overloaded"
 
 
 class IndexDamaged(NewsdeskError):

@@ -17,6 +17,7 @@ read what changed since their marker from the change log (retrieval.changes) and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -312,6 +313,38 @@ class Index:
         self._remember(rows)
         self._record_changes(ids)
 
+    def repair_drift(self) -> tuple[int, int]:
+        """Find chunks whose stored text no longer hashes to the digest in their id (chunking.chunk_article), or
+        whose lexical metadata differs from Chroma's (a same-length edit passes SQLite's page check), and repair
+        them: (rewritten from Chroma, removed). A lexical row is rewritten from Chroma when Chroma's text is
+        intact; a chunk whose text is wrong in Chroma too is removed, which leaves its article incomplete, so the
+        sync re-indexes it from its source. Reads every chunk's text and metadata: run by full syncs only."""
+        started = time.perf_counter()
+        with self._lock:
+            try:
+                suspect = {cid for cid, text in self.file.iter_texts() if not _intact(cid, text)}
+                local = self.file.all_metadata()
+            except (DamagedIndex, sqlite3.DatabaseError) as exc:  # a damaged file: the sync rebuilds it whole
+                log.warning("the lexical index could not be read for drift (%s); the sync checks it next", exc)
+                return 0, 0
+            chroma = self.store.all_metadata()
+            suspect.update(cid for cid, meta in local.items() if cid in chroma and chroma[cid] != meta)
+        if not suspect:
+            return 0, 0
+        held = self.store.documents(sorted(suspect))
+        rewrite = [cid for cid, (doc, _) in held.items() if _intact(cid, doc)]
+        broken = sorted(cid for cid in held if cid not in rewrite)
+        self._begin_write()
+        with self._lock:
+            rows = [Row(cid, held[cid][0], clean_metadata(held[cid][1]), lexical_text(*held[cid])) for cid in rewrite]
+            self.file.write(rows)
+            self._stale_view = True
+        self._record_changes(rewrite)
+        self.remove(broken)
+        log.warning("%d chunks had drifted from what was indexed: %d rewritten from Chroma, %d removed (in %.1fs)",
+                    len(suspect), len(rewrite), len(broken), time.perf_counter() - started)  # fmt: skip
+        return len(rewrite), len(broken)
+
     def remove(self, ids: Sequence[str]) -> None:
         if not ids:
             return
@@ -411,6 +444,12 @@ class _Metadata(_FileView, Mapping[str, Metadata]):
 
     def items(self) -> Iterator[tuple[str, Metadata]]:  # type: ignore[override]
         return iter(self.file.all_metadata().items())
+
+
+def _intact(chunk_id: str, text: str) -> bool:
+    """Whether a chunk's text still hashes to the digest its id ends with (ids made by chunking.chunk_article)."""
+    digest = chunk_id.rsplit(":", 1)[-1]
+    return len(digest) != 10 or hashlib.sha1(text.encode()).hexdigest()[:10] == digest
 
 
 def lexical_text(text: str, meta: Metadata) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval import dates, stories
+from retrieval import dates, provenance, stories
 from retrieval.chunking import chunk_article
 from retrieval.embeddings import Embedder
 from retrieval.errors import StorageError
@@ -63,6 +63,7 @@ def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, c_hash: str, t
         "category": article.category,
         "origin": article.origin,
         "origin_root": article.origin_root,
+        "feed": article.feed,
     }
 
 
@@ -145,6 +146,10 @@ class Syncer:
         report = IngestReport()
         incoming = self._collect(items, report)
         prune = {str(r) for r in prune_roots}
+        drift = (0, 0)
+        if prune:  # a full sync (a re-index, `ingest corpus --prune`): chunks edited in place are repaired
+            with self.write_lock:
+                drift = self.index.repair_drift()
         with self.write_lock:  # the articles this sync touches, duplicates of their texts, what it may prune or repair
             manifest = self.index.sync_view(incoming, {text_hash(a.body) for a in incoming.values()}, prune)
 
@@ -154,20 +159,39 @@ class Syncer:
 
         kept_text = {a.text_hash: a.id for a in manifest.articles.values() if a.complete and a.id not in to_remove}
         to_index: list[tuple[Article, str, str]] = []
+        displaced: set[str] = set()  # outside copies of a local article's text, which the local one replaces
         for article in incoming.values():
             c_hash, t_hash = content_hash(article), text_hash(article.body)
             known = manifest.get(article.id)
             if known is not None and known.content_hash == c_hash:
                 report.skipped.append(article.id)
                 continue
+            mine = provenance.of(article)
+            if known is not None and known.chunks and not provenance.may_replace(known.first, mine, same_id=True):
+                report.duplicates.append(
+                    f"{_named(article)} has the id of the indexed article {article.id} from "
+                    f"{provenance.describe(known.first)}, which it may not replace: skipped"
+                )
+                continue
             twin = kept_text.get(t_hash)
             if twin is not None and twin != article.id:
-                report.duplicates.append(f"{_named(article)} has the same text as the indexed article {twin}: skipped")
-                continue
+                first = manifest.articles[twin].first
+                if provenance.outside(first) and not provenance.outside(mine):
+                    displaced.add(twin)
+                    report.duplicates.append(
+                        f"{_named(article)} has the same text as the indexed article {twin} from "
+                        f"{provenance.describe(first)}: the local article replaces it"
+                    )
+                else:
+                    report.duplicates.append(
+                        f"{_named(article)} has the same text as the indexed article {twin}: skipped"
+                    )
+                    continue
             to_index.append((article, c_hash, t_hash))
         to_index, superseded, relabel = self._place_stories(
-            manifest, to_index, to_remove | repairs_articles(repairs, manifest), report
+            manifest, to_index, to_remove | displaced | repairs_articles(repairs, manifest), report
         )
+        superseded |= displaced - {a.id for a, _, _ in to_index}
 
         try:
             if relabel:
@@ -184,7 +208,7 @@ class Syncer:
                 with self.write_lock:
                     self.index.commit()
             raise PartlySaved(exc, report, len(to_index)) from exc
-        if to_index or to_remove or repairs or superseded or relabel:
+        if to_index or to_remove or repairs or superseded or relabel or any(drift):
             with self.write_lock:
                 self.index.commit()
         report.seconds = round(time.perf_counter() - start, 3)
@@ -225,9 +249,15 @@ class Syncer:
         for old in superseded:
             found.forget(old)
         relabel: dict[str, ChunkMeta] = {}
-        for member in sorted(unlabelled, key=lambda m: (m.published_at, m.article_id)):
+        for member in sorted(unlabelled, key=lambda m: (dates.order_key(m.published_at), m.article_id)):
             placed = found.place(
-                member.article_id, member.source, member.published_at, member.minhash, member.title, member.url
+                member.article_id,
+                member.source,
+                member.published_at,
+                member.minhash,
+                member.title,
+                member.url,
+                member.origin or None,
             )
             member.story_id = placed.story_id
             found.add(member)
@@ -239,11 +269,12 @@ class Syncer:
                 relabel[cid] = {**label, "article_id": member.article_id}
         self._labels = {}
         kept: list[tuple[Article, str, str]] = []
-        for item in sorted(to_index, key=lambda x: (x[0].published_at or "", x[0].id)):
+        for item in sorted(to_index, key=lambda x: (dates.order_key(x[0].published_at), x[0].id)):
             article = item[0]
             minhash = stories.signature([article.body])
             source, published, url = article.source or "", article.published_at or "", article.url or ""
-            placed = found.place(article.id, source, published, minhash, article.title, url)
+            origin = provenance.of(article)
+            placed = found.place(article.id, source, published, minhash, article.title, url, origin)
             if placed.replaced_by is not None:
                 report.duplicates.append(f"{_named(article)} is an older version of {placed.replaced_by}: skipped")
                 continue
@@ -259,7 +290,9 @@ class Syncer:
                     superseded.add(old)
                     replaced.append(old)
                 report.duplicates.append(f"{_named(article)} is a newer version of {old}: it replaces it")
-            found.add(stories.Member(article.id, placed.story_id, source, published, minhash, article.title, url))
+            found.add(
+                stories.Member(article.id, placed.story_id, source, published, minhash, article.title, url, origin)
+            )
             self._labels[article.id] = _Label(
                 placed.story_id, stories.encode(minhash) if minhash is not None else None, ",".join(replaced)
             )
@@ -319,6 +352,14 @@ class Syncer:
             if isinstance(item, Failure):
                 log.warning("not indexed: %s: %s", item.origin, item.reason)
                 report.failed.append(item)
+                continue
+            if dates.in_future(item.published_at):
+                reason = (
+                    f"published_at {item.published_at} is in the future (this machine's clock says "
+                    f"{dates.now().isoformat(timespec='seconds')}); an article is indexed once it is published"
+                )
+                log.warning("not indexed: %s: %s", item.origin, reason)
+                report.failed.append(Failure(origin=item.origin or item.id, reason=reason))
                 continue
             t_hash = text_hash(item.body)
             url_key = normalise_url(item.url) if item.url else None

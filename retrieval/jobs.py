@@ -1,5 +1,11 @@
 """Background jobs, each in its own thread, with progress readable while it runs: re-indexes (one at a time in
-the process, whichever face starts one) and long article writes. The facade owns the one `Jobs` of a process."""
+the process, whichever face starts one) and long article writes. The facade owns the one `Jobs` of a process.
+
+Article jobs are bounded: at most `max_article_jobs` unfinished at once, holding at most `max_article_bytes` of
+text between them; beyond either, `start` refuses with JobsFull (HTTP 429 and Retry-After). Jobs live in memory
+only: a job that has not finished when the process stops (SIGTERM, a crash) is lost, and its 202 means "accepted
+for now", not "saved". A client that sees the job gone (404) or failed sends the articles again: a write is a
+sync, so what was indexed already is skipped."""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retrieval.errors import Conflict, NewsdeskError, NotFound
+from retrieval.errors import Busy, Conflict, NewsdeskError, NotFound
 from retrieval.ingest import Progress
 from retrieval.types import IngestReport
 
@@ -62,6 +68,10 @@ class Job(BaseModel):
     error: str | None = None
 
 
+class JobsFull(Busy):
+    code = "too_many_jobs"
+
+
 class JobRunning(Conflict):
     code = "job_running"
 
@@ -76,8 +86,11 @@ class Jobs:
     """Keeps the last `keep` jobs in memory. One re-index at a time (`start` refuses a second while one runs);
     article jobs (long POST /v1/articles) run beside it, each waiting its turn for the index in its own thread."""
 
-    def __init__(self, keep: int = 50) -> None:
+    def __init__(self, keep: int = 50, max_article_jobs: int = 4, max_article_bytes: int = 20_000_000) -> None:
         self.keep = keep
+        self.max_article_jobs = max_article_jobs
+        self.max_article_bytes = max_article_bytes
+        self._sizes: dict[str, int] = {}  # unfinished article jobs -> the bytes of text they hold
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._running: Job | None = None
         self._finished: Counter[JobState] = Counter()
@@ -90,15 +103,27 @@ class Jobs:
         kind: JobKind = "reindex",
         started_by: str | None = None,
         on_progress: Progress | None = None,
+        size: int = 0,
     ) -> Job:
-        """Run `work` in a thread; JobRunning when `kind` is reindex and a re-index is running already.
+        """Run `work` in a thread; JobRunning when `kind` is reindex and a re-index is running already; JobsFull
+        when an article job (`size`: the bytes of text it holds) would pass the bounds.
         `on_progress(done, total)` is called from the job's thread as the work goes."""
         with self._changed:
             if kind == "reindex" and self._running is not None:
                 raise JobRunning(self._running.model_copy(deep=True))
+            if kind == "articles":
+                held = sum(self._sizes.values())
+                if len(self._sizes) >= self.max_article_jobs or (self._sizes and held + size > self.max_article_bytes):
+                    raise JobsFull(
+                        f"{len(self._sizes)} article jobs holding {held:,} bytes of text are waiting or running "
+                        f"(the limits are {self.max_article_jobs} jobs and {self.max_article_bytes:,} bytes: "
+                        "NEWSDESK_MAX_WRITE_JOBS, NEWSDESK_MAX_WRITE_JOB_QUEUE_BYTES); retry later"
+                    )
             job = Job(id=uuid.uuid4().hex[:12], kind=kind, started_by=started_by)
             if kind == "reindex":
                 self._running = job
+            if kind == "articles":
+                self._sizes[job.id] = size
             self._jobs[job.id] = job
             finished = [old for old, kept in self._jobs.items() if kept.state != "running"]
             for old in finished[: max(0, len(self._jobs) - self.keep)]:  # the oldest finished ones go first
@@ -172,6 +197,7 @@ class Jobs:
                 job.progress = JobProgress(done=0, total=0)
             if self._running is job:
                 self._running = None
+            self._sizes.pop(job.id, None)
             self._finished[state] += 1
             self._changed.notify_all()
         log.info("%s job %s %s", job.kind, job.id, state)

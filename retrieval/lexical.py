@@ -38,8 +38,9 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
-from retrieval import stories
+from retrieval import provenance, stories
 from retrieval.chunking import sentence_spans
+from retrieval.errors import StorageError
 from retrieval.manifest import SYNC_FIELDS
 from retrieval.types import ChunkMeta
 
@@ -133,6 +134,7 @@ class LexicalView:
         sentence_counts: np.ndarray,
         stats: Stats,
         generation: int,
+        local: np.ndarray | None = None,
     ) -> None:
         self.store = store
         self.ids = ids  # row -> chunk id (None: no chunk at that row)
@@ -148,6 +150,8 @@ class LexicalView:
         self.stats = stats
         self.generation = generation
         self.live = np.array([cid is not None for cid in ids], dtype=bool)
+        # read from the operator's own files, not from the API, a web page or a feed (retrieval.provenance)
+        self.local = local if local is not None else np.zeros(len(ids), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.position)
@@ -244,7 +248,7 @@ class LexicalView:
         """Why a search over this index would fail, or None: one real scoring of a word over every chunk and
         of the first chunks' sentences."""
         try:
-            self.store.probe()
+            self.store.probe(quick=True)
             rows = np.flatnonzero(self.live)[:64]
             if len(rows):
                 text = self.store.text_of(int(rows[0]))
@@ -317,6 +321,11 @@ SELECT article_id FROM chunks INDEXED BY chunks_version GROUP BY article_id HAVI
 # chunks holds what every process reads whole (ids, filter columns, metadata) and bodies what is read a row at a
 # time (texts, terms), so reading the first never pages through the second
 _STATS = ("chunks", "chunk_tokens", "sentences", "sentence_tokens")
+# Seconds a statement waits for a lock another connection holds. Readers never wait for a writer here (WAL), and
+# writes are one short transaction each; a file that stays locked (damaged under a running process, another
+# process stuck in a write) is an error after this, which the API answers with 503, not a minute's wait.
+BUSY_WAIT = 10.0
+PROBE_WAIT = 1.0  # the same, for the readiness probe
 
 
 @dataclass(frozen=True)
@@ -362,7 +371,9 @@ class LexicalStore:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self._target(), timeout=60.0, isolation_level=None, check_same_thread=False, uri=True)
+            db = sqlite3.connect(
+                self._target(), timeout=BUSY_WAIT, isolation_level=None, check_same_thread=False, uri=True
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: a kill -9 loses nothing committed; a power cut may
             # lose the last transactions, which the next sync redoes (the file records no marker for them)
@@ -391,8 +402,11 @@ class LexicalStore:
 
     def put(self, values: dict[str, str | None]) -> None:
         db = self._db()
-        with _transaction(db):
-            self._put(db, values)
+        try:
+            with _transaction(db):
+                self._put(db, values)
+        except sqlite3.OperationalError as exc:
+            raise self._unwritable(exc) from exc
 
     @staticmethod
     def _put(db: sqlite3.Connection, values: dict[str, str | None]) -> None:
@@ -416,8 +430,8 @@ class LexicalStore:
         db = self._db()
         with _transaction(db, write=False):
             rows = db.execute(
-                "SELECT row, id, article_id, source, published_at, story_id, url, chunk_index, length, n_sentences "
-                "FROM chunks"
+                "SELECT row, id, article_id, source, published_at, story_id, url, chunk_index, length, n_sentences, "
+                "json_extract(sync, '$.origin'), json_extract(sync, '$.feed') FROM chunks"
             ).fetchall()
             stats = self.stats()
         size = (rows[-1][0] + 1) if rows else 0
@@ -428,8 +442,10 @@ class LexicalStore:
         index = np.zeros(size, dtype=np.int64)
         length = np.zeros(size, dtype=np.float32)
         sentences = np.zeros(size, dtype=np.int64)
-        for row, cid, aid, src, when, sid, link, position, n, n_s in rows:
+        local = np.zeros(size, dtype=bool)
+        for row, cid, aid, src, when, sid, link, position, n, n_s, origin, feed in rows:
             ids[row] = cid
+            local[row] = not provenance.outside({"origin": origin, "feed": feed})
             article[row], source[row], published[row] = (shared.setdefault(v, v) for v in (aid, src, when))
             story[row], url[row] = shared.setdefault(sid or aid, sid or aid), shared.setdefault(link, link)
             index[row], length[row], sentences[row] = position, n, n_s
@@ -440,7 +456,7 @@ class LexicalStore:
             self._postings_size = 0
             self._df = {}
         return LexicalView(
-            self, ids, length, article, source, published, story, url, index, sentences, stats, generation
+            self, ids, length, article, source, published, story, url, index, sentences, stats, generation, local
         )
 
     def postings(self, view: LexicalView, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -688,9 +704,23 @@ class LexicalStore:
             self._write(db, prepared, remove, state)
             if applied:  # after the rows: a kill in between only means the records are applied again
                 self.mark_applied(applied)
+        except sqlite3.OperationalError as exc:
+            self._term_ids.clear()
+            raise self._unwritable(exc) from exc
         except BaseException:
             self._term_ids.clear()  # ids handed out inside the rolled-back transaction are not in the file
             raise
+
+    def _unwritable(self, exc: sqlite3.OperationalError) -> Exception:
+        """A write SQLite refused: StorageError (507) when the file cannot be written (read-only, a full disk, an
+        I/O error), the error itself otherwise."""
+        text = str(exc).lower()
+        if any(word in text for word in ("readonly", "read-only", "disk is full", "i/o error", "unable to open")):
+            return StorageError(
+                f"the lexical index {self.path} cannot be written ({exc}); make it (and its folder) writable, or "
+                "free some space, then retry (questions are still answered meanwhile)"
+            )
+        return exc
 
     def _write(
         self,
@@ -774,14 +804,21 @@ class LexicalStore:
             known.update(self.term_ids(new))
         return known
 
-    def probe(self) -> None:
-        """Read one row of every table a search reads, past the caches (raises what a damaged file raises)."""
+    def probe(self, quick: bool = False) -> None:
+        """Read one row of every table a search reads, past the caches (raises what a damaged file raises).
+        `quick`: a locked file is an error after PROBE_WAIT seconds, not after the usual wait for a lock."""
         db = self._db()
-        term = db.execute("SELECT id FROM vocabulary LIMIT 1").fetchone()
-        db.execute("SELECT row, id, meta FROM chunks LIMIT 1").fetchall()
-        db.execute("SELECT row, text, sentences FROM bodies LIMIT 1").fetchall()
-        if term is not None:
-            db.execute("SELECT doc FROM chunk_postings WHERE term = ? LIMIT 1", (str(term[0]),)).fetchall()
+        if quick:
+            db.execute(f"PRAGMA busy_timeout = {int(PROBE_WAIT * 1000)}")
+        try:
+            term = db.execute("SELECT id FROM vocabulary LIMIT 1").fetchone()
+            db.execute("SELECT row, id, meta FROM chunks LIMIT 1").fetchall()
+            db.execute("SELECT row, text, sentences FROM bodies LIMIT 1").fetchall()
+            if term is not None:
+                db.execute("SELECT doc FROM chunk_postings WHERE term = ? LIMIT 1", (str(term[0]),)).fetchall()
+        finally:
+            if quick:
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
 
     def applied(self, records: Sequence[str]) -> set[str]:
         """Which of these change-log records this file has applied already."""

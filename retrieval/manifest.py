@@ -18,6 +18,7 @@ ARTICLE_FIELDS = ("title", "source", "url", "published_at", "author", "category"
 SYNC_FIELDS = (
     "article_id", "index", "n_chunks", "content_hash", "text_hash", "origin", "origin_root",
     "story_id", "minhash", "replaces", "source", "published_at", "title", "url",  # read to place stories
+    "feed",  # with origin, origin_root and url: who may replace whom (retrieval.ingest.may_replace)
 )  # fmt: skip
 
 

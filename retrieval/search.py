@@ -109,15 +109,26 @@ class _Columns:
                     article_id=aid, source=src or None, url=link or None, published_at=when or None
                 )
         self._copies = {
-            s: sorted(c.values(), key=lambda o: (o.published_at or "", o.article_id))
+            s: sorted(c.values(), key=lambda o: (dates.order_key(o.published_at), o.article_id))
             for s, c in copies.items()
             if len(c) > 1
         }
         self.outlets = OutletMatcher(set(lexical.source) - {""})
+        self.first_row = {aid: row for row, aid in reversed(list(enumerate(lexical.article_id))) if aid}
+        # which copy of a story shows it (lower first): the operator's own articles before outside ones, then the
+        # earliest published (by instant), undated last; a near-copy from elsewhere never outranks its original
+        instants = [dates.instant(p) for p in lexical.published_at]
+        seconds = np.array([m.timestamp() if m is not None else 9e11 for m in instants], dtype=np.float64)
+        self.original_rank = np.where(lexical.local, 0.0, 1e12) + seconds
 
-    def also_reported_by(self, meta: ChunkMeta) -> list[Outlet]:
+    def also_reported_by(self, meta: ChunkMeta, allowed: np.ndarray | None = None) -> list[Outlet]:
+        """The story's other copies; with `allowed` (the search's filters and as_of, by row) only those in scope."""
         aid = str(meta.get("article_id"))
-        return [o for o in self._copies.get(str(meta.get("story_id") or aid), []) if o.article_id != aid]
+        return [
+            o
+            for o in self._copies.get(str(meta.get("story_id") or aid), [])
+            if o.article_id != aid and (allowed is None or bool(allowed[self.first_row[o.article_id]]))
+        ]
 
     def source_mask(self, sources: list[str] | tuple[str, ...]) -> np.ndarray:
         wanted = [self._codes[s.lower()] for s in sources if s.lower() in self._codes]
@@ -185,13 +196,14 @@ class Searcher:
         picked = found.pool if self.model is None else self._rerank(self.model, found, depth)
         if recency:
             picked = self._recent_first(picked, found, k)
+        in_scope = self._allowed(found.cols, filters, latest)
         return [
             _passage(
                 cid,
                 found.texts[cid],
                 found.metadata.get(cid, {}),
                 float(found.signals.score[i]),
-                found.cols.also_reported_by(found.metadata.get(cid, {})),
+                found.cols.also_reported_by(found.metadata.get(cid, {}), in_scope),
             )
             for i, cid in picked[:k]
         ]
@@ -431,14 +443,17 @@ class Searcher:
             return pool
         cols = found.cols
         ranked = [pool[int(j)] for j in np.argsort(-model.predict(self._features(found)), kind="stable")]
+        lead: set[tuple[int, str] | None] = set()
         if self.options.lead_with_outlets and found.hints.sources:
             lead = {next((item for item in ranked if cols.source[item[0]] == s), None) for s in found.hints.sources}
             ranked = [item for item in ranked if item in lead] + [item for item in ranked if item not in lead]
         ids = dict(pool)
+        order = [i for i, _ in ranked]
         story = cols.story if self.options.one_per_story else None
-        return [
-            (i, ids[i]) for i in _capped([i for i, _ in ranked], cols.article, self.options.max_per_article, k, story)
-        ]
+        if story is not None:
+            named = {item[0] for item in lead if item is not None}
+            order = _originals_first(order, cols.article, story, cols.original_rank, cols.source, named)
+        return [(i, ids[i]) for i in _capped(order, cols.article, self.options.max_per_article, k, story)]
 
     def _rank(self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int) -> list[tuple[int, str]]:
         """(position, chunk id) of the k passages to show, best first."""
@@ -454,7 +469,10 @@ class Searcher:
                     lead.append(best)
             lead.sort(key=lambda i: -score[i])
         story = cols.story if opts.one_per_story else None
-        picked = _capped([*lead, *(i for i in order if i not in lead)], cols.article, opts.max_per_article, k, story)
+        order = [*lead, *(i for i in order if i not in lead)]
+        if story is not None:
+            order = _originals_first(order, cols.article, story, cols.original_rank, cols.source, set(lead))
+        picked = _capped(order, cols.article, opts.max_per_article, k, story)
         ids = cols.lexical.ids
         return [(i, str(ids[i])) for i in picked if ids[i] is not None]
 
@@ -476,6 +494,41 @@ def _names_all(names: list[str], found: _Candidates, chunk_id: str) -> bool:
     meta = found.metadata.get(chunk_id, {})
     text = f"{meta.get('title', '')}\n{found.texts.get(chunk_id, '')}"
     return all(name in text for name in names)
+
+
+def _originals_first(
+    order: list[int],
+    article: np.ndarray,
+    story: np.ndarray,
+    rank: np.ndarray,
+    source: np.ndarray | None = None,
+    named: set[int] | None = None,
+) -> list[int]:
+    """The order with each story shown by its original (the lowest `rank` among its copies in the order): the
+    original's best chunk takes the place where the story first ranks, and the other copies' chunks go (they
+    are listed as also_reported_by). A copy's stuffed keywords can lift the story, never replace its original.
+    `named`: rows of outlets the question names (search step 4): their story is shown from that outlet (its
+    original there, when it has several copies)."""
+    outlet: dict[int, Any] = {int(story[i]): source[i] for i in named or () if source is not None}
+    best: dict[int, int] = {}
+    for i in order:
+        s = int(story[i])
+        if s in outlet and source is not None and source[i] != outlet[s]:
+            continue
+        if s not in best or rank[i] < rank[best[s]]:
+            best[s] = i
+    out: list[int] = []
+    opened: set[int] = set()
+    for i in order:
+        s = int(story[i])
+        lead = best[s]
+        if article[i] != article[lead] or i == lead:
+            if s not in opened:
+                out.append(lead)
+                opened.add(s)
+            continue
+        out.append(i)
+    return out
 
 
 def _capped(order: list[int], article: np.ndarray, cap: int, k: int, story: np.ndarray | None = None) -> list[int]:

@@ -6,21 +6,24 @@ import logging
 import os
 import shutil
 import threading
+import unicodedata
 import weakref
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiologic
 
+from retrieval import dates
 from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
 from retrieval.background import Fillers, open_facts, open_sentence_vectors
 from retrieval.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.chroma_check import StoreCheck
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
-from retrieval.errors import InvalidInput, NotFound, StorageError
+from retrieval.errors import Busy, InvalidInput, NotFound, StorageError
 from retrieval.facts import EntityTagger
 from retrieval.index import Index
 from retrieval.ingest import ChunkingOptions, Progress, Syncer
@@ -29,7 +32,7 @@ from retrieval.llm import make_chat_model, model_name
 from retrieval.read_models import ReadModels
 from retrieval.rerank import trees_for
 from retrieval.search import Searcher, SearchOptions
-from retrieval.sources import load_sources
+from retrieval.sources import FeedLimits, load_sources
 from retrieval.store import ChromaStore, make_client, read_only_client, recorded_vectors
 from retrieval.types import (
     Answer,
@@ -41,6 +44,7 @@ from retrieval.types import (
     StreamEvent,
     Turn,
 )
+from retrieval.url_guard import url_guard
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -52,6 +56,45 @@ log = logging.getLogger(__name__)
 def answer_slots(settings: Settings) -> int:
     """Answers computed at once by default: one per core offline; an LLM answer mostly waits on the LLM."""
     return settings.max_concurrent_answers or ((os.cpu_count() or 2) if settings.llm is None else 32)
+
+
+class Admission:
+    """How many answers run at once (a semaphore for threads and event loops alike), counting those waiting too,
+    so readiness can say when the queue is past what it can serve in time."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._semaphore = aiologic.Semaphore(slots)
+        self._lock = threading.Lock()
+        self.inside = 0  # answers running or waiting for a slot
+
+    def _count(self, step: int) -> None:
+        with self._lock:
+            self.inside += step
+
+    async def __aenter__(self) -> None:
+        self._count(1)
+        try:
+            await self._semaphore.async_acquire()
+        except BaseException:
+            self._count(-1)
+            raise
+
+    async def __aexit__(self, *_: object) -> None:
+        self._semaphore.async_release()
+        self._count(-1)
+
+    def __enter__(self) -> None:
+        self._count(1)
+        try:
+            self._semaphore.green_acquire()
+        except BaseException:
+            self._count(-1)
+            raise
+
+    def __exit__(self, *_: object) -> None:
+        self._semaphore.green_release()
+        self._count(-1)
 
 
 class Newsdesk(ReadModels):
@@ -114,6 +157,7 @@ class Newsdesk(ReadModels):
         self._fillers = Fillers()
         self._sync_lock = threading.Lock()  # one sync at a time
         self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
+        self._fetches = threading.BoundedSemaphore(settings.max_concurrent_fetches)
         self.syncer = Syncer(
             self.index,
             self.embedder,
@@ -121,10 +165,21 @@ class Newsdesk(ReadModels):
             write_lock=self._write_lock,
         )
         self._build_answering(llm)
-        self.jobs = Jobs()
+        self.jobs = Jobs(max_article_jobs=settings.max_write_jobs, max_article_bytes=settings.max_write_job_queue_bytes)
         # Answering offline is CPU work: more of it at once than there are cores only makes every answer slower.
         # Answers over the limit wait their turn in arrival order, from any thread or event loop.
-        self.admission = aiologic.Semaphore(answer_slots(settings))
+        self.admission = Admission(answer_slots(settings))
+
+    def overload(self) -> str | None:
+        """Why new questions would wait too long now (readiness says 503), or None: more answers waiting for a
+        slot than NEWSDESK_MAX_QUEUED_ANSWERS."""
+        waiting = self.admission.inside - self.admission.slots
+        if waiting > self.settings.max_queued_answers:
+            return (
+                f"overloaded: {waiting} questions are waiting for one of {self.admission.slots} answer slots "
+                f"(more than NEWSDESK_MAX_QUEUED_ANSWERS={self.settings.max_queued_answers})"
+            )
+        return None
 
     def _build_answering(self, llm: BaseChatModel | None) -> None:
         settings = self.settings
@@ -211,7 +266,43 @@ class Newsdesk(ReadModels):
                 f"the question is {len(question):,} characters long; the limit is "
                 f"{self.settings.max_question_chars:,} (NEWSDESK_MAX_QUESTION_CHARS)"
             )
+        if not any(c.isalnum() for c in question if unicodedata.category(c) != "Cf"):
+            raise InvalidInput(
+                "the question has no letters or digits (only punctuation, or invisible characters such as "
+                "zero-width spaces and direction marks): ask something about the news articles"
+            )
         return question
+
+    @staticmethod
+    def validate_filters(filters: SearchFilters | None) -> SearchFilters | None:
+        """Filters that can match something: `since` not after `until` (InvalidInput otherwise)."""
+        if filters is not None and filters.since and filters.until:
+            since, until = dates.day(filters.since), dates.day(filters.until)
+            if since is not None and until is not None and since > until:
+                raise InvalidInput(
+                    f"since ({filters.since}) is after until ({filters.until}): no date is in that range; "
+                    "swap them, or leave one out"
+                )
+        return filters
+
+    def validate_history(self, history: list[Turn] | None) -> list[Turn] | None:
+        """A follow-up's history within NEWSDESK_MAX_HISTORY_TURNS turns and NEWSDESK_MAX_HISTORY_CHARS characters
+        (what a request may make the answer read); InvalidInput beyond them."""
+        if not history:
+            return history
+        settings = self.settings
+        if len(history) > settings.max_history_turns:
+            raise InvalidInput(
+                f"the history has {len(history):,} turns; the limit is {settings.max_history_turns:,} "
+                "(NEWSDESK_MAX_HISTORY_TURNS): send the latest turns only"
+            )
+        size = sum(len(turn.content) for turn in history)
+        if size > settings.max_history_chars:
+            raise InvalidInput(
+                f"the history is {size:,} characters long; the limit is {settings.max_history_chars:,} "
+                "(NEWSDESK_MAX_HISTORY_CHARS): send the latest turns only"
+            )
+        return history
 
     def search(
         self,
@@ -222,6 +313,7 @@ class Newsdesk(ReadModels):
     ) -> list[Passage]:
         """Passages for a query; its time words ("last week", "latest") are read against as_of (default now)."""
         query = self.validate_question(query)
+        filters = self.validate_filters(filters)
         return self.searcher.search(query, k or self.settings.top_k, filters, self.searcher.time_frame(query, as_of))
 
     def ask(
@@ -245,7 +337,9 @@ class Newsdesk(ReadModels):
         as_of: datetime | None = None,
     ) -> Outcome:
         """Like ask(), with the passages the answer was written from and the query that found them."""
-        return self.chain.invoke(self.validate_question(question), history, filters, k, as_of)
+        question = self.validate_question(question)
+        history, filters = self.validate_history(history), self.validate_filters(filters)
+        return self.chain.invoke(question, history, filters, k, as_of)
 
     def ask_stream(
         self,
@@ -256,7 +350,9 @@ class Newsdesk(ReadModels):
         as_of: datetime | None = None,
     ) -> Iterator[StreamEvent]:
         """token events as the answer is written, then the checked citations, then done (the final Answer)."""
-        yield from self.chain.stream(self.validate_question(question), history, filters, k, as_of)
+        question = self.validate_question(question)
+        history, filters = self.validate_history(history), self.validate_filters(filters)
+        yield from self.chain.stream(question, history, filters, k, as_of)
 
     # ------------------------------------------------------------- the corpus
 
@@ -271,9 +367,37 @@ class Newsdesk(ReadModels):
         targets, feeds = list(targets), list(feeds)
         roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
         # read (and download) everything before taking the lock: a slow web site must not hold up other writes
-        items = list(load_sources(targets, feeds, self.settings.max_article_bytes, self.settings.fetch_timeout))
+        items = list(self.sources(targets, feeds))
         with self._sync_lock:
             return self._synced(self.syncer.sync(items, prune_roots=roots, progress=progress))
+
+    @contextmanager
+    def fetch_slot(self) -> Iterator[None]:
+        """One of NEWSDESK_MAX_CONCURRENT_FETCHES downloads (a URL or a feed written through the API), or Busy
+        (429) at once when they are all taken: a download waits on a slow site, and holding a worker thread each,
+        forty at once starved every other request."""
+        if not self._fetches.acquire(blocking=False):
+            raise Busy(
+                f"{self.settings.max_concurrent_fetches} URL or feed downloads are running "
+                "(NEWSDESK_MAX_CONCURRENT_FETCHES); retry in a minute",
+                retry_after=int(min(60.0, self.settings.fetch_timeout)),
+            )
+        try:
+            yield
+        finally:
+            self._fetches.release()
+
+    def feed_limits(self) -> FeedLimits:
+        return FeedLimits(self.settings.max_feed_entries, self.settings.feed_timeout)
+
+    def sources(self, targets: Iterable[str] = (), feeds: Iterable[str] = ()) -> Iterator[Article | Failure]:
+        """What the targets and feeds hold, read with the settings' limits and the one URL guard (every URL
+        fetched, redirects and feed entries' links included, on every face and the scheduler)."""
+        settings = self.settings
+        guard = url_guard(settings.allow_private_urls)
+        return load_sources(
+            targets, feeds, settings.max_article_bytes, settings.fetch_timeout, guard, self.feed_limits()
+        )
 
     def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
         self.check_writable()
@@ -304,8 +428,15 @@ class Newsdesk(ReadModels):
         )
 
     def start_adding(self, articles: Iterable[Article | Failure], started_by: str | None = None) -> Job:
-        """Index articles in a background job (runs beside a re-index, waiting its turn for the index)."""
+        """Index articles in a background job (runs beside a re-index, waiting its turn for the index). JobsFull
+        (429) when the unfinished article jobs are at NEWSDESK_MAX_WRITE_JOBS or their text would pass
+        NEWSDESK_MAX_WRITE_JOB_QUEUE_BYTES."""
         self.check_writable()
+        items = list(articles)
+        size = sum(len(a.body.encode()) + len(a.title.encode()) for a in items if isinstance(a, Article))
         return self.jobs.start(
-            lambda progress: self.add_articles(articles, progress=progress), kind="articles", started_by=started_by
+            lambda progress: self.add_articles(items, progress=progress),
+            kind="articles",
+            started_by=started_by,
+            size=size,
         )

@@ -44,10 +44,13 @@ def text_hash(text: str) -> str:
 
 
 def normalise_url(url: str) -> str:
-    url = url.strip()
-    url = re.sub(r"#.*$", "", url)
-    url = re.sub(r"^https?://(www\.)?", "", url, flags=re.I)
-    return url.rstrip("/").lower()
+    """The key an article's id is made from: without the scheme, a leading `www.`, the fragment and a trailing
+    slash, the host lowercased. Path and query keep their case: `/s/Xk3Q` and `/s/xK3q` are two articles."""
+    url = re.sub(r"#.*$", "", url.strip())
+    url = re.sub(r"^https?://", "", url, flags=re.I)
+    host, rest = re.match(r"([^/?]*)(.*)", url, flags=re.S).groups()  # type: ignore[union-attr]
+    host = re.sub(r"^www\.", "", host.lower())
+    return (host + rest).rstrip("/")
 
 
 def article_id_for(url: str | None, fallback_key: str) -> str:
@@ -62,24 +65,78 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def make_article(fields: dict[str, Any], origin: str, key: str, root: str | None = None) -> Article:
+# Article text is data. Answers cite passages with [n] markers, and a model's other marker forms ([source 2],
+# 【2】, [1-3], [^2], "... drained (3).") are read as markers too, so a passage that carries one could borrow
+# another passage's citation. At ingest every such form in a title or body is made inert: the brackets become
+# "(#2)" ("(source no. 2)" with a label), which no marker form matches. A markdown link [text](url) becomes
+# "text (url)", so no face shows it as a masked link.
+_NUMBERS = r"\d{1,6}(?:\s*(?:[,;–—-]|and|&)\s*\d{1,6})*"
+_LABEL_WORD = r"passages?|sources?|articles?|excerpts?|documents?|docs?|refs?|references?"
+_BRACKETED = re.compile(
+    r"[\[【〔［]\s*\^?\s*(?:(" + _LABEL_WORD + r")\s*#?\s*)?(" + _NUMBERS + r")\s*[\]】〕］]", re.I
+)
+_LABELLED = re.compile(r"\(\s*(" + _LABEL_WORD + r")\s*#?\s*(" + _NUMBERS + r")\s*\)", re.I)
+_CLAUSE_NUMBER = re.compile(
+    r"(?<=[\w.,;:!?\"'”’)\]])(\s*)\((\d{1,3}(?:\s*(?:[,;]|and|&)\s*\d{1,3})*)\)"
+    r"(?=\s*(?:[.,;:!?]|$|\n|\[|\s[A-Z]))",
+    re.M,
+)
+_MARKDOWN_LINK = re.compile(r"!?\[([^\[\]\n]{0,500})\]\(\s*([^()\s]{1,2000})\s*\)")
+
+
+def _inert(match: re.Match[str]) -> str:
+    label, numbers = match.group(1), match.group(2)
+    return f"({label} no. {numbers})" if label else f"(#{numbers})"
+
+
+def inert_markers(text: str) -> str:
+    """The text with nothing an answer could read as a citation marker or a masked link (see above)."""
+    if not any(c in text for c in "[(【〔［"):
+        return text
+    text = _MARKDOWN_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(1) else f"({m.group(2)})", text)
+    text = _BRACKETED.sub(_inert, text)
+    text = _LABELLED.sub(_inert, text)
+    return _CLAUSE_NUMBER.sub(lambda m: f"{m.group(1)}(#{m.group(2)})", text)
+
+
+def published(value: Any) -> str | None:
+    """A published date as stored (ISO 8601), None when none is given; SourceError when one is given that is not
+    a date (an article silently left undated would be in scope for every as_of)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    normalised = dates.normalise(value)
+    if normalised is None or dates.instant(normalised) is None:
+        raise SourceError(
+            f"published_at {str(value)[:64]!r} is not a date: use ISO 8601 (2024-05-02 or 2024-05-02T09:30:00+02:00) "
+            "or RFC 2822, or leave it out"
+        )
+    return normalised
+
+
+def make_article(
+    fields: dict[str, Any], origin: str, key: str, root: str | None = None, feed: str | None = None
+) -> Article:
     """Build an Article from loose fields (front matter, JSON object, extracted page)."""
     body = _clean(fields.get("body") or fields.get("text") or fields.get("content"))
     if not body:
         raise SourceError("the article has no body text")
+    body = inert_markers(body)
     url = _clean(fields.get("url") or fields.get("link"))
-    title = _clean(fields.get("title")) or body.split("\n", 1)[0][:120]
+    title = inert_markers(_clean(fields.get("title")) or body.split("\n", 1)[0][:120])
+    when = fields.get("published_at")
+    when = fields.get("date") if when is None or when == "" else when
     return Article(
         id=_clean(fields.get("id")) or article_id_for(url, key),
         title=title,
         body=body,
         source=_clean(fields.get("source")),
         url=url,
-        published_at=dates.normalise(fields.get("published_at") or fields.get("date")),
+        published_at=published(when),
         author=_clean(fields.get("author")),
         category=_clean(fields.get("category")),
         origin=origin,
         origin_root=root,
+        feed=feed,
     )
 
 
@@ -240,6 +297,16 @@ READ_TIMEOUT = 10.0  # the longest wait for any one read from the network
 
 
 @dataclass(frozen=True)
+class FeedLimits:
+    """What one feed may cost (NEWSDESK_MAX_FEED_ENTRIES, NEWSDESK_FEED_TIMEOUT): entries past `entries` are not
+    read (one failure says how many), and once `seconds` have passed since the feed was read no entry's page is
+    fetched any more (the entry's own content from the feed is used)."""
+
+    entries: int = 100
+    seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class Page:
     url: str  # after redirects
     content_type: str
@@ -323,13 +390,17 @@ def _looks_like_feed(page: Page) -> bool:
 
 
 def load_url(
-    url: str, max_bytes: int, guard: UrlGuard | None = None, seconds: float = FETCH_SECONDS
+    url: str,
+    max_bytes: int,
+    guard: UrlGuard | None = None,
+    seconds: float = FETCH_SECONDS,
+    limits: FeedLimits | None = None,
 ) -> Iterator[Article | Failure]:
     """A web page (main text extracted with trafilatura) or, when it is one, an RSS/Atom feed."""
     try:
         page = fetch(url, max_bytes, guard, seconds)
         if _looks_like_feed(page):
-            yield from load_feed(page.content, url, max_bytes, guard, seconds)
+            yield from load_feed(page.content, url, max_bytes, guard, seconds, limits)
             return
         yield _article_from_html(page.text, page.url, key=url, root=None)
     except SourceError as exc:
@@ -337,11 +408,14 @@ def load_url(
 
 
 def _entry_date(entry: Any) -> str | None:
+    """The entry's date (feedparser's parsed ones are UTC), or what it says when unreadable: make_article then
+    refuses the entry rather than index it undated."""
     for name in ("published_parsed", "updated_parsed"):
         parsed = entry.get(name)
         if parsed:
             return datetime(*parsed[:6]).isoformat()
-    return dates.normalise(entry.get("published") or entry.get("updated"))
+    raw = entry.get("published") or entry.get("updated")
+    return str(raw) if raw else None
 
 
 def _entry_content(entry: Any) -> str | None:
@@ -360,16 +434,27 @@ def load_feed(
     max_bytes: int,
     guard: UrlGuard | None = None,
     seconds: float = FETCH_SECONDS,
+    limits: FeedLimits | None = None,
 ) -> Iterator[Article | Failure]:
-    """Each entry's page is fetched (`seconds` each at most) and extracted; its own content is used when the
-    page cannot be."""
+    """Each entry's page is fetched (`seconds` each at most, all of them within `limits.seconds`) and extracted;
+    its own content is used when the page cannot be. `guard` sees every entry's link."""
+    limits = limits or FeedLimits()
+    end = time.monotonic() + limits.seconds
     data = feed.read_bytes() if isinstance(feed, Path) else feed
     parsed = feedparser.parse(data)
     if parsed.bozo and not parsed.entries:
         yield Failure(origin=origin, reason=f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')}")
         return
     outlet = parsed.feed.get("title")
-    for i, entry in enumerate(parsed.entries):
+    entries = parsed.entries
+    if len(entries) > limits.entries:
+        yield Failure(
+            origin=origin,
+            reason=f"the feed has {len(entries)} entries; only the first {limits.entries} were read "
+            "(NEWSDESK_MAX_FEED_ENTRIES)",
+        )
+        entries = entries[: limits.entries]
+    for i, entry in enumerate(entries):
         where = entry.get("link") or f"{origin}#{i}"
         fields: dict[str, Any] = {
             "title": entry.get("title"),
@@ -379,25 +464,34 @@ def load_feed(
             "author": entry.get("author"),
         }
         body: str | None = None
-        if entry.get("link", "").startswith(("http://", "https://")):
+        left = end - time.monotonic()
+        if entry.get("link", "").startswith(("http://", "https://")) and left > 0:
             try:
-                body = trafilatura.extract(fetch(entry["link"], max_bytes, guard, seconds).text)
+                body = trafilatura.extract(fetch(entry["link"], max_bytes, guard, min(seconds, left)).text)
             except SourceError as exc:
                 log.info("feed entry page unavailable, using the feed's own content: %s", exc)
+        elif left <= 0:
+            log.info("feed %s: over NEWSDESK_FEED_TIMEOUT, entry %s uses the feed's own content", origin, where)
         body = body or _entry_content(entry)
         try:
-            yield make_article({**fields, "body": body}, where, key=where)
+            yield make_article({**fields, "body": body}, where, key=where, feed=origin)
         except SourceError as exc:
             yield Failure(origin=where, reason=str(exc))
 
 
 def load_sources(
-    targets: Iterable[str], feeds: Iterable[str] = (), max_bytes: int = 5_000_000, seconds: float = FETCH_SECONDS
+    targets: Iterable[str],
+    feeds: Iterable[str] = (),
+    max_bytes: int = 5_000_000,
+    seconds: float = FETCH_SECONDS,
+    guard: UrlGuard | None = None,
+    limits: FeedLimits | None = None,
 ) -> Iterator[Article | Failure]:
-    """Paths (files or folders) and URLs, then feeds (URLs or files); `seconds`: each download's time limit."""
+    """Paths (files or folders) and URLs, then feeds (URLs or files); `seconds`: each download's time limit;
+    `guard` (retrieval.url_guard) sees every URL fetched, feed entries' included."""
     for target in targets:
         if target.startswith(("http://", "https://")):
-            yield from load_url(target, max_bytes, seconds=seconds)
+            yield from load_url(target, max_bytes, guard, seconds, limits)
             continue
         path = Path(target)
         if path.is_dir():
@@ -409,10 +503,11 @@ def load_sources(
     for feed in feeds:
         if feed.startswith(("http://", "https://")):
             try:
-                yield from load_feed(fetch(feed, max_bytes, seconds=seconds).content, feed, max_bytes, seconds=seconds)
+                page = fetch(feed, max_bytes, guard, seconds)
+                yield from load_feed(page.content, feed, max_bytes, guard, seconds, limits)
             except SourceError as exc:
                 yield Failure(origin=feed, reason=str(exc))
         elif Path(feed).is_file():
-            yield from load_feed(Path(feed), feed, max_bytes)
+            yield from load_feed(Path(feed), feed, max_bytes, guard, seconds, limits)
         else:
             yield Failure(origin=feed, reason="feed is neither an http(s) URL nor a file")

@@ -7,8 +7,10 @@ similarity is at least STORY_SIMILARITY; the new article joins the story of the 
 its own (story id = its article id).
 
 A near-identical article from the same outlet (SAME_VERSION_SIMILARITY) under the same title or URL is another
-version of one article, not a republication: the later one (by published_at) replaces the earlier, as the sync
-does for a changed file. Text alone is not enough: a weekly column's boilerplate makes two short instalments
+version of one article, not a republication: the later one (by the instant of its published_at, time zones
+read) replaces the earlier, as the sync does for a changed file, but only when both come from the same origin
+(retrieval/provenance.py): a copy from elsewhere that claims the outlet's name joins the story and replaces
+nothing. Text alone is not enough: a weekly column's boilerplate makes two short instalments
 over 0.9 alike ("Week 5 lineup decisions", "Week 6 lineup decisions"), and replacing would lose one.
 
 The signature is kept in the metadata of the article's first chunk ("minhash", base64 of 128 uint32) and the
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from retrieval import dates, provenance
 from retrieval.text import WORD
 from retrieval.types import ChunkMeta
 
@@ -91,6 +94,7 @@ class Member:
     minhash: MinHash | None
     title: str = ""
     url: str = ""
+    origin: dict[str, Any] = field(default_factory=dict)  # origin, origin_root, feed, url (retrieval.provenance)
 
 
 @dataclass
@@ -156,19 +160,32 @@ class Stories:
         return sorted(found, key=lambda f: (-f[0], f[1].article_id))
 
     def place(
-        self, article_id: str, source: str, published_at: str, minhash: MinHash | None, title: str = "", url: str = ""
+        self,
+        article_id: str,
+        source: str,
+        published_at: str,
+        minhash: MinHash | None,
+        title: str = "",
+        url: str = "",
+        origin: dict[str, Any] | None = None,
     ) -> Placement:
-        """The story of an incoming article, and which same-outlet version of it is the one to keep."""
+        """The story of an incoming article, and which same-outlet version of it is the one to keep (versions
+        replace each other only from the same origin: retrieval.provenance)."""
         if minhash is None:
             return Placement(article_id)
         similar = self.similar(minhash, article_id)
         replaces: list[str] = []
+        mine = origin if origin is not None else {"url": url}
+        when = dates.order_key(published_at)
         for score, member in similar:
             same_name = _folded(member.title) == _folded(title) or bool(url) and member.url == url
             if score >= SAME_VERSION_SIMILARITY and _same_outlet(member.source, source) and same_name:
-                if (member.published_at, member.article_id) > (published_at, article_id):
-                    return Placement(member.story_id, replaced_by=member.article_id)
-                replaces.append(member.article_id)
+                theirs = member.origin or {"url": member.url}
+                if (dates.order_key(member.published_at), member.article_id) > (when, article_id):
+                    if provenance.may_replace(mine, theirs):
+                        return Placement(member.story_id, replaced_by=member.article_id)
+                elif provenance.may_replace(theirs, mine):
+                    replaces.append(member.article_id)
         story = next((m.story_id for _, m in similar), article_id)
         return Placement(story, replaces)
 
@@ -202,4 +219,5 @@ def member_from_chunks(
         minhash,
         str(first.get("title") or ""),
         str(first.get("url") or ""),
+        {k: first.get(k) for k in ("origin", "origin_root", "feed", "url")},
     )

@@ -23,6 +23,7 @@ class Article(BaseModel):
     category: str | None = None
     origin: str = ""  # where it was read from: a path or a URL
     origin_root: str | None = None  # the folder source it came from, for --prune
+    feed: str | None = None  # the RSS/Atom feed it was an entry of (a URL or a file)
 
 
 class ChunkMeta(TypedDict, total=False):
@@ -43,6 +44,7 @@ class ChunkMeta(TypedDict, total=False):
     category: str | None
     origin: str  # the path or URL it was read from
     origin_root: str | None  # the folder source it came from, for --prune
+    feed: str | None  # the RSS/Atom feed it was an entry of
     story_id: str  # near-duplicate articles share it (retrieval.stories)
     minhash: str | None  # the first chunk's: the article's encoded MinHash signature
     replaces: str | None  # the first chunk's: the older versions (article ids, comma-separated) it replaces

@@ -4,6 +4,7 @@ validation error says, in words, which field of the shape the client meant is wr
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from fastapi import Request
@@ -43,6 +44,13 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
             extra["job_id"] = exc.job_id  # type: ignore[attr-defined]
         if isinstance(getattr(exc, "report", None), IngestReport):
             extra["report"] = exc.report.model_dump(mode="json")  # type: ignore[attr-defined]  # what was saved
+    elif isinstance(exc, sqlite3.Error):  # the lexical file locked or damaged under a running server
+        log.warning("lexical index error on %s %s: %s", request.method, request.url.path, exc)
+        status, code = 503, "index_unavailable"
+        message = (
+            f"the lexical index cannot be read now ({exc}); POST /v1/reindex or a restart rebuilds it from the "
+            "chunks"
+        )
     elif isinstance(exc, RequestValidationError):
         status, code, message = 422, "invalid_input", _validation_message(exc)
     elif isinstance(exc, StarletteHTTPException):

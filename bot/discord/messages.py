@@ -1,7 +1,8 @@
 """Turn engine answers and passages into Discord messages and embeds that respect Discord's size limits.
 
 Pure functions: no client, no network. The bot sends each RenderedMessage in order; mention safety is
-handled when sending (allowed_mentions), so text is rendered as is.
+handled when sending (allowed_mentions). Passage text in embeds is escaped (discord.utils.escape_markdown): an
+article's markdown, a masked link above all, shows as typed.
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ def _embed(
     embed = discord.Embed(
         title=truncate(title.strip() or "(untitled)", EMBED_TITLE_LIMIT),
         url=_link(url),
-        description=truncate(text.strip(), QUOTE_LIMIT) or None,
+        # passage text is data: its markdown (a planted [text](url) masked link, bold, spoilers) shows as typed
+        description=truncate(discord.utils.escape_markdown(text.strip()), QUOTE_LIMIT) or None,
         colour=colour,
     )
     footer = " · ".join(

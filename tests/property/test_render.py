@@ -193,7 +193,7 @@ def test_source_embeds_fit_and_keep_every_citation_in_order(citations: list[Cita
     assert cited_numbers(messages) == [c.n for c in citations]
     embeds = [embed for message in messages for embed in message]
     for citation, embed in zip(citations, embeds, strict=True):
-        quote = citation.quote.strip()
+        quote = discord.utils.escape_markdown(citation.quote.strip())  # passage text shows as typed
         description = embed.description or ""
         assert description == quote or (description.endswith("…") and quote.startswith(description[:-1]))
         if citation.url and citation.url.startswith("https://") and len(citation.url) <= URL_LIMIT:

@@ -53,7 +53,8 @@ async def ask_stream(
 ) -> StreamingResponse:
     """Answer a question as a stream of Server-Sent Events."""
     question = service.validate_question(body.question)  # a bad question is a 422, before the stream starts
-    filters = body.filters.to_search() if body.filters else None
+    service.validate_history(body.history)
+    filters = service.validate_filters(body.filters.to_search() if body.filters else None)
     events = iterate_in_threadpool(service.ask_stream(question, body.history, filters, body.k, body.as_of))
     return StreamingResponse(
         _sse(events, service, metrics, settings),

@@ -38,16 +38,19 @@ async def add_articles(service: ServiceDep, settings: SettingsDep, body: Article
     if isinstance(body, UrlIn):
         await run_in_threadpool(check_url, body.url, settings.allow_private_urls)
         guard = url_guard(settings.allow_private_urls)
-        items: Iterator[Article | Failure] = load_url(
-            body.url, settings.max_article_bytes, guard, settings.fetch_timeout
+        fetched: Iterator[Article | Failure] = load_url(
+            body.url, settings.max_article_bytes, guard, settings.fetch_timeout, service.feed_limits()
         )
-    else:
-        articles = body if isinstance(body, list) else [body]
-        items = iter([_article(a) for a in articles])
-        if sum(len(a.body.encode()) + len((a.title or "").encode()) for a in articles) > settings.write_job_bytes:
-            job = await run_in_threadpool(service.start_adding, items)  # 507 now, not from a job that fails later
-            location = {"Location": f"/v1/jobs/{job.id}"}
-            return JSONResponse(job.model_dump(mode="json"), status_code=202, headers=location)
+        with service.fetch_slot():  # 429 when NEWSDESK_MAX_CONCURRENT_FETCHES downloads run
+            report = await run_in_threadpool(service.add_articles, fetched)
+        return IngestResponse(**report.model_dump())
+    articles = body if isinstance(body, list) else [body]
+    items = iter([_article(a) for a in articles])
+    if sum(len(a.body.encode()) + len((a.title or "").encode()) for a in articles) > settings.write_job_bytes:
+        # 507 now rather than from a job that fails later; 429 when the bounded job queue is full
+        job = await run_in_threadpool(service.start_adding, items)
+        location = {"Location": f"/v1/jobs/{job.id}"}
+        return JSONResponse(job.model_dump(mode="json"), status_code=202, headers=location)
     report = await run_in_threadpool(service.add_articles, items)
     return IngestResponse(**report.model_dump())
 

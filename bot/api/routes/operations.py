@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.api.deps import API, MetricsDep, ServiceDep
 from bot.api.openapi import errors
 from bot.api.schemas.operations import Health, Ready, StatsResponse
+from retrieval.errors import Overloaded
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 METRICS_EXAMPLE = 'newsdesk_http_requests_total{method="POST",route="/v1/ask",status="200"} 12.0\n'
@@ -36,7 +37,11 @@ async def healthz() -> Health:
 
 @probes.get("/readyz", response_model=Ready, responses=errors(503))
 async def readyz(service: ServiceDep) -> Ready:
-    """The model is loaded, the index answers and a search over it works."""
+    """The model is loaded, the index answers and a search over it works, and new questions would not wait
+    behind too many others (else 503 saying what is wrong)."""
+    overload = service.overload()
+    if overload is not None:
+        raise Overloaded(overload)
     articles, chunks = await run_in_threadpool(service.readiness)
     return Ready(status="ready", articles=articles, chunks=chunks)
 

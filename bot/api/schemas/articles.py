@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.api.schemas.common import NOT_BLANK
+from retrieval.sources import SourceError, published
 from retrieval.types import IngestReport
 
 ARTICLE_EXAMPLE: dict[str, Any] = {
@@ -55,6 +56,16 @@ class ArticleIn(BaseModel):
     published_at: str | None = Field(default=None, max_length=64, description="ISO 8601 date or date-time")
     author: str | None = Field(default=None, max_length=500)
     category: str | None = Field(default=None, max_length=200)
+
+    @field_validator("published_at")
+    @classmethod
+    def _a_date(cls, value: str | None) -> str | None:
+        """An unreadable date is refused, not dropped: an undated article is in scope for every as_of."""
+        try:
+            published(value)
+        except SourceError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class UrlIn(BaseModel):

@@ -169,3 +169,17 @@ def test_whole_requests_on_a_kept_alive_connection_still_work(server: tuple[str,
             assert client.get("/healthz").status_code == 200
             time.sleep(READ_TIMEOUT * 1.5)  # longer than the read timeout, shorter than keep-alive
         assert client.get("/healthz").status_code == 200
+
+
+def test_a_request_head_over_the_limit_sent_at_once_gets_431_with_a_json_body(server: tuple[str, int]) -> None:
+    """Issue 25, item 20: a 100 kB head that arrives whole is refused too, with the JSON error shape."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: newsdesk\r\nX-Big: " + b"b" * 100_000 + b"\r\n\r\n"
+    with socket.create_connection(server) as sock:
+        try:
+            sock.sendall(head)
+        except OSError:
+            pass
+        received, _ = _closed_within(sock, READ_TIMEOUT + 3)
+    assert received.startswith(b"HTTP/1.1 431 "), received[:200]
+    status, _, body = received.partition(b"\r\n\r\n")
+    assert b"application/json" in status and b'"error": "request_header_fields_too_large"' in body

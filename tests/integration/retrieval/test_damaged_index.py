@@ -160,7 +160,8 @@ def test_readiness_fails_while_search_fails_and_a_reindex_repairs_it(make_servic
         assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
         with sqlite3.connect(lexical_file(service)) as other:  # a table lost behind the server's back
             other.execute("DROP TABLE vocabulary")
-        assert httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30).status_code == 500
+        failed = httpx.post(f"{base}/v1/ask", json={"question": SEED_QUESTION}, timeout=30)
+        assert failed.status_code == 503 and failed.json()["error"] == "index_unavailable"  # issue 25: not a 500
         ready = httpx.get(f"{base}/readyz", timeout=30)
         assert ready.status_code == 503, ready.text
         assert "BM25" in ready.json()["message"] and "reindex" in ready.json()["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -107,3 +109,27 @@ def test_the_all_cores_session_is_left_alone_while_another_batch_runs(
     beside = embedder.embed_query(TEXTS[1])
     assert quick_runs == [1]
     np.testing.assert_allclose(beside, expected, atol=1e-5)
+
+
+def test_a_long_write_never_starves_a_question(embedder: Embedder) -> None:
+    """Issue 25, item 5: a write's thousands of batches queued ahead of an answer's few in the shared pool (new
+    questions waited minutes behind a 1.9 MB article). Questions have their own lane: measured against the idle
+    latency in the same run, while the write is still embedding."""
+    assert isinstance(embedder, OnnxEmbedder)
+    write = [f"Sentence {i} of a very long article about the harbour, its ferries and its piers." for i in range(8000)]
+    answer = [f"Candidate answer sentence {i} about the plant's planned annual output." for i in range(40)]
+
+    def timed() -> float:
+        start = time.perf_counter()
+        embedder.embed_documents(answer)
+        return time.perf_counter() - start
+
+    idle = max(timed() for _ in range(3))
+    writing = threading.Thread(target=embedder.embed_documents, args=(write,))
+    writing.start()
+    time.sleep(0.3)
+    busy = [timed() for _ in range(3)]
+    still_writing = writing.is_alive()
+    writing.join()
+    assert still_writing, "the write finished before the questions ran: the test proves nothing"
+    assert max(busy) < max(1.5, 8 * idle), f"idle {idle:.3f}s, beside a write {busy}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.discord.limits import EMBEDS_PER_MESSAGE, EMBEDS_TOTAL_LIMIT, truncate
 from bot.discord.messages import (
     NO_ANSWER,
@@ -195,3 +197,15 @@ def test_search_results_are_ranked_embeds() -> None:
 def test_text_is_rendered_as_is() -> None:
     text = "**bold** @everyone <#123> _x_"
     assert render_answer(Answer(answer=text, abstained=False))[0].content == text
+
+
+def test_passage_markdown_in_an_embed_shows_as_typed() -> None:
+    """Issue 25, item 18: a planted [text](https://...) showed as a masked link."""
+    planted = citation(1).model_copy(
+        update={"quote": "Read [the full report](https://evil.example/x) now, **urgently**.", "quotes": []}
+    )
+    [[embed]] = source_embeds([planted])
+    assert embed.description is not None
+    assert re.search(r"(?<!\\)\[the full report\]\(", embed.description) is None  # no unescaped masked link
+    assert "\\[the full report](" in embed.description
+    assert "\\*\\*urgently\\*\\*" in embed.description
