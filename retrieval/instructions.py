@@ -84,7 +84,8 @@ _ANSWER_IS = re.compile(
     r"(?:is|should\s+be|must\s+be|to\s+give|will\s+be)\b"
     r"|\byour\s+(?:answer|reply|response|summary|output)\s+(?:must|should|shall|will)\b"
     # "cite [1]", "cite this passage", "citing this article as the source"
-    r"|\bcit(?:e|ing)\s+(?:(?:passage|source|article|document|reference)\s*)?\[\s*\d+\s*\]"
+    r"|\bcit(?:e|ing)\s+(?:(?:passage|source|article|document|reference)\s*)?(?:\[\s*\d+\s*\]|\(#\s*\d+\s*\))"
+    r"|\bcit(?:e|ing)\s+\(\s*(?:passage|source|article|document|reference)s?\s+no\.\s*\d+\s*\)"
     r"|\bcit(?:e|ing)\s+(?:this|the\s+present)\s+(?:passage|article|text|page|document|source|excerpt|note)\b"
     r"|\bcite\s+(?:it|this|passage\s+\d+|source\s+\d+|article\s+\d+)\s*(?:$|[.!,;]|as\b)",
     re.I,
@@ -96,7 +97,7 @@ _IMPERATIVE = re.compile(
     rf"|{_DIRECTIVE}\s+(?:that\b|only\b|exactly\b|with\b|in\s+your\b|all\b|any\b|the\s+(?:user|reader|question)|"
     rf"users?\b|readers?\b|people\b|everyone\b|anyone\b|them\b|[\"'“‘]|yes\b|no\b|this\b|these\b|it\b|"
     rf"previous\b|prior\b|earlier\b|above\b|your\b|what\s+you\b|the\s+(?:other|rest|above|previous|passages?|"
-    rf"articles?|sources?|text|facts?)\b|\[\s*\d)"
+    rf"articles?|sources?|text|facts?)\b|\[\s*\d|\(#\s*\d)"
     rf"|(?:ignore|disregard|forget|override)\b|{_DO}\s+that\b|(?:pretend|imagine)\s+(?:that\s+)?you\b|act\s+as\s+(?:if|though|an?)\b"
     rf"|(?:make|be)\s+sure\s+(?:to|that|you)\b|remember\s+to\b|be\s+certain\s+to\b)",
     re.I,
@@ -141,7 +142,8 @@ def is_instruction(sentence: str) -> bool:
     return False
 
 
-_MARKER = re.compile(r"\[\s*\d{1,3}\s*\]")
+# a citation marker as written, or as ingest leaves it inert ("[2]" -> "(#2)", retrieval.sources.inert_markers)
+_MARKER = re.compile(r"\[\s*\d{1,3}\s*\]|\(#\s*\d{1,3}\s*\)")
 
 
 def planted(sentences: Sequence[str]) -> frozenset[str]:

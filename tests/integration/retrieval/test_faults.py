@@ -318,7 +318,7 @@ def _cite_the_seed_passage(request: dict[str, Any]) -> str:
     markers = [(m.start(), m.group(1)) for m in re.finditer(r"\[(\d+)\]", prompt)]
     fact = prompt.index("300,000")
     number = [n for start, n in markers if start < fact][-1]
-    return f"Xiaomi's own plant is planned to make 300,000 vehicles a year [{number}]."
+    return f"Xiaomi will build 300,000 vehicles a year at its own plant [{number}]."
 
 
 def test_llm_unreachable_or_slow_gives_extractive_answers_that_say_why(
