@@ -53,7 +53,9 @@ def test_the_chain_answers_with_checked_citations(
     service.ingest([str(CORPUS)])
     assert service.stats().answer_mode == f"llamacpp:{GGUF}"
     outcome = service.answer(SEED_QUESTION)
-    assert outcome.answer.mode in {f"llamacpp:{GGUF}", "extractive (llm cited no passage)"}
+    # SmolLM2 rarely cites: its answer is kept when a quote states it, else the extractive answer says why
+    fallbacks = {"extractive (llm cited no passage)", "extractive (llm answer unsupported)"}
+    assert outcome.answer.mode in {f"llamacpp:{GGUF}", *fallbacks}
     assert citations.problems(outcome.answer, outcome.passages) == []
     events = list(service.ask_stream(SEED_QUESTION))
     assert [e.type for e in events][-2:] == ["citations", "done"]
