@@ -109,6 +109,9 @@ def _ingest_every(
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C stops the loop even when the process was started with SIGINT ignored (a parent that ignores it, as
+    # a test runner or a shell's background job may, passes that on, and Python then installs no handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     console.print(f"syncing every {interval:.0f}s; Ctrl-C to stop")
     try:
         summary = run_every(
