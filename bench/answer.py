@@ -280,7 +280,10 @@ def main() -> None:
         result.update(calibration(service, queries, args))
     if args.only != "calibration":
         result["latency"] = latencies(service, queries, args)
-    result["shipped_are_the_defaults"] = result.get("shipped") == asdict(ExtractiveOptions())  # as of this run
+    # as of this run; options added since the calibration (the rules for natural questions, bench/natural.py) are
+    # not the grid's: only the calibrated ones are compared
+    defaults = asdict(ExtractiveOptions())
+    result["shipped_are_the_defaults"] = all(defaults.get(k) == v for k, v in result.get("shipped", {"": 0}).items())
     write_result("answer", result)
 
 

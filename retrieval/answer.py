@@ -10,13 +10,19 @@ factual question), each followed by its [n]. A sentence's score mixes:
 - names: the sentence mentions the names the question asks about (those the passages mention at all);
 - agreement: the sentence names something the question does not (a candidate answer), and other
   retrieved articles name it too; multi-article questions are answered by what their articles share;
-- the kind of fact asked for (retrieval/facts.py): for "who", "which company", "how many", "when",
-  "where", the sentence holds a person, organisation, number, date or place the question does not name,
-  and how many of the retrieved articles name that one too.
+- the kind of fact asked for (retrieval/facts.py): for "who", "which company", "how many", "how much",
+  "how old", "how long", "when", "where", "why", the sentence holds a person, organisation, number, amount,
+  age, duration, date, place or cause the question does not name, and how many of the retrieved articles
+  name that one too.
 
-When the best evidence is weak, when the names the question asks about appear nowhere in the passages, or
-when none of the sentences it would quote holds the kind of fact asked for, it abstains and the closest
-passages are offered as related reading. The weights and the threshold are
+A fact counts only in a sentence about the question's subject: its words that the passages write as names
+(typed in lower case or not), in the sentence itself or in the one before it when the sentence refers back
+("it", "the company"). "How many cars" is answered by a number of vehicles: the counted words are compared by
+meaning (the embedder), not spelling. When the best evidence is weak, when the names the question asks about
+appear nowhere in the passages, or when no sentence about the subject it could quote holds the kind of fact
+asked for (a near miss: "how old is X" of an archive that never gives X's age), it abstains and the closest
+passages are offered as related reading. A yes/no question gets the sentence that states or denies what it
+asks, about its subject, and a line saying that this is the evidence, not a verdict. The weights and the threshold are
 calibrated on MultiHop-RAG development questions by bench/answer.py (see bench/results/answer.json).
 """
 
@@ -35,15 +41,35 @@ import numpy as np
 
 from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
-from retrieval.facts import UNLABELLED, EntityTagger, Facts, Kind, asked_kind, counted, of_kind
+from retrieval.facts import (
+    ACRONYM,
+    AGENT_VERBS,
+    MONEY_ASKED,
+    UNLABELLED,
+    EntityTagger,
+    Facts,
+    Kind,
+    acronyms,
+    ages,
+    asked_kind,
+    casual,
+    counted,
+    is_yes_no,
+    measured,
+    of_kind,
+    reasons,
+    written_out,
+)
 from retrieval.facts import normalise as normalise_words
 from retrieval.instructions import planted
 from retrieval.lexical import tokenize
 from retrieval.sentence_vectors import SentenceVectors
-from retrieval.text import NAME, NOT_NAMES, POSSESSIVE
+from retrieval.text import NAME, NOT_NAMES, POSSESSIVE, QUESTION_FILLER, TERM
 from retrieval.types import Passage
 
 NOT_IN_CORPUS = "The articles in the corpus do not answer this question."
+# offline, a yes/no question gets the sentence that states or denies what it asks, and says it is not a verdict
+EVIDENCE_NOT_VERDICT = "(The sentence above is the articles' evidence on this question, not a verdict.)"
 ANALYSED_PASSAGES = 4096  # passages whose sentences' terms and names are kept (a few kB each)
 
 
@@ -77,6 +103,18 @@ class ExtractiveOptions:
     # no fact of the kind asked for; "first": and the best sentence that holds one leads; "off": it only weighs
     require_kind: Literal["lead", "quotable", "first", "off"] = "first"
     unlabelled_names: bool = False  # names the tagger did not label count as people and organisations
+    acronyms: bool = True  # all-capitals names the tagger did not label ("BAIC") count as organisations
+    # a fact of the asked kind counts only in a sentence that holds the question's subject (its words that the
+    # passages write as names), or follows one that does and refers back to it ("it", "the company");
+    # "title": or in a passage whose title holds the subject; "off": anywhere
+    subject_rule: Literal["sentence", "title", "off"] = "sentence"
+    title_names_not_answers: bool = True  # see draft(): a name the title gives with the subject is no answer
+    money_only: bool = True  # "how much does it cost / pay / is it worth": money, not a percentage or a weight
+    subject_for_names: bool = False  # also for "who" and "which company" (whose answer is a name, not a property)
+    count_similarity: float = 0.65  # "how many cars": "vehicles" counts when the two words' vectors are this close
+    kind_keep_ratio: float = 0.7  # a sentence with the asked fact may lead when it scores this close to the best
+    answering_candidates: int = 3  # sentences with the asked fact added to the shortlist, best cheap scores first
+    evidence_note: bool = True  # offline yes/no answers say their sentence is the evidence, not a verdict
     # the best sentence first and one per article asked about; False: up to max_sentences in passage order
     # (the answerer before answer-first, kept as the benchmark's baseline)
     answer_first: bool = True
@@ -91,6 +129,7 @@ class _Sentence:
     terms: frozenset[str]  # its BM25 terms
     names: frozenset[str]  # names(text)
     facts: Facts  # the named entities, numbers and dates it holds (retrieval/facts.py)
+    follows: frozenset[str] = frozenset()  # the names of the sentence before it, when it refers back to them
 
 
 @dataclass(frozen=True)
@@ -102,6 +141,8 @@ class _Analysed:
     names: tuple[frozenset[str], ...]
     facts: tuple[Facts, ...]
     words: str  # the passage's text, normalised as facts are (to see which passages name a fact)
+    follows: tuple[frozenset[str], ...] = ()  # per sentence: the names before it, when it refers back to them
+    title_names: frozenset[str] = frozenset()
 
 
 def names(text: str) -> set[str]:
@@ -297,15 +338,22 @@ class ExtractiveAnswerer:
                 return found
         spans = tuple(_answer_sentences(text))
         sentences = [text[start:end] for start, end in spans]
+        named = tuple(frozenset(names(sentence)) for sentence in sentences)
+        title = frozenset(names(passage.title)) | frozenset(w.lower() for w in NAME.findall(passage.title))
         analysed = _Analysed(
             spans,
             tuple(frozenset(terms) for terms in tokenize(sentences)),
-            tuple(frozenset(names(sentence)) for sentence in sentences),
+            named,
             tuple(
-                f | _unlabelled(sentence, f)
+                f | _unlabelled(sentence, f) | acronyms(sentence, f) | _read_facts(sentence)
                 for sentence, f in zip(sentences, self.tagger.facts(sentences), strict=True)
             ),
             f" {normalise_words(f'{passage.title} {text}')} ",
+            tuple(
+                (named[n - 1] if n else frozenset()) | title if _REFERS_BACK.search(sentence) else frozenset()
+                for n, sentence in enumerate(sentences)
+            ),
+            title,
         )
         with self._lock:
             self._analyses[text] = analysed
@@ -322,18 +370,46 @@ class ExtractiveAnswerer:
         sentences = []
         analyses = [self._analysed(passage) for passage in passages]
         for number, (passage, analysed) in enumerate(zip(passages, analyses, strict=True), start=1):
-            for (start, end), terms, found, facts in zip(
-                analysed.spans, analysed.terms, analysed.names, analysed.facts, strict=True
+            follows = analysed.follows or (frozenset(),) * len(analysed.spans)
+            for (start, end), terms, found, facts, before in zip(
+                analysed.spans, analysed.terms, analysed.names, analysed.facts, follows, strict=True
             ):
                 text = passage.text[start:end]
-                sentences.append(_Sentence(number, start, text, passage.article_id, terms, found, facts))
+                sentences.append(_Sentence(number, start, text, passage.article_id, terms, found, facts, before))
         asked = frozenset(tokenize([question])[0])
         instructions = planted([s.text for s in sentences])  # never quoted
         sentences = [s for s in sentences if not restates(s, asked) and s.text not in instructions]
         if not sentences:
             return Draft(NOT_IN_CORPUS, True, {})
         kind = asked_kind(question)
-        typed = _typed_facts(sentences, kind, question, asked, opts.unlabelled_names)
+        subject = _subject(question, sentences) if opts.subject_rule != "off" else frozenset()
+        typed = _typed_facts(
+            sentences, kind, question, asked, opts.unlabelled_names, opts.acronyms, subject, opts.money_only
+        )
+        if kind == "number":
+            typed = self._counting(question, sentences, typed)
+        if subject and kind in _NAMES_ASKED and opts.title_names_not_answers and _DOES_FOR.search(question):
+            # an article about X and Y (its title names both) answers "who built X's cars" with neither
+            typed = [
+                [f for f in facts if not set(f.split()) <= analyses[s.passage - 1].title_names]
+                if analyses[s.passage - 1].title_names & subject
+                else facts
+                for s, facts in zip(sentences, typed, strict=True)
+            ]
+        if (
+            subject
+            and kind is not None
+            and (opts.subject_for_names or kind not in _NAMES_ASKED or _ROLE_OF.search(question))
+        ):
+            titled = (
+                {n for n, a in enumerate(analyses, start=1) if a.title_names & subject}
+                if opts.subject_rule == "title"
+                else set()
+            )
+            typed = [
+                facts if _holds(s, subject) or s.passage in titled else []
+                for s, facts in zip(sentences, typed, strict=True)
+            ]
         fact_support = _fact_support(typed, passages, analyses)
         lexical = lexical_scores(question, [s.terms for s in sentences])
         agreement = _agreement(sentences, passages, question)
@@ -351,7 +427,10 @@ class ExtractiveAnswerer:
             for i, s in enumerate(sentences)
         ]
         # Embedding is the expensive part (~7 ms a sentence on one core): only a shortlist gets it.
-        shortlist = sorted(range(len(sentences)), key=lambda i: -cheap[i])[: opts.candidates]
+        ranked = sorted(range(len(sentences)), key=lambda i: -cheap[i])
+        shortlist = ranked[: opts.candidates]
+        if kind is not None:  # the best few sentences that hold the asked fact are judged by meaning too
+            shortlist += [i for i in ranked[opts.candidates :] if typed[i]][: opts.answering_candidates]
         # a sentence's opening is enough to judge its meaning, and caps the cost of very long ones
         heads = [sentences[i].text[: opts.embed_chars] for i in shortlist]
         dense = self.embedder.embed_documents(heads) @ self.embedder.embed_query(question)
@@ -362,19 +441,26 @@ class ExtractiveAnswerer:
         confidence = best_score - opts.coverage_weight * (1 - name_coverage(question, passages))
         quotable = [(score, i) for score, i in scored if score >= best_score * opts.keep_ratio]
         if gated and kind is not None and opts.require_kind != "off":
-            holders = quotable[:1] if opts.require_kind == "lead" else quotable
+            if opts.require_kind == "lead":
+                holders = quotable[:1]
+            else:  # a sentence holding the asked fact may lead from a little further down
+                holders = [(score, i) for score, i in scored if score >= best_score * opts.kind_keep_ratio]
             if not any(typed[i] for _, i in holders):
                 return Draft(NOT_IN_CORPUS, True, {}, confidence)
             if opts.require_kind == "first":  # the best sentence that holds one leads
-                quotable = _lead_with(quotable, lambda i: bool(typed[i]))
+                lead = next(item for item in holders if typed[item[1]])
+                quotable = [lead, *(item for item in quotable if item != lead)]
+        yes_no = opts.answer_first and opts.evidence_note and is_yes_no(question)
+        if yes_no and subject:  # the best sentence about the question's subject states or denies what it asks
+            quotable = _lead_with(quotable, lambda i: _holds(sentences[i], subject))
         if gated and confidence < opts.abstain_below:
             return Draft(NOT_IN_CORPUS, True, {}, confidence)
-        if subject := _asked_names(focus):
+        if focused := _asked_names(focus):
             # a follow-up naming its own subject ("What about Apple?") is about it, whatever the terms carried
             # over from the previous question match: no passage names it, no answer; else a sentence naming it leads
-            if not any(f" {normalise_words(name)} " in a.words for name in subject for a in analyses):
+            if not any(f" {normalise_words(name)} " in a.words for name in focused for a in analyses):
                 return Draft(NOT_IN_CORPUS, True, {}, confidence)
-            quotable = _lead_with(quotable, lambda i: bool(subject & sentences[i].names))
+            quotable = _lead_with(quotable, lambda i: bool(focused & sentences[i].names))
         if opts.answer_first:
             chosen = _answer_first(sentences, quotable, articles_asked(question, passages, opts.max_sentences))
         else:
@@ -383,7 +469,26 @@ class ExtractiveAnswerer:
         for i in chosen:
             quotes.setdefault(sentences[i].passage, []).append(sentences[i].text)
         lines = [f"{sentences[i].text} [{sentences[i].passage}]" for i in chosen]
+        if yes_no:
+            lines = [*lines[:1], EVIDENCE_NOT_VERDICT]
+            quotes = {sentences[chosen[0]].passage: [sentences[chosen[0]].text]}
         return Draft("\n".join(lines), False, quotes, confidence)
+
+    def _counting(self, question: str, sentences: list[_Sentence], typed: list[list[str]]) -> list[list[str]]:
+        """ "How many X": a number counts in a sentence that mentions X, or whose numbers count something close
+        to X in meaning ("cars" ~ "vehicles" ~ "EVs"): the embedder compares the words."""
+        wanted = counted(question)
+        if not wanted:
+            return typed
+        words = set(tokenize([wanted.split()[-1]])[0])  # the counted thing: "african countries" counts countries
+        counts = {i: measured(s.text) for i, s in enumerate(sentences) if typed[i] and not words & s.terms}
+        nouns = sorted({noun for found in counts.values() for noun in found})
+        close: set[str] = set()
+        if nouns and self.options.count_similarity < 1:
+            vectors = self.embedder.embed_documents([written_out(wanted), *nouns])
+            similarity = vectors[1:] @ vectors[0]
+            close = {noun for noun, s in zip(nouns, similarity, strict=True) if s >= self.options.count_similarity}
+        return [facts if i not in counts or close & set(counts[i]) else [] for i, facts in enumerate(typed)]
 
 
 _BOTH = re.compile(r"\b(?:both|each|all|several|multiple|two|three|four)\b", re.I)
@@ -454,20 +559,90 @@ def _several(sentences: list[_Sentence], quotable: list[tuple[float, int]], most
 
 
 def _typed_facts(
-    sentences: list[_Sentence], kind: Kind | None, question: str, q_terms: frozenset[str], unlabelled: bool = True
+    sentences: list[_Sentence],
+    kind: Kind | None,
+    question: str,
+    q_terms: frozenset[str],
+    unlabelled: bool = True,
+    acronyms_count: bool = False,
+    subject: frozenset[str] = frozenset(),
+    money_only: bool = True,
 ) -> list[list[str]]:
     """Each sentence's facts of the kind the question asks for, leaving out those the question names (also as
-    another form of the same words: "EVs" names "EV"); for "how many X", only in sentences that mention X."""
+    another form of the same words: "EVs" names "EV"), and ages stated of someone other than the subject
+    ("a 30-year-old Casemiro" does not say how old Ratcliffe is). "How many X" is narrowed by _counting."""
     if kind is None:
         return [[] for _ in sentences]
     asked = normalise_words(question)
-    what = set(tokenize([counted(question)])[0]) if kind == "number" else set()
-    also = frozenset({UNLABELLED}) if unlabelled and kind in ("person", "organisation") else frozenset()
+    also: set[str] = set()
+    if unlabelled and kind in ("person", "organisation", "agent"):
+        also.add(UNLABELLED)
+    if acronyms_count and kind in ("organisation", "agent"):
+        also.add(ACRONYM)
+    money = money_only and kind == "amount" and bool(MONEY_ASKED.search(casual(question)))
     typed = []
     for s in sentences:
-        facts = [f for f in of_kind(s.facts, kind, asked, also) if not _terms_of(f) <= q_terms]
-        typed.append(facts if not what or what & s.terms else [])
+        facts = [f for f in of_kind(s.facts, kind, asked, frozenset(also)) if not _terms_of(f) <= q_terms]
+        if money:  # a price, a fee, a salary: money, not a percentage or a weight
+            facts = [f for f in facts if ("MONEY", f) in s.facts or ("CARDINAL", f) in s.facts]
+        if kind == "age":
+            facts = [f for f in facts if " of " not in f or f.split(" of ", 1)[1] in subject]
+        elif kind == "duration" and facts:  # "a couple of days back" is a point in time, not a span of it
+            words = f" {normalise_words(s.text)} "
+            facts = [f for f in facts if not re.search(rf" {re.escape(f)} (?:back|ago|later|earlier) ", words)]
+        typed.append(facts)
     return typed
+
+
+_NAMES_ASKED = frozenset({"person", "organisation", "agent"})
+_DOES_FOR = re.compile(rf"\b{AGENT_VERBS}", re.I)
+# "who runs X", "X's ceo": the name asked for is a property of the subject, which the sentence must hold
+_ROLE_OF = re.compile(
+    r"\b(?:ceo|founder|co-founder|coach|owner|chair(?:man|woman)?|president|boss|cto|cfo|quarterback|"
+    r"runs|founded|owns|leads|heads|coaches|wrote|staffer)\b",
+    re.I,
+)
+# a sentence that refers back to what the one before it names: a pronoun or "the company"
+_REFERS_BACK = re.compile(
+    r"\b(?:he|she|it|they|his|her|its|their|him|them|(?:this|that|such an?) \w+|"
+    r"the (?:company|firm|startup|club|team|group|automaker|"
+    r"carmaker|app|platform|boy|girl|man|woman|player|coach|deal|business|network|service|agency|league|bank))\b",
+    re.I,
+)
+_NOT_SUBJECT = frozenset(word.lower() for word in NOT_NAMES) | frozenset(
+    "ceo cto cfo coo us uk eu ev evs ai tv app new year years".split()
+)
+
+
+_SHOUTED = re.compile(r"[^a-z]*")
+
+
+def _subject(question: str, sentences: Sequence[_Sentence]) -> frozenset[str]:
+    """What the question asks about: its words that the passages write as names (not only as a sentence's
+    first word), whether or not the question capitalises them ("how old is guy kamgaing")."""
+    words = {POSSESSIVE.sub("", w.lower()) for w in TERM.findall(casual(question))}
+    words -= QUESTION_FILLER | _NOT_SUBJECT
+    found = set()
+    written = [s for s in sentences if not _SHOUTED.fullmatch(s.text)]  # an all-capitals headline capitalises all
+    for word in words:
+        for s in written:
+            if word in s.names and not s.text[: len(word) + 1].lower().startswith(word):
+                found.add(word)
+                break
+    return frozenset(found)
+
+
+def _holds(sentence: _Sentence, subject: frozenset[str]) -> bool:
+    """The sentence names the subject, or refers back to the sentence before it, which does."""
+    return bool(sentence.names & subject or sentence.follows & subject)
+
+
+def _read_facts(sentence: str) -> Facts:
+    """The facts read from a sentence's words rather than tagged: ages ("30 of casemiro": the age of the name
+    it comes before) and the words that give a cause."""
+    found = {("AGE", f"{age} of {holder}" if holder else age) for age, holder in ages(sentence)}
+    found |= {("REASON", word) for word in reasons(sentence)}
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=65536)

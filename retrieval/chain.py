@@ -450,7 +450,7 @@ class AnswerChain:
         return Outcome(time_answers.finish(answer, state.frame, state.outside), passages, state.query, state.written)
 
     def _latest_on_subject(self, state: _State, declined: Written) -> Written:
-        """"The latest on X": the newest passage naming X (the search put it first) answers, however weakly its
+        """ "The latest on X": the newest passage naming X (the search put it first) answers, however weakly its
         wording matches the question's; the extractive gate would decline it."""
         if asked_kind(state.query) is not None or not time_answers.about_subject(state.query, state.passages[0]):
             return declined  # "how much / who ..." asks for a fact: the newest passage may not hold one

@@ -129,9 +129,7 @@ class Jobs:
             for old in finished[: max(0, len(self._jobs) - self.keep)]:  # the oldest finished ones go first
                 del self._jobs[old]
             started = job.model_copy(deep=True)
-        thread = threading.Thread(
-            target=self._run, args=(job, work, on_progress), name=f"{kind}-{job.id}", daemon=True
-        )
+        thread = threading.Thread(target=self._run, args=(job, work, on_progress), name=f"{kind}-{job.id}", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return started

@@ -351,9 +351,7 @@ class LexicalStore:
         self._generation = 0
         self._postings: OrderedDict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._postings_size = 0
-        self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = (
-            OrderedDict()
-        )
+        self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = OrderedDict()
         self._sentences_size = 0
         self._term_ids: dict[str, int] = {}
         self._df: dict[int, float] = {}  # term id -> sentence document frequency, as of the last view
@@ -474,9 +472,11 @@ class LexicalStore:
             rows = np.zeros(0, dtype=np.int32)
             tf = np.zeros(0, dtype=np.float32)
         else:
-            got = self._db().execute(
-                "SELECT doc, count(*) FROM chunk_postings WHERE term = ? GROUP BY doc", (str(term_id),)
-            ).fetchall()
+            got = (
+                self._db()
+                .execute("SELECT doc, count(*) FROM chunk_postings WHERE term = ? GROUP BY doc", (str(term_id),))
+                .fetchall()
+            )
             pairs = np.array(got, dtype=np.int64).reshape(-1, 2)
             keep = pairs[:, 0] < view.size
             keep[keep] &= view.live[pairs[keep, 0]]  # rows written after the view: the next view has them
@@ -496,9 +496,9 @@ class LexicalStore:
         missing = [t for t in dict.fromkeys(terms) if t not in known]
         if missing:
             marks = ",".join("?" * len(missing))
-            for term, term_id in self._db().execute(
-                f"SELECT term, id FROM vocabulary WHERE term IN ({marks})", missing
-            ).fetchall():
+            for term, term_id in (
+                self._db().execute(f"SELECT term, id FROM vocabulary WHERE term IN ({marks})", missing).fetchall()
+            ):
                 known[term] = self._term_ids[term] = int(term_id)
         return known
 
@@ -673,11 +673,15 @@ class LexicalStore:
         """Every chunk's (id, text), streamed in row order."""
         last = 0
         while True:
-            page = self._db().execute(
-                "SELECT c.row, c.id, b.text FROM chunks c JOIN bodies b ON b.row = c.row WHERE c.row > ? "
-                "ORDER BY c.row LIMIT 2000",
-                (last,),
-            ).fetchall()
+            page = (
+                self._db()
+                .execute(
+                    "SELECT c.row, c.id, b.text FROM chunks c JOIN bodies b ON b.row = c.row WHERE c.row > ? "
+                    "ORDER BY c.row LIMIT 2000",
+                    (last,),
+                )
+                .fetchall()
+            )
             yield from ((cid, text) for _, cid, text in page)
             if len(page) < 2000:
                 return

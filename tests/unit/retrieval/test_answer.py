@@ -1,5 +1,6 @@
-"""The extractive answerer's parts that need no model: names, how many articles a question spans, the query
-cache (the real embedder's answers are tested in tests/integration/retrieval/test_extractive.py)."""
+"""The extractive answerer's parts that need no embedding model: names, how many articles a question spans, the
+query cache, and the asked-fact rules for questions as people type them (with a hashing embedder and the packaged
+spaCy tagger; the real embedder's answers are tested in tests/integration/retrieval/test_extractive.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retrieval.answer import ExtractiveAnswerer, RememberedQueries, articles_asked, name_coverage, names
+from retrieval.answer import (
+    EVIDENCE_NOT_VERDICT,
+    ExtractiveAnswerer,
+    ExtractiveOptions,
+    RememberedQueries,
+    articles_asked,
+    name_coverage,
+    names,
+)
 from retrieval.embeddings import Embedder
 from tests.support.extractive_cases import PASSAGES, SEED_QUESTION, TWO_ARTICLE_QUESTION, passage
 from tests.support.fake_embedder import HashingEmbedder
@@ -71,3 +80,44 @@ def test_remembered_queries_embed_each_text_once() -> None:
     assert counting.embedded == 6
     first[0] = 42.0  # callers get their own copy
     assert remembered.embed_query("Xiaomi plant output")[0] != 42.0
+
+
+def _answer(question: str, *texts: str) -> str | None:
+    """The answer's first line (None when declined), abstention by weak evidence off: the kind rules alone."""
+    options = ExtractiveOptions(abstain_below=float("-inf"))
+    found = [passage(n, f"a{n}", f"Article {n}", text) for n, text in enumerate(texts, start=1)]
+    draft = ExtractiveAnswerer(HashingEmbedder(), options).draft(question, found)
+    return None if draft.abstained else draft.text.splitlines()[0]
+
+
+def test_how_old_is_never_answered_by_a_sentence_that_states_no_age_of_the_subject() -> None:
+    rogers = "Tony Staffieri is the chief executive of Rogers Communications. He said the company would appeal."
+    assert _answer("how old is tony staffieri", rogers) is None
+    casemiro = "Jim Ratcliffe questioned the signing of a 30-year-old Casemiro on a four-year deal."
+    assert _answer("how old is jim ratcliffe", casemiro) is None  # Casemiro's age, not Ratcliffe's
+    lucas = "Lucas Goeller, now 10, was born with a rare condition. He likes hunting with his father."
+    answer = _answer("how old is lucas goeller", lucas)
+    assert answer is not None and "now 10" in answer
+
+
+def test_a_fact_counts_in_a_sentence_that_refers_back_to_the_subject() -> None:
+    beeper = (
+        "Beeper Mini brings iMessage to Android phones for a monthly fee. "
+        "It saw over 100,000 downloads in its first 48 hours, the company claims."
+    )
+    answer = _answer("how many downloads did beeper mini get", beeper)
+    assert answer is not None and "100,000" in answer
+
+
+def test_a_price_is_money_not_a_percentage() -> None:
+    drug = "Ozempic is a great example: nearly 50% of the drugs in the pipeline need cooling."
+    assert _answer("how much does ozempic cost a month", drug) is None
+
+
+def test_a_yes_no_answer_is_the_evidence_not_a_verdict() -> None:
+    options = ExtractiveOptions(abstain_below=float("-inf"))
+    found = [passage(1, "a", "SoftBank deal", "SoftBank is taking a 51% stake in the Dublin startup Cubic Telecom.")]
+    draft = ExtractiveAnswerer(HashingEmbedder(), options).draft("did softbank buy a majority of cubic telecom", found)
+    first, note = draft.text.splitlines()
+    assert "51%" in first and first.endswith("[1]")
+    assert note == EVIDENCE_NOT_VERDICT

@@ -6,7 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.facts import EntityTagger, FactStore, asked_kind, counted, is_yes_no, normalise, of_kind
+from retrieval.facts import (
+    EntityTagger,
+    FactStore,
+    acronyms,
+    ages,
+    asked_kind,
+    counted,
+    is_duration,
+    is_yes_no,
+    measured,
+    normalise,
+    of_kind,
+)
 
 
 @pytest.mark.parametrize(
@@ -23,7 +35,19 @@ from retrieval.facts import EntityTagger, FactStore, asked_kind, counted, is_yes
         ("In which city did the summit take place?", "place"),
         ("Considering an ESPN report, which team did she play for when she retired?", "organisation"),
         ("Does the article by The Verge say that Apple raised prices?", None),
-        ("Why did the council close the bridge?", None),
+        ("Why did the council close the bridge?", "reason"),
+        # as people type them: lower case, casual asking words
+        ("how old is guy kamgaing", "age"),
+        ("how long was he on the transplant list", "duration"),
+        ("how many years does the deal run", "duration"),
+        ("whats starnews valued at", "amount"),
+        ("what did the fine come to", "amount"),
+        ("how big a stake is ratcliffe buying", "amount"),
+        ("what does it sell for", "amount"),
+        ("who was to build xiaomi's cars", "agent"),
+        ("who's cubic telecom's ceo", "person"),
+        ("what year did it open", "date"),
+        ("What company raised the most?", "organisation"),
         ("What type of businesses change their betting lines?", None),
     ],
 )
@@ -42,6 +66,21 @@ def test_what_a_how_many_question_counts() -> None:
     assert counted("How many new vehicles were sold in May?") == "new vehicles"
     assert counted("How many customers visit the bakery?") == "customers visit"
     assert counted("Who won?") == ""
+
+
+def test_facts_read_from_the_words() -> None:
+    assert ages("Lucas Goeller, now 10, was born with a rare condition.") == [("10", "goeller")]
+    assert ages("He hunts with his three brothers, aged 12, 8, and 4.") == [("12", "brothers")]
+    assert ages("though he's just 18 years old, has") == [("18", "")]
+    assert ages("He questioned the signing of a 30-year-old Casemiro on a four-year deal.") == [("30", "casemiro")]
+    assert ages("The company raised $3 million in 2017.") == []
+    assert measured("It connects 17 million+ vehicles in 190 countries.") == ["vehicles", "countries"]
+    assert measured("an annual output of 300,000 vehicles") == ["vehicles"]
+    assert acronyms("Xiaomi would work with BAIC to assemble its EVs, the CEO said.", frozenset()) == {
+        ("ACRONYM", "baic")
+    }
+    assert is_duration("seven years") and is_duration("18 months") and is_duration("14-year")
+    assert not is_duration("2011") and not is_duration("three years ago")
 
 
 def test_facts_are_compared_by_their_words() -> None:
