@@ -407,7 +407,11 @@ class ExtractiveAnswerer:
                 else set()
             )
             typed = [
-                facts if _holds(s, subject) or s.passage in titled else []
+                facts
+                if _holds(s, subject)
+                or s.passage in titled
+                or (analyses[s.passage - 1].title_names & subject and _names_the_topic(s, passages, asked))
+                else []
                 for s, facts in zip(sentences, typed, strict=True)
             ]
         fact_support = _fact_support(typed, passages, analyses)
@@ -635,6 +639,18 @@ def _subject(question: str, sentences: Sequence[_Sentence]) -> frozenset[str]:
 def _holds(sentence: _Sentence, subject: frozenset[str]) -> bool:
     """The sentence names the subject, or refers back to the sentence before it, which does."""
     return bool(sentence.names & subject or sentence.follows & subject)
+
+
+_DEFINITE = re.compile(r"\bthe\s+([a-z][a-z-]+)", re.I)
+
+
+def _names_the_topic(sentence: _Sentence, passages: Sequence[Passage], asked: frozenset[str]) -> bool:
+    """A definite description of its article's topic: "The repairs will cost ..." under the title "Harbour
+    bridge to close for six weeks of repairs", for a question about the bridge's repairs. The described word
+    must be one the question and the title both hold (the caller checks that the title names the subject)."""
+    described = tokenize([" ".join(_DEFINITE.findall(sentence.text))])[0]
+    title = tokenize([passages[sentence.passage - 1].title])[0]
+    return bool(set(described) & asked & set(title))
 
 
 def _read_facts(sentence: str) -> Facts:
