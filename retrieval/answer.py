@@ -410,7 +410,7 @@ class ExtractiveAnswerer:
                 facts
                 if _holds(s, subject)
                 or s.passage in titled
-                or (analyses[s.passage - 1].title_names & subject and _names_the_topic(s, passages, asked))
+                or (analyses[s.passage - 1].title_names & subject and _names_the_topic(s, asked))
                 else []
                 for s, facts in zip(sentences, typed, strict=True)
             ]
@@ -644,13 +644,11 @@ def _holds(sentence: _Sentence, subject: frozenset[str]) -> bool:
 _DEFINITE = re.compile(r"\bthe\s+([a-z][a-z-]+)", re.I)
 
 
-def _names_the_topic(sentence: _Sentence, passages: Sequence[Passage], asked: frozenset[str]) -> bool:
-    """A definite description of its article's topic: "The repairs will cost ..." under the title "Harbour
-    bridge to close for six weeks of repairs", for a question about the bridge's repairs. The described word
-    must be one the question and the title both hold (the caller checks that the title names the subject)."""
-    described = tokenize([" ".join(_DEFINITE.findall(sentence.text))])[0]
-    title = tokenize([passages[sentence.passage - 1].title])[0]
-    return bool(set(described) & asked & set(title))
+def _names_the_topic(sentence: _Sentence, asked: frozenset[str]) -> bool:
+    """A definite description of what the question asks about, in an article about its subject (the caller
+    checks that the title names the subject): "The repairs will cost ..." under "Harbour bridge to close for
+    six weeks of repairs"; "The union said about 4,000 members ..." in a report of the Rotterdam dock strike."""
+    return bool(set(tokenize([" ".join(_DEFINITE.findall(sentence.text))])[0]) & asked)
 
 
 def _read_facts(sentence: str) -> Facts:
