@@ -45,6 +45,7 @@ from retrieval.facts import (
     ACRONYM,
     AGENT_VERBS,
     MONEY_ASKED,
+    RATE_ASKED,
     UNLABELLED,
     EntityTagger,
     Facts,
@@ -410,7 +411,7 @@ class ExtractiveAnswerer:
                 facts
                 if _holds(s, subject)
                 or s.passage in titled
-                or (analyses[s.passage - 1].title_names & subject and _names_the_topic(s, asked))
+                or (analyses[s.passage - 1].title_names & subject and _names_the_topic(s, asked, subject))
                 else []
                 for s, facts in zip(sentences, typed, strict=True)
             ]
@@ -583,7 +584,8 @@ def _typed_facts(
         also.add(UNLABELLED)
     if acronyms_count and kind in ("organisation", "agent"):
         also.add(ACRONYM)
-    money = money_only and kind == "amount" and bool(MONEY_ASKED.search(casual(question)))
+    said = casual(question)
+    money = money_only and kind == "amount" and bool(MONEY_ASKED.search(said)) and not RATE_ASKED.search(said)
     typed = []
     for s in sentences:
         facts = [f for f in of_kind(s.facts, kind, asked, frozenset(also)) if not _terms_of(f) <= q_terms]
@@ -641,14 +643,12 @@ def _holds(sentence: _Sentence, subject: frozenset[str]) -> bool:
     return bool(sentence.names & subject or sentence.follows & subject)
 
 
-_DEFINITE = re.compile(r"\bthe\s+([a-z][a-z-]+)", re.I)
-
-
-def _names_the_topic(sentence: _Sentence, asked: frozenset[str]) -> bool:
-    """A definite description of what the question asks about, in an article about its subject (the caller
-    checks that the title names the subject): "The repairs will cost ..." under "Harbour bridge to close for
-    six weeks of repairs"; "The union said about 4,000 members ..." in a report of the Rotterdam dock strike."""
-    return bool(set(tokenize([" ".join(_DEFINITE.findall(sentence.text))])[0]) & asked)
+def _names_the_topic(sentence: _Sentence, asked: frozenset[str], subject: frozenset[str]) -> bool:
+    """In an article about the question's subject (the caller checks that the title names it), a sentence that
+    names what the question asks about besides the subject is about the subject too: a report names its place
+    once, in the lede. "The repairs will cost ..." under "Harbour bridge to close for six weeks of repairs";
+    "Employers had offered a raise of 6 percent ..." in a report of the Rotterdam dock strike."""
+    return bool(sentence.terms & (asked - frozenset(tokenize([" ".join(subject)])[0])))
 
 
 def _read_facts(sentence: str) -> Facts:

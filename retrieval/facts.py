@@ -88,6 +88,9 @@ MONEY_ASKED = re.compile(
     r"revenue|market cap|sell|sells|sold|spent|spend|raise|raised|budget|profit|income|bill|charge|money|cash|"
     r"dollars?|invest\w*|funding|make|made|makes|net worth)\b"
 )
+# a change asked for as a noun ("what raise did employers offer", "a pay rise of how much"): a percentage answers
+# it as well as a sum of money
+RATE_ASKED = re.compile(r"\b(?:what|which|a|the|pay|wage|salary|price|rate|tax)\s+(?:raise|rise|increase|hike|cut)\b")
 # what one party does for or to another: "who was to build Xiaomi's cars", "which company would assemble them"
 AGENT_VERBS = (
     r"(?:build|built|make|made|making|assembl\w*|manufactur\w*|suppl\w*|sign\w*|buy\w*|bought|acquir\w*|"
