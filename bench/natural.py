@@ -61,6 +61,7 @@ GRID: dict[str, tuple[Any, ...]] = {
     "kind_keep_ratio": (0.5, 0.7),
     "count_similarity": (0.55, 0.65, 0.75),
     "money_only": (True, False),
+    "topic_terms": (1, 2, 3),
 }
 FIGURES = ("fact_held", "evidence_first", "near_miss_declined", "answerable_declined")
 

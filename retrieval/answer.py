@@ -109,6 +109,9 @@ class ExtractiveOptions:
     # passages write as names), or follows one that does and refers back to it ("it", "the company");
     # "title": or in a passage whose title holds the subject; "off": anywhere
     subject_rule: Literal["sentence", "title", "off"] = "sentence"
+    # "sentence": a sentence of an article whose title names the subject holds it when it names this many of the
+    # question's other words (a report names its place once, in the lede)
+    topic_terms: int = 2
     title_names_not_answers: bool = True  # see draft(): a name the title gives with the subject is no answer
     money_only: bool = True  # "how much does it cost / pay / is it worth": money, not a percentage or a weight
     subject_for_names: bool = False  # also for "who" and "which company" (whose answer is a name, not a property)
@@ -411,7 +414,10 @@ class ExtractiveAnswerer:
                 facts
                 if _holds(s, subject)
                 or s.passage in titled
-                or (analyses[s.passage - 1].title_names & subject and _names_the_topic(s, asked, subject))
+                or (
+                    analyses[s.passage - 1].title_names & subject
+                    and _names_the_topic(s, asked, subject, opts.topic_terms)
+                )
                 else []
                 for s, facts in zip(sentences, typed, strict=True)
             ]
@@ -643,12 +649,13 @@ def _holds(sentence: _Sentence, subject: frozenset[str]) -> bool:
     return bool(sentence.names & subject or sentence.follows & subject)
 
 
-def _names_the_topic(sentence: _Sentence, asked: frozenset[str], subject: frozenset[str]) -> bool:
+def _names_the_topic(sentence: _Sentence, asked: frozenset[str], subject: frozenset[str], least: int) -> bool:
     """In an article about the question's subject (the caller checks that the title names it), a sentence that
     names what the question asks about besides the subject is about the subject too: a report names its place
     once, in the lede. "The repairs will cost ..." under "Harbour bridge to close for six weeks of repairs";
-    "Employers had offered a raise of 6 percent ..." in a report of the Rotterdam dock strike."""
-    return bool(sentence.terms & (asked - frozenset(tokenize([" ".join(subject)])[0])))
+    "Employers had offered a raise of 6 percent ..." in a report of the Rotterdam dock strike. `least`: how many
+    of the question's other words it must name (one lets "a fine of $10,000" answer what Michigan's fine was)."""
+    return len(sentence.terms & (asked - frozenset(tokenize([" ".join(subject)])[0]))) >= least
 
 
 def _read_facts(sentence: str) -> Facts:

@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 
 from retrieval.facts import (
+    MONEY_ASKED,
+    RATE_ASKED,
     EntityTagger,
     FactStore,
     acronyms,
     ages,
     asked_kind,
+    casual,
     counted,
     is_duration,
     is_yes_no,
@@ -116,3 +119,10 @@ def test_stored_facts_are_read_instead_of_tagged_and_a_new_model_starts_afresh(t
     assert tagger.facts(["First sentence."]) == [frozenset({("PERSON", "ann lee")})]
     assert tagger.tagged == 0  # read from the store: the model did not run
     assert len(FactStore(path, "model-b")) == 0  # facts of another model are not trusted
+
+
+def test_a_raise_asked_as_a_noun_is_a_rate_and_money_asked_as_a_verb_is_not() -> None:
+    assert RATE_ASKED.search(casual("What raise did employers offer the striking dock workers?"))
+    assert RATE_ASKED.search(casual("how big was the pay rise"))
+    assert not RATE_ASKED.search(casual("how much did starnews mobile raise"))
+    assert MONEY_ASKED.search(casual("how much did starnews mobile raise"))
