@@ -176,9 +176,21 @@ _ROLES = {
 _ROLE = {role: re.compile(rf"\b(?:{pattern})\b", re.I) for role, pattern in _ROLES.items()}
 
 
+_FORMER = re.compile(  # "then-CEO", "former FTX CEO"
+    r"\b(?:former|ex|then|previous|onetime|one-time|erstwhile|outgoing|departing|late)[\s-]+(?:\S+\s+)?$", re.I
+)
+
+
 def roles(text: str) -> frozenset[str]:
-    """The roles a text gives people (ceo, coo, chair, founder, ...), whatever the wording."""
-    return frozenset(role for role, pattern in _ROLE.items() if pattern.search(text))
+    """The roles a text gives people (ceo, coo, chair, founder, ...), whatever the wording; one held before
+    ("then-CEO Joe Natale", "former chief executive") is another role ("former ceo"): it does not state who
+    holds it now."""
+    found = set()
+    for role, pattern in _ROLE.items():
+        for match in pattern.finditer(text):
+            former = role != "founder" and _FORMER.search(text[max(0, match.start() - 20) : match.start()])
+            found.add(f"former {role}" if former else role)
+    return frozenset(found)
 
 
 def negations(text: str) -> tuple[frozenset[str], ...]:
@@ -276,6 +288,7 @@ class SupportOptions:
     missing_penalty: float = 0.05  # for each term the claim adds that the quote lacks
     complete_above: float = 0.55  # meaning enough for a quote that holds every term the claim adds
     relation_share: float = 0.5  # of a claim's relation terms, the share a quote must state (0: no relation check)
+    units: bool = True  # a percentage must be one in the quote, a count or an amount one too
     longest: int = 3  # sentences in a quote, at most
     shortlist: int = 12  # windows per claim whose meaning is compared (by wording first)
 
@@ -401,7 +414,7 @@ class Support:
     def _hard_checks(self, claim: Claim, window: Window) -> str:
         if not claim.numbers <= window.numbers:
             return "number"
-        if not _units_agree(claim, window):
+        if self.options.units and not _units_agree(claim, window):
             return "unit"
         if (
             claim.relation

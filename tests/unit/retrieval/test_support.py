@@ -147,3 +147,9 @@ def test_a_percentage_is_not_a_count() -> None:
 def test_a_claim_without_the_question_s_relation_is_judged_on_its_own_words() -> None:
     # nothing of the question restated: what it adds is what the wording score asks for
     assert stated("Acme raised $400 million.", "tell me about acme")[0]
+
+
+def test_a_role_held_before_does_not_state_who_holds_it_now() -> None:
+    text = "Soon after, then-CEO Joe Natale was sacked and replaced by Tony Staffieri, the former finance chief."
+    assert verdict("The CEO of Rogers is Joe Natale.", "who's rogers ceo", text)[1] == "role"
+    assert verdict("Joe Natale is the former CEO of Rogers.", "who was rogers ceo", text)[1] != "role"
