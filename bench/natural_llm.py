@@ -172,7 +172,7 @@ def main() -> None:
     parser.add_argument("--recheck", action="store_true", help="check the records' model sentences again, offline")
     args = parser.parse_args()
     if args.recheck:
-        print(json.dumps(recheck(args.records), indent=1))
+        write_result("natural_llm_recheck", {"records": str(args.records), "before": BEFORE, **recheck(args.records)})
         return
     questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))[: args.limit]
     model = fetch(args.model)
