@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -69,6 +70,11 @@ def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -
                 "abstained": answer.abstained,
                 "mode": answer.mode,
                 "quotes": {c.n: c.quotes for c in answer.citations},
+                # what the model was shown, to check its sentences again offline under another rule
+                "passages": [
+                    {k: getattr(p, k) for k in ("chunk_id", "article_id", "title", "source", "published_at", "text")}
+                    for p in outcome.passages
+                ],
                 **row,
             }
         )
@@ -98,6 +104,61 @@ def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -
     }
 
 
+BEFORE = "610a196"  # main when this branch began: its retrieval/support.py is the rule before
+
+
+def recheck(path: Path) -> dict[str, Any]:
+    """The model's sentences of a run's records (--records, with the passages it was shown) checked again under
+    this tree's rule and under main's support rule of BEFORE (what the same model wrote, both rules, one run:
+    greedy decoding writes the same text either way). Every answer's kept sentences and their quotes under both
+    go to <records>.recheck.jsonl for reading by hand."""
+    import importlib.util
+    import subprocess
+
+    from retrieval import attribution
+    from retrieval.chain import is_yes_no
+    from retrieval.embeddings import make_embedder
+    from retrieval.types import Passage
+
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE}:retrieval/support.py"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    spec = importlib.util.spec_from_loader("support_before", loader=None)
+    assert spec is not None
+    before = importlib.util.module_from_spec(spec)
+    sys.modules["support_before"] = before  # dataclasses look their module up
+    exec(compile(source, f"{BEFORE}:retrieval/support.py", "exec"), before.__dict__)  # noqa: S102
+    rules = {"new": attribution.support, "before": before}
+    settings = Settings()
+    embedder = make_embedder(settings.embedder or "onnx", settings.model_cache_dir)
+    out, counts = [], {name: {"answers_kept": 0, "cited": 0, "attributed": 0, "dropped": 0} for name in rules}
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        if record["run"] == "offline" or not record.get("written") or "passages" not in record:
+            continue
+        passages = [Passage(**p) for p in record["passages"]]
+        row: dict[str, Any] = {"id": record["id"], "question": record["question"], "written": record["written"]}
+        written = record["written"]
+        if not is_yes_no(record["question"]):  # as retrieval/chain.llm_written does
+            written = re.sub(r"^\s*(?:yes|no)\b[.,!:;]?\s*", "", written, flags=re.I)
+        for name, module in rules.items():
+            attribution.support = module  # the attributor checks with this rule
+            options = attribution.AttributionOptions(support=module.SupportOptions())
+            got = attribution.Attributor(embedder, options).attribute(written, passages, record["question"])
+            attribution.support = rules["new"]
+            row[name] = {"text": got.text, "quotes": got.quotes, "counts": got.counts.model_dump()}
+            counts[name]["answers_kept"] += bool(got.text)
+            for key in ("cited", "attributed", "dropped"):
+                counts[name][key] += getattr(got.counts, key)
+        out.append(row)
+    path.with_suffix(".recheck.jsonl").write_text("".join(json.dumps(r) + "\n" for r in out))
+    return {"answers_written": len(out), "rules": counts}
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -108,7 +169,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="the first N questions only")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--records", type=Path, default=Path("/tmp/natural_llm.jsonl"))
+    parser.add_argument("--recheck", action="store_true", help="check the records' model sentences again, offline")
     args = parser.parse_args()
+    if args.recheck:
+        write_result("natural_llm_recheck", {"records": str(args.records), "before": BEFORE, **recheck(args.records)})
+        return
     questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))[: args.limit]
     model = fetch(args.model)
     corpus = MULTIHOP / "corpus.json"

@@ -27,6 +27,7 @@ A longer quote is taken only when a shorter one fails; each further sentence ref
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -175,9 +176,21 @@ _ROLES = {
 _ROLE = {role: re.compile(rf"\b(?:{pattern})\b", re.I) for role, pattern in _ROLES.items()}
 
 
+_FORMER = re.compile(  # "then-CEO", "former FTX CEO"
+    r"\b(?:former|ex|then|previous|onetime|one-time|erstwhile|outgoing|departing|late)[\s-]+(?:\S+\s+)?$", re.I
+)
+
+
 def roles(text: str) -> frozenset[str]:
-    """The roles a text gives people (ceo, coo, chair, founder, ...), whatever the wording."""
-    return frozenset(role for role, pattern in _ROLE.items() if pattern.search(text))
+    """The roles a text gives people (ceo, coo, chair, founder, ...), whatever the wording; one held before
+    ("then-CEO Joe Natale", "former chief executive") is another role ("former ceo"): it does not state who
+    holds it now."""
+    found = set()
+    for role, pattern in _ROLE.items():
+        for match in pattern.finditer(text):
+            former = role != "founder" and _FORMER.search(text[max(0, match.start() - 20) : match.start()])
+            found.add(f"former {role}" if former else role)
+    return frozenset(found)
 
 
 def negations(text: str) -> tuple[frozenset[str], ...]:
@@ -265,6 +278,7 @@ class Claim:
     negation: bool
     runs: tuple[tuple[str, ...], ...] = ()  # every name, in order (the question's too): who did what to whom
     novel: frozenset[str] = frozenset()  # its terms the question does not hold: what it adds
+    relation: Relation | None = None  # what it says of its values (see relation())
 
 
 @dataclass(frozen=True)
@@ -273,6 +287,8 @@ class SupportOptions:
     dense_weight: float = 0.5  # meaning vs wording (the share of what the claim adds to the question it holds)
     missing_penalty: float = 0.05  # for each term the claim adds that the quote lacks
     complete_above: float = 0.55  # meaning enough for a quote that holds every term the claim adds
+    relation_share: float = 0.5  # of a claim's relation terms, the share a quote must state (0: no relation check)
+    units: bool = True  # a percentage must be one in the quote, a count or an amount one too
     longest: int = 3  # sentences in a quote, at most
     shortlist: int = 12  # windows per claim whose meaning is compared (by wording first)
 
@@ -352,16 +368,18 @@ class Support:
         every = names(text, self.known)
         found = [run for run in every if not all(w in asked_words for w in run)]
         terms = frozenset(tokenize([text])[0]) - _FUNCTION
+        stated_numbers = numbers(text) - asked_numbers
         return Claim(
             text,
             terms,
             tuple(words(text)),
             tuple(found),
-            numbers(text) - asked_numbers,
+            stated_numbers,
             negations(text),
             has_negation(text),
             tuple(every),
             terms - frozenset(tokenize([question])[0]),
+            relation(text, question, terms, every, stated_numbers) if stated_numbers or found else None,
         )
 
     # ------------------------------------------------------------------ the rule
@@ -396,6 +414,14 @@ class Support:
     def _hard_checks(self, claim: Claim, window: Window) -> str:
         if not claim.numbers <= window.numbers:
             return "number"
+        if self.options.units and not _units_agree(claim, window):
+            return "unit"
+        if (
+            claim.relation
+            and not relation_stated(claim.relation, window.quotes, self.options.relation_share)
+            and not any(_copies(claim, s) for s in window.sentences)
+        ):
+            return "relation"
         if not roles(claim.text) <= roles(" ".join(window.quotes)):
             return "role"
         for run in claim.names:
@@ -446,6 +472,223 @@ class Support:
                 self._vectors[text] = np.asarray(vector, dtype=np.float32)
 
 
+# ------------------------------------------------------------------ relations
+
+# the word a question asks by ("how much", "how old"): it says what kind of value is asked, not what is said of it
+_HOW = re.compile(r"\bhow\s+(\w+)", re.I)
+# relations said in other words: a quote states a claim's relation term when it holds the term or one of its group.
+# Groups are kept narrow: "valued at" is not "raised", "founded by" is not "run by", "based in" is not "working in".
+_RELATION_GROUPS = [
+    "cost costs price priced prices pay paid paying charge charges fee fees spend spent buy buys bought buying "
+    "purchase purchased acquire acquired acquisition",
+    "total altogether combined overall",
+    "make makes maker makers parent owner owns owned develop developed developer",
+    "value valued valuation worth",
+    "raise raised raising secure secured funding funded",
+    "run runs ran running lead leads led head heads heading helm chief",
+    "found founded founder founders cofounded started launched establish established created",
+    "start starts started starting begin begins began join joins joined debut",
+    "base based headquarters headquartered hq",
+    "hire hired hiring appoint appointed appointment name named",
+    "earn earns earned earning salary paid pay",
+    "sell sold sells sale sales",
+    "employ employs employed employees staff workers workforce headcount",
+    "win won wins winning title titles",
+    "born birth",
+    "die died dead death killed",
+    "old age aged",
+]
+
+
+def _relation_table() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for group in _RELATION_GROUPS:
+        stems = frozenset(t for w in group.split() for t in tokenize([w])[0] if len(t) > 2)
+        for stem in stems:
+            table.setdefault(stem, set()).update(stems)
+    return {stem: frozenset(found) for stem, found in table.items()}
+
+
+_RELATIONS = _relation_table()
+# nouns that name a claim's subject, not what it says of it ("the company" in "the company is valued at ...")
+_SUBJECTS = frozenset(
+    tokenize(
+        [
+            "company companies firm group startup business country government team club court agency ministry "
+            "city carmaker player people person organization organisation"
+        ]
+    )[0]
+)
+_COUNTS = frozenset(t for w in _SPELLED for t in tokenize([w])[0]) | frozenset(tokenize(["one"])[0])
+_FILLER_TERMS = frozenset(t for w in QUESTION_FILLER for t in tokenize([w])[0]) | frozenset(
+    tokenize(["answer question passage mentions mentioned states stated"])[0]
+)
+
+
+_GOVERNS = 8  # words between a value and the term that governs it, at most
+
+
+@dataclass(frozen=True)
+class Relation:
+    """What a claim says of the values it states (see relation())."""
+
+    terms: frozenset[str] = frozenset()  # the question's words it uses of them (stems)
+    governing: frozenset[tuple[str, str]] = frozenset()  # the term nearest to each value ("number" or "name")
+    values: frozenset[str] = frozenset()  # its numbers and the words of its names, the question's aside
+    asked: frozenset[str] = frozenset()  # the question's numbers and words: no other value a term could be of
+
+
+def relation(
+    text: str, question: str, terms: frozenset[str], runs: Sequence[tuple[str, ...]], stated: frozenset[str]
+) -> Relation:
+    """What a claim that states a value (a number, a name not in the question) says of it, in the question's
+    words: the terms it shares with the question ("based" in "Cubic Telecom is based in Japan", asked "where is
+    cubic telecom based"), names, counts and the question's "how much/old/long" aside; the question's own,
+    for a bare value ("$45 million": nothing of its own but a unit). The question's words are otherwise taken
+    as given (the wording score asks only for what a claim adds); these a quote must state, or a value that
+    appears in it in another role ("working together in Japan") would support the claim. The term nearest to
+    each value (the one before it when there is one: "valued at $3 million", "run by Luke") governs it."""
+    asked_words = _split_words(words(question))
+    asked = frozenset(tokenize([question])[0]) - {t for w in _HOW.findall(question) for t in tokenize([w])[0]}
+    named = {t for run in runs for t in tokenize([" ".join(run)])[0]}
+    named |= {t for run in names(question) for t in tokenize([" ".join(run)])[0]}
+    own = terms - named - _FILLER_TERMS - _COUNTS - _SUBJECTS - {t for t in terms if t[:1].isdigit()}
+    shared = own & asked
+    restated = any(w in asked_words for run in runs for w in run)  # it names what the question asks about
+    if len(own) <= 1 and not shared and not restated:  # a bare value: it says what the question asks
+        shared = asked - named - _FILLER_TERMS - _COUNTS - _SUBJECTS
+    value_words = frozenset(w for run in runs for w in run if w not in asked_words)
+    governing: set[tuple[str, str]] = set()
+    if shared:
+        stems, places, _, lowered = _placed(text)
+        at = [(j, "number") for j, value in places if value in stated]
+        at += [(j, "name") for j, w in enumerate(lowered) if w in value_words]
+        for j, kind in at:  # within a few words of it: a term further off is said of something else
+            before = [i for i in range(max(0, j - _GOVERNS), j) if stems[i] in shared]
+            after = [i for i in range(j + 1, min(len(stems), j + _GOVERNS + 1)) if stems[i] in shared]
+            if before or after:
+                governing.add((stems[before[-1] if before else after[0]], kind))
+    return Relation(
+        frozenset(shared),
+        frozenset(governing),
+        stated | value_words,
+        numbers(question) | asked_words | frozenset(w for run in runs for w in run if w not in value_words),
+    )
+
+
+def relation_stated(relation: Relation, quote: Sequence[str], share: float) -> bool:
+    """Whether a quote states what a claim says of its values: each governing term (or a word of its group) is
+    said of one of them, in a sentence that holds one (when one does), with no other number nearer to it (or,
+    for a relation of three terms or more, two in three of its terms are); and the quote holds at least `share`
+    of its terms, anywhere."""
+    if share <= 0 or not relation.terms:
+        return True
+    placed = [_placed(text) for text in quote]
+    holding = [p for p in placed if _holds(p, relation)]
+    held, governed, missed = 0, 0, False
+    for term in relation.terms:
+        group = _RELATIONS.get(term, frozenset()) | {term}
+        kinds = {kind for t, kind in relation.governing if t == term} or {"number"}
+        if all(any(_said_of(group, p, relation, kind) for p in holding or placed) for kind in kinds):
+            held += 1
+            governed += 1
+        else:
+            missed = missed or any(t == term for t, _ in relation.governing)
+            held += any(stem in group for p in placed for stem in p[0])
+    if missed and not (len(relation.terms) >= 3 and governed >= 2 / 3 * len(relation.terms)):
+        return False
+    return held >= max(1.0, share * len(relation.terms))
+
+
+def _holds(
+    placed: tuple[tuple[str, ...], tuple[tuple[int, str], ...], tuple[bool, ...], tuple[str, ...]], relation: Relation
+) -> bool:
+    _, places, _, lowered = placed
+    return any(value in relation.values for _, value in places) or any(w in relation.values for w in lowered)
+
+
+def _said_of(
+    group: frozenset[str],
+    placed: tuple[tuple[str, ...], tuple[tuple[int, str], ...], tuple[bool, ...], tuple[str, ...]],
+    relation: Relation,
+    kind: str,
+) -> bool:
+    """Whether a sentence says a term (or a word of its group) of one of the claim's values of this kind: for a
+    number, no other number is nearer to it than the nearest of them ("raised $400 million ..., boosting its
+    valuation to $32 billion" says nothing valued at $400 million); the question's numbers are no other values
+    ("the two startups"). A name is often said again in other words ("the Dublin-based startup"), so a term said
+    of one only has to be there, and so does a term written as a name ("Dig" in "..., and Dig has raised only
+    around $45 million": the claim's subject, not what it says of its number)."""
+    stems, places, capitals, lowered = placed
+    at = [i for i, stem in enumerate(stems) if stem in group]
+    if not at:
+        return False
+    if any(capitals[i] for i in at):
+        return True
+    if kind != "number":
+        return True  # a name is often said again another way ("the Dublin-based startup"): it is where it is
+    mine = [j for j, value in places if value in relation.values]
+    others = [j for j, value in places if value not in relation.values and value not in relation.asked]
+    if not mine or not others:
+        return True  # nothing else it could be said of
+    return any(min(abs(i - j) for j in mine) <= min(abs(i - k) for k in others) for i in at)
+
+
+_TOKEN = re.compile(r"\d[\d,.]*\d|\d|[A-Za-z][\w'’]*|[(),]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _placed(text: str) -> tuple[tuple[str, ...], tuple[tuple[int, str], ...], tuple[bool, ...], tuple[str, ...]]:
+    """A sentence's words as stems ("" for stop words), where its numbers are, which words are written as names
+    (capitalised, past its first word) and the words lower-cased; a number in brackets just after another ("C$8
+    billion ($5.9 billion)", "16 people, or 28% of its staff") is the same value said another way and takes that
+    one's place."""
+    stems: list[str] = []
+    places: list[tuple[int, str]] = []
+    capitals: list[bool] = []
+    lowered: list[str] = []
+    bracket = -1  # where the last "(" (or ", or") opened, within a few words of a number
+    comma = False
+    for match in _TOKEN.finditer(text.replace("n't", " not").replace("n’t", " not")):
+        token = match.group()
+        if token in "(),":
+            bracket = len(stems) if token == "(" and places and len(stems) - places[-1][0] <= 3 else -1
+            comma = token == ","
+            continue
+        if token == "or" and comma and places and len(stems) - places[-1][0] <= 3:
+            bracket, comma = len(stems), False  # "16 people, or 28% of its staff": one value, said two ways
+            continue
+        comma = False
+        found = numbers(token)
+        if found:
+            value = next(iter(found))
+            places.append((places[-1][0] if bracket >= 0 and places else len(stems), value))
+        stem = tokenize([token])[0]
+        stems.append("" if found or not stem else stem[0])
+        capitals.append(bool(stems[:-1]) and token[:1].isupper() and len(token) > 1 and not found)
+        lowered.append(POSSESSIVE.sub("", token.lower()))
+    return tuple(stems), tuple(places), tuple(capitals), tuple(lowered)
+
+
+_PERCENT = re.compile(r"(\d[\d,.]*)\s*(?:%|per\s*cent\b|percent\b|percentage points?\b)", re.I)
+
+
+def percents(text: str) -> frozenset[str]:
+    """The numbers a text gives as percentages ("7%", "25 per cent")."""
+    return frozenset(n for found in _PERCENT.findall(text) for n in numbers(found, spelled=False))
+
+
+def _units_agree(claim: Claim, window: Window) -> bool:
+    """A number the claim gives as a percentage is one in the quote, and one it gives as a count or an amount
+    is one there too ("laid off 7% of its workforce" does not state "laid off 7 people")."""
+    text = " ".join(window.quotes)
+    claim_percents = percents(claim.text) & claim.numbers
+    plain = claim.numbers - claim_percents
+    quote_percents = percents(text)
+    quote_plain = numbers(_PERCENT.sub(" ", text)) | (window.numbers - numbers(text))
+    return claim_percents <= quote_percents and plain <= quote_plain
+
+
 _NEGATION_WORDS = frozenset("not no never none neither nor nobody nothing without cannot".split())
 _EDIT = 3  # an edit of at most this many words, inside text the two share, changes what a copy says
 
@@ -483,6 +726,13 @@ def _edited(claim: Claim, sentence: Sentence) -> str:
         if a and b and a != b and (b, a) in replaced:
             return "swapped"
     return ""
+
+
+def _copies(claim: Claim, sentence: Sentence) -> bool:
+    """Whether a claim is the sentence's own words, in its order (nine in ten of them at least): what it says of
+    its values is the sentence's, whatever the question asked (the edits that change it are _edited's)."""
+    matcher = difflib.SequenceMatcher(None, list(claim.words), list(sentence.words), autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) >= 0.9 * len(claim.words)
 
 
 def _focus(claim: Claim, window: Window) -> str:

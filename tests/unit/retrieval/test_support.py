@@ -80,3 +80,76 @@ def test_a_role_must_be_the_quotes_even_when_the_question_asks_for_it() -> None:
     assert verdict("The CEO of Cubic Telecom is Shane Sorohan.", question, coo) == (None, "role")
     chief = "Cubic Telecom chief executive Shane Sorohan runs the company from Dublin."
     assert verdict("The CEO of Cubic Telecom is Shane Sorohan.", question, chief)[0] == [chief]
+
+
+# ------------------------------------------------------------------ what a claim says of its value
+
+STARTUP = (
+    "The pair have been working together in Japan, where Cubic Telecom has been integrating SoftBank's network. "
+    "Acme raised $400 million in a Series C round, boosting its valuation to $32 billion. "
+    "Founded in 2011 by former HTC executives Horace Luke and Matt Taylor, Gogoro makes scooters. "
+    "The family's stake is worth close to C$8 billion ($5.9 billion), according to filings. "
+    "Talon has raised around $143 million, and Dig has raised only around $45 million. "
+    "Northwind announced on April 25 that it will lay off 16 people, or 28% of its staff."
+)
+
+
+def stated(claim: str, question: str) -> tuple[bool, str]:
+    quotes, reason = verdict(claim, question, STARTUP)
+    return quotes is not None, reason
+
+
+def test_a_place_the_quote_holds_in_another_role_does_not_state_where_a_company_is_based() -> None:
+    assert stated("Cubic Telecom is based in Japan.", "where is cubic telecom based") == (False, "relation")
+    assert stated("Cubic Telecom has its headquarters in Japan.", "where is cubic telecom headquartered")[1] == (
+        "relation"
+    )
+
+
+def test_founded_by_is_not_run_by_but_started_by_is() -> None:
+    assert stated("Gogoro is run by Horace Luke.", "who runs gogoro") == (False, "relation")
+    assert stated("Gogoro is headed by Horace Luke and Matt Taylor.", "who heads gogoro") == (False, "relation")
+    assert stated("Gogoro was founded by Horace Luke and Matt Taylor.", "who founded gogoro")[0]
+    assert stated("Horace Luke and Matt Taylor started Gogoro in 2011.", "who started gogoro")[0]
+
+
+def test_a_number_is_stated_only_of_what_the_quote_says_of_it() -> None:
+    # "valuation" is said of $32 billion, the nearer number: $400 million was raised, not the valuation
+    assert stated("Acme is valued at $400 million.", "what is acme valued at") == (False, "relation")
+    assert stated("Acme's valuation is $400 million.", "whats acme's valuation") == (False, "relation")
+    assert stated("Acme is valued at $32 billion.", "what is acme valued at")[0]
+    assert stated("Acme raised $400 million in its Series C round.", "how much did acme raise")[0]
+    assert stated("Acme raised $32 billion in its Series C round.", "how much did acme raise") == (False, "relation")
+
+
+def test_a_value_said_another_way_is_the_same_value() -> None:
+    # in brackets, or after ", or": what the quote says of one it says of the other
+    assert stated("The family's stake is worth about $5.9 billion.", "what's the family stake worth")[1] != "relation"
+    assert stated("The family's stake is worth about C$8 billion.", "what's the family stake worth")[1] != "relation"
+    assert stated("Northwind will lay off 28% of its staff.", "what share of staff will northwind lay off")[0]
+
+
+def test_a_bare_value_states_what_the_question_asks_of_it() -> None:
+    assert stated("$45 million", "how much money has dig raised")[0]
+    assert stated("$143 million", "how much money has talon raised")[0]
+
+
+def test_a_percentage_is_not_a_count() -> None:
+    assert stated("Northwind is laying off 16% of its staff.", "what share of staff is northwind laying off") == (
+        False,
+        "unit",
+    )
+    assert stated("Northwind is laying off 28% of its staff.", "what share of staff is northwind laying off")[0]
+    assert stated("Northwind is laying off 16 people.", "how many people is northwind laying off")[0]
+    assert stated("Northwind is laying off 28 people.", "how many people is northwind laying off")[1] == "unit"
+
+
+def test_a_claim_without_the_question_s_relation_is_judged_on_its_own_words() -> None:
+    # nothing of the question restated: what it adds is what the wording score asks for
+    assert stated("Acme raised $400 million.", "tell me about acme")[0]
+
+
+def test_a_role_held_before_does_not_state_who_holds_it_now() -> None:
+    text = "Soon after, then-CEO Joe Natale was sacked and replaced by Tony Staffieri, the former finance chief."
+    assert verdict("The CEO of Rogers is Joe Natale.", "who's rogers ceo", text)[1] == "role"
+    assert verdict("Joe Natale is the former CEO of Rogers.", "who was rogers ceo", text)[1] != "role"
