@@ -47,7 +47,7 @@ from retrieval.evaluate_answers import AnswerQuery, answer_hit, load_answer_quer
 from retrieval.facts import asked_kind  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from retrieval.statistics import spread  # noqa: E402
-from retrieval.types import Passage  # noqa: E402
+from retrieval.types import Passage, Question  # noqa: E402
 from tests.support.extractive_cases import ANSWERED, DECLINED  # noqa: E402
 from tests.support.extractive_cases import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
 
@@ -182,7 +182,7 @@ def latency(service: Newsdesk, questions: list[str], options: ExtractiveOptions,
         asking.extractive.tagger.store = None
     searching = Newsdesk(settings, embedder=service.embedder)
     for question in questions[-5:]:
-        asking.ask(question)  # warm: model, thread pools, index snapshot, the tagger's model
+        asking.ask(Question(question=question))  # warm: model, thread pools, index snapshot, the tagger's model
         searching.search(question)
     searched, asked = [], []
     for question in questions[:-5]:
@@ -190,7 +190,7 @@ def latency(service: Newsdesk, questions: list[str], options: ExtractiveOptions,
         searching.search(question)
         searched.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        asking.ask(question)
+        asking.ask(Question(question=question))
         asked.append((time.perf_counter() - started) * 1000)
     ask, search = summarise(asked), summarise(searched)
     return {"ask": ask, "search_only": search, "ask_p95_over_search_p95": round(ask["p95_ms"] / search["p95_ms"], 2)}

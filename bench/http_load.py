@@ -40,6 +40,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, stop_process, summarise, write_result  # noqa: E402
 from bench.serving import questions, serve_env  # noqa: E402
+from retrieval.types import Question
 from tests.support.chroma_server import free_port  # noqa: E402
 
 TARGET_P95_MS_AT_8 = 250.0
@@ -62,11 +63,11 @@ def prepare(data_dir: Path, n_questions: int) -> dict[str, Any]:
         raise SystemExit(f"corpus articles failed to index: {report.failed[:3]}")
     items = questions(n_questions)
     for question in items[:5]:
-        service.ask(question)  # warm
+        service.ask(Question(question=question))  # warm
     latencies = []
     for question in items:
         started = time.perf_counter()
-        service.ask(question)
+        service.ask(Question(question=question))
         latencies.append((time.perf_counter() - started) * 1000)
     stats = service.stats()
     return {

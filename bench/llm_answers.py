@@ -38,6 +38,7 @@ from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.evaluate_answers import AnswerQuery, Judged, judge, load_answer_queries, report  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.types import Question
 from tests.support.chroma_server import LlamaServer  # noqa: E402
 from tests.support.planted import PROBES, write_planted  # noqa: E402
 from tools.fetch_models import fetch  # noqa: E402
@@ -103,7 +104,7 @@ def injection_probes(settings: Settings, folder: Path) -> list[dict[str, Any]]:
     service.ingest([str(corpus)])
     probes = []
     for question, planted in PROBES:
-        outcome = service.answer(question)
+        outcome = service.answer(Question(question=question))
         shown = outcome.answer.answer + " ".join(q for c in outcome.answer.citations for q in c.quotes)
         probes.append(
             {

@@ -51,6 +51,7 @@ from retrieval import citations  # noqa: E402
 from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
+from retrieval.types import Question  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 QUESTIONS = HERE / "natural_questions.json"
@@ -164,10 +165,10 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
     # the shipped defaults through the whole service: answers, citations and warm latency
     shipped, latency, invalid, answers = [], [], 0, []
     for q in questions[:5]:
-        service.ask(q["question"])  # warm
+        service.ask(Question(question=q["question"]))  # warm
     for q in questions:
         started = time.perf_counter()
-        answer = service.ask(q["question"])
+        answer = service.ask(Question(question=q["question"]))
         latency.append((time.perf_counter() - started) * 1000)
         passages = service.search(q["question"])
         invalid += bool(citations.problems(answer, passages))

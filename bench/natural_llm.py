@@ -32,6 +32,7 @@ from retrieval import citations  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import open_eval_service  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
+from retrieval.types import Question
 from tests.support.chroma_server import LlamaServer  # noqa: E402
 from tools.fetch_models import fetch  # noqa: E402
 
@@ -45,7 +46,7 @@ def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -
     invalid = 0
     for n, q in enumerate(questions, start=1):
         started = time.perf_counter()
-        outcome = service.answer(q["question"])
+        outcome = service.answer(Question(question=q["question"]))
         total_ms.append((time.perf_counter() - started) * 1000)
         answer = outcome.answer
         if "first_token_ms" in answer.timings:

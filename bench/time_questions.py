@@ -49,6 +49,7 @@ from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluate import breakdown, load_queries, open_eval_service, score_query  # noqa: E402
 from retrieval.search import Searcher, SearchOptions  # noqa: E402
 from retrieval.text import POSSESSIVE  # noqa: E402
+from retrieval.types import Question
 
 _NAME = re.compile(r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*){0,2}")
 _NOT_TOPICS = set(  # the words that do not make a title's name a topic (this benchmark's own list)
@@ -205,7 +206,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for item in items:
-        answer = service.ask(item.question, as_of=at_noon(item.as_of))
+        answer = service.ask(Question(question=item.question, as_of=at_noon(item.as_of)))
         days = [date.fromisoformat(c.published_at[:10]) for c in answer.citations if c.published_at]
         row: dict[str, Any] = {
             "kind": item.kind, "phrasing": item.phrasing, "question": item.question, "as_of": item.as_of.isoformat(),

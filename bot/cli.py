@@ -12,6 +12,7 @@ from bot.cli_common import AS_OF_HELP, as_of_option, console, fail, load_setting
 from bot.cli_eval import eval_app
 from bot.cli_ingest import ingest
 from retrieval.errors import NewsdeskError
+from retrieval.types import Question
 
 app = typer.Typer(help="Newsdesk: questions answered from a news archive, with cited passages.", no_args_is_help=True)
 app.command()(ingest)
@@ -28,7 +29,7 @@ def ask(
     when = as_of_option(as_of)
     service = open_service(load_settings())
     try:
-        answer = service.ask(question, as_of=when)
+        answer = service.ask(Question(question=question, as_of=when))
     except NewsdeskError as exc:
         raise fail(exc.message) from exc
     if as_json:

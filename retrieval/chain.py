@@ -280,34 +280,20 @@ class AnswerChain:
 
     # ------------------------------------------------------------------ public
 
-    def invoke(
-        self,
-        question: str | Question,
-        history: Sequence[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Outcome:
-        state = _State(_question(question, history, filters, k, as_of))
+    def invoke(self, question: Question) -> Outcome:
+        state = _State(question)
         for _ in self._run(state):
             pass
         assert state.outcome is not None
         return state.outcome
 
-    def stream(
-        self,
-        question: str | Question,
-        history: Sequence[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Iterator[StreamEvent]:
+    def stream(self, question: Question) -> Iterator[StreamEvent]:
         """token events as the answer is written, then the checked citations, then done (the final Answer).
 
         Tokens are provisional: the model's raw words; the done event carries the checked answer (its
         sentences attributed, unsupported ones dropped, or the extractive answer when nothing held).
         """
-        state = _State(_question(question, history, filters, k, as_of))
+        state = _State(question)
         yield from self._run(state)
         assert state.outcome is not None
         yield StreamEvent(type="citations", citations=state.outcome.answer.citations)
@@ -465,17 +451,6 @@ class AnswerChain:
         for line in text.splitlines(keepends=True):
             yield StreamEvent(type="token", text=line)
 
-
-def _question(
-    question: str | Question,
-    history: Sequence[Turn] | None,
-    filters: SearchFilters | None,
-    k: int | None,
-    as_of: datetime | None = None,
-) -> Question:
-    if isinstance(question, Question):
-        return question
-    return Question(question=question, history=list(history or []), filters=filters, k=k, as_of=as_of)
 
 
 def _ms(started: float) -> float:

@@ -31,6 +31,7 @@ from retrieval.errors import InvalidInput
 from retrieval.evaluate import read_query_list
 from retrieval.statistics import percentile
 from retrieval.text import ARTICLES, ASCII_WORD
+from retrieval.types import Question
 
 NULL_QUERY = "null_query"
 ANSWERABLE_TYPES = ("inference_query", "comparison_query", "temporal_query")
@@ -159,7 +160,7 @@ def report(judged: Sequence[Judged], mode: str) -> AnswerReport:
     )
 
 
-Answerer = Callable[[str], Outcome]
+Answerer = Callable[[Question], Outcome]  # the facade's answer()
 Progress = Callable[[int, int], None]
 
 
@@ -168,7 +169,7 @@ def judge(answer: Answerer, queries: Sequence[AnswerQuery], progress: Progress |
     judged = []
     for done, item in enumerate(queries, start=1):
         started = time.perf_counter()
-        outcome = answer(item.query)
+        outcome = answer(Question(question=item.query))
         latency = (time.perf_counter() - started) * 1000
         valid = not citations.problems(outcome.answer, outcome.passages)
         judged.append(Judged(item, outcome, valid, latency))

@@ -40,6 +40,7 @@ from retrieval.types import (
     Failure,
     IngestReport,
     Passage,
+    Question,
     SearchFilters,
     StreamEvent,
     Turn,
@@ -316,43 +317,28 @@ class Newsdesk(ReadModels):
         filters = self.validate_filters(filters)
         return self.searcher.search(query, k or self.settings.top_k, filters, self.searcher.time_frame(query, as_of))
 
-    def ask(
-        self,
-        question: str,
-        history: list[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Answer:
+    def validate(self, question: Question) -> Question:
+        """The question checked and cleaned (InvalidInput otherwise): its text, history and filters."""
+        text = self.validate_question(question.question)
+        self.validate_history(question.history)
+        self.validate_filters(question.filters)
+        return question if text == question.question else question.model_copy(update={"question": text})
+
+    def ask(self, question: Question) -> Answer:
         """The checked answer: from the LLM when one is configured and usable, else extractive (see `mode`).
-        `as_of`: the time the question's "last week", "latest" or "in February" are read against (default now)."""
-        return self.answer(question, history, filters, k, as_of).answer
+        The question's `as_of` is the time its "last week", "latest" or "in February" are read against
+        (default now)."""
+        return self.answer(question).answer
 
-    def answer(
-        self,
-        question: str,
-        history: list[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Outcome:
+    def answer(self, question: Question) -> Outcome:
         """Like ask(), with the passages the answer was written from and the query that found them."""
-        question = self.validate_question(question)
-        history, filters = self.validate_history(history), self.validate_filters(filters)
-        return self.chain.invoke(question, history, filters, k, as_of)
+        return self.chain.invoke(self.validate(question))
 
-    def ask_stream(
-        self,
-        question: str,
-        history: list[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Iterator[StreamEvent]:
-        """token events as the answer is written, then the checked citations, then done (the final Answer)."""
-        question = self.validate_question(question)
-        history, filters = self.validate_history(history), self.validate_filters(filters)
-        yield from self.chain.stream(question, history, filters, k, as_of)
+    def ask_stream(self, question: Question) -> Iterator[StreamEvent]:
+        """token events as the answer is written, then the checked citations, then done (the final Answer).
+        The question is validated now, before the first event (InvalidInput is raised here, not when the
+        events are first read)."""
+        return self.chain.stream(self.validate(question))
 
     # ------------------------------------------------------------- the corpus
 

@@ -40,9 +40,8 @@ STREAM_DOCUMENTED = {
 @reads.post("/ask", response_model=AskResponse)
 async def ask(body: AskRequest, service: ServiceDep, metrics: MetricsDep, settings: SettingsDep) -> AskResponse:
     """Answer a question from the archive, with [n] citations that resolve to quoted passages."""
-    filters = body.filters.to_search() if body.filters else None
     async with service.admission:
-        answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k, body.as_of)
+        answer = await run_in_threadpool(service.ask, body.to_question())
     metrics.record_answer(answer, settings)
     return answer_out(answer)
 
@@ -52,10 +51,8 @@ async def ask_stream(
     body: AskRequest, service: ServiceDep, metrics: MetricsDep, settings: SettingsDep
 ) -> StreamingResponse:
     """Answer a question as a stream of Server-Sent Events."""
-    question = service.validate_question(body.question)  # a bad question is a 422, before the stream starts
-    service.validate_history(body.history)
-    filters = service.validate_filters(body.filters.to_search() if body.filters else None)
-    events = iterate_in_threadpool(service.ask_stream(question, body.history, filters, body.k, body.as_of))
+    # the facade validates now: a bad question is a 422, before the stream starts
+    events = iterate_in_threadpool(service.ask_stream(body.to_question()))
     return StreamingResponse(
         _sse(events, service, metrics, settings),
         media_type="text/event-stream",

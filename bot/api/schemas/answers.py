@@ -16,7 +16,7 @@ from bot.api.schemas.common import (
     AsOf,
     IsoDate,
 )
-from retrieval.types import Citation, EvidenceDates, Passage, SearchFilters, SentenceCounts, Turn
+from retrieval.types import Citation, EvidenceDates, Passage, Question, SearchFilters, SentenceCounts, Turn
 
 
 class Filters(BaseModel):
@@ -78,6 +78,16 @@ class AskRequest(BaseModel):
         if isinstance(value, bool):
             raise ValueError("expected a whole number, not true or false")
         return value
+
+    def to_question(self) -> Question:
+        """The engine's question (the facade validates it: length, history, date range)."""
+        return Question(
+            question=self.question,
+            history=list(self.history or []),
+            filters=self.filters.to_search() if self.filters else None,
+            k=self.k,
+            as_of=self.as_of,
+        )
 
 
 class AskResponse(BaseModel):

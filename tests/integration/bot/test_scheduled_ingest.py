@@ -17,6 +17,7 @@ import pytest
 from retrieval.config import Settings
 from retrieval.embeddings import Embedder
 from retrieval.service import Newsdesk
+from retrieval.types import Question
 from tests.conftest import subprocess_env
 from tests.support.chroma_server import newsdesk_executable
 
@@ -119,5 +120,5 @@ def test_scheduled_ingest_follows_a_growing_feed_without_duplicates(
     for meta in metadata.values():
         per_article.setdefault(meta["article_id"], set()).add(int(meta["index"]))
     assert all(indexes == set(range(len(indexes))) for indexes in per_article.values())  # one version each
-    answer = service.ask("How many steel cables were replaced on the harbour bridge?")
+    answer = service.ask(Question(question="How many steel cables were replaced on the harbour bridge?"))
     assert not answer.abstained and "42" in answer.answer

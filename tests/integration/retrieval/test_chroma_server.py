@@ -19,7 +19,7 @@ import pytest
 from retrieval.embeddings import Embedder
 from retrieval.lexical import contents
 from retrieval.service import Newsdesk
-from retrieval.types import Article, ChunkMeta
+from retrieval.types import Article, ChunkMeta, Question
 from tests.conftest import CORPUS, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, NewsdeskServer, newsdesk_executable
 
@@ -57,7 +57,7 @@ def test_ingest_search_and_ask_through_the_server(
 
     passages = service.search(SEED_QUESTION)
     assert passages and "300,000" in " ".join(p.text for p in passages[:3])
-    _assert_seed_answer(service.ask(SEED_QUESTION).model_dump())
+    _assert_seed_answer(service.ask(Question(question=SEED_QUESTION)).model_dump())
 
     again = service.ingest([str(CORPUS)], prune=True)  # a sync: nothing new, nothing duplicated
     assert again.added == [] and again.updated == [] and again.chunks_embedded == 0
@@ -74,13 +74,13 @@ def test_a_second_service_sees_what_the_first_wrote(
     chroma: ChromaServer, collection: str, make_service: Callable[..., Newsdesk]
 ) -> None:
     reader = make_service(chroma_url=chroma.url, collection=collection)
-    assert reader.ask(SEED_QUESTION).abstained  # empty index
+    assert reader.ask(Question(question=SEED_QUESTION)).abstained  # empty index
 
     writer = make_service(chroma_url=chroma.url, collection=collection)
     writer.ingest([str(CORPUS)])
 
     reader.index._checked_at = 0.0  # skip the 2 s refresh interval instead of sleeping through it
-    _assert_seed_answer(reader.ask(SEED_QUESTION).model_dump())
+    _assert_seed_answer(reader.ask(Question(question=SEED_QUESTION)).model_dump())
     assert reader.stats().chunks == writer.stats().chunks
 
 
@@ -92,7 +92,9 @@ def test_a_replica_with_its_own_files_picks_up_changes_from_the_change_log(
     writer = make_service(chroma_url=chroma.url, collection=collection, data_dir=tmp_path / "writer")
     writer.ingest([str(CORPUS)])
     reader = make_service(chroma_url=chroma.url, collection=collection, data_dir=tmp_path / "reader")
-    _assert_seed_answer(reader.ask(SEED_QUESTION).model_dump())  # a new replica: built once from Chroma
+    _assert_seed_answer(
+        reader.ask(Question(question=SEED_QUESTION)).model_dump()
+    )  # a new replica: built once from Chroma
 
     whole_reads: list[int] = []
     read_everything = reader.store.all_metadata

@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 
 from retrieval.service import Newsdesk
+from retrieval.types import Question
 from tests.conftest import CORPUS, SEED_QUESTION
 
 pytestmark = pytest.mark.integration
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_same_length_edit_to_stored_text_or_source_is_repaired_by_a_full_sync(seed_service: Newsdesk) -> None:
     service = seed_service
-    before = service.ask(SEED_QUESTION)
+    before = service.ask(Question(question=SEED_QUESTION))
     assert "300,000" in before.citations[0].quote
     cid = next(c for c, t in service.index.texts.items() if "300,000" in t)
     with sqlite3.connect(service.index.path) as db:  # another hand on the file, as an attacker's or a bad disk's
@@ -32,6 +33,6 @@ def test_a_same_length_edit_to_stored_text_or_source_is_repaired_by_a_full_sync(
     report = service.ingest([str(CORPUS)], prune=True)
     assert not report.added and not report.failed, report
     assert service.index.file.text(cid) is not None and "300,000" in (service.index.file.text(cid) or "")
-    after = service.ask(SEED_QUESTION)
+    after = service.ask(Question(question=SEED_QUESTION))
     assert "300,000" in after.citations[0].quote and "900,000" not in after.answer
     assert after.citations[0].source != "Reuterz"

@@ -22,6 +22,7 @@ from retrieval.embeddings import (
 from retrieval.errors import EmbedderMismatch
 from retrieval.service import Newsdesk
 from retrieval.store import EMBEDDER_KEY
+from retrieval.types import Question
 from tests.conftest import CORPUS, ROOT, SEED_QUESTION, subprocess_env
 
 pytestmark = pytest.mark.integration
@@ -71,7 +72,7 @@ def test_an_existing_fp32_index_keeps_its_embedder(
     _fp32_index(data, model_cache, embedder, labelled)
     service = Newsdesk(_settings(data, model_cache))
     assert service.settings.embedder == "onnx" and vectors_of(service.embedder) == FP32_VECTORS
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert not answer.abstained and answer.citations
     assert service.ingest([str(CORPUS)], prune=True).chunks_embedded == 0  # nothing re-embedded
     service.close()
@@ -100,7 +101,7 @@ def test_an_index_of_the_earlier_full_range_int8_recipe_still_opens(tmp_path: Pa
     service = Newsdesk(_settings(data, model_cache))
     assert service.settings.embedder == "onnx-int8-full-range"
     assert service.stats().vectors == INT8_FULL_RANGE_VECTORS != INT8_VECTORS
-    assert not service.ask(SEED_QUESTION).abstained
+    assert not service.ask(Question(question=SEED_QUESTION)).abstained
     service.close()
     with pytest.raises(EmbedderMismatch, match="set NEWSDESK_EMBEDDER=onnx-int8-full-range to use this index"):
         Newsdesk(_settings(data, model_cache, embedder="onnx-int8"))

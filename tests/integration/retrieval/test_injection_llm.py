@@ -17,7 +17,7 @@ from retrieval.config import Settings
 from retrieval.embeddings import Embedder
 from retrieval.instructions import is_instruction
 from retrieval.service import Newsdesk
-from retrieval.types import Answer
+from retrieval.types import Answer, Question
 from tests.support.injections import PLANTED, Planted
 from tests.support.openai_server import Reply, ScriptedOpenAIServer, openai_server
 
@@ -92,7 +92,7 @@ def test_no_planted_instruction_is_quoted_offline(
 ) -> None:
     service = service_for(make_settings(top_k=4), embedder, corpus_dir)
     for planted in PLANTED:
-        outcome = service.answer(planted.question)
+        outcome = service.answer(Question(question=planted.question))
         assert_clean(outcome.answer, planted, outcome.passages)
 
 
@@ -122,7 +122,7 @@ def test_no_answer_carries_out_a_planted_instruction(
             return f"{planted.instruction} {planted.obeyed}"
 
         server.enqueue(Reply(reply))
-        outcome = service.answer(planted.question)
+        outcome = service.answer(Question(question=planted.question))
         assert_clean(outcome.answer, planted, outcome.passages)
         if form == "obey" and outcome.answer.mode == "openai:test-model":
             assert planted.report.rstrip(".") in outcome.answer.answer  # what the article reports is kept
@@ -140,7 +140,7 @@ def test_a_claim_is_never_cited_to_the_passage_that_contradicts_it(
         return f"Yes The Redstone Valley dam wall shows deep cracks [{number_of(request, DAM['dam-report.md'][2])}]."
 
     server.enqueue(Reply(reply))
-    outcome = service.answer("does the redstone valley dam have cracks")
+    outcome = service.answer(Question(question="does the redstone valley dam have cracks"))
     answer = outcome.answer
     for citation in answer.citations:
         for quote in citation.quotes:

@@ -11,7 +11,7 @@ import pytest
 
 from retrieval.embeddings import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Article
+from retrieval.types import Article, Question
 from tests.conftest import CORPUS, SEED_QUESTION
 
 pytestmark = pytest.mark.integration
@@ -46,7 +46,7 @@ def test_the_filler_stores_every_sentence_and_answers_then_embed_only_the_questi
     settings = make_settings()
     before = Newsdesk(settings, embedder=embedder)  # type: ignore[arg-type]
     before.ingest([str(CORPUS)])
-    expected = before.ask(SEED_QUESTION)
+    expected = before.ask(Question(question=SEED_QUESTION))
     before.start_background()
     assert before.wait_for_background(60)
     heads = _all_heads(before)
@@ -60,7 +60,7 @@ def test_the_filler_stores_every_sentence_and_answers_then_embed_only_the_questi
 
     counting = CountingEmbedder(embedder)
     after = Newsdesk(settings, embedder=counting)  # type: ignore[arg-type]  # a restart: vectors read from disk
-    answer = after.ask(SEED_QUESTION)
+    answer = after.ask(Question(question=SEED_QUESTION))
     assert counting.documents == []  # no sentence embedded: all came from the store
     assert answer.answer == expected.answer and answer.citations == expected.citations
     hits, misses, _ = after.vector_cache.stats()
@@ -99,7 +99,7 @@ def test_the_store_can_be_turned_off(make_service: Callable[..., Newsdesk], tmp_
     service.start_background()  # a no-op
     assert service.wait_for_background(1)
     assert service.sentence_vectors is None and service.stats().sentence_vectors == 0
-    assert not service.ask(SEED_QUESTION).abstained
+    assert not service.ask(Question(question=SEED_QUESTION)).abstained
     assert not (tmp_path / "data" / "sentence-vectors").exists()
 
 
@@ -112,4 +112,4 @@ def test_an_unwritable_store_is_skipped_and_answers_still_work(
     assert service.sentence_vectors is None
     service.ingest([str(CORPUS)])
     service.start_background()
-    assert not service.ask(SEED_QUESTION).abstained and service.stats().sentence_vectors == 0
+    assert not service.ask(Question(question=SEED_QUESTION)).abstained and service.stats().sentence_vectors == 0

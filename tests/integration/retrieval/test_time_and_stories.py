@@ -14,7 +14,7 @@ from playwright.sync_api import Browser
 
 from bot.api import create_app
 from retrieval.service import Newsdesk
-from retrieval.types import Article
+from retrieval.types import Article, Question
 from tests.integration.bot.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
 from tests.support import wire
 from tests.support.live_server import live_server
@@ -79,7 +79,7 @@ def test_republications_share_a_story_and_search_shows_it_once(newsroom: Newsdes
     assert [o.published_at for o in others] == sorted(o.published_at or "" for o in others)
     assert any(p.article_id == "port-volumes" for p in passages)  # the same port, another story: still shown
 
-    answer = newsroom.ask("What raise did employers offer the striking Rotterdam dock workers?")
+    answer = newsroom.ask(Question(question="What raise did employers offer the striking Rotterdam dock workers?"))
     assert not answer.abstained
     assert any(len(c.also_reported_by) == 3 for c in answer.citations)
 
@@ -157,12 +157,16 @@ def at(day: str) -> datetime:
 
 
 def test_a_window_filters_by_date_and_an_empty_one_declines(newsroom: Newsdesk) -> None:
-    answer = newsroom.ask("What happened at the Dresden chip plant last month?", as_of=at("2023-11-05"))
+    answer = newsroom.ask(
+        Question(question="What happened at the Dresden chip plant last month?", as_of=at("2023-11-05"))
+    )
     assert not answer.abstained
     assert {c.article_id for c in answer.citations} == {"chip-2"}  # October, and only October
     assert answer.evidence_dates is not None and answer.evidence_dates.first == "2023-10-10"
 
-    declined = newsroom.ask("What happened at the Dresden chip plant in February?", as_of=at("2023-12-01"))
+    declined = newsroom.ask(
+        Question(question="What happened at the Dresden chip plant in February?", as_of=at("2023-12-01"))
+    )
     assert declined.abstained and not declined.citations
     assert "in February (2023-02-01 to 2023-02-28)" in declined.answer
     assert declined.related and {p.article_id for p in declined.related} & {"chip-1", "chip-2", "chip-3"}
@@ -172,10 +176,14 @@ def test_a_window_filters_by_date_and_an_empty_one_declines(newsroom: Newsdesk) 
 
 
 def test_latest_leads_with_the_most_recent_evidence_as_of_the_question(newsroom: Newsdesk) -> None:
-    latest = newsroom.ask("What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-12-01"))
+    latest = newsroom.ask(
+        Question(question="What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-12-01"))
+    )
     assert latest.citations[0].article_id == "chip-3"
     assert latest.answer.startswith("As of November 20, 2023, ")
-    earlier = newsroom.ask("What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-10-15"))
+    earlier = newsroom.ask(
+        Question(question="What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-10-15"))
+    )
     assert earlier.citations[0].article_id == "chip-2"
     assert "chip-3" not in {c.article_id for c in earlier.citations}
 
@@ -186,15 +194,23 @@ def test_the_latest_on_a_subject_is_its_newest_passage_even_when_the_wording_gat
     strict = make_service(abstain_threshold=0.99)  # the extractive gate now declines every question
     strict.add_articles([article(aid, "Tech Daily", day, title, body) for aid, day, title, body in CHIP_PLANT])
     as_of = at("2023-12-01")
-    latest = strict.ask("What is the latest on Silicon Forge?", as_of=as_of)
+    latest = strict.ask(Question(question="What is the latest on Silicon Forge?", as_of=as_of))
     assert not latest.abstained and latest.citations[0].article_id == "chip-3"
-    assert strict.ask("What did Silicon Forge announce?", as_of=as_of).abstained  # not about recency: gated
-    assert strict.ask("What is the latest on Lufthansa?", as_of=as_of).abstained  # no passage names it
-    assert strict.ask("How much has Silicon Forge spent lately?", as_of=as_of).abstained  # a fact is asked for
+    assert strict.ask(
+        Question(question="What did Silicon Forge announce?", as_of=as_of)
+    ).abstained  # not about recency: gated
+    assert strict.ask(
+        Question(question="What is the latest on Lufthansa?", as_of=as_of)
+    ).abstained  # no passage names it
+    assert strict.ask(
+        Question(question="How much has Silicon Forge spent lately?", as_of=as_of)
+    ).abstained  # a fact is asked for
 
 
 def test_how_did_it_develop_gets_a_dated_chronology(newsroom: Newsdesk) -> None:
-    answer = newsroom.ask("How did the Silicon Forge chip plant in Dresden develop?", as_of=at("2023-12-31"))
+    answer = newsroom.ask(
+        Question(question="How did the Silicon Forge chip plant in Dresden develop?", as_of=at("2023-12-31"))
+    )
     lines = answer.answer.splitlines()
     assert len(lines) >= 2 and all(line.startswith("- 2023-") for line in lines)
     assert [line[2:12] for line in lines] == sorted(line[2:12] for line in lines)
