@@ -121,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bot.api import create_app
-    from retrieval.config import Settings
+    from retrieval.core.config import Settings
     from retrieval.service import Newsdesk
     from tests.support.live_server import live_server
 

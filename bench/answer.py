@@ -8,7 +8,7 @@ kept under the 0.08 target so the held-out fold has room; the point: the best in
 abstention recall at its threshold). Figures are the held-out folds' only: mean, min and max.
 
 The shipped options: the grid point chosen most often over the folds and seeds, with the median of the
-thresholds chosen for it. The run says whether they are the defaults in retrieval/answer.py.
+thresholds chosen for it. The run says whether they are the defaults in retrieval/answer/extractive.py.
 
 The baseline, in the same run and under the same folds (its threshold chosen the same way): the answerer
 before answer-first (up to four sentences in passage order, no kind of fact). Also:
@@ -40,14 +40,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, RESULTS, summarise, write_result  # noqa: E402
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import AnswerQuery, answer_hit, load_answer_queries, stratified_folds  # noqa: E402
-from retrieval.facts import asked_kind  # noqa: E402
+from evaluation.answers import AnswerQuery, answer_hit, load_answer_queries, stratified_folds  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.answer.facts import asked_kind  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.statistics import spread  # noqa: E402
+from retrieval.core.types import Passage, Question  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.statistics import spread  # noqa: E402
-from retrieval.types import Passage, Question  # noqa: E402
 from tests.support.extractive_cases import ANSWERED, DECLINED  # noqa: E402
 from tests.support.extractive_cases import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
 

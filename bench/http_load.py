@@ -40,7 +40,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, stop_process, summarise, write_result  # noqa: E402
 from bench.serving import questions, serve_env  # noqa: E402
-from retrieval.types import Question
+from retrieval.core.types import Question
 from tests.support.chroma_server import free_port  # noqa: E402
 
 TARGET_P95_MS_AT_8 = 250.0
@@ -53,7 +53,7 @@ MODEL_CACHE = Path(os.environ.get("NEWSDESK_MODEL_CACHE_DIR", Path.home() / ".ca
 
 def prepare(data_dir: Path, n_questions: int) -> dict[str, Any]:
     """In a child process (Chroma embedded is not process-safe): sync the corpus, then time ask() alone."""
-    from retrieval.config import Settings
+    from retrieval.core.config import Settings
     from retrieval.service import Newsdesk
 
     settings = Settings(data_dir=data_dir, model_cache_dir=MODEL_CACHE, llm=None)

@@ -31,16 +31,16 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from bench.search import halves, quality  # noqa: E402
-from retrieval.chunking import chunk_article  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import DEFAULT_EMBEDDER, make_embedder, packaged_model_path  # noqa: E402
-from retrieval.evaluate import load_queries  # noqa: E402
-from retrieval.rerank import trees_for  # noqa: E402
-from retrieval.search import Searcher  # noqa: E402
-from retrieval.sentence_vectors import SentenceFiller, SentenceVectors  # noqa: E402
+from evaluation.passages import load_queries  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Article  # noqa: E402
+from retrieval.embed.embedder import DEFAULT_EMBEDDER, make_embedder, packaged_model_path  # noqa: E402
+from retrieval.embed.sentence_vectors import SentenceFiller, SentenceVectors  # noqa: E402
+from retrieval.ingest.chunking import chunk_article  # noqa: E402
+from retrieval.ingest.sources import load_sources  # noqa: E402
+from retrieval.search.hybrid import Searcher  # noqa: E402
+from retrieval.search.rerank import trees_for  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.sources import load_sources  # noqa: E402
-from retrieval.types import Article  # noqa: E402
 
 
 def newsdesk_run(corpus_file: Path, settings: Settings) -> dict[str, float]:

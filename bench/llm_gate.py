@@ -27,10 +27,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import Scored, decline_rates, load_answer_queries, stratified_folds  # noqa: E402
-from retrieval.statistics import spread  # noqa: E402
+from evaluation.answers import Scored, decline_rates, load_answer_queries, stratified_folds  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.statistics import spread  # noqa: E402
 
 
 def choose(rows: list[Scored], budget: float) -> float:

@@ -47,16 +47,16 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from dataclasses import fields, replace  # noqa: E402
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
-from retrieval import citations  # noqa: E402
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.types import Question  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.answer import citations  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Question  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 QUESTIONS = HERE / "natural_questions.json"
 ANSWERABLE = ("factual", "yes_no")
-# the new rules' settings (retrieval/answer.py); a point only where the code has every option
+# the new rules' settings (retrieval/answer/extractive.py); a point only where the code has every option
 GRID: dict[str, tuple[Any, ...]] = {
     "subject_rule": ("sentence", "title", "off"),
     "kind_keep_ratio": (0.5, 0.7),
@@ -190,7 +190,7 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
 
 def benchmark_rows(service: Any) -> dict[str, Any]:
     from bench.answer import answer_rows
-    from retrieval.evaluate_answers import load_answer_queries
+    from evaluation.answers import load_answer_queries
 
     queries = load_answer_queries(MULTIHOP / "queries-dev.json")
     retrieved = {q.query: service.searcher.search(q.query, service.settings.top_k) for q in queries}
@@ -206,7 +206,7 @@ def benchmark_rows(service: Any) -> dict[str, Any]:
 def benchmark_figures(found: dict[str, Any], folds: int, seeds: int) -> dict[str, Any]:
     from bench.answer import Row
     from bench.answer import rates as answer_rates
-    from retrieval.evaluate_answers import stratified_folds
+    from evaluation.answers import stratified_folds
 
     rows = [Row(*r) for r in found["rows"]]
     kinds = [r.kind for r in rows]

@@ -28,11 +28,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from bench.natural import QUESTIONS, judged  # noqa: E402
-from retrieval import citations  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.answer import citations  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Question
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.types import Question
 from tests.support.chroma_server import LlamaServer  # noqa: E402
 from tools.fetch_models import fetch  # noqa: E402
 

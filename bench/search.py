@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search.py [--corpus FILE] [--queries FILE] [--scale 10] [--no-ablation]
 
-- Quality: every idea of retrieval.search switched off or on in turn over the same 1x index, scored with
+- Quality: every idea of retrieval.search.hybrid switched off or on in turn over the same 1x index, scored with
   the official MultiHop-RAG metric on all development questions, and on two fixed random halves (a
   "tune" half the weights were chosen on and the re-ranking trees were trained on, and a "held-out" half
   they never saw: bench/train_rerank.py uses the same split).
@@ -35,15 +35,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import FP32_VECTORS, Embedder  # noqa: E402
-from retrieval.evaluate import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query  # noqa: E402
-from retrieval.index import Index  # noqa: E402
-from retrieval.rerank import trees_for  # noqa: E402
-from retrieval.search import Searcher, SearchOptions  # noqa: E402
+from evaluation.passages import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import ChunkMeta  # noqa: E402
+from retrieval.embed.embedder import FP32_VECTORS, Embedder  # noqa: E402
+from retrieval.search.hybrid import Searcher, SearchOptions  # noqa: E402
+from retrieval.search.rerank import trees_for  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.store import ChromaStore, make_client  # noqa: E402
-from retrieval.types import ChunkMeta  # noqa: E402
+from retrieval.storage.chroma import ChromaStore, make_client  # noqa: E402
+from retrieval.storage.index import Index  # noqa: E402
 
 CACHE = Path(os.environ.get("NEWSDESK_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsdesk-bench"))
 NOISE = 0.05

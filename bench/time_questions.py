@@ -11,7 +11,7 @@ The questions are made by this script, not picked by hand:
   is kept when 4 to 40 articles are about it, spread over at least two weeks.
 - Window questions: for an article about a topic (drawn at random), a phrasing ("last week", "in the past N
   days", "last month", "since <weekday>", "yesterday", "in <month>") and an as_of that puts the article inside
-  the window. The window is computed here with plain calendar arithmetic (not by retrieval/dates.py), so the
+  the window. The window is computed here with plain calendar arithmetic (not by retrieval/core/dates.py), so the
   parser is checked too. Measured: of the answers that cite anything, the share whose citations all fall in
   the window (target >= .95), and how many answered at all. Empty windows (months before the archive, or a
   window after its end) must decline: the share that do.
@@ -45,11 +45,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from bench.search import halves  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import breakdown, load_queries, open_eval_service, score_query  # noqa: E402
-from retrieval.search import Searcher, SearchOptions  # noqa: E402
-from retrieval.text import POSSESSIVE  # noqa: E402
-from retrieval.types import Question
+from evaluation.passages import breakdown, load_queries, open_eval_service, score_query  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.text import POSSESSIVE  # noqa: E402
+from retrieval.core.types import Question
+from retrieval.search.hybrid import Searcher, SearchOptions  # noqa: E402
 
 _NAME = re.compile(r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*){0,2}")
 _NOT_TOPICS = set(  # the words that do not make a title's name a topic (this benchmark's own list)

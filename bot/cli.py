@@ -11,8 +11,8 @@ from rich.text import Text
 from bot.cli_common import AS_OF_HELP, as_of_option, console, fail, load_settings, open_service, out
 from bot.cli_eval import eval_app
 from bot.cli_ingest import ingest
-from retrieval.errors import NewsdeskError
-from retrieval.types import Question
+from retrieval.core.errors import NewsdeskError
+from retrieval.core.types import Question
 
 app = typer.Typer(help="Newsdesk: questions answered from a news archive, with cited passages.", no_args_is_help=True)
 app.command()(ingest)

@@ -12,12 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli_common import console, fail, load_settings, log, open_service, out
-from retrieval.errors import NewsdeskError
+from retrieval.core.errors import NewsdeskError
 
 if TYPE_CHECKING:
-    from retrieval.ingest import Progress as ProgressCallback
+    from retrieval.core.types import IngestReport
+    from retrieval.ingest.sync import Progress as ProgressCallback
     from retrieval.service import Newsdesk
-    from retrieval.types import IngestReport
 
 
 def ingest(
@@ -33,7 +33,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Sync articles into the index: add new, replace changed, skip unchanged (and prune removed)."""
-    from retrieval.schedule import parse_duration, read_sources_file
+    from retrieval.ingest.schedule import parse_duration, read_sources_file
 
     settings = load_settings()
     feeds = list(feed or [])
@@ -105,7 +105,7 @@ def _ingest_every(
     import signal
     import threading
 
-    from retrieval.schedule import run_every
+    from retrieval.ingest.schedule import run_every
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

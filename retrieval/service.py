@@ -16,25 +16,15 @@ from typing import TYPE_CHECKING
 
 import aiologic
 
-from retrieval import dates
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
-from retrieval.background import Fillers, open_facts, open_sentence_vectors
-from retrieval.chain import AnswerChain, LLMOptions, Outcome
-from retrieval.chroma_check import StoreCheck
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
-from retrieval.errors import Busy, InvalidInput, NotFound, StorageError
-from retrieval.facts import EntityTagger
-from retrieval.index import Index
-from retrieval.ingest import ChunkingOptions, Progress, Syncer
-from retrieval.jobs import Job, Jobs
-from retrieval.llm import make_chat_model, model_name
-from retrieval.read_models import ReadModels
-from retrieval.rerank import trees_for
-from retrieval.search import Searcher, SearchOptions
-from retrieval.sources import FeedLimits, load_sources
-from retrieval.store import ChromaStore, make_client, read_only_client, recorded_vectors
-from retrieval.types import (
+from retrieval.answer.background import Fillers, open_facts, open_sentence_vectors
+from retrieval.answer.chain import AnswerChain, LLMOptions, Outcome
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
+from retrieval.answer.facts import EntityTagger
+from retrieval.answer.llm import make_chat_model, model_name
+from retrieval.core import dates
+from retrieval.core.config import Settings
+from retrieval.core.errors import Busy, InvalidInput, NotFound, StorageError
+from retrieval.core.types import (
     Answer,
     Article,
     Failure,
@@ -45,7 +35,17 @@ from retrieval.types import (
     StreamEvent,
     Turn,
 )
-from retrieval.url_guard import url_guard
+from retrieval.embed.embedder import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
+from retrieval.ingest.jobs import Job, Jobs
+from retrieval.ingest.sources import FeedLimits, load_sources
+from retrieval.ingest.sync import ChunkingOptions, Progress, Syncer
+from retrieval.ingest.url_guard import url_guard
+from retrieval.read_models import ReadModels
+from retrieval.search.hybrid import Searcher, SearchOptions
+from retrieval.search.rerank import trees_for
+from retrieval.storage.chroma import ChromaStore, make_client, read_only_client, recorded_vectors
+from retrieval.storage.chroma_check import StoreCheck
+from retrieval.storage.index import Index
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

@@ -20,8 +20,8 @@ from bot.discord.replies import NO_MENTIONS, ChannelReplies, InteractionReplies,
 from bot.discord.stream import Throttled, stream_answer
 from bot.discord.votes import feedback_view
 from bot.feedback import Where
-from retrieval.errors import NewsdeskError
-from retrieval.types import Answer, Question, Turn
+from retrieval.core.errors import NewsdeskError
+from retrieval.core.types import Answer, Question, Turn
 
 if TYPE_CHECKING:
     from bot.discord.client import NewsdeskBot

@@ -16,8 +16,8 @@ from typing import Generic, TypeVar
 
 import discord
 
+from retrieval.core.types import Answer, Question, StreamEvent
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, Question, StreamEvent
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from retrieval.config import Settings
-from retrieval.embeddings import OnnxEmbedder
+from retrieval.core.config import Settings
+from retrieval.embed.embedder import OnnxEmbedder
 from retrieval.service import Newsdesk
 from tests.support.lexical_check import assert_lexical_matches_chroma
 

@@ -12,9 +12,9 @@ import sys
 import time
 from typing import Any
 
-from retrieval.config import Settings
-from retrieval.lexical import LexicalStore
+from retrieval.core.config import Settings
 from retrieval.service import Newsdesk
+from retrieval.storage.lexical import LexicalStore
 
 
 def hold(line: str) -> None:

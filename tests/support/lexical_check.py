@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from retrieval.index import lexical_text
-from retrieval.lexical import LexicalStore, Row, contents
 from retrieval.service import Newsdesk
+from retrieval.storage.index import lexical_text
+from retrieval.storage.lexical import LexicalStore, Row, contents
 
 
 def rebuilt_contents(service: Newsdesk, folder: Path) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from bot.api.deps import API, MetricsDep, ServiceDep, SettingsDep
 from bot.api.schemas.answers import AskRequest, AskResponse, SearchResponse, search_filters
 from bot.api.schemas.common import AS_OF_HELP, NOT_BLANK, QUESTION_LIMIT, SEED_QUESTION, AsOf, IsoDate
 from bot.metrics import Metrics
-from retrieval.config import Settings
-from retrieval.errors import NewsdeskError
+from retrieval.core.config import Settings
+from retrieval.core.errors import NewsdeskError
+from retrieval.core.types import Answer, StreamEvent
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, StreamEvent
 
 log = logging.getLogger(__name__)
 reads = APIRouter(prefix=API, tags=["answers"])

@@ -14,9 +14,9 @@ from bot.api.openapi import errors
 from bot.api.schemas.articles import ARTICLES_EXAMPLES, ArticleIn, ArticleOut, ArticlePage, IngestResponse, UrlIn
 from bot.api.schemas.common import IsoDate
 from bot.security import check_url, url_guard
-from retrieval.jobs import Job
-from retrieval.sources import SourceError, load_url, make_article, text_hash
-from retrieval.types import Article, Failure
+from retrieval.core.types import Article, Failure
+from retrieval.ingest.jobs import Job
+from retrieval.ingest.sources import SourceError, load_url, make_article, text_hash
 
 reads = APIRouter(prefix=API, tags=["articles"])
 writes = APIRouter(prefix=API, tags=["articles"])

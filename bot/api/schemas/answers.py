@@ -16,7 +16,7 @@ from bot.api.schemas.common import (
     AsOf,
     IsoDate,
 )
-from retrieval.types import Citation, EvidenceDates, Passage, Question, SearchFilters, SentenceCounts, Turn
+from retrieval.core.types import Citation, EvidenceDates, Passage, Question, SearchFilters, SentenceCounts, Turn
 
 
 class Filters(BaseModel):

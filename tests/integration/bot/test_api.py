@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from retrieval.embeddings import EMBEDDERS
-from retrieval.errors import StorageError
+from retrieval.core.errors import StorageError
+from retrieval.core.types import StreamEvent
+from retrieval.embed.embedder import EMBEDDERS
 from retrieval.service import Newsdesk
-from retrieval.types import StreamEvent
 from tests.conftest import SEED_QUESTION
 from tests.support.openai_server import HttpError, Reply, ScriptedOpenAIServer, openai_server
 

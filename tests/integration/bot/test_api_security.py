@@ -14,10 +14,10 @@ from pydantic import SecretStr
 
 from bot.api import create_app
 from bot.security import Forbidden, check_url, url_guard
-from retrieval.errors import InvalidInput
+from retrieval.core.errors import InvalidInput
+from retrieval.core.types import Article, Failure, IngestReport
+from retrieval.ingest.sources import SourceError, load_url
 from retrieval.service import Newsdesk
-from retrieval.sources import SourceError, load_url
-from retrieval.types import Article, Failure, IngestReport
 from tests.conftest import SEED_QUESTION
 
 pytestmark = pytest.mark.integration

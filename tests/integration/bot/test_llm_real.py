@@ -21,11 +21,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.answer import citations
+from retrieval.core.config import Settings
+from retrieval.core.types import Question, Turn
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Question, Turn
 from tests.conftest import CORPUS, SEED_QUESTION
 from tests.integration.bot.test_discord_bot import make_bot, posted_citations, run
 from tests.support.chroma_server import LlamaServer

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from retrieval.errors import StorageError
+from retrieval.core.errors import StorageError
+from retrieval.core.types import Article
 from retrieval.service import Newsdesk
-from retrieval.types import Article
 from tests.conftest import SEED_QUESTION
 
 pytestmark = pytest.mark.integration

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.core.config import Settings
+from retrieval.core.types import Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Question
 from tests.conftest import subprocess_env
 from tests.support.chroma_server import newsdesk_executable
 

@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from starlette.types import Receive, Scope, Send
 
 from bot.api import create_app
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.core.config import Settings
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS
 

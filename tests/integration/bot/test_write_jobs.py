@@ -69,7 +69,7 @@ def test_a_delete_during_a_reindex_does_not_wait_for_it(make_service: Callable[.
 
 
 def service_article(fields: dict[str, Any]) -> Any:
-    from retrieval.sources import make_article
+    from retrieval.ingest.sources import make_article
 
     return make_article(fields, origin="api", key=f"api:{fields['title']}")
 

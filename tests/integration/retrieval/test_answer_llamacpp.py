@@ -13,12 +13,12 @@ from collections.abc import Callable
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
-from retrieval.llm import LlamaCppChat, make_chat_model, smollm2_gguf
+from retrieval.answer import citations
+from retrieval.answer.llm import LlamaCppChat, make_chat_model, smollm2_gguf
+from retrieval.core.config import Settings
+from retrieval.core.types import Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Question
 from tests.conftest import CORPUS, SEED_QUESTION
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from retrieval import citations
-from retrieval.answer import NOT_IN_CORPUS
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.answer import citations
+from retrieval.answer.extractive import NOT_IN_CORPUS
+from retrieval.core.config import Settings
+from retrieval.core.types import Answer, Question, StreamEvent, Turn
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, Question, StreamEvent, Turn
 from tests.conftest import CORPUS, SEED_QUESTION
 from tests.support.openai_server import Delay, Disconnect, HttpError, Reply, ScriptedOpenAIServer, openai_server
 

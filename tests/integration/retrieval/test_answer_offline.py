@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import citations
+from retrieval.answer import citations
+from retrieval.core.types import Question, Turn
 from retrieval.service import Newsdesk
-from retrieval.types import Question, Turn
 from tests.conftest import ROOT, SEED_QUESTION, subprocess_env
 
 pytestmark = pytest.mark.integration
@@ -146,7 +146,7 @@ def test_eval_answers_command(tmp_path: Path) -> None:
 def test_passage_analyses_are_remembered_within_a_bound_and_change_no_answer(
     seed_service: Newsdesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import retrieval.answer as answer_module
+    import retrieval.answer.extractive as answer_module
 
     passages = seed_service.search(SEED_QUESTION, 8)
     answerer = seed_service.extractive

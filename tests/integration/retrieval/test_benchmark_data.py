@@ -8,10 +8,10 @@ import json
 import bm25s
 import pytest
 
-from retrieval.chunking import sentence_spans
-from retrieval.lexical import _stemmer, tokenize
-from retrieval.sources import load_sources
-from retrieval.types import Article
+from retrieval.core.types import Article
+from retrieval.ingest.chunking import sentence_spans
+from retrieval.ingest.sources import load_sources
+from retrieval.storage.lexical import _stemmer, tokenize
 from tests.conftest import MULTIHOP
 
 pytestmark = pytest.mark.integration

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from retrieval.embeddings import Embedder
-from retrieval.lexical import contents
+from retrieval.core.types import Article, ChunkMeta, Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Article, ChunkMeta, Question
+from retrieval.storage.lexical import contents
 from tests.conftest import CORPUS, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, NewsdeskServer, newsdesk_executable
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.manifest import Manifest
+from retrieval.core.types import ChunkMeta
 from retrieval.service import Newsdesk
-from retrieval.types import ChunkMeta
+from retrieval.storage.manifest import Manifest
 from tests.conftest import ROOT, subprocess_env
 from tests.support.lexical_check import assert_lexical_matches_chroma
 

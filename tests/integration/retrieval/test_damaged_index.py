@@ -23,11 +23,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot.api import create_app
-from retrieval.chroma_check import vector_folder
-from retrieval.ingest import chunk_metadata
-from retrieval.search import Searcher, SearchOptions
+from retrieval.core.types import Article, Chunk
+from retrieval.ingest.sync import chunk_metadata
+from retrieval.search.hybrid import Searcher, SearchOptions
 from retrieval.service import Newsdesk
-from retrieval.types import Article, Chunk
+from retrieval.storage.chroma_check import vector_folder
 from tests.conftest import SEED_QUESTION, subprocess_env
 from tests.integration.retrieval.test_faults import write_articles
 from tests.support.chroma_server import free_port, newsdesk_executable

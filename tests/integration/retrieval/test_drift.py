@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
+from retrieval.core.types import Question
 from retrieval.service import Newsdesk
-from retrieval.types import Question
 from tests.conftest import CORPUS, SEED_QUESTION
 
 pytestmark = pytest.mark.integration

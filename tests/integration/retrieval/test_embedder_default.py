@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.embeddings import (
+from retrieval.core.config import Settings
+from retrieval.core.errors import EmbedderMismatch
+from retrieval.core.types import Question
+from retrieval.embed.embedder import (
     DEFAULT_EMBEDDER,
     EMBEDDERS,
     FP32_VECTORS,
@@ -19,10 +21,8 @@ from retrieval.embeddings import (
     Embedder,
     vectors_of,
 )
-from retrieval.errors import EmbedderMismatch
 from retrieval.service import Newsdesk
-from retrieval.store import EMBEDDER_KEY
-from retrieval.types import Question
+from retrieval.storage.chroma import EMBEDDER_KEY
 from tests.conftest import CORPUS, ROOT, SEED_QUESTION, subprocess_env
 
 pytestmark = pytest.mark.integration
@@ -47,7 +47,7 @@ def _fp32_index(data: Path, model_cache: Path, embedder: Embedder, labelled: boo
 @pytest.fixture(params=sorted({DEFAULT_EMBEDDER, "onnx-int8"}))
 def default(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The shipped default, and int8 as the default (what switching it would do to existing indexes)."""
-    monkeypatch.setattr("retrieval.embeddings.DEFAULT_EMBEDDER", request.param)
+    monkeypatch.setattr("retrieval.embed.embedder.DEFAULT_EMBEDDER", request.param)
     return str(request.param)
 
 

@@ -27,9 +27,9 @@ import httpx
 import pytest
 
 from bot.api import create_app
-from retrieval.errors import IndexUnavailable
+from retrieval.core.errors import IndexUnavailable
+from retrieval.core.types import ChunkMeta
 from retrieval.service import Newsdesk
-from retrieval.types import ChunkMeta
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, newsdesk_executable
 from tests.support.live_server import live_server

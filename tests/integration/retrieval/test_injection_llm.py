@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
-from retrieval.instructions import is_instruction
+from retrieval.answer import citations
+from retrieval.answer.instructions import is_instruction
+from retrieval.core.config import Settings
+from retrieval.core.types import Answer, Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, Question
 from tests.support.injections import PLANTED, Planted
 from tests.support.openai_server import Reply, ScriptedOpenAIServer, openai_server
 

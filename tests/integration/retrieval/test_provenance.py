@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from bot.api import create_app
-from retrieval import dates
+from retrieval.core import dates
 from retrieval.service import Newsdesk
 from tests.support import wire
 

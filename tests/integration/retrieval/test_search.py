@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.rerank import FEATURES
-from retrieval.search import Searcher, SearchOptions
+from retrieval.core.types import Article, SearchFilters
+from retrieval.search.hybrid import Searcher, SearchOptions
+from retrieval.search.rerank import FEATURES
 from retrieval.service import Newsdesk
-from retrieval.types import Article, SearchFilters
 from tests.support.lexical_check import assert_lexical_matches_chroma
 
 pytestmark = pytest.mark.integration

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval import citations
+from retrieval.answer import citations
+from retrieval.core.types import Question
 from retrieval.service import Newsdesk
-from retrieval.types import Question
 from tests.conftest import SEED_QUESTION
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.embeddings import Embedder
+from retrieval.core.types import Article, Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Article, Question
 from tests.conftest import CORPUS, SEED_QUESTION
 
 pytestmark = pytest.mark.integration

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.answer import citations
+from retrieval.core.config import Settings
+from retrieval.core.types import Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Question
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.integration

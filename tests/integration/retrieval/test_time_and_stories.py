@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 
 from bot.api import create_app
+from retrieval.core.types import Article, Question
 from retrieval.service import Newsdesk
-from retrieval.types import Article, Question
 from tests.integration.bot.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
 from tests.support import wire
 from tests.support.live_server import live_server

@@ -16,8 +16,8 @@ from bot.discord.desk import Cooldown
 from bot.discord.reindex import can_reindex
 from bot.discord.replies import NO_MENTIONS
 from bot.discord.stream import Throttled, stream_answer
-from retrieval.errors import IndexUnavailable
-from retrieval.types import Answer, Question, StreamEvent
+from retrieval.core.errors import IndexUnavailable
+from retrieval.core.types import Answer, Question, StreamEvent
 from tests.conftest import ROOT
 from tests.support import discord_fakes as fakes
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retrieval.answer import ExtractiveAnswerer, RememberedQueries, articles_asked, name_coverage, names
-from retrieval.embeddings import Embedder
+from retrieval.answer.extractive import ExtractiveAnswerer, RememberedQueries, articles_asked, name_coverage, names
+from retrieval.embed.embedder import Embedder
 from tests.support.extractive_cases import PASSAGES, SEED_QUESTION, TWO_ARTICLE_QUESTION, passage
 from tests.support.fake_embedder import HashingEmbedder
 

@@ -1,4 +1,4 @@
-"""retrieval/dates.py: published dates read once, and the time words of a question resolved against as_of."""
+"""retrieval/core/dates.py: published dates read once, and the time words of a question resolved against as_of."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from retrieval import dates
-from retrieval.time_answers import finish, order
-from retrieval.types import Answer, Citation, Passage
+from retrieval.answer.time_answers import finish, order
+from retrieval.core import dates
+from retrieval.core.types import Answer, Citation, Passage
 
 SUNDAY = date(2023, 12, 10)  # as_of for the window cases: a Sunday
 
@@ -51,7 +51,7 @@ def test_a_month_without_its_year_is_the_latest_one_not_after_as_of() -> None:
 
 
 def test_dates_written_with_their_year_name_articles_not_windows() -> None:
-    # the search's day and month bonuses handle them (see _YEAR in retrieval/dates.py)
+    # the search's day and month bonuses handle them (see _YEAR in retrieval/core/dates.py)
     assert not dates.read_time("the TechCrunch report on October 6, 2023 and the later one", SUNDAY).window
     assert not dates.read_time("reports before November 5, 2023", SUNDAY).window
     assert not dates.read_time("compared to the previous year", SUNDAY).window

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.facts import EntityTagger, FactStore, asked_kind, counted, is_yes_no, normalise, of_kind
+from retrieval.answer.facts import EntityTagger, FactStore, asked_kind, counted, is_yes_no, normalise, of_kind
 
 
 @pytest.mark.parametrize(

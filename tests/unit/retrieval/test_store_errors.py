@@ -10,8 +10,8 @@ import httpx
 import pytest
 from chromadb.errors import InternalError
 
-from retrieval.errors import IndexUnavailable, StorageError
-from retrieval.store import _chroma_errors, make_client, storage_trouble
+from retrieval.core.errors import IndexUnavailable, StorageError
+from retrieval.storage.chroma import _chroma_errors, make_client, storage_trouble
 
 WHERE = "the Chroma server at http://127.0.0.1:9"
 

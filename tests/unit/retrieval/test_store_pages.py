@@ -8,9 +8,9 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from retrieval import store
-from retrieval.store import ChromaStore
-from retrieval.types import ChunkMeta
+from retrieval.core.types import ChunkMeta
+from retrieval.storage import chroma as store
+from retrieval.storage.chroma import ChromaStore
 from tests.support.fake_embedder import HashingEmbedder
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import bm25s
 
-from retrieval.chunking import sentence_spans
-from retrieval.lexical import _stemmer, tokenize
+from retrieval.ingest.chunking import sentence_spans
+from retrieval.storage.lexical import _stemmer, tokenize
 from tests.conftest import CORPUS, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "small_corpus"

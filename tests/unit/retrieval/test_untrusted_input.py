@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval import dates, provenance
-from retrieval.chain import carry_over
-from retrieval.sources import SourceError, article_id_for, inert_markers, normalise_url, published
-from retrieval.types import Turn
+from retrieval.answer.chain import carry_over
+from retrieval.core import dates
+from retrieval.core.types import Turn
+from retrieval.ingest.sources import SourceError, article_id_for, inert_markers, normalise_url, published
+from retrieval.storage import provenance
 
 
 @pytest.mark.parametrize(
