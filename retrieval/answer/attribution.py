@@ -29,11 +29,9 @@ from dataclasses import dataclass, field
 from retrieval.answer import citations, support
 from retrieval.answer.instructions import is_instruction
 from retrieval.answer.support import SupportOptions, numbers
-from retrieval.core.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD
+from retrieval.core.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD, sentence_spans, tokenize
 from retrieval.core.types import Passage, SentenceCounts
 from retrieval.embed.embedder import Embedder
-from retrieval.ingest.chunking import sentence_spans
-from retrieval.storage.lexical import tokenize
 
 __all__ = [
     "Attributed",

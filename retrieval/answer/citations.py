@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from retrieval.core.text import WORD
+from retrieval.core.text import WORD, sentence_spans
 from retrieval.core.types import Answer, Citation, Passage
-from retrieval.ingest.chunking import sentence_spans
 
 MARKER = re.compile(r"\[\s*(\d+)\s*\]")
 _GROUP = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)+)\]")  # [1, 2] -> [1][2]

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.answer.extractive import lexical_scores
+from retrieval.core.text import sentence_spans, tokenize
 from retrieval.core.types import Passage
-from retrieval.ingest.chunking import sentence_spans
-from retrieval.storage.lexical import tokenize
 
 CHARS_PER_TOKEN = 3.4  # English news text in Qwen's vocabulary, as measured on the benchmark's prompts
 HEADER_TOKENS = 20  # "[n] Title (Outlet, date)" and the blank line

@@ -36,12 +36,10 @@ import numpy as np
 from retrieval.answer.facts import UNLABELLED, EntityTagger, Facts, Kind, asked_kind, counted, of_kind
 from retrieval.answer.facts import normalise as normalise_words
 from retrieval.answer.instructions import planted
-from retrieval.core.text import NAME, NOT_NAMES, POSSESSIVE
+from retrieval.core.text import NAME, NOT_NAMES, POSSESSIVE, sentence_spans, tokenize
 from retrieval.core.types import Passage
 from retrieval.embed.embedder import Embedder
 from retrieval.embed.sentence_vectors import SentenceVectors
-from retrieval.ingest.chunking import sentence_spans
-from retrieval.storage.lexical import tokenize
 
 NOT_IN_CORPUS = "The articles in the corpus do not answer this question."
 ANALYSED_PASSAGES = 4096  # passages whose sentences' terms and names are kept (a few kB each)

@@ -35,11 +35,9 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
 from retrieval.answer.instructions import planted
-from retrieval.core.text import NOT_NAMES, POSSESSIVE, QUESTION_FILLER
+from retrieval.core.text import NOT_NAMES, POSSESSIVE, QUESTION_FILLER, sentence_spans, tokenize
 from retrieval.core.types import Passage
 from retrieval.embed.embedder import Embedder
-from retrieval.ingest.chunking import sentence_spans
-from retrieval.storage.lexical import tokenize
 
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _SPELLED = {

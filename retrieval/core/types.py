@@ -50,6 +50,15 @@ class ChunkMeta(TypedDict, total=False):
     replaces: str | None  # the first chunk's: the older versions (article ids, comma-separated) it replaces
 
 
+ARTICLE_FIELDS = ("title", "source", "url", "published_at", "author", "category", "origin", "origin_root")
+# what a sync reads of each chunk's metadata (Index.sync_view): whole versions, duplicates, pruned folders
+SYNC_FIELDS = (
+    "article_id", "index", "n_chunks", "content_hash", "text_hash", "origin", "origin_root",
+    "story_id", "minhash", "replaces", "source", "published_at", "title", "url",  # read to place stories
+    "feed",  # with origin, origin_root and url: who may replace whom (retrieval.ingest.sync.may_replace)
+)  # fmt: skip
+
+
 class Chunk(BaseModel):
     """A window of whole sentences of one article, the unit that is embedded and searched."""
 

@@ -11,44 +11,14 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 
+from retrieval.core.text import sentence_spans
 from retrieval.core.types import Article, Chunk
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 CHUNKING_VERSION = 1  # bump when the same settings would cut chunks differently (evaluation indexes key on it)
 
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "inc", "corp", "ltd", "co", "no", "gov",
-    "sen", "rep", "gen", "col", "lt", "sgt", "capt", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "mt", "ft", "fig", "approx", "est", "dept", "univ", "u.s", "u.k", "e.g", "i.e",
-}  # fmt: skip
-_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*[-*•#>]|\s*\d+\.)""")
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 _MAX_HEADER_TOKENS = 48
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of text, whitespace trimmed."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        end = match.end()
-        if match.group().startswith((".",)) and not match.group().startswith(".."):
-            word = re.search(r"([\w.]+)\.$", text[start : match.start() + 1])
-            stem = word.group(1).lower() if word else ""
-            if stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha()):
-                continue
-        spans.append((start, end))
-        start = end
-    spans.append((start, len(text)))
-    trimmed = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            trimmed.append((s, e))
-    return trimmed
 
 
 def _split_long(text: str, span: tuple[int, int], budget: int, count: TokenCounter) -> list[tuple[int, int]]:

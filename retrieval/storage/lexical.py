@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sqlite3
 import threading
 from collections import Counter, OrderedDict
@@ -35,18 +34,14 @@ from typing import Any, cast
 from urllib.parse import quote
 
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
 from retrieval.core.errors import StorageError
-from retrieval.core.types import ChunkMeta
-from retrieval.ingest.chunking import sentence_spans
+from retrieval.core.text import sentence_spans, tokenize
+from retrieval.core.types import SYNC_FIELDS, ChunkMeta
 from retrieval.storage import provenance, stories
-from retrieval.storage.manifest import SYNC_FIELDS
 
 log = logging.getLogger(__name__)
 
-_stemmer = Stemmer.Stemmer("english")
 SEPARATOR = "\x1e"  # in a lexical text, between the header (title, outlet, date) and the chunk text
 FORMAT = 4  # bump when the schema or what is stored changes: the file is rebuilt from Chroma
 K1, B = 1.5, 0.75  # bm25s's defaults, which the re-ranking trees were trained on
@@ -55,20 +50,12 @@ SENTENCE_CACHE_ROWS = 40_000
 SENTENCE_CACHE_ENTRIES = 6_000_000  # (sentence, term) entries of those rows: about 75 MB at most (1x: 3M in all)
 PASSAGE_CACHE_ROWS = 4_096
 
-_WORDS = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s.tokenize's default token pattern
-_STOPWORDS = frozenset(STOPWORDS_EN)
 
 Metadata = ChunkMeta
 
 
 class DamagedIndex(ValueError):
     """The lexical index file is not what was written (a damaged disk, a hand edit, another program)."""
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Exactly what bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer, return_ids=False) gives (a test
-    checks it on the whole benchmark corpus), at a fifth of its cost per call."""
-    return [_stemmer.stemWords([w for w in _WORDS(text.lower()) if w not in _STOPWORDS]) for text in texts]
 
 
 @dataclass(frozen=True)

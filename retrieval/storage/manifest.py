@@ -10,16 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from retrieval.core.types import ChunkMeta
+from retrieval.core.types import ARTICLE_FIELDS, ChunkMeta
 from retrieval.storage.chroma import ChromaStore
-
-ARTICLE_FIELDS = ("title", "source", "url", "published_at", "author", "category", "origin", "origin_root")
-# what a sync reads of each chunk's metadata (Index.sync_view): whole versions, duplicates, pruned folders
-SYNC_FIELDS = (
-    "article_id", "index", "n_chunks", "content_hash", "text_hash", "origin", "origin_root",
-    "story_id", "minhash", "replaces", "source", "published_at", "title", "url",  # read to place stories
-    "feed",  # with origin, origin_root and url: who may replace whom (retrieval.ingest.sync.may_replace)
-)  # fmt: skip
 
 
 @dataclass

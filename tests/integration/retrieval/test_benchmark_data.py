@@ -8,10 +8,9 @@ import json
 import bm25s
 import pytest
 
+from retrieval.core.text import _stemmer, sentence_spans, tokenize
 from retrieval.core.types import Article
-from retrieval.ingest.chunking import sentence_spans
 from retrieval.ingest.sources import load_sources
-from retrieval.storage.lexical import _stemmer, tokenize
 from tests.conftest import MULTIHOP
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ import bm25s
 import numpy as np
 import pytest
 
+from retrieval.core.text import sentence_spans, tokenize
 from retrieval.core.types import ChunkMeta
-from retrieval.ingest.chunking import sentence_spans
-from retrieval.storage.lexical import SEPARATOR, LexicalStore, Row, contents, tokenize
+from retrieval.storage.lexical import SEPARATOR, LexicalStore, Row, contents
 
 TEXTS = {
     "dam:0": "Valley dam approved\nTest Wire\nOctober 2023" + SEPARATOR + "The regional council approved the "

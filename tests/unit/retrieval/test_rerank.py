@@ -9,10 +9,11 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
+from retrieval.core.text import tokenize
 from retrieval.embed.embedder import INT8_VECTORS
 from retrieval.search import rerank
 from retrieval.search.rerank import FEATURES, NO_CLAUSES, Signals, TreeModel, features
-from retrieval.storage.lexical import LexicalStore, Row, tokenize
+from retrieval.storage.lexical import LexicalStore, Row
 
 # two trees over two features: (x0 <= 0.5 ? (x1 <= 2 ? 1 : 2) : 3) + (x1 <= 10 ? 0.25 : -0.25), and a lone leaf
 HAND_MADE = {
