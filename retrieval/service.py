@@ -8,10 +8,8 @@ import shutil
 import threading
 import unicodedata
 import weakref
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiologic
@@ -23,23 +21,19 @@ from retrieval.answer.facts import EntityTagger
 from retrieval.answer.llm import make_chat_model, model_name
 from retrieval.core import dates
 from retrieval.core.config import Settings
-from retrieval.core.errors import Busy, InvalidInput, NotFound, StorageError
+from retrieval.core.errors import InvalidInput, StorageError
 from retrieval.core.types import (
     Answer,
-    Article,
-    Failure,
-    IngestReport,
     Passage,
     Question,
     SearchFilters,
     StreamEvent,
     Turn,
 )
+from retrieval.corpus import CorpusWrites
 from retrieval.embed.embedder import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
-from retrieval.ingest.jobs import Job, Jobs
-from retrieval.ingest.sources import FeedLimits, load_sources
-from retrieval.ingest.sync import ChunkingOptions, Progress, Syncer
-from retrieval.ingest.url_guard import url_guard
+from retrieval.ingest.jobs import Jobs
+from retrieval.ingest.sync import ChunkingOptions, Syncer
 from retrieval.read_models import ReadModels
 from retrieval.search.hybrid import Searcher, SearchOptions
 from retrieval.search.rerank import trees_for
@@ -98,7 +92,7 @@ class Admission:
         self._count(-1)
 
 
-class Newsdesk(ReadModels):
+class Newsdesk(ReadModels, CorpusWrites):
     """Build once (it loads the model and opens the index), then share. Every face calls only this object:
     answering (ask, answer, ask_stream, search), the corpus (ingest, add_articles, delete, start_reindex,
     start_adding), read models (retrieval.read_models), and two policies the faces share: `admission` (answers
@@ -215,23 +209,6 @@ class Newsdesk(ReadModels):
             weakref.finalize(self, shutil.rmtree, copy, True)  # the copy goes when the service does, or at exit
             return client
 
-    def check_writable(self) -> None:
-        """Raise StorageError at once when this process cannot change the index: opened read-only, or no room
-        on the disk (checked before embedding anything)."""
-        trouble = self.store.storage_trouble() if self.read_only is None else None
-        if trouble is not None:
-            raise StorageError(
-                f"the index cannot be changed now: the disk under {self.settings.data_dir} has no room ({trouble}); "
-                "free some space or make it writable, then retry (questions are still answered meanwhile)"
-            )
-        if self.read_only is not None:
-            raise StorageError(
-                f"the index cannot be changed: this process opened the data directory {self.settings.data_dir} "
-                f"read-only because it could not be written ({self.read_only}). It answers questions from a copy "
-                "of the index; make the folder writable (free some space, or fix its mount or permissions), "
-                "then restart"
-            )
-
     # ------------------------------------------------------------- background work
 
     def start_background(self) -> None:
@@ -248,13 +225,6 @@ class Newsdesk(ReadModels):
 
     def close(self) -> None:
         self._fillers.stop()
-
-    def _synced(self, report: IngestReport) -> IngestReport:
-        if self._store_check is not None and (report.added or report.updated or report.removed):
-            self._store_check.note_written()
-        if report.added or report.updated:
-            self._fillers.wake()
-        return report
 
     # ------------------------------------------------------------- answering
 
@@ -339,90 +309,3 @@ class Newsdesk(ReadModels):
         The question is validated now, before the first event (InvalidInput is raised here, not when the
         events are first read)."""
         return self.chain.stream(self.validate(question))
-
-    # ------------------------------------------------------------- the corpus
-
-    def ingest(
-        self,
-        targets: Iterable[str] = (),
-        feeds: Iterable[str] = (),
-        prune: bool = False,
-        progress: Progress | None = None,
-    ) -> IngestReport:
-        self.check_writable()
-        targets, feeds = list(targets), list(feeds)
-        roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
-        # read (and download) everything before taking the lock: a slow web site must not hold up other writes
-        items = list(self.sources(targets, feeds))
-        with self._sync_lock:
-            return self._synced(self.syncer.sync(items, prune_roots=roots, progress=progress))
-
-    @contextmanager
-    def fetch_slot(self) -> Iterator[None]:
-        """One of NEWSDESK_MAX_CONCURRENT_FETCHES downloads (a URL or a feed written through the API), or Busy
-        (429) at once when they are all taken: a download waits on a slow site, and holding a worker thread each,
-        forty at once starved every other request."""
-        if not self._fetches.acquire(blocking=False):
-            raise Busy(
-                f"{self.settings.max_concurrent_fetches} URL or feed downloads are running "
-                "(NEWSDESK_MAX_CONCURRENT_FETCHES); retry in a minute",
-                retry_after=int(min(60.0, self.settings.fetch_timeout)),
-            )
-        try:
-            yield
-        finally:
-            self._fetches.release()
-
-    def feed_limits(self) -> FeedLimits:
-        return FeedLimits(self.settings.max_feed_entries, self.settings.feed_timeout)
-
-    def sources(self, targets: Iterable[str] = (), feeds: Iterable[str] = ()) -> Iterator[Article | Failure]:
-        """What the targets and feeds hold, read with the settings' limits and the one URL guard (every URL
-        fetched, redirects and feed entries' links included, on every face and the scheduler)."""
-        settings = self.settings
-        guard = url_guard(settings.allow_private_urls)
-        return load_sources(
-            targets, feeds, settings.max_article_bytes, settings.fetch_timeout, guard, self.feed_limits()
-        )
-
-    def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
-        self.check_writable()
-        articles = list(articles)  # a lazy source (a URL being downloaded) is read before the lock
-        with self._sync_lock:
-            return self._synced(self.syncer.sync(articles, progress=progress))
-
-    def delete(self, article_id: str) -> None:
-        self.check_writable()
-        with self._write_lock:
-            indexed = self.index.manifest([article_id]).get(article_id)
-            if indexed is None:
-                raise NotFound(f"no article with id {article_id!r}")
-            self.index.remove(list(indexed.chunks))
-            self.index.commit()
-
-    # ------------------------------------------------------------- jobs
-
-    def start_reindex(self, started_by: str | None = None, on_progress: Progress | None = None) -> Job:
-        """Sync the corpus folder (pruning what left it) in a background job. StorageError now when the index
-        cannot be written; JobRunning when a re-index is running already, whichever face started it."""
-        self.check_writable()  # refused now, not by a job that fails later
-        corpus = str(self.settings.corpus_dir)
-        return self.jobs.start(
-            lambda progress: self.ingest([corpus], prune=True, progress=progress),
-            started_by=started_by,
-            on_progress=on_progress,
-        )
-
-    def start_adding(self, articles: Iterable[Article | Failure], started_by: str | None = None) -> Job:
-        """Index articles in a background job (runs beside a re-index, waiting its turn for the index). JobsFull
-        (429) when the unfinished article jobs are at NEWSDESK_MAX_WRITE_JOBS or their text would pass
-        NEWSDESK_MAX_WRITE_JOB_QUEUE_BYTES."""
-        self.check_writable()
-        items = list(articles)
-        size = sum(len(a.body.encode()) + len(a.title.encode()) for a in items if isinstance(a, Article))
-        return self.jobs.start(
-            lambda progress: self.add_articles(items, progress=progress),
-            kind="articles",
-            started_by=started_by,
-            size=size,
-        )

@@ -23,6 +23,8 @@ from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
+from retrieval.core.errors import SourceError
+
 log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ published dates
@@ -498,3 +500,35 @@ def clip(since: str | None, until: str | None, frame: TimeFrame) -> tuple[str | 
     low = max(lows) if lows else None
     high = min(highs) if highs else None
     return (low.isoformat() if low else None, high.isoformat() if high else None)
+
+
+def published(value: Any) -> str | None:
+    """A published date as stored (ISO 8601), None when none is given; SourceError when one is given that is not
+    a date (an article silently left undated would be in scope for every as_of)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    normalised = normalise(value)
+    if normalised is None or instant(normalised) is None:
+        raise SourceError(
+            f"published_at {str(value)[:64]!r} is not a date: use ISO 8601 (2024-05-02 or 2024-05-02T09:30:00+02:00) "
+            "or RFC 2822, or leave it out"
+        )
+    return normalised
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '30m', '1h', '1h30m', '2d' or a plain number of seconds -> seconds (at least 1)."""
+    value = text.strip().lower().replace(" ", "")
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        seconds = float(value)
+    elif value and _DURATION.sub("", value) == "":
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(value))
+    else:
+        raise ValueError(f"cannot read {text!r} as a duration; write it like 90s, 30m, 1h or 1h30m")
+    if seconds < 1:
+        raise ValueError(f"the interval {text!r} is shorter than one second; use at least 1s")
+    return seconds

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.core.types import Job
+
 
 class NewsdeskError(Exception):
     status_code = 500
@@ -71,3 +76,26 @@ class EmbedderMismatch(NewsdeskError):
 
     status_code = 409
     code = "embedder_mismatch"
+
+
+class JobsFull(Busy):
+    code = "too_many_jobs"
+
+
+class JobRunning(Conflict):
+    code = "job_running"
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"a re-index is already running (job {job.id}); follow it at GET /v1/jobs/{job.id}")
+        self.job_id = job.id
+        self.job = job
+        self.headers = {"Location": f"/v1/jobs/{job.id}"}
+
+
+class SourceError(Exception):
+    """One source could not be read; the message says why and what to do."""
+
+
+class Forbidden(NewsdeskError):
+    status_code = 403
+    code = "forbidden"

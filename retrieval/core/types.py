@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retrieval.core import dates
 
@@ -214,3 +215,50 @@ class StreamEvent(BaseModel):
     citations: list[Citation] | None = None
     answer: Answer | None = None
     message: str | None = None
+
+
+Progress = Callable[[int, int], None]  # (articles done, articles to embed)
+
+
+JobState = Literal["running", "succeeded", "failed"]
+JobKind = Literal["reindex", "articles"]
+
+
+def utc_now() -> str:
+    """Now, as an ISO 8601 instant to the second (a job's start and finish)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class JobProgress(BaseModel):
+    done: int = Field(default=0, description="articles embedded so far")
+    total: int | None = Field(default=None, description="articles to embed (known once the sources are read)")
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5c0ffee0ab12",
+                    "kind": "reindex",
+                    "state": "running",
+                    "progress": {"done": 96, "total": 609},
+                    "started_at": "2024-05-01T12:00:00+00:00",
+                    "started_by": None,
+                    "finished_at": None,
+                    "report": None,
+                    "error": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    kind: JobKind = Field(default="reindex", description="reindex, or articles (a long POST /v1/articles)")
+    state: JobState = "running"
+    progress: JobProgress = Field(default_factory=JobProgress)
+    started_at: str = Field(default_factory=utc_now)
+    started_by: str | None = Field(default=None, description="who started it, when the face knows (a Discord member)")
+    finished_at: str | None = None
+    report: IngestReport | None = None
+    error: str | None = None

@@ -14,73 +14,11 @@ import threading
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from retrieval.core.errors import Busy, Conflict, NewsdeskError, NotFound
-from retrieval.core.types import IngestReport
-from retrieval.ingest.sync import Progress
+from retrieval.core.errors import JobRunning, JobsFull, NewsdeskError, NotFound
+from retrieval.core.types import IngestReport, Job, JobKind, JobProgress, JobState, Progress, utc_now
 
 log = logging.getLogger(__name__)
-
-JobState = Literal["running", "succeeded", "failed"]
-JobKind = Literal["reindex", "articles"]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class JobProgress(BaseModel):
-    done: int = Field(default=0, description="articles embedded so far")
-    total: int | None = Field(default=None, description="articles to embed (known once the sources are read)")
-
-
-class Job(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "5c0ffee0ab12",
-                    "kind": "reindex",
-                    "state": "running",
-                    "progress": {"done": 96, "total": 609},
-                    "started_at": "2024-05-01T12:00:00+00:00",
-                    "started_by": None,
-                    "finished_at": None,
-                    "report": None,
-                    "error": None,
-                }
-            ]
-        }
-    )
-
-    id: str
-    kind: JobKind = Field(default="reindex", description="reindex, or articles (a long POST /v1/articles)")
-    state: JobState = "running"
-    progress: JobProgress = Field(default_factory=JobProgress)
-    started_at: str = Field(default_factory=_now)
-    started_by: str | None = Field(default=None, description="who started it, when the face knows (a Discord member)")
-    finished_at: str | None = None
-    report: IngestReport | None = None
-    error: str | None = None
-
-
-class JobsFull(Busy):
-    code = "too_many_jobs"
-
-
-class JobRunning(Conflict):
-    code = "job_running"
-
-    def __init__(self, job: Job) -> None:
-        super().__init__(f"a re-index is already running (job {job.id}); follow it at GET /v1/jobs/{job.id}")
-        self.job_id = job.id
-        self.job = job
-        self.headers = {"Location": f"/v1/jobs/{job.id}"}
-
 
 class Jobs:
     """Keeps the last `keep` jobs in memory. One re-index at a time (`start` refuses a second while one runs);
@@ -194,7 +132,7 @@ class Jobs:
             job.state = state
             job.report = report
             job.error = error
-            job.finished_at = _now()
+            job.finished_at = utc_now()
             if report is not None and job.progress.total is None:
                 job.progress = JobProgress(done=0, total=0)
             if self._running is job:

@@ -8,7 +8,6 @@ loop goes on; the next run completes whatever the failed one left half-done.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,24 +17,6 @@ from pathlib import Path
 from retrieval.core.types import IngestReport
 
 log = logging.getLogger(__name__)
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-
-
-def parse_duration(text: str) -> float:
-    """'90s', '30m', '1h', '1h30m', '2d' or a plain number of seconds -> seconds (at least 1)."""
-    value = text.strip().lower().replace(" ", "")
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        seconds = float(value)
-    elif value and _DURATION.sub("", value) == "":
-        seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(value))
-    else:
-        raise ValueError(f"cannot read {text!r} as a duration; write it like 90s, 30m, 1h or 1h30m")
-    if seconds < 1:
-        raise ValueError(f"the interval {text!r} is shorter than one second; use at least 1s")
-    return seconds
-
 
 def read_sources_file(path: Path) -> list[str]:
     """Feeds to follow, one URL or file path a line; blank lines and lines starting with # are skipped."""

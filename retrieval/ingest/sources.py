@@ -21,6 +21,7 @@ import trafilatura
 import yaml
 
 from retrieval.core import dates
+from retrieval.core.errors import SourceError
 from retrieval.core.types import Article, Failure
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,6 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl"}
 COLLECTION_FACTOR = 100
 USER_AGENT = "Newsdesk/0.1 (+https://github.com/newsdesk)"
-
-
-class SourceError(Exception):
-    """One source could not be read; the message says why and what to do."""
 
 
 def normalise_text(text: str) -> str:
@@ -99,20 +96,6 @@ def inert_markers(text: str) -> str:
     return _CLAUSE_NUMBER.sub(lambda m: f"{m.group(1)}(#{m.group(2)})", text)
 
 
-def published(value: Any) -> str | None:
-    """A published date as stored (ISO 8601), None when none is given; SourceError when one is given that is not
-    a date (an article silently left undated would be in scope for every as_of)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    normalised = dates.normalise(value)
-    if normalised is None or dates.instant(normalised) is None:
-        raise SourceError(
-            f"published_at {str(value)[:64]!r} is not a date: use ISO 8601 (2024-05-02 or 2024-05-02T09:30:00+02:00) "
-            "or RFC 2822, or leave it out"
-        )
-    return normalised
-
-
 def make_article(
     fields: dict[str, Any], origin: str, key: str, root: str | None = None, feed: str | None = None
 ) -> Article:
@@ -131,7 +114,7 @@ def make_article(
         body=body,
         source=_clean(fields.get("source")),
         url=url,
-        published_at=published(when),
+        published_at=dates.published(when),
         author=_clean(fields.get("author")),
         category=_clean(fields.get("category")),
         origin=origin,

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
@@ -22,7 +22,7 @@ import numpy as np
 
 from retrieval.core import dates
 from retrieval.core.errors import StorageError
-from retrieval.core.types import Article, Chunk, ChunkMeta, Failure, IngestReport
+from retrieval.core.types import Article, Chunk, ChunkMeta, Failure, IngestReport, Progress
 from retrieval.embed.embedder import Embedder
 from retrieval.ingest.chunking import chunk_article
 from retrieval.ingest.sources import normalise_url, text_hash
@@ -32,7 +32,7 @@ from retrieval.storage.manifest import IndexedArticle, Manifest
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (articles done, articles to embed)
+
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,7 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from retrieval.core.errors import InvalidInput, NewsdeskError
-from retrieval.ingest.sources import SourceError
-
-
-class Forbidden(NewsdeskError):
-    status_code = 403
-    code = "forbidden"
-
+from retrieval.core.errors import Forbidden, InvalidInput, NewsdeskError, SourceError
 
 # IPv6 prefixes whose last 32 bits are an IPv4 address that a packet ends up at: NAT64 (well-known and
 # local-use), IPv4-translated, and the deprecated IPv4-compatible ::a.b.c.d

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from bot.api.deps import API, ServiceDep
 from bot.api.openapi import errors
-from retrieval.ingest.jobs import Job
+from retrieval.core.types import Job
 
 reads = APIRouter(prefix=API, tags=["jobs"])
 writes = APIRouter(prefix=API, tags=["jobs"])

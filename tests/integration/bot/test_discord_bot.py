@@ -31,9 +31,8 @@ from bot.discord.reindex import Reindex
 from bot.discord.split import split_text
 from bot.discord.votes import FeedbackButton
 from retrieval.answer import citations as citation_check
-from retrieval.core.errors import IndexUnavailable, StorageError
+from retrieval.core.errors import IndexUnavailable, JobRunning, StorageError
 from retrieval.core.types import Answer, IngestReport, Question, StreamEvent, Turn
-from retrieval.ingest.jobs import JobRunning
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION
 from tests.support.discord_fakes import FakeDiscord, FakeMessage, FakeThread, FakeUser, Transcript

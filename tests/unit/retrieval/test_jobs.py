@@ -8,10 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from retrieval.core.errors import StorageError
-from retrieval.core.types import IngestReport
-from retrieval.ingest.jobs import JobRunning, Jobs
-from retrieval.ingest.sync import Progress
+from retrieval.core.errors import JobRunning, StorageError
+from retrieval.core.types import IngestReport, Progress
+from retrieval.ingest.jobs import Jobs
 
 
 def _held(release: threading.Event, steps: int = 3) -> tuple[threading.Event, Callable[[Progress], IngestReport]]:

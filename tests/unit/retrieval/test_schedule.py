@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.core.dates import parse_duration
 from retrieval.core.errors import IndexUnavailable
 from retrieval.core.types import IngestReport
-from retrieval.ingest.schedule import parse_duration, read_sources_file, run_every
+from retrieval.ingest.schedule import read_sources_file, run_every
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ import pytest
 
 from retrieval.answer.chain import carry_over
 from retrieval.core import dates
+from retrieval.core.dates import published
+from retrieval.core.errors import SourceError
 from retrieval.core.types import Turn
-from retrieval.ingest.sources import SourceError, article_id_for, inert_markers, normalise_url, published
+from retrieval.ingest.sources import article_id_for, inert_markers, normalise_url
 from retrieval.storage import provenance
 
 
