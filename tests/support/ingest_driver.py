@@ -39,7 +39,7 @@ def pause_at(gap: str) -> None:
                 hold("chroma-committed")
             put(self, values)
 
-        LexicalStore.put = paused_put  # type: ignore[method-assign]
+        LexicalStore.put = paused_put  # type: ignore[method-assign,assignment]
 
 
 def main() -> None:

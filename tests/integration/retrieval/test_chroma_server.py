@@ -19,9 +19,9 @@ import pytest
 from retrieval.core.types import Article, ChunkMeta, Question
 from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.storage.lexical import contents
 from tests.conftest import CORPUS, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, NewsdeskServer, newsdesk_executable
+from tests.support.lexical_check import contents
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ import pytest
 
 from retrieval.core.text import sentence_spans, tokenize
 from retrieval.core.types import ChunkMeta
-from retrieval.storage.lexical import SEPARATOR, LexicalStore, Row, contents
+from retrieval.storage.lexical import SEPARATOR, LexicalStore, Row
+from tests.support.lexical_check import contents
 
 TEXTS = {
     "dam:0": "Valley dam approved\nTest Wire\nOctober 2023" + SEPARATOR + "The regional council approved the "
