@@ -31,7 +31,8 @@ from bench.synthetic import METHOD, bench_settings, cached_index, warm_model_cac
 from retrieval.core.types import ChunkMeta  # noqa: E402
 from retrieval.search.hybrid import SearchOptions  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.storage.chroma import ChromaStore, make_client  # noqa: E402
+from retrieval.storage.chroma import ChromaStore  # noqa: E402
+from retrieval.storage.chroma_client import make_client  # noqa: E402
 from tests.support.chroma_server import ChromaServer  # noqa: E402
 
 WRITE_CHUNKS = 2000

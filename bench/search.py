@@ -42,7 +42,8 @@ from retrieval.embed.embedder import FP32_VECTORS, Embedder  # noqa: E402
 from retrieval.search.hybrid import Searcher, SearchOptions  # noqa: E402
 from retrieval.search.rerank import trees_for  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.storage.chroma import ChromaStore, make_client  # noqa: E402
+from retrieval.storage.chroma import ChromaStore  # noqa: E402
+from retrieval.storage.chroma_client import make_client  # noqa: E402
 from retrieval.storage.index import Index  # noqa: E402
 
 CACHE = Path(os.environ.get("NEWSDESK_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsdesk-bench"))

@@ -42,7 +42,8 @@ from retrieval.embed.embedder import Embedder, make_embedder  # noqa: E402
 from retrieval.ingest.chunking import chunk_article  # noqa: E402
 from retrieval.ingest.sources import load_sources, text_hash  # noqa: E402
 from retrieval.ingest.sync import chunk_metadata, content_hash  # noqa: E402
-from retrieval.storage.chroma import ChromaStore, make_client  # noqa: E402
+from retrieval.storage.chroma import ChromaStore  # noqa: E402
+from retrieval.storage.chroma_client import make_client  # noqa: E402
 from retrieval.storage.index import Index  # noqa: E402
 
 CACHE = Path(os.environ.get("NEWSDESK_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsdesk-bench"))

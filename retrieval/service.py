@@ -37,9 +37,11 @@ from retrieval.ingest.sync import ChunkingOptions, Syncer
 from retrieval.read_models import ReadModels
 from retrieval.search.hybrid import Searcher, SearchOptions
 from retrieval.search.rerank import trees_for
-from retrieval.storage.chroma import ChromaStore, make_client, read_only_client, recorded_vectors
+from retrieval.storage.chroma import ChromaStore
 from retrieval.storage.chroma_check import StoreCheck
+from retrieval.storage.chroma_client import make_client, read_only_client
 from retrieval.storage.index import Index
+from retrieval.storage.vector_label import recorded_vectors
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

@@ -22,7 +22,7 @@ from retrieval.embed.embedder import (
     vectors_of,
 )
 from retrieval.service import Newsdesk
-from retrieval.storage.chroma import EMBEDDER_KEY
+from retrieval.storage.vector_label import EMBEDDER_KEY
 from tests.conftest import CORPUS, ROOT, SEED_QUESTION, subprocess_env
 
 pytestmark = pytest.mark.integration
