@@ -8,7 +8,7 @@ from typing import Any
 
 from retrieval.service import Newsdesk
 from retrieval.storage.bm25 import decode_sentences
-from retrieval.storage.index import lexical_text
+from retrieval.storage.catch_up import lexical_text
 from retrieval.storage.lexical import LexicalStore, Row
 
 
