@@ -41,14 +41,14 @@ from retrieval.answer.attribution import Attributor, is_decline
 from retrieval.answer.context import excerpts, tokens
 from retrieval.answer.extractive import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.answer.facts import asked_kind, is_yes_no
-from retrieval.core import dates
+from retrieval.core import time_words
 from retrieval.core.text import QUESTION_FILLER, TERM
 from retrieval.core.types import Answer, Passage, Question, SearchFilters, SentenceCounts, StreamEvent, Turn
 
 log = logging.getLogger(__name__)
 
-Search = Callable[[str, int, SearchFilters | None, dates.TimeFrame | None], list[Passage]]
-ReadTime = Callable[[str, datetime | None], dates.TimeFrame]
+Search = Callable[[str, int, SearchFilters | None, time_words.TimeFrame | None], list[Passage]]
+ReadTime = Callable[[str, datetime | None], time_words.TimeFrame]
 
 SYSTEM = """You answer questions about news articles, using only the numbered passages the user gives you.
 
@@ -138,7 +138,7 @@ class _State:
     prompt_tokens: int | None = None
     written: str = ""  # the model's raw answer
     outcome: Outcome | None = None
-    frame: dates.TimeFrame | None = None  # what the question asks about time, against its as_of
+    frame: time_words.TimeFrame | None = None  # what the question asks about time, against its as_of
     outside: list[Passage] = field(default_factory=list)  # an empty window: the nearest evidence from other dates
 
 
@@ -264,7 +264,7 @@ class AnswerChain:
         top_k: int = 8,
         attributor: Attributor | None = None,
         llm_options: LLMOptions | None = None,
-        read_time: ReadTime = dates.read_time,
+        read_time: ReadTime = time_words.read_time,
     ) -> None:
         self.search = search
         self.read_time = read_time

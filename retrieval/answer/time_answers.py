@@ -16,7 +16,7 @@ from datetime import date
 
 from retrieval.answer.citations import MARKER, marker_number
 from retrieval.answer.extractive import Draft, names_asked
-from retrieval.core import dates
+from retrieval.core import dates, time_words
 from retrieval.core.types import Answer, EvidenceDates, Passage
 
 _SENTENCE_END = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z\"“])")
@@ -54,7 +54,7 @@ def shape(
     text: str,
     quotes: dict[int, list[str]],
     passages: Sequence[Passage],
-    frame: dates.TimeFrame | None,
+    frame: time_words.TimeFrame | None,
     alone: Callable[[int], Draft],
 ) -> tuple[str, dict[int, list[str]]]:
     """Before the citation check: a recency question's answer leads with passage [1] (the search put the most
@@ -80,7 +80,7 @@ def shape(
     return order(text, passages, frame), quotes
 
 
-def order(text: str, passages: Sequence[Passage], frame: dates.TimeFrame | None) -> str:
+def order(text: str, passages: Sequence[Passage], frame: time_words.TimeFrame | None) -> str:
     """The answer's points newest first (recency) or as a dated chronology (timeline); else unchanged."""
     if frame is None or not (frame.timeline or frame.recency) or not MARKER.search(text):
         return text
@@ -93,7 +93,7 @@ def order(text: str, passages: Sequence[Passage], frame: dates.TimeFrame | None)
     return "\n".join(p for _, _, p in dated)
 
 
-def finish(answer: Answer, frame: dates.TimeFrame | None, outside: Sequence[Passage] = ()) -> Answer:
+def finish(answer: Answer, frame: time_words.TimeFrame | None, outside: Sequence[Passage] = ()) -> Answer:
     """evidence_dates, as_of and "As of <date>," on a checked answer; an empty window's decline explained."""
     if frame is None:
         return answer

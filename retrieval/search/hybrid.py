@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.core import dates
+from retrieval.core import dates, time_words
 from retrieval.core.text import ARTICLES, NAME, POSSESSIVE, QUESTION_WORDS
 from retrieval.core.types import ChunkMeta, Outlet, Passage, SearchFilters
 from retrieval.embed.embedder import Embedder
@@ -178,15 +178,16 @@ class Searcher:
     # ------------------------------------------------------------- public
 
     def search(
-        self, query: str, k: int = 10, filters: SearchFilters | None = None, frame: dates.TimeFrame | None = None
+        self, query: str, k: int = 10, filters: SearchFilters | None = None, frame: time_words.TimeFrame | None = None
     ) -> list[Passage]:
-        """The k best passages. `frame` (dates.read_time, or time_frame()): the question's window and as_of
+        """The k best passages. `frame` (time_words.read_time, or time_frame()): the question's window and as_of
         restrict the dates, and a recency question gets its most recent relevant passages first."""
         latest = None
         if frame is not None:
             latest = frame.as_of.toordinal()
             if frame.window:
-                since, until = dates.clip(filters.since if filters else None, filters.until if filters else None, frame)
+                asked = (filters.since, filters.until) if filters else (None, None)
+                since, until = time_words.clip(*asked, frame)
                 filters = (filters or SearchFilters()).model_copy(update={"since": since, "until": until})
         recency = frame is not None and frame.recency
         depth = max(k, self.options.recency_pool if recency else self.options.rerank_pool if self.model else k)
@@ -208,9 +209,9 @@ class Searcher:
             for i, cid in picked[:k]
         ]
 
-    def time_frame(self, query: str, as_of: datetime | None = None) -> dates.TimeFrame:
+    def time_frame(self, query: str, as_of: datetime | None = None) -> time_words.TimeFrame:
         """What the question asks about time; outlet names ("Business Today | Latest ...") are not read as time."""
-        return dates.read_time(query, as_of, self.columns().outlets.find(query)[1])
+        return time_words.read_time(query, as_of, self.columns().outlets.find(query)[1])
 
     def _recent_first(self, picked: list[tuple[int, str]], found: _Candidates, k: int) -> list[tuple[int, str]]:
         """The relevant passages newest first, then the others in their order. Relevant: among the candidates,
@@ -477,7 +478,8 @@ class Searcher:
         return [(i, str(ids[i])) for i in picked if ids[i] is not None]
 
 
-_NOT_ASKED = {*dates.TIME_WORDS, *QUESTION_WORDS, *ARTICLES, "is", "are"}  # capitalised, but not what is asked about
+# capitalised, but not what is asked about
+_NOT_ASKED = {*time_words.TIME_WORDS, *QUESTION_WORDS, *ARTICLES, "is", "are"}
 
 
 def _asked_names(query: str, outlet_spans: tuple[tuple[int, int], ...]) -> list[str]:

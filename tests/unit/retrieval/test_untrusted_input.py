@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from retrieval.answer.chain import carry_over
-from retrieval.core import dates
+from retrieval.core import dates, time_words
 from retrieval.core.dates import published
 from retrieval.core.errors import SourceError
 from retrieval.core.types import Turn
@@ -65,7 +65,7 @@ def test_as_of_outside_the_years_read_is_refused() -> None:
     for value in ("0001-01-01", "9999-12-31T23:59:59-14:00"):
         with pytest.raises(ValueError, match="outside the years"):
             dates.parse_as_of(value)
-    frame = dates.read_time("what happened yesterday?", datetime(1, 1, 1, tzinfo=UTC).date())
+    frame = time_words.read_time("what happened yesterday?", datetime(1, 1, 1, tzinfo=UTC).date())
     assert frame.since is None  # a window before the calendar: none, not an OverflowError
 
 
