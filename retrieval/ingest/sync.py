@@ -158,6 +158,23 @@ class Syncer:
         to_remove = self._pruned(manifest, incoming, prune, failed_origins)
         repairs = self._repair_plan(manifest, incoming, to_remove)
 
+        to_index, displaced = self._admit(incoming, manifest, to_remove, report)
+        to_index, superseded, relabel = self._place_stories(
+            manifest, to_index, to_remove | displaced | repairs_articles(repairs, manifest), report
+        )
+        superseded |= displaced - {a.id for a, _, _ in to_index}
+
+        self._write(to_index, to_remove, repairs, manifest, report, progress, superseded, relabel, any(drift))
+        report.seconds = round(time.perf_counter() - start, 3)
+        log.info("sync done: %s, %d chunks embedded in %.1fs", report.summary(), report.chunks_embedded, report.seconds)
+        return report
+
+    def _admit(
+        self, incoming: dict[str, Article], manifest: Manifest, to_remove: set[str], report: IngestReport
+    ) -> tuple[list[tuple[Article, str, str]], set[str]]:
+        """The incoming articles to write, with their content and text hashes, and the outside copies of a local
+        article's text that it replaces; the unchanged ones, and those provenance or a duplicate text keeps
+        out, are reported."""
         kept_text = {a.text_hash: a.id for a in manifest.articles.values() if a.complete and a.id not in to_remove}
         to_index: list[tuple[Article, str, str]] = []
         displaced: set[str] = set()  # outside copies of a local article's text, which the local one replaces
@@ -189,11 +206,22 @@ class Syncer:
                     )
                     continue
             to_index.append((article, c_hash, t_hash))
-        to_index, superseded, relabel = self._place_stories(
-            manifest, to_index, to_remove | displaced | repairs_articles(repairs, manifest), report
-        )
-        superseded |= displaced - {a.id for a, _, _ in to_index}
+        return to_index, displaced
 
+    def _write(
+        self,
+        to_index: list[tuple[Article, str, str]],
+        to_remove: set[str],
+        repairs: set[str],
+        manifest: Manifest,
+        report: IngestReport,
+        progress: Progress | None,
+        superseded: set[str],
+        relabel: dict[str, ChunkMeta],
+        drifted: bool,
+    ) -> None:
+        """Labels, new versions, removals, then what they supersede, then the commit; a full disk part-way
+        commits what was written and raises PartlySaved."""
         try:
             if relabel:
                 with self.write_lock:
@@ -209,12 +237,9 @@ class Syncer:
                 with self.write_lock:
                     self.index.commit()
             raise PartlySaved(exc, report, len(to_index)) from exc
-        if to_index or to_remove or repairs or superseded or relabel or any(drift):
+        if to_index or to_remove or repairs or superseded or relabel or drifted:
             with self.write_lock:
                 self.index.commit()
-        report.seconds = round(time.perf_counter() - start, 3)
-        log.info("sync done: %s, %d chunks embedded in %.1fs", report.summary(), report.chunks_embedded, report.seconds)
-        return report
 
     def _place_stories(
         self,
@@ -231,6 +256,17 @@ class Syncer:
         few candidates of what it writes, not the archive's."""
         writing = {a.id for a, _, _ in to_index}
         found = stories.Stories(indexed=self.index.story_members)
+        unlabelled, superseded = self._indexed_stories(manifest, found, leaving, writing)
+        relabel = self._label_indexed(manifest, found, unlabelled)
+        kept = self._place_new(manifest, found, to_index, superseded, report)
+        superseded -= {a.id for a, _, _ in kept}
+        return kept, superseded, {c: m for c, m in relabel.items() if m.get("article_id") not in superseded}
+
+    def _indexed_stories(
+        self, manifest: Manifest, found: stories.Stories, leaving: set[str], writing: set[str]
+    ) -> tuple[list[stories.Member], set[str]]:
+        """The indexed articles that stay, read for stories: those without a story yet, and those a replacement
+        that a crash did not finish supersedes (both forgotten by `found`, as the articles that leave are)."""
         unlabelled: list[stories.Member] = []
         superseded: set[str] = set()
         texts = self.index.snapshot()[0]
@@ -249,6 +285,13 @@ class Syncer:
                     superseded.add(old)
         for old in superseded:
             found.forget(old)
+        return unlabelled, superseded
+
+    @staticmethod
+    def _label_indexed(
+        manifest: Manifest, found: stories.Stories, unlabelled: list[stories.Member]
+    ) -> dict[str, ChunkMeta]:
+        """Story labels for indexed chunks that have none, placed in publication order."""
         relabel: dict[str, ChunkMeta] = {}
         for member in sorted(unlabelled, key=lambda m: (dates.order_key(m.published_at), m.article_id)):
             placed = found.place(
@@ -268,6 +311,18 @@ class Syncer:
                 if int(meta.get("index", 0)) == 0 and member.minhash is not None:
                     label["minhash"] = stories.encode(member.minhash)
                 relabel[cid] = {**label, "article_id": member.article_id}
+        return relabel
+
+    def _place_new(
+        self,
+        manifest: Manifest,
+        found: stories.Stories,
+        to_index: list[tuple[Article, str, str]],
+        superseded: set[str],
+        report: IngestReport,
+    ) -> list[tuple[Article, str, str]]:
+        """The articles to write, each placed in its story in publication order (an older version of an indexed
+        one is left out; a newer one supersedes it, added to `superseded`), in their original order."""
         self._labels = {}
         kept: list[tuple[Article, str, str]] = []
         for item in sorted(to_index, key=lambda x: (dates.order_key(x[0].published_at), x[0].id)):
@@ -300,8 +355,7 @@ class Syncer:
             kept.append(item)
         order = {a.id: i for i, (a, _, _) in enumerate(to_index)}
         kept.sort(key=lambda x: order[x[0].id])
-        superseded -= {a.id for a, _, _ in kept}
-        return kept, superseded, {c: m for c, m in relabel.items() if m.get("article_id") not in superseded}
+        return kept
 
     def _apply(
         self,
