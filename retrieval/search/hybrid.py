@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -38,6 +38,8 @@ from retrieval.core import dates, time_words
 from retrieval.core.text import ARTICLES, NAME, POSSESSIVE, QUESTION_WORDS
 from retrieval.core.types import ChunkMeta, Outlet, Passage, SearchFilters
 from retrieval.embed.embedder import Embedder
+from retrieval.search.options import SearchOptions
+from retrieval.search.ordering import capped, originals_first, scaled
 from retrieval.search.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.search.rerank import FEATURES, Signals, TreeModel, default_model, features
 from retrieval.storage.index import Index
@@ -45,44 +47,7 @@ from retrieval.storage.lexical import LexicalView
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class SearchOptions:
-    dense: bool = True
-    lexical: bool = True
-    candidates: int = 100  # nearest chunks asked of Chroma per (sub-)query
-    lexical_weight: float = 0.8  # share of BM25 in a query's fused score; the rest is dense
-    fusion: str = "scores"  # "scores" (normalised weighted sum) or "rrf" (reciprocal rank, for comparison)
-    rrf_k: int = 60
-    clause_weight: float = 1.0  # weight of a chunk's best clause score (0: whole question only)
-    clause_dense: bool = False  # clauses searched by Chroma too (one more embedding each; measured: no gain)
-    sentence_weight: float = 1.0  # weight of best-sentence BM25 inside each clause score
-    sentence_pool: int = 300  # chunks (best so far) whose sentences are scored
-    outlet_bonus: float = 0.2
-    day_bonus: float = 0.2
-    month_bonus: float = 0.1
-    lead_with_outlets: bool = True  # best chunk of each named outlet first
-    max_per_article: int = 4  # 0: no cap
-    rerank: bool = True  # learned re-ranking of the best candidates (retrieval.search.rerank)
-    rerank_pool: int = 40
-    one_per_story: bool = True  # a story's other copies (other outlets' near-duplicates) are left out
-    recency_band: float = 0.6  # "latest" naming no name: passages scoring at least this share of the best are relevant
-    recency_pool: int = 100  # "latest": candidates searched for the most recent relevant passages
-
-    @classmethod
-    def dense_only(cls) -> SearchOptions:
-        """Plain cosine top-k over the chunks, as in the MultiHop-RAG paper's baseline."""
-        return cls(
-            lexical=False, lexical_weight=0.0, clause_weight=0.0, sentence_weight=0.0, outlet_bonus=0.0,
-            day_bonus=0.0, month_bonus=0.0, lead_with_outlets=False, max_per_article=0, rerank=False,
-        )  # fmt: skip
-
-    @classmethod
-    def lexical_only(cls) -> SearchOptions:
-        return replace(cls.dense_only(), dense=False, lexical=True, lexical_weight=1.0)
-
-    def describe(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.__dict__.items())
+__all__ = ["Searcher", "SearchOptions", "chroma_where"]
 
 
 class _Columns:
@@ -318,16 +283,16 @@ class Searcher:
             if bm25 is not None and allowed is not None:
                 bm25 = np.where(allowed, bm25, 0.0)
             if i == 0 and bm25 is not None:
-                question_bm25 = _scaled(bm25)
+                question_bm25 = scaled(bm25)
             if opts.fusion == "rrf":
                 rows[i] = self._rrf(bm25, dense[i] if dense is not None and i < len(dense) else None, len(rows[i]))
                 continue
             if dense is not None and i < len(dense):
                 if bm25 is not None:
-                    rows[i] += opts.lexical_weight * _scaled(bm25)
+                    rows[i] += opts.lexical_weight * scaled(bm25)
                 rows[i] += (1 - opts.lexical_weight) * dense[i]
             elif bm25 is not None:
-                rows[i] += _scaled(bm25)
+                rows[i] += scaled(bm25)
         question_dense = dense[0] if dense is not None else np.zeros(lexical.size, dtype=np.float32)
         return rows, all_tokens, question_bm25, question_dense
 
@@ -346,7 +311,7 @@ class Searcher:
             chunks = chunks[allowed[chunks]]
         for row, terms, best in zip(rows, tokens, cols.lexical.best_sentences(tokens, chunks), strict=True):
             if terms:
-                row[chunks] += self.options.sentence_weight * _scaled(best)
+                row[chunks] += self.options.sentence_weight * scaled(best)
 
     def _dense(self, queries: list[str], lexical: LexicalView, filters: SearchFilters | None) -> np.ndarray:
         """Min-max normalised cosine of each query's nearest chunks (0 for the chunks Chroma did not return)."""
@@ -453,8 +418,8 @@ class Searcher:
         story = cols.story if self.options.one_per_story else None
         if story is not None:
             named = {item[0] for item in lead if item is not None}
-            order = _originals_first(order, cols.article, story, cols.original_rank, cols.source, named)
-        return [(i, ids[i]) for i in _capped(order, cols.article, self.options.max_per_article, k, story)]
+            order = originals_first(order, cols.article, story, cols.original_rank, cols.source, named)
+        return [(i, ids[i]) for i in capped(order, cols.article, self.options.max_per_article, k, story)]
 
     def _rank(self, score: np.ndarray, hints: QueryHints, cols: _Columns, k: int) -> list[tuple[int, str]]:
         """(position, chunk id) of the k passages to show, best first."""
@@ -472,8 +437,8 @@ class Searcher:
         story = cols.story if opts.one_per_story else None
         order = [*lead, *(i for i in order if i not in lead)]
         if story is not None:
-            order = _originals_first(order, cols.article, story, cols.original_rank, cols.source, set(lead))
-        picked = _capped(order, cols.article, opts.max_per_article, k, story)
+            order = originals_first(order, cols.article, story, cols.original_rank, cols.source, set(lead))
+        picked = capped(order, cols.article, opts.max_per_article, k, story)
         ids = cols.lexical.ids
         return [(i, str(ids[i])) for i in picked if ids[i] is not None]
 
@@ -498,62 +463,6 @@ def _names_all(names: list[str], found: _Candidates, chunk_id: str) -> bool:
     return all(name in text for name in names)
 
 
-def _originals_first(
-    order: list[int],
-    article: np.ndarray,
-    story: np.ndarray,
-    rank: np.ndarray,
-    source: np.ndarray | None = None,
-    named: set[int] | None = None,
-) -> list[int]:
-    """The order with each story shown by its original (the lowest `rank` among its copies in the order): the
-    original's best chunk takes the place where the story first ranks, and the other copies' chunks go (they
-    are listed as also_reported_by). A copy's stuffed keywords can lift the story, never replace its original.
-    `named`: rows of outlets the question names (search step 4): their story is shown from that outlet (its
-    original there, when it has several copies)."""
-    outlet: dict[int, Any] = {int(story[i]): source[i] for i in named or () if source is not None}
-    best: dict[int, int] = {}
-    for i in order:
-        s = int(story[i])
-        if s in outlet and source is not None and source[i] != outlet[s]:
-            continue
-        if s not in best or rank[i] < rank[best[s]]:
-            best[s] = i
-    out: list[int] = []
-    opened: set[int] = set()
-    for i in order:
-        s = int(story[i])
-        lead = best[s]
-        if article[i] != article[lead] or i == lead:
-            if s not in opened:
-                out.append(lead)
-                opened.add(s)
-            continue
-        out.append(i)
-    return out
-
-
-def _capped(order: list[int], article: np.ndarray, cap: int, k: int, story: np.ndarray | None = None) -> list[int]:
-    """The first k of order, at most cap (0: no cap) per article while other articles are left, then the rest.
-    With `story`: only the first article of each story is shown (its other copies are left out)."""
-    picked: list[int] = []
-    overflow: list[int] = []
-    per_article: dict[int, int] = {}
-    shown_by: dict[int, int] = {}  # story -> the article that shows it
-    for i in order:
-        key = int(article[i])
-        if story is not None and shown_by.setdefault(int(story[i]), key) != key:
-            continue
-        if cap and per_article.get(key, 0) >= cap:
-            overflow.append(i)
-            continue
-        per_article[key] = per_article.get(key, 0) + 1
-        picked.append(i)
-        if len(picked) == k:
-            return picked
-    return picked + overflow[: k - len(picked)]
-
-
 def _passage(chunk_id: str, text: str, meta: ChunkMeta, score: float, also: list[Outlet] | None = None) -> Passage:
     return Passage(
         chunk_id=chunk_id,
@@ -567,8 +476,3 @@ def _passage(chunk_id: str, text: str, meta: ChunkMeta, score: float, also: list
         story_id=meta.get("story_id"),
         also_reported_by=also or [],
     )
-
-
-def _scaled(values: np.ndarray) -> np.ndarray:
-    top = float(values.max()) if len(values) else 0.0
-    return values / top if top > 0 else values

@@ -78,6 +78,25 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _per_article(
+    articles: list[int], score: np.ndarray
+) -> tuple[dict[int, int], dict[int, float], dict[int, float], dict[int, int], np.ndarray]:
+    """For the candidates' articles (in candidate order): each article's rank, best and total score, and number
+    of candidates; and each candidate's rank within its article."""
+    article_rank: dict[int, int] = {}
+    article_best: dict[int, float] = {}
+    article_total: dict[int, float] = {}
+    seen: dict[int, int] = {}
+    rank_in_article = np.zeros(len(articles))
+    for row, article in enumerate(articles):
+        article_rank.setdefault(article, len(article_rank))
+        article_best.setdefault(article, float(score[row]))
+        article_total[article] = article_total.get(article, 0.0) + float(score[row])
+        rank_in_article[row] = seen.get(article, 0)
+        seen[article] = seen.get(article, 0) + 1
+    return article_rank, article_best, article_total, seen, rank_in_article
+
+
 def features(
     candidates: Sequence[int],
     signals: Signals,
@@ -97,17 +116,7 @@ def features(
         return out
     score = signals.score[pool].astype(np.float64)
     articles = signals.article[pool]
-    article_rank: dict[int, int] = {}
-    article_best: dict[int, float] = {}
-    article_total: dict[int, float] = {}
-    seen: dict[int, int] = {}
-    rank_in_article = np.zeros(n)
-    for row, article in enumerate(articles.tolist()):
-        article_rank.setdefault(article, len(article_rank))
-        article_best.setdefault(article, float(score[row]))
-        article_total[article] = article_total.get(article, 0.0) + float(score[row])
-        rank_in_article[row] = seen.get(article, 0)
-        seen[article] = seen.get(article, 0) + 1
+    article_rank, article_best, article_total, seen, rank_in_article = _per_article(articles.tolist(), score)
     named = {w.lower() for w in CAPITALISED.findall(question)[1:]}  # the first word is capitalised anyway
     top = float(score[0]) if score[0] > 0 else 1.0
     sentence_top = float(best_sentence.max()) if len(best_sentence) and best_sentence.max() > 0 else 1.0
