@@ -114,6 +114,37 @@ class Newsdesk(ReadModels, CorpusWrites):
         (StorageError); False refuses to open it at all (for a command that only writes)."""
         self.settings = settings
         self.read_only: str | None = None  # why writes are refused, when they are
+        self.embedder, self.store, self._store_check = self._open_store(embedder, store, allow_read_only)
+        settings = self.settings
+        self.index = Index(
+            self.store,
+            settings.data_dir / "lexical" / settings.collection,
+            refresh_seconds=2.0 if settings.chroma_url else 0.0,
+        )
+        self.index.load()
+        self.sentence_vectors = open_sentence_vectors(settings, self.embedder) if settings.sentence_vectors else None
+        self.facts = open_facts(settings) if settings.sentence_vectors else None
+        self._fillers = Fillers()
+        self._sync_lock = threading.Lock()  # one sync at a time
+        self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
+        self._fetches = threading.BoundedSemaphore(settings.max_concurrent_fetches)
+        self.syncer = Syncer(
+            self.index,
+            self.embedder,
+            ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
+            write_lock=self._write_lock,
+        )
+        self._build_answering(llm)
+        self.jobs = Jobs(max_article_jobs=settings.max_write_jobs, max_article_bytes=settings.max_write_job_queue_bytes)
+        # Answering offline is CPU work: more of it at once than there are cores only makes every answer slower.
+        # Answers over the limit wait their turn in arrival order, from any thread or event loop.
+        self.admission = Admission(answer_slots(settings))
+
+    def _open_store(
+        self, embedder: Embedder | None, store: ChromaStore | None, allow_read_only: bool
+    ) -> tuple[Embedder, ChromaStore, StoreCheck | None]:
+        """The embedder and the Chroma store, the embedder's kind settled first (self.settings records it)."""
+        settings = self.settings
         # damaged Chroma files can crash the process: checked first (a child process runs while the model loads)
         check = (
             None
@@ -136,36 +167,12 @@ class Newsdesk(ReadModels, CorpusWrites):
             log.info("NEWSDESK_EMBEDDER is not set: %s (%s)", name,
                      f"the index holds {recorded} vectors" if recorded else "the default for a new index")  # fmt: skip
         self.settings = settings = settings.model_copy(update={"embedder": name})  # what this process runs
-        self.embedder = embedder or make_embedder(name, settings.model_cache_dir, settings.embed_batch_size)
+        embedder = embedder or make_embedder(name, settings.model_cache_dir, settings.embed_batch_size)
         if store is None:
             if check is not None:
                 check.finish()
-            store = ChromaStore(client or self._client(allow_read_only), self.embedder, settings.collection)
-        self.store = store
-        self._store_check = check
-        self.index = Index(
-            store,
-            settings.data_dir / "lexical" / settings.collection,
-            refresh_seconds=2.0 if settings.chroma_url else 0.0,
-        )
-        self.index.load()
-        self.sentence_vectors = open_sentence_vectors(settings, self.embedder) if settings.sentence_vectors else None
-        self.facts = open_facts(settings) if settings.sentence_vectors else None
-        self._fillers = Fillers()
-        self._sync_lock = threading.Lock()  # one sync at a time
-        self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
-        self._fetches = threading.BoundedSemaphore(settings.max_concurrent_fetches)
-        self.syncer = Syncer(
-            self.index,
-            self.embedder,
-            ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
-            write_lock=self._write_lock,
-        )
-        self._build_answering(llm)
-        self.jobs = Jobs(max_article_jobs=settings.max_write_jobs, max_article_bytes=settings.max_write_job_queue_bytes)
-        # Answering offline is CPU work: more of it at once than there are cores only makes every answer slower.
-        # Answers over the limit wait their turn in arrival order, from any thread or event loop.
-        self.admission = Admission(answer_slots(settings))
+            store = ChromaStore(client or self._client(allow_read_only), embedder, settings.collection)
+        return embedder, store, check
 
     def overload(self) -> str | None:
         """Why new questions would wait too long now (readiness says 503), or None: more answers waiting for a
