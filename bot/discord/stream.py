@@ -50,21 +50,17 @@ async def stream_answer(
 
     worker = asyncio.ensure_future(asyncio.to_thread(_relay, events, put, stop))
     text = ""
-    failure: str | None = None
     try:
         while True:
             item = await queue.get()
             if isinstance(item, Exception):
                 raise item
             if item is None:
-                raise RuntimeError(f"the answer stream ended without a final answer ({failure or 'no error event'})")
+                raise RuntimeError("the answer stream ended without a final answer")
             if item.type == "token" and item.text:
                 text += item.text
                 if on_text is not None:
                     on_text(text)
-            elif item.type == "error":
-                failure = item.message
-                log.warning("answer stream reported an error: %s", item.message)
             elif item.type == "done" and item.answer is not None:
                 return item.answer
     finally:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +42,7 @@ from retrieval.answer.context import excerpts, tokens
 from retrieval.answer.extractive import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.answer.facts import asked_kind, is_yes_no
 from retrieval.core import time_words
+from retrieval.core.config import default
 from retrieval.core.text import QUESTION_FILLER, TERM
 from retrieval.core.types import Answer, Passage, Question, SearchFilters, SentenceCounts, StreamEvent, Turn
 
@@ -247,9 +248,9 @@ def _reason(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class LLMOptions:
-    context_tokens: int = 320  # prompt budget for the passages' excerpts (0 = whole passages)
+    context_tokens: int = default("llm_prompt_tokens")  # budget for the passages' excerpts (0 = whole passages)
     abstain_below: float | None = None  # decline without asking the model when the extractive confidence is lower
-    timeout: float = 30.0  # seconds for the whole answer, first token to last
+    timeout: float = default("llm_timeout")  # seconds for the whole answer, first token to last
 
 
 class AnswerChain:
@@ -261,7 +262,7 @@ class AnswerChain:
         extractive: ExtractiveAnswerer,
         llm: BaseChatModel | None = None,
         llm_name: str | None = None,
-        top_k: int = 8,
+        top_k: int = default("top_k"),
         attributor: Attributor | None = None,
         llm_options: LLMOptions | None = None,
         read_time: ReadTime = time_words.read_time,
@@ -317,24 +318,49 @@ class AnswerChain:
         if self.llm is None:
             written = self._extractive(state)
         else:
-            try:
-                declined = self._gate(state)
-                if declined is not None:
-                    written = declined
-                else:
-                    pieces: list[str] = []
-                    for piece in self._write(state):
-                        pieces.append(piece)
-                        streamed = True
-                        yield StreamEvent(type="token", text=piece)
-                    state.written = "".join(pieces)
-                    written = llm_written(state.written, state.passages, self.mode, self.attributor, state.query)
-            except Exception as exc:  # any LLM failure: the extractive answer takes over
-                written = self._extractive(state, exc)
+            streamed, failure = yield from self._ask_model(state)
+            written = self._checked(state, failure)
         if not streamed:
             yield from self._tokens(written.text)
         state.timings["answer_ms"] = _ms(started)
         state.outcome = self._finish(state, written)
+
+    def _ask_model(self, state: _State) -> Generator[StreamEvent, None, tuple[bool, BaseException | None]]:
+        """Stream the model's answer as token events, kept in state.written: (whether any token was sent, why the
+        answer cannot be used or None). Only the
+        model's own failures (an error from its server or library, a timeout, a failure while rewriting the
+        follow-up, nothing to ask it about) come back as the reason; a bug in our own steps is raised."""
+        if state.llm_error is not None:
+            return False, state.llm_error
+        if not state.passages:
+            return False, NothingRetrieved("no passage matched the question")
+        if self._declined(state) is not None:
+            return False, None
+        variables = prompt_variables(state.query, state.passages, self.llm_options.context_tokens)
+        pieces: list[str] = []
+        try:
+            for piece in self._write(state, variables):
+                pieces.append(piece)
+                yield StreamEvent(type="token", text=piece)
+        except Exception as exc:  # the model's call only: its server or library failed, or it was too slow
+            return bool(pieces), exc
+        state.written = "".join(pieces)
+        if state.prompt_tokens is None:  # the server reported no usage: estimate it the way the budget does
+            state.prompt_tokens = sum(tokens(m.text) for m in ANSWER_PROMPT.invoke(variables).to_messages())
+        return bool(pieces), None
+
+    def _checked(self, state: _State, failure: BaseException | None) -> Written:
+        """The model's answer attributed and checked, the gate's decline, or the extractive answer when the model
+        failed or nothing it wrote is supported."""
+        if failure is not None:
+            return self._extractive(state, failure)
+        declined = self._declined(state)
+        if declined is not None:
+            return declined
+        try:
+            return llm_written(state.written, state.passages, self.mode, self.attributor, state.query)
+        except NoSupportedSentence as exc:
+            return self._extractive(state, exc)
 
     def _standalone(self, state: _State) -> str:
         question, history = state.ask.question, state.ask.history
@@ -358,22 +384,17 @@ class AnswerChain:
         finally:
             state.timings["rewrite_ms"] = _ms(started)
 
-    def _gate(self, state: _State) -> Written | None:
+    def _declined(self, state: _State) -> Written | None:
         """A decline when the evidence is too weak to ask the model about (None: ask it)."""
-        if state.llm_error is not None:
-            raise state.llm_error
-        if not state.passages:
-            raise NothingRetrieved("no passage matched the question")
         below = self.llm_options.abstain_below
         if below is None:
             return None
         draft = self._draft(state)
         return Written(NOT_IN_CORPUS, True, f"{self.mode} (weak evidence)") if draft.score < below else None
 
-    def _write(self, state: _State) -> Iterator[str]:
+    def _write(self, state: _State, variables: dict[str, str]) -> Iterator[str]:
         """The model's answer as it streams; the whole answer must come within the LLM timeout."""
         assert self.llm is not None
-        variables = prompt_variables(state.query, state.passages, self.llm_options.context_tokens)
         deadline = time.monotonic() + self.llm_options.timeout
         started = time.perf_counter()
         for chunk in self.llm_text.stream(variables, stop=STOP):
@@ -385,8 +406,6 @@ class AnswerChain:
                 yield chunk.text
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the model took longer than {self.llm_options.timeout:g}s to answer")
-        if state.prompt_tokens is None:  # the server reported no usage: estimate it the way the budget does
-            state.prompt_tokens = sum(tokens(m.text) for m in ANSWER_PROMPT.invoke(variables).to_messages())
 
     def _draft(self, state: _State) -> Draft:
         if state.draft is None:

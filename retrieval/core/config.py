@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -152,3 +152,8 @@ class Settings(BaseSettings):
     @property
     def llm_target(self) -> str | None:
         return self.llm.partition(":")[2] if self.llm else None
+
+
+def default(name: str) -> Any:
+    """A setting's default: the engine's own defaults are read from here, so each is written once."""
+    return Settings.model_fields[name].default

@@ -209,12 +209,10 @@ class StreamEvent(BaseModel):
     citation-checked Answer, which is what every interface must show in the end.
     """
 
-    type: Literal["passages", "token", "citations", "done", "error"]
+    type: Literal["token", "citations", "done"]
     text: str | None = None
-    passages: list[Passage] | None = None
     citations: list[Citation] | None = None
     answer: Answer | None = None
-    message: str | None = None
 
 
 Progress = Callable[[int, int], None]  # (articles done, articles to embed)

@@ -30,6 +30,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from retrieval.core.config import default
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -201,7 +203,7 @@ class OnnxEmbedder:
     def __init__(
         self,
         cache_dir: Path,
-        batch_size: int = 8,
+        batch_size: int = default("embed_batch_size"),
         workers: int | None = None,
         quantised: bool = False,
         int8: str = INT8_VECTORS,
@@ -439,7 +441,7 @@ def embedder_name(embedder: Embedder) -> str:
     return embedder_for(vectors_of(embedder))
 
 
-def make_embedder(backend: str, cache_dir: Path, batch_size: int = 8) -> Embedder:
+def make_embedder(backend: str, cache_dir: Path, batch_size: int = default("embed_batch_size")) -> Embedder:
     """An embedder by its NEWSDESK_EMBEDDER name (see EMBEDDERS)."""
     if backend in EMBEDDERS and backend != "torch":
         return OnnxEmbedder(cache_dir, batch_size, quantised=backend != "onnx", int8=EMBEDDERS[backend])

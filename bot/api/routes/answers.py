@@ -107,10 +107,6 @@ async def _sse(
                     metrics.record_answer(event.answer, settings)
                     yield _frame("done", answer_out(event.answer).model_dump_json())
                     return
-                if event.type == "error":
-                    message = event.message or "the answer failed; ask again"
-                    yield _frame("error", json.dumps({"error": "answer_failed", "message": message}))
-                    return
                 fields = event.model_dump(mode="json", exclude={"type", "answer"})
                 data = {name: value for name, value in fields.items() if value is not None}
                 yield _frame(event.type, json.dumps(data))
