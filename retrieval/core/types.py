@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from retrieval.core import dates
 
@@ -233,23 +233,7 @@ class JobProgress(BaseModel):
 
 
 class Job(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "5c0ffee0ab12",
-                    "kind": "reindex",
-                    "state": "running",
-                    "progress": {"done": 96, "total": 609},
-                    "started_at": "2024-05-01T12:00:00+00:00",
-                    "started_by": None,
-                    "finished_at": None,
-                    "report": None,
-                    "error": None,
-                }
-            ]
-        }
-    )
+    """A background job (a re-index, a long article write) as the engine keeps it."""
 
     id: str
     kind: JobKind = Field(default="reindex", description="reindex, or articles (a long POST /v1/articles)")

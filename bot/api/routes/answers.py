@@ -15,6 +15,7 @@ from fastapi.sse import format_sse_event
 from bot.api.deps import API, MetricsDep, ServiceDep, SettingsDep
 from bot.api.schemas.answers import AskRequest, AskResponse, SearchResponse, search_filters
 from bot.api.schemas.common import AS_OF_HELP, NOT_BLANK, QUESTION_LIMIT, SEED_QUESTION, AsOf, IsoDate
+from bot.api.schemas.wire import Passage, wire
 from bot.metrics import Metrics
 from retrieval.core.config import Settings
 from retrieval.core.errors import NewsdeskError
@@ -84,7 +85,7 @@ async def search(
     sources = [s.strip() for s in (source or "").split(",") if s.strip()]
     async with service.admission:
         passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until), as_of)
-    return SearchResponse(query=q.strip(), passages=passages)
+    return SearchResponse(query=q.strip(), passages=[wire(Passage, p) for p in passages])
 
 
 def answer_out(answer: Answer) -> AskResponse:

@@ -12,7 +12,7 @@ from bot.api.deps import API, ServiceDep, SettingsDep
 from bot.api.openapi import errors
 from bot.api.schemas.articles import ARTICLES_EXAMPLES, ArticleIn, ArticleOut, ArticlePage, IngestResponse, UrlIn
 from bot.api.schemas.common import IsoDate
-from retrieval.core.types import Job
+from bot.api.schemas.wire import Job
 
 reads = APIRouter(prefix=API, tags=["articles"])
 writes = APIRouter(prefix=API, tags=["articles"])
