@@ -24,6 +24,8 @@ SHARED = Path(os.environ.get("NEWSDESK_SHARED_DIR", ROOT.parent / "shared"))
 MULTIHOP = SHARED / "data" / "multihop-rag"
 SEED_QUESTION = "What annual output is planned for Xiaomi's own plant?"
 
+pytest_plugins = ["tests.support.llm_fixtures"]  # the scripted model server the LLM tests share
+
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Unit tests may not open sockets; the rest may (loopback only: nothing else is reachable)."""

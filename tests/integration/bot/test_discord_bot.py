@@ -36,6 +36,7 @@ from retrieval.core.types import Answer, IngestReport, Question, StreamEvent, Tu
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION
 from tests.support.discord_fakes import FakeDiscord, FakeMessage, FakeThread, FakeUser, Transcript
+from tests.support.inside import break_search
 
 pytestmark = pytest.mark.integration
 
@@ -358,7 +359,7 @@ async def test_an_engine_bug_becomes_a_private_apology_with_an_error_id_in_the_l
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("chunk 42")
 
-    monkeypatch.setattr(seed_service.searcher, "search", broken)
+    break_search(monkeypatch, seed_service, broken)
     bot = await make_bot(seed_service, world)
     with caplog.at_level(logging.ERROR, logger="bot.discord"):
         await run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION)
@@ -378,7 +379,7 @@ async def test_an_engine_error_shows_its_message_privately(
     def unavailable(*args: object, **kwargs: object) -> None:
         raise IndexUnavailable("the index is being rebuilt; try again in a minute")
 
-    monkeypatch.setattr(seed_service.searcher, "search", unavailable)
+    break_search(monkeypatch, seed_service, unavailable)
     bot = await make_bot(seed_service, world)
     await run(bot, "search", world.interaction(world.member("ada")), query="Xiaomi")
 

@@ -6,7 +6,6 @@ real corpus indexed into a real Chroma, and every answer that leaves it must pas
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from retrieval.core.types import Answer, Question, StreamEvent, Turn
 from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, SEED_QUESTION
+from tests.support.llm_fixtures import passage_numbers
 from tests.support.openai_server import Delay, Disconnect, HttpError, Reply, ScriptedOpenAIServer, openai_server
 
 pytestmark = pytest.mark.integration
@@ -56,15 +56,6 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedOpenAIServer]:
-    srv = openai_server(default="unused")
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
 def make_llm_service(
     make_settings: Callable[..., Settings], embedder: Embedder, server: ScriptedOpenAIServer, corpus_dir: Path
 ) -> Callable[..., Newsdesk]:
@@ -83,14 +74,6 @@ def make_llm_service(
         return service
 
     return make
-
-
-def passage_numbers(request: dict[str, Any]) -> dict[int, str]:
-    """[n] -> passage text, read back from the data section of the prompt the service sent."""
-    prompt = request["messages"][-1]["content"]
-    data = prompt.split("<passages>", 1)[1].split("</passages>", 1)[0]
-    blocks = re.split(r"\n\n(?=\[\d+\] )", data.strip().split("\n", 1)[1])
-    return {int(b[1 : b.index("]")]): b for b in blocks}
 
 
 def number_of(request: dict[str, Any], fact: str) -> int:

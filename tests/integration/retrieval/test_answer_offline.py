@@ -13,6 +13,7 @@ from retrieval.answer import citations
 from retrieval.core.types import Question, Turn
 from retrieval.service import Newsdesk
 from tests.conftest import ROOT, SEED_QUESTION, subprocess_env
+from tests.support.inside import extractive
 
 pytestmark = pytest.mark.integration
 
@@ -149,7 +150,7 @@ def test_passage_analyses_are_remembered_within_a_bound_and_change_no_answer(
     import retrieval.answer.extractive as answer_module
 
     passages = seed_service.search(SEED_QUESTION, 8)
-    answerer = seed_service.extractive
+    answerer = extractive(seed_service)
     first = answerer.draft(SEED_QUESTION, passages)
     assert {p.text for p in passages} <= set(answerer._analyses)
     again = answerer.draft(SEED_QUESTION, passages)  # from the remembered analyses

@@ -24,6 +24,7 @@ from retrieval.embed.embedder import (
 from retrieval.service import Newsdesk
 from retrieval.storage.vector_label import EMBEDDER_KEY
 from tests.conftest import CORPUS, ROOT, SEED_QUESTION, subprocess_env
+from tests.support.inside import chroma_count, collection_metadata, set_collection_metadata
 
 pytestmark = pytest.mark.integration
 
@@ -37,10 +38,10 @@ def _fp32_index(data: Path, model_cache: Path, embedder: Embedder, labelled: boo
     service = Newsdesk(_settings(data, model_cache, embedder="onnx"), embedder=embedder)
     assert not service.ingest([str(CORPUS)], prune=True).failed
     if not labelled:
-        meta = dict(service.store.collection.metadata or {})
+        meta = collection_metadata(service)
         meta.pop(EMBEDDER_KEY)
-        service.store.collection.modify(metadata=meta or {"last_sync": "2024-05-02T10:00:00+00:00"})
-        assert EMBEDDER_KEY not in (service.store.collection.metadata or {})
+        set_collection_metadata(service, meta or {"last_sync": "2024-05-02T10:00:00+00:00"})
+        assert EMBEDDER_KEY not in collection_metadata(service)
     service.close()
 
 
@@ -55,7 +56,7 @@ def test_a_new_index_gets_the_default_embedder(tmp_path: Path, model_cache: Path
     service = Newsdesk(_settings(tmp_path / "data", model_cache))
     assert service.settings.embedder == default
     assert vectors_of(service.embedder) == EMBEDDERS[default]
-    assert service.store.collection.metadata[EMBEDDER_KEY] == EMBEDDERS[default]
+    assert collection_metadata(service)[EMBEDDER_KEY] == EMBEDDERS[default]
     assert not service.ingest([str(CORPUS)], prune=True).failed
     assert service.search(SEED_QUESTION, 3)
     service.close()
@@ -126,4 +127,4 @@ def test_an_explicit_setting_that_disagrees_with_the_index_is_refused(
     )  # fmt: skip
     assert refused.returncode != 0
     assert "NEWSDESK_EMBEDDER=onnx to use this index" in refused.stderr + refused.stdout
-    assert Newsdesk(_settings(data, model_cache)).store.count() > 0  # nothing was lost
+    assert chroma_count(Newsdesk(_settings(data, model_cache))) > 0  # nothing was lost

@@ -5,8 +5,7 @@ is an instruction, offline or with the model; a claim a passage contradicts is n
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,8 @@ from retrieval.core.types import Answer, Question
 from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.support.injections import PLANTED, Planted
-from tests.support.openai_server import Reply, ScriptedOpenAIServer, openai_server
+from tests.support.llm_fixtures import passage_numbers
+from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
 pytestmark = pytest.mark.integration
 
@@ -52,15 +52,6 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def server() -> Iterator[ScriptedOpenAIServer]:
-    srv = openai_server(default="unused")
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def service_for(settings: Settings, embedder: Embedder, corpus: Path) -> Newsdesk:
     service = Newsdesk(settings, embedder=embedder)
     report = service.ingest([str(corpus)])
@@ -70,12 +61,7 @@ def service_for(settings: Settings, embedder: Embedder, corpus: Path) -> Newsdes
 
 def number_of(request: dict[str, Any], text: str) -> int:
     """The [n] under which the prompt showed the passage holding `text` (1 when none did)."""
-    prompt = request["messages"][-1]["content"]
-    data = prompt.split("<passages>", 1)[1].split("</passages>", 1)[0]
-    for block in re.split(r"\n\n(?=\[\d+\] )", data.strip().split("\n", 1)[1]):
-        if text[:40] in block:
-            return int(block[1 : block.index("]")])
-    return 1
+    return next((n for n, block in passage_numbers(request).items() if text[:40] in block), 1)
 
 
 def assert_clean(answer: Answer, planted: Planted, passages: list[Any]) -> None:

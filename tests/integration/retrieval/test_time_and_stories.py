@@ -17,6 +17,14 @@ from retrieval.core.types import Article, Question
 from retrieval.service import Newsdesk
 from tests.integration.bot.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
 from tests.support import wire
+from tests.support.inside import (
+    chroma_metadata,
+    chunk_metadata,
+    lexical_file,
+    manifest,
+    removals_killed,
+    strip_story_labels,
+)
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
@@ -57,7 +65,7 @@ def newsroom(make_service: Callable[..., Newsdesk]) -> Newsdesk:
 
 
 def stories_of(service: Newsdesk) -> dict[str, str]:
-    return {str(m["article_id"]): str(m["story_id"]) for m in service.index.metadata.values()}
+    return {str(m["article_id"]): str(m["story_id"]) for m in chunk_metadata(service).values()}
 
 
 # ------------------------------------------------------------------ stories
@@ -67,7 +75,7 @@ def test_republications_share_a_story_and_search_shows_it_once(newsroom: Newsdes
     story = stories_of(newsroom)
     assert {story[aid] for aid, *_ in COPIES} == {"wire"}
     assert story["port-volumes"] == "port-volumes" and story["chip-1"] == "chip-1"
-    first_chunks = [m for m in newsroom.index.metadata.values() if m["index"] == 0]
+    first_chunks = [m for m in chunk_metadata(newsroom).values() if m["index"] == 0]
     assert all(str(m.get("minhash", "")).startswith("affine32:") for m in first_chunks)
 
     passages = newsroom.search("Rotterdam dock workers strike over pay, union demands", k=10)
@@ -89,7 +97,7 @@ def test_a_correction_replaces_the_earlier_version_and_an_older_one_is_skipped(n
     report = newsroom.add_articles([corrected])
     assert report.added == ["wire-v2"] and report.removed == ["wire"]
     assert any("newer version" in d for d in report.duplicates)
-    assert "wire" not in newsroom.index.manifest()
+    assert "wire" not in manifest(newsroom)
     story = stories_of(newsroom)
     assert story["wire-v2"] == story["copy-a"] == "wire"  # the story keeps its id
 
@@ -103,19 +111,12 @@ def test_a_replacement_a_crash_interrupted_is_finished_by_the_next_sync(
     newsroom: Newsdesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corrected = article("wire-v2", "Wire", "2023-10-02T11:00:00+00:00", wire.TITLE, wire.CORRECTED)
-    remove = newsroom.index.remove
-
-    def killed(ids: list[str]) -> None:
-        raise KeyboardInterrupt("killed before the earlier version was removed")
-
-    monkeypatch.setattr(newsroom.index, "remove", killed)
-    with pytest.raises(KeyboardInterrupt):
+    with removals_killed(newsroom), pytest.raises(KeyboardInterrupt):
         newsroom.add_articles([corrected])
-    monkeypatch.setattr(newsroom.index, "remove", remove)
-    assert {"wire", "wire-v2"} <= set(newsroom.index.manifest().articles)  # both versions are indexed
+    assert {"wire", "wire-v2"} <= set(manifest(newsroom).articles)  # both versions are indexed
 
     report = newsroom.add_articles([])
-    assert report.removed == ["wire"] and "wire" not in newsroom.index.manifest()
+    assert report.removed == ["wire"] and "wire" not in manifest(newsroom)
     assert stories_of(newsroom)["wire-v2"] == "wire"
     assert newsroom.add_articles([]).summary() == newsroom.add_articles([]).summary()  # nothing left to do
 
@@ -134,17 +135,17 @@ def test_an_index_from_before_stories_gets_them_at_its_next_sync(
     newsroom: Newsdesk, make_service: Callable[..., Newsdesk]
 ) -> None:
     expected = stories_of(newsroom)
-    ids = list(newsroom.index.metadata)
+    ids = list(chunk_metadata(newsroom))
     # Chroma's update merges metadata keys; a None value removes one
-    newsroom.store.collection.update(ids=ids, metadatas=[{"story_id": None, "minhash": None} for _ in ids])
-    newsroom.index.file.put({"format": "3"})  # its lexical file is of the format before stories: rebuilt from Chroma
+    strip_story_labels(newsroom, ids)
+    lexical_file(newsroom).put({"format": "3"})  # its lexical file is of the format before stories: rebuilt from Chroma
     reopened = make_service()
-    assert not any("story_id" in m for m in reopened.index.store.all_metadata().values())
+    assert not any("story_id" in m for m in chroma_metadata(reopened).values())
 
     report = reopened.add_articles([])
     assert not (report.added or report.updated or report.removed)
     assert stories_of(reopened) == expected
-    stored = reopened.store.all_metadata()
+    stored = chroma_metadata(reopened)
     assert {str(m["article_id"]): m["story_id"] for m in stored.values()} == expected  # in Chroma, not just memory
     assert reopened.add_articles([]).summary() == report.summary()  # labelled once
 
