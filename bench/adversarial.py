@@ -31,6 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
+from tests.support.inside import manifest
 from tests.support.web_site import LoopbackSite, rss_feed  # noqa: E402
 
 KEY = "adversarial-key-0123456789"
@@ -148,7 +149,7 @@ def main() -> None:
                 client.post("/v1/articles", json=forged(article, **extra), headers=AUTH).raise_for_status()
         client.post("/v1/articles", json={"url": f"{site.base}/outlet.xml"}, headers=AUTH).raise_for_status()
         service.ingest([str(settings.corpus_dir)], prune=True)  # the re-index the issue saw skip the real files
-        indexed = set(service.index.manifest().articles)
+        indexed = set(manifest(service).articles)
         lost = sorted(corpus_ids - indexed)
         hidden = 0  # corpus articles in the top 5 for their own title before the attack, and not after it
         outranked = 0  # ... or shown after a copy of their own story
@@ -159,8 +160,8 @@ def main() -> None:
                 hidden += 1
             elif real:
                 copies = [aid for aid in now[: now.index(real[0])] if aid not in corpus_ids]
-                stories = {aid: service.index.manifest([aid]).articles[aid].first.get("story_id") for aid in copies}
-                own = service.index.manifest([real[0]]).articles[real[0]].first.get("story_id")
+                stories = {aid: manifest(service, [aid]).articles[aid].first.get("story_id") for aid in copies}
+                own = manifest(service, [real[0]]).articles[real[0]].first.get("story_id")
                 outranked += any(story == own for story in stories.values())
         names = [f"Millbrook{i}" for i in range(5)]
         for name in names:

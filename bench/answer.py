@@ -50,6 +50,7 @@ from retrieval.core.types import Passage, Question  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.extractive_cases import ANSWERED, DECLINED  # noqa: E402
 from tests.support.extractive_cases import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
+from tests.support.inside import extractive
 
 GRID: dict[str, tuple[Any, ...]] = {
     "dense_weight": (0.5, 0.65),
@@ -177,9 +178,9 @@ def latency(service: Newsdesk, questions: list[str], options: ExtractiveOptions,
     """ask on questions this process has not seen, interleaved with search alone on a second fresh service."""
     settings = service.settings
     asking = Newsdesk(settings, embedder=service.embedder)
-    asking.extractive.options = options
+    extractive(asking).options = options
     if not facts_stored:
-        asking.extractive.tagger.store = None
+        extractive(asking).tagger.store = None
     searching = Newsdesk(settings, embedder=service.embedder)
     for question in questions[-5:]:
         asking.ask(Question(question=question))  # warm: model, thread pools, index snapshot, the tagger's model
@@ -200,7 +201,7 @@ def calibration(service: Newsdesk, queries: list[AnswerQuery], args: argparse.Na
     retrieved = {q.query: service.searcher.search(q.query, service.settings.top_k) for q in queries}
     # the grid re-reads the same sentences many times: remember every vector and every sentence's facts
     memo = RememberedQueries(service.embedder, size=sys.maxsize, stored=service.sentence_vectors)
-    tagger = service.extractive.tagger
+    tagger = extractive(service).tagger
     tagger.size = sys.maxsize
     table: dict[tuple[Any, ...], list[Row]] = {}
     started = time.perf_counter()

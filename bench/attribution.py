@@ -37,6 +37,7 @@ from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.statistics import spread  # noqa: E402
 from retrieval.core.types import Passage  # noqa: E402
 from retrieval.search.hybrid import _passage  # noqa: E402
+from tests.support.inside import extractive
 
 
 def main() -> None:
@@ -50,7 +51,7 @@ def main() -> None:
 
     service, _ = open_eval_service(Settings(), MULTIHOP / "corpus.json", args.data_dir)
     texts, metadata, _ = service.index.snapshot()
-    attributor = Attributor(service.extractive.embedder)
+    attributor = Attributor(extractive(service).embedder)
     rows = [json.loads(line) for line in args.records.read_text().splitlines()]
     rows = [r for r in rows if r["run"] != "offline" and r["written"].strip()]
 

@@ -31,6 +31,7 @@ from evaluation.answers import Scored, decline_rates, load_answer_queries, strat
 from evaluation.passages import open_eval_service  # noqa: E402
 from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.statistics import spread  # noqa: E402
+from tests.support.inside import extractive
 
 
 def choose(rows: list[Scored], budget: float) -> float:
@@ -54,11 +55,11 @@ def main() -> None:
     args = parser.parse_args()
 
     service, _ = open_eval_service(Settings(), MULTIHOP / "corpus.json", args.data_dir)
-    extractive = service.extractive
+    answerer = extractive(service)
     scored: list[tuple[str, Scored]] = []
     for item in load_answer_queries(MULTIHOP / "queries-dev.json"):
         passages = service.search(item.query, service.settings.top_k)
-        score = extractive.draft(item.query, passages).score if passages else float("-inf")
+        score = answerer.draft(item.query, passages).score if passages else float("-inf")
         scored.append((item.question_type, Scored(item.answerable, score)))
 
     chosen: list[float] = []

@@ -52,6 +52,7 @@ from retrieval.answer import citations  # noqa: E402
 from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
 from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.types import Question  # noqa: E402
+from tests.support.inside import extractive  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 QUESTIONS = HERE / "natural_questions.json"
@@ -148,7 +149,7 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
     service.wait_for_background()
     retrieved = {q["question"]: service.searcher.search(q["question"], service.settings.top_k) for q in questions}
     memo = RememberedQueries(service.embedder, size=sys.maxsize, stored=service.sentence_vectors)
-    tagger = service.extractive.tagger
+    tagger = extractive(service).tagger
     tagger.size = sys.maxsize
     known = {f.name for f in fields(ExtractiveOptions)}
     grid = {k: v for k, v in GRID.items() if k in known} if args.grid else {}
@@ -196,7 +197,7 @@ def benchmark_rows(service: Any) -> dict[str, Any]:
     retrieved = {q.query: service.searcher.search(q.query, service.settings.top_k) for q in queries}
     memo = RememberedQueries(service.embedder, size=sys.maxsize, stored=service.sentence_vectors)
     options = replace(ExtractiveOptions(), abstain_below=float("-inf"))
-    rows = answer_rows(ExtractiveAnswerer(memo, options, service.extractive.tagger), queries, retrieved)
+    rows = answer_rows(ExtractiveAnswerer(memo, options, extractive(service).tagger), queries, retrieved)
     return {
         "threshold": Settings().abstain_threshold,
         "rows": [[r.kind, r.score, r.declined, r.hit, r.sentences] for r in rows],

@@ -43,6 +43,7 @@ from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.types import Article  # noqa: E402
 from retrieval.ingest.sources import article_id_for  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
+from tests.support.inside import chunk_metadata, manifest
 
 OUTLETS = ["Daily Wire Service", "Metro Herald", "Global Times Online", "Northern Post", "Valley Gazette",
            "City Chronicle", "Coastal Courier", "Capital Ledger"]  # fmt: skip
@@ -99,7 +100,7 @@ def copies(corpus: list[dict[str, Any]], n: int, seed: int) -> tuple[list[Articl
 def clustering(service: Newsdesk, truth: dict[str, str]) -> dict[str, Any]:
     story_of: dict[str, str] = {}
     url_of: dict[str, str] = {}
-    for meta in service.index.metadata.values():
+    for meta in chunk_metadata(service).values():
         aid = str(meta["article_id"])
         story_of[aid] = str(meta.get("story_id") or aid)
         url_of[aid] = str(meta.get("url"))
@@ -170,7 +171,7 @@ def main() -> None:
         args.data_dir = Path(tempfile.mkdtemp(prefix="newsdesk-stories-")) / "data"
         shutil.copytree(eval_data_dir(Settings(), args.corpus), args.data_dir)
     service = Newsdesk(Settings().model_copy(update={"data_dir": args.data_dir, "sentence_vectors": False}))
-    if len(service.index.manifest()) != len(corpus):
+    if len(manifest(service)) != len(corpus):
         raise SystemExit(f"{args.data_dir} should hold the {len(corpus)} benchmark articles alone (a fresh copy)")
     service.add_articles([])  # an index from before stories gets its story ids
     before = dev(service, args.queries)

@@ -49,7 +49,8 @@ from evaluation.passages import breakdown, load_queries, open_eval_service, scor
 from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.text import POSSESSIVE  # noqa: E402
 from retrieval.core.types import Question
-from retrieval.search.hybrid import Searcher, SearchOptions  # noqa: E402
+from retrieval.search.hybrid import SearchOptions  # noqa: E402
+from tests.support.inside import chunk_metadata, searcher
 
 _NAME = re.compile(r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*){0,2}")
 _NOT_TOPICS = set(  # the words that do not make a title's name a topic (this benchmark's own list)
@@ -201,7 +202,7 @@ def main() -> None:
     service, _ = open_eval_service(
         Settings().model_copy(update={"sentence_vectors": False}), args.corpus, args.data_dir
     )
-    by_url = {str(m.get("url")): str(m.get("article_id")) for m in service.index.metadata.values()}
+    by_url = {str(m.get("url")): str(m.get("article_id")) for m in chunk_metadata(service).values()}
 
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -277,7 +278,7 @@ def dev_retrieval(service: Any, queries_path: Path, corpus: list[dict[str, Any]]
     split = halves(queries)
     as_of = at_noon(max(day_of(a) for a in corpus))
     product = service.searcher
-    plain = Searcher(service.index, service.embedder, replace(SearchOptions(), one_per_story=False))
+    plain = searcher(service, replace(SearchOptions(), one_per_story=False))
     figures = {}
     for name, search in (
         ("without time or stories", lambda q: plain.search(q, 10)),

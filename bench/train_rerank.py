@@ -45,6 +45,7 @@ from retrieval.embed.embedder import FP32_VECTORS  # noqa: E402
 from retrieval.search.hybrid import Searcher, SearchOptions  # noqa: E402
 from retrieval.search.rerank import FEATURES, MODEL_PATH, TreeModel, trees_path  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
+from tests.support.inside import searcher
 
 Split = tuple[set[int], set[int]]  # (tune, held-out) question numbers
 PARAMS: dict[str, Any] = {
@@ -90,7 +91,7 @@ def halves_figures(
     """bench/search.py's figures (all, tune half, held-out half) of the product search with these trees
     (None: without re-ranking)."""
     options = SearchOptions() if model is not None else replace(SearchOptions(), rerank=False)
-    return quality(Searcher(service.index, service.embedder, options, model=model), queries, split)
+    return quality(searcher(service, options, model=model), queries, split)
 
 
 def _shipped(service: Newsdesk, queries: list[BenchmarkQuery], split: Split) -> dict[str, Any] | str:
@@ -117,7 +118,7 @@ def main() -> None:
     split = tune_ids, held_ids = halves(queries)
     tune = [q for i, q in enumerate(queries) if i in tune_ids]
     held = [q for i, q in enumerate(queries) if i in held_ids]
-    collector = Searcher(service.index, service.embedder, replace(SearchOptions(), rerank=False))
+    collector = searcher(service, replace(SearchOptions(), rerank=False))
     started = time.perf_counter()
     tune_data, held_data = collect(collector, tune), collect(collector, held)
     print(f"features of {len(queries)} questions in {time.perf_counter() - started:.1f} s", file=sys.stderr)

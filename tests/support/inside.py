@@ -176,9 +176,10 @@ def syncs_held(service: Newsdesk) -> Iterator[None]:
 # ------------------------------------------------------------------ searching and answering with other parts
 
 
-def searcher(service: Newsdesk, options: SearchOptions) -> Searcher:
-    """A search over the service's index with other options (dense only, lexical only, no re-ranking)."""
-    return Searcher(service.index, service.embedder, options)
+def searcher(service: Newsdesk, options: SearchOptions | None = None, model: TreeModel | None = None) -> Searcher:
+    """A search over the service's index with other options (dense only, lexical only, no re-ranking) or other
+    re-ranking trees."""
+    return Searcher(service.index, service.embedder, options, model=model)
 
 
 def rerank_rows(service: Newsdesk, query: str) -> tuple[list[str], np.ndarray]:
