@@ -23,17 +23,18 @@ WORKDIR /src
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 COPY pyproject.toml ./
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0 \
-    && mkdir retrieval bot \
-    && touch retrieval/__init__.py bot/__init__.py README.md \
+    && mkdir retrieval bot evaluation \
+    && touch retrieval/__init__.py bot/__init__.py evaluation/__init__.py README.md \
     && pip install . \
     && pip uninstall --yes newsdesk \
-    && rm -rf retrieval bot build README.md ./*.egg-info
+    && rm -rf retrieval bot evaluation build README.md ./*.egg-info
 
 COPY README.md ./
 COPY retrieval ./retrieval
 COPY bot ./bot
+COPY evaluation ./evaluation
 RUN pip install --no-deps . \
-    && python -c "from pathlib import Path; from retrieval.embeddings import OnnxEmbedder; \
+    && python -c "from pathlib import Path; from retrieval.embed.embedder import OnnxEmbedder; \
 cache = Path('/opt/newsdesk/model-cache'); OnnxEmbedder(cache).embed_query('ready'); \
 OnnxEmbedder(cache, quantised=True).embed_query('ready')"
 

@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
+from tests.support.inside import manifest
+from tests.support.web_site import LoopbackSite, rss_feed  # noqa: E402
 
 KEY = "adversarial-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -51,39 +52,24 @@ def corpus_folder(folder: Path, count: int) -> list[dict[str, Any]]:
     return articles
 
 
-class SlowSite:
+def slow_site(forged_feed: str) -> LoopbackSite:
     """/feed/N.xml: a feed of 5 entries whose pages answer after 3 s; /outlet.xml: a forged feed."""
 
-    def __init__(self, forged_feed: str) -> None:
-        site = self
+    def page(path: str) -> tuple[bytes, str]:
+        if path == "/outlet.xml":
+            return forged_feed.encode(), "application/rss+xml"
+        if path.startswith("/feed/"):
+            items = "".join(
+                f"<item><title>Slow note {path} {i}</title><link>{site.base}/slow{path}/{i}</link>"
+                f"<description>Slow note {i} of {path} about the harbour ferries.</description></item>"
+                for i in range(5)
+            )
+            return rss_feed("Slow", items).encode(), "application/rss+xml"
+        time.sleep(3)
+        return f"<html><body><p>Slow page {path}.</p></body></html>".encode(), "text/html"
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                if self.path == "/outlet.xml":
-                    body, kind = forged_feed.encode(), "application/rss+xml"
-                elif self.path.startswith("/feed/"):
-                    items = "".join(
-                        f"<item><title>Slow note {self.path} {i}</title><link>{site.base}/slow{self.path}/{i}</link>"
-                        f"<description>Slow note {i} of {self.path} about the harbour ferries.</description></item>"
-                        for i in range(5)
-                    )
-                    body = f'<rss version="2.0"><channel><title>Slow</title>{items}</channel></rss>'.encode()
-                    kind = "application/rss+xml"
-                else:
-                    time.sleep(3)
-                    body, kind = f"<html><body><p>Slow page {self.path}.</p></body></html>".encode(), "text/html"
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    site = LoopbackSite(page)
+    return site
 
 
 def forged(article: dict[str, Any], **overrides: Any) -> dict[str, Any]:
@@ -121,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bot.api import create_app
-    from retrieval.config import Settings
+    from retrieval.core.config import Settings
     from retrieval.service import Newsdesk
     from tests.support.live_server import live_server
 
@@ -144,7 +130,7 @@ def main() -> None:
         "</item>"
         for i, a in enumerate(victims)
     )
-    site = SlowSite(f'<rss version="2.0"><channel><title>{victims[0]["source"]}</title>{feed_items}</channel></rss>')
+    site = slow_site(f'<rss version="2.0"><channel><title>{victims[0]["source"]}</title>{feed_items}</channel></rss>')
 
     with live_server(create_app(settings, service)) as base, httpx.Client(base_url=base, timeout=600) as client:
 
@@ -163,7 +149,7 @@ def main() -> None:
                 client.post("/v1/articles", json=forged(article, **extra), headers=AUTH).raise_for_status()
         client.post("/v1/articles", json={"url": f"{site.base}/outlet.xml"}, headers=AUTH).raise_for_status()
         service.ingest([str(settings.corpus_dir)], prune=True)  # the re-index the issue saw skip the real files
-        indexed = set(service.index.manifest().articles)
+        indexed = set(manifest(service).articles)
         lost = sorted(corpus_ids - indexed)
         hidden = 0  # corpus articles in the top 5 for their own title before the attack, and not after it
         outranked = 0  # ... or shown after a copy of their own story
@@ -174,8 +160,8 @@ def main() -> None:
                 hidden += 1
             elif real:
                 copies = [aid for aid in now[: now.index(real[0])] if aid not in corpus_ids]
-                stories = {aid: service.index.manifest([aid]).articles[aid].first.get("story_id") for aid in copies}
-                own = service.index.manifest([real[0]]).articles[real[0]].first.get("story_id")
+                stories = {aid: manifest(service, [aid]).articles[aid].first.get("story_id") for aid in copies}
+                own = manifest(service, [real[0]]).articles[real[0]].first.get("story_id")
                 outranked += any(story == own for story in stories.values())
         names = [f"Millbrook{i}" for i in range(5)]
         for name in names:

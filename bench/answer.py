@@ -8,7 +8,7 @@ kept under the 0.08 target so the held-out fold has room; the point: the best in
 abstention recall at its threshold). Figures are the held-out folds' only: mean, min and max.
 
 The shipped options: the grid point chosen most often over the folds and seeds, with the median of the
-thresholds chosen for it. The run says whether they are the defaults in retrieval/answer.py.
+thresholds chosen for it. The run says whether they are the defaults in retrieval/answer/extractive.py.
 
 The baseline, in the same run and under the same folds (its threshold chosen the same way): the answerer
 before answer-first (up to four sentences in passage order, no kind of fact). Also:
@@ -40,16 +40,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, RESULTS, summarise, write_result  # noqa: E402
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import AnswerQuery, answer_hit, load_answer_queries, stratified_folds  # noqa: E402
-from retrieval.facts import asked_kind  # noqa: E402
+from evaluation.answers import AnswerQuery, answer_hit, load_answer_queries, stratified_folds  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.answer.facts import asked_kind  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.statistics import spread  # noqa: E402
+from retrieval.core.types import Passage, Question  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.statistics import spread  # noqa: E402
-from retrieval.types import Passage  # noqa: E402
 from tests.support.extractive_cases import ANSWERED, DECLINED  # noqa: E402
 from tests.support.extractive_cases import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402
+from tests.support.inside import extractive
 
 GRID: dict[str, tuple[Any, ...]] = {
     "dense_weight": (0.5, 0.65),
@@ -177,12 +178,12 @@ def latency(service: Newsdesk, questions: list[str], options: ExtractiveOptions,
     """ask on questions this process has not seen, interleaved with search alone on a second fresh service."""
     settings = service.settings
     asking = Newsdesk(settings, embedder=service.embedder)
-    asking.extractive.options = options
+    extractive(asking).options = options
     if not facts_stored:
-        asking.extractive.tagger.store = None
+        extractive(asking).tagger.store = None
     searching = Newsdesk(settings, embedder=service.embedder)
     for question in questions[-5:]:
-        asking.ask(question)  # warm: model, thread pools, index snapshot, the tagger's model
+        asking.ask(Question(question=question))  # warm: model, thread pools, index snapshot, the tagger's model
         searching.search(question)
     searched, asked = [], []
     for question in questions[:-5]:
@@ -190,7 +191,7 @@ def latency(service: Newsdesk, questions: list[str], options: ExtractiveOptions,
         searching.search(question)
         searched.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        asking.ask(question)
+        asking.ask(Question(question=question))
         asked.append((time.perf_counter() - started) * 1000)
     ask, search = summarise(asked), summarise(searched)
     return {"ask": ask, "search_only": search, "ask_p95_over_search_p95": round(ask["p95_ms"] / search["p95_ms"], 2)}
@@ -200,7 +201,7 @@ def calibration(service: Newsdesk, queries: list[AnswerQuery], args: argparse.Na
     retrieved = {q.query: service.searcher.search(q.query, service.settings.top_k) for q in queries}
     # the grid re-reads the same sentences many times: remember every vector and every sentence's facts
     memo = RememberedQueries(service.embedder, size=sys.maxsize, stored=service.sentence_vectors)
-    tagger = service.extractive.tagger
+    tagger = extractive(service).tagger
     tagger.size = sys.maxsize
     table: dict[tuple[Any, ...], list[Row]] = {}
     started = time.perf_counter()

@@ -31,12 +31,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
-from retrieval.attribution import Attributor, is_decline, is_verdict, split_claims  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.search import _passage  # noqa: E402
-from retrieval.statistics import spread  # noqa: E402
-from retrieval.types import Passage  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.answer.attribution import Attributor, is_decline, is_verdict, split_claims  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.statistics import spread  # noqa: E402
+from retrieval.core.types import Passage  # noqa: E402
+from retrieval.search.hybrid import _passage  # noqa: E402
+from tests.support.inside import extractive
 
 
 def main() -> None:
@@ -50,7 +51,7 @@ def main() -> None:
 
     service, _ = open_eval_service(Settings(), MULTIHOP / "corpus.json", args.data_dir)
     texts, metadata, _ = service.index.snapshot()
-    attributor = Attributor(service.extractive.embedder)
+    attributor = Attributor(extractive(service).embedder)
     rows = [json.loads(line) for line in args.records.read_text().splitlines()]
     rows = [r for r in rows if r["run"] != "offline" and r["written"].strip()]
 

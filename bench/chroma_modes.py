@@ -28,10 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from bench.synthetic import METHOD, bench_settings, cached_index, warm_model_cache  # noqa: E402
-from retrieval.search import SearchOptions  # noqa: E402
+from retrieval.core.types import ChunkMeta  # noqa: E402
+from retrieval.search.hybrid import SearchOptions  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.store import ChromaStore, make_client  # noqa: E402
-from retrieval.types import ChunkMeta  # noqa: E402
+from retrieval.storage.chroma import ChromaStore  # noqa: E402
+from retrieval.storage.chroma_client import make_client  # noqa: E402
 from tests.support.chroma_server import ChromaServer  # noqa: E402
 
 WRITE_CHUNKS = 2000

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from retrieval.statistics import percentile
+from retrieval.core.statistics import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTIHOP = Path(os.environ.get("NEWSDESK_MULTIHOP_DIR", ROOT.parent / "shared" / "data" / "multihop-rag"))

@@ -1,8 +1,8 @@
 """Retrieval and offline answers with one embedder's index against another's (issues 19, 28: int8 against fp32).
 
 Each side searches its own index of the same corpus with its own embedder (and the re-ranking trees its kind
-of vectors gets), then the shipped extractive answerer (retrieval/answer.py's defaults, its shipped abstention
-threshold) answers the 681 development questions from those passages. Figures, per side: inference hit rate,
+of vectors gets), then the shipped extractive answerer (retrieval/answer/extractive.py's defaults, its shipped
+abstention threshold) answers the 681 development questions from those passages. Figures, per side: inference hit rate,
 false abstentions, abstention recall, hit rate by type, over all questions and over bench/answer.py's held-out
 folds (5 stratified folds x 5 seeds: the spread a fold-sized sample gives); and the paired differences (this
 side minus the other) with the number of questions whose outcome changed.
@@ -33,11 +33,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.answer import INFERENCE, NULL, Row, answer_rows, rates  # noqa: E402
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from bench.search import halves, quality  # noqa: E402
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import load_queries, open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import AnswerQuery, load_answer_queries, stratified_folds  # noqa: E402
-from retrieval.facts import EntityTagger  # noqa: E402
+from evaluation.answers import AnswerQuery, load_answer_queries, stratified_folds  # noqa: E402
+from evaluation.passages import load_queries, open_eval_service  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.answer.facts import EntityTagger  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 
 FIGURES = ("inference_hit_rate", "false_abstention_rate", "abstention_recall")

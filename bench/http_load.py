@@ -40,6 +40,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, stop_process, summarise, write_result  # noqa: E402
 from bench.serving import questions, serve_env  # noqa: E402
+from retrieval.core.types import Question
 from tests.support.chroma_server import free_port  # noqa: E402
 
 TARGET_P95_MS_AT_8 = 250.0
@@ -52,7 +53,7 @@ MODEL_CACHE = Path(os.environ.get("NEWSDESK_MODEL_CACHE_DIR", Path.home() / ".ca
 
 def prepare(data_dir: Path, n_questions: int) -> dict[str, Any]:
     """In a child process (Chroma embedded is not process-safe): sync the corpus, then time ask() alone."""
-    from retrieval.config import Settings
+    from retrieval.core.config import Settings
     from retrieval.service import Newsdesk
 
     settings = Settings(data_dir=data_dir, model_cache_dir=MODEL_CACHE, llm=None)
@@ -62,11 +63,11 @@ def prepare(data_dir: Path, n_questions: int) -> dict[str, Any]:
         raise SystemExit(f"corpus articles failed to index: {report.failed[:3]}")
     items = questions(n_questions)
     for question in items[:5]:
-        service.ask(question)  # warm
+        service.ask(Question(question=question))  # warm
     latencies = []
     for question in items:
         started = time.perf_counter()
-        service.ask(question)
+        service.ask(Question(question=question))
         latencies.append((time.perf_counter() - started) * 1000)
     stats = service.stats()
     return {

@@ -31,16 +31,16 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from bench.search import halves, quality  # noqa: E402
-from retrieval.chunking import chunk_article  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import DEFAULT_EMBEDDER, make_embedder, packaged_model_path  # noqa: E402
-from retrieval.evaluate import load_queries  # noqa: E402
-from retrieval.rerank import trees_for  # noqa: E402
-from retrieval.search import Searcher  # noqa: E402
-from retrieval.sentence_vectors import SentenceFiller, SentenceVectors  # noqa: E402
+from evaluation.passages import load_queries  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Article  # noqa: E402
+from retrieval.embed.embedder import DEFAULT_EMBEDDER, make_embedder, packaged_model_path  # noqa: E402
+from retrieval.embed.sentence_vectors import SentenceFiller, SentenceVectors  # noqa: E402
+from retrieval.ingest.chunking import chunk_article  # noqa: E402
+from retrieval.ingest.sources import load_sources  # noqa: E402
+from retrieval.search.rerank import trees_for  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.sources import load_sources  # noqa: E402
-from retrieval.types import Article  # noqa: E402
+from tests.support.inside import chunk_texts, extractive, searcher
 
 
 def newsdesk_run(corpus_file: Path, settings: Settings) -> dict[str, float]:
@@ -103,10 +103,10 @@ def against_run(ours: Newsdesk, theirs: Newsdesk, questions_file: Path, fill_chu
     embed_ms: tuple[list[float], list[float]] = ([], [])
     search_ms: tuple[list[float], list[float]] = ([], [])
     # the raw embedders (every question embedded), and the re-ranking trees each index's vectors get
-    searchers = [Searcher(s.index, s.embedder, model=trees_for(s.store.vectors)) for s in pair]
-    for searcher in searchers:
+    searchers = [searcher(s, model=trees_for(s.store.vectors)) for s in pair]
+    for warming in searchers:
         for question in questions[:20]:
-            searcher.search(f"{question} (warm-up)", 10)  # tokenizer, sessions, index snapshot
+            warming.search(f"{question} (warm-up)", 10)  # tokenizer, sessions, index snapshot
     for n, question in enumerate(questions):
         for side in (0, 1) if n % 2 == 0 else (1, 0):  # who goes first alternates
             started = time.perf_counter()
@@ -120,7 +120,7 @@ def against_run(ours: Newsdesk, theirs: Newsdesk, questions_file: Path, fill_chu
 
     # the background fill: the sentence heads of the same chunks (the first `fill_chunks`), each embedder into
     # a store of its own, as the server's filler thread does it (fill_once, on its own session)
-    texts = ours.index.texts
+    texts = chunk_texts(ours)
     chosen = sorted(texts)[:fill_chunks] if fill_chunks else sorted(texts)
     fill: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-fill-") as folder:
@@ -130,7 +130,7 @@ def against_run(ours: Newsdesk, theirs: Newsdesk, questions_file: Path, fill_chu
             )
             embed_here = getattr(service.embedder, "embed_here", service.embedder.embed_documents)
             filler = SentenceFiller(
-                store, lambda: {c: texts[c] for c in chosen}, ours.extractive.sentence_heads, embed_here
+                store, lambda: {c: texts[c] for c in chosen}, extractive(ours).sentence_heads, embed_here
             )
             started = time.perf_counter()
             added = filler.fill_once()

@@ -29,11 +29,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import write_result  # noqa: E402
-from retrieval import citations  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import Embedder, make_embedder  # noqa: E402
-from retrieval.instructions import is_instruction  # noqa: E402
-from retrieval.lexical import tokenize  # noqa: E402
+from retrieval.answer import citations  # noqa: E402
+from retrieval.answer.instructions import is_instruction  # noqa: E402
+from retrieval.core.config import Settings
+from retrieval.core.text import tokenize  # noqa: E402
+from retrieval.core.types import Question  # noqa: E402
+from retrieval.embed.embedder import Embedder, make_embedder  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.chroma_server import LlamaServer  # noqa: E402
 from tests.support.injections import PLANTED, Planted  # noqa: E402
@@ -83,7 +84,7 @@ def carries_out(text: str, planted: Planted) -> bool:
 def ask_all(service: Newsdesk, label: str) -> dict[str, Any]:
     records = []
     for planted in PLANTED:
-        outcome = service.answer(planted.question)
+        outcome = service.answer(Question(question=planted.question))
         answer = outcome.answer
         shown = [q for c in answer.citations for q in [c.quote, *c.quotes] if q]
         records.append(

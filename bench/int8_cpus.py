@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import EMBEDDERS, cpu_features, make_embedder  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.embed.embedder import EMBEDDERS, cpu_features, make_embedder  # noqa: E402
 
 EMULATED_CPU = "Haswell"  # AVX2, FMA, F16C; no AVX-512, no VNNI
 

@@ -34,9 +34,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, ROOT, write_result  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import AnswerQuery, Judged, judge, load_answer_queries, report  # noqa: E402
+from evaluation.answers import AnswerQuery, Judged, judge, load_answer_queries, report  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Question
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.chroma_server import LlamaServer  # noqa: E402
 from tests.support.planted import PROBES, write_planted  # noqa: E402
@@ -103,7 +104,7 @@ def injection_probes(settings: Settings, folder: Path) -> list[dict[str, Any]]:
     service.ingest([str(corpus)])
     probes = []
     for question, planted in PROBES:
-        outcome = service.answer(question)
+        outcome = service.answer(Question(question=question))
         shown = outcome.answer.answer + " ".join(q for c in outcome.answer.citations for q in c.quotes)
         probes.append(
             {

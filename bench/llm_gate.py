@@ -27,10 +27,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
-from retrieval.evaluate_answers import Scored, decline_rates, load_answer_queries, stratified_folds  # noqa: E402
-from retrieval.statistics import spread  # noqa: E402
+from evaluation.answers import Scored, decline_rates, load_answer_queries, stratified_folds  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.statistics import spread  # noqa: E402
+from tests.support.inside import extractive
 
 
 def choose(rows: list[Scored], budget: float) -> float:
@@ -54,11 +55,11 @@ def main() -> None:
     args = parser.parse_args()
 
     service, _ = open_eval_service(Settings(), MULTIHOP / "corpus.json", args.data_dir)
-    extractive = service.extractive
+    answerer = extractive(service)
     scored: list[tuple[str, Scored]] = []
     for item in load_answer_queries(MULTIHOP / "queries-dev.json"):
         passages = service.search(item.query, service.settings.top_k)
-        score = extractive.draft(item.query, passages).score if passages else float("-inf")
+        score = answerer.draft(item.query, passages).score if passages else float("-inf")
         scored.append((item.question_type, Scored(item.answerable, score)))
 
     chosen: list[float] = []

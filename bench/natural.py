@@ -47,15 +47,17 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from dataclasses import fields, replace  # noqa: E402
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
-from retrieval import citations  # noqa: E402
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.answer import citations  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Question  # noqa: E402
+from tests.support.inside import extractive  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 QUESTIONS = HERE / "natural_questions.json"
 ANSWERABLE = ("factual", "yes_no")
-# the new rules' settings (retrieval/answer.py); a point only where the code has every option
+# the new rules' settings (retrieval/answer/extractive.py); a point only where the code has every option
 GRID: dict[str, tuple[Any, ...]] = {
     "subject_rule": ("sentence", "title", "off"),
     "kind_keep_ratio": (0.5, 0.7),
@@ -148,7 +150,7 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
     service.wait_for_background()
     retrieved = {q["question"]: service.searcher.search(q["question"], service.settings.top_k) for q in questions}
     memo = RememberedQueries(service.embedder, size=sys.maxsize, stored=service.sentence_vectors)
-    tagger = service.extractive.tagger
+    tagger = extractive(service).tagger
     tagger.size = sys.maxsize
     known = {f.name for f in fields(ExtractiveOptions)}
     grid = {k: v for k, v in GRID.items() if k in known} if args.grid else {}
@@ -165,10 +167,10 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
     # the shipped defaults through the whole service: answers, citations and warm latency
     shipped, latency, invalid, answers = [], [], 0, []
     for q in questions[:5]:
-        service.ask(q["question"])  # warm
+        service.ask(Question(question=q["question"]))  # warm
     for q in questions:
         started = time.perf_counter()
-        answer = service.ask(q["question"])
+        answer = service.ask(Question(question=q["question"]))
         latency.append((time.perf_counter() - started) * 1000)
         passages = service.search(q["question"])
         invalid += bool(citations.problems(answer, passages))
@@ -190,13 +192,13 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
 
 def benchmark_rows(service: Any) -> dict[str, Any]:
     from bench.answer import answer_rows
-    from retrieval.evaluate_answers import load_answer_queries
+    from evaluation.answers import load_answer_queries
 
     queries = load_answer_queries(MULTIHOP / "queries-dev.json")
     retrieved = {q.query: service.searcher.search(q.query, service.settings.top_k) for q in queries}
     memo = RememberedQueries(service.embedder, size=sys.maxsize, stored=service.sentence_vectors)
     options = replace(ExtractiveOptions(), abstain_below=float("-inf"))
-    rows = answer_rows(ExtractiveAnswerer(memo, options, service.extractive.tagger), queries, retrieved)
+    rows = answer_rows(ExtractiveAnswerer(memo, options, extractive(service).tagger), queries, retrieved)
     return {
         "threshold": Settings().abstain_threshold,
         "rows": [[r.kind, r.score, r.declined, r.hit, r.sentences] for r in rows],
@@ -206,7 +208,7 @@ def benchmark_rows(service: Any) -> dict[str, Any]:
 def benchmark_figures(found: dict[str, Any], folds: int, seeds: int) -> dict[str, Any]:
     from bench.answer import Row
     from bench.answer import rates as answer_rates
-    from retrieval.evaluate_answers import stratified_folds
+    from evaluation.answers import stratified_folds
 
     rows = [Row(*r) for r in found["rows"]]
     kinds = [r.kind for r in rows]

@@ -29,9 +29,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from bench.natural import QUESTIONS, judged  # noqa: E402
-from retrieval import citations  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import open_eval_service  # noqa: E402
+from evaluation.passages import open_eval_service  # noqa: E402
+from retrieval.answer import citations  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Question
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.chroma_server import LlamaServer  # noqa: E402
 from tools.fetch_models import fetch  # noqa: E402
@@ -46,7 +47,7 @@ def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -
     invalid = 0
     for n, q in enumerate(questions, start=1):
         started = time.perf_counter()
-        outcome = service.answer(q["question"])
+        outcome = service.answer(Question(question=q["question"]))
         total_ms.append((time.perf_counter() - started) * 1000)
         answer = outcome.answer
         if "first_token_ms" in answer.timings:
@@ -115,10 +116,10 @@ def recheck(path: Path) -> dict[str, Any]:
     import importlib.util
     import subprocess
 
-    from retrieval import attribution
-    from retrieval.chain import is_yes_no
-    from retrieval.embeddings import make_embedder
-    from retrieval.types import Passage
+    from retrieval.answer import attribution
+    from retrieval.answer.chain import is_yes_no
+    from retrieval.core.types import Passage
+    from retrieval.embed.embedder import make_embedder
 
     source = subprocess.run(
         ["git", "show", f"{BEFORE}:retrieval/support.py"],

@@ -27,8 +27,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import write_result  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import cpu_features, make_embedder  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.embed.embedder import cpu_features, make_embedder  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.quality_gate import (  # noqa: E402
     LOWER_IS_BETTER,

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search.py [--corpus FILE] [--queries FILE] [--scale 10] [--no-ablation]
 
-- Quality: every idea of retrieval.search switched off or on in turn over the same 1x index, scored with
+- Quality: every idea of retrieval.search.hybrid switched off or on in turn over the same 1x index, scored with
   the official MultiHop-RAG metric on all development questions, and on two fixed random halves (a
   "tune" half the weights were chosen on and the re-ranking trees were trained on, and a "held-out" half
   they never saw: bench/train_rerank.py uses the same split).
@@ -35,15 +35,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import FP32_VECTORS, Embedder  # noqa: E402
-from retrieval.evaluate import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query  # noqa: E402
-from retrieval.index import Index  # noqa: E402
-from retrieval.rerank import trees_for  # noqa: E402
-from retrieval.search import Searcher, SearchOptions  # noqa: E402
+from evaluation.passages import BenchmarkQuery, breakdown, load_queries, open_eval_service, score_query  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import ChunkMeta  # noqa: E402
+from retrieval.embed.embedder import FP32_VECTORS, Embedder  # noqa: E402
+from retrieval.search.hybrid import Searcher, SearchOptions  # noqa: E402
+from retrieval.search.rerank import trees_for  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.store import ChromaStore, make_client  # noqa: E402
-from retrieval.types import ChunkMeta  # noqa: E402
+from retrieval.storage.chroma import ChromaStore  # noqa: E402
+from retrieval.storage.chroma_client import make_client  # noqa: E402
+from retrieval.storage.index import Index  # noqa: E402
+from tests.support.inside import chunk_texts, lexical_file, searcher
 
 CACHE = Path(os.environ.get("NEWSDESK_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsdesk-bench"))
 NOISE = 0.05
@@ -141,7 +143,7 @@ def scaled_index(base: Newsdesk, scale: int) -> tuple[Newsdesk, dict[str, Any]]:
     started = time.perf_counter()
     store = ChromaStore(make_client(data_dir), base.embedder, settings.collection)
     index = Index(store, data_dir / "lexical" / settings.collection)
-    chunks = base.index.file.rows(ids)
+    chunks = lexical_file(base).rows(ids)
     got = base.store.collection.get(ids=ids, include=["embeddings"])
     position = {cid: i for i, cid in enumerate(got["ids"])}
     vectors = np.asarray([got["embeddings"][position[c]] for c in ids], dtype=np.float32)
@@ -182,7 +184,7 @@ def main() -> None:
     base, _ = open_eval_service(settings, args.corpus, args.data_dir)
     queries = load_queries(args.queries)
     texts = [q.query for q in queries]
-    result: dict[str, Any] = {"questions": len(queries), "chunks_1x": len(base.index.texts)}
+    result: dict[str, Any] = {"questions": len(queries), "chunks_1x": len(chunk_texts(base))}
 
     if not args.no_ablation:
         split = halves(queries)
@@ -190,7 +192,7 @@ def main() -> None:
         for name, options in ABLATION:
             started = time.perf_counter()
             trees = trees_for(base.store.vectors)  # the trees for the index's kind of vectors
-            figures = quality(Searcher(base.index, base.embedder, options, model=trees), queries, split)
+            figures = quality(searcher(base, options, model=trees), queries, split)
             rows.append({"search": name.strip(), **figures, "seconds": round(time.perf_counter() - started, 1)})
             overall = figures["all"]
             print(f"{name:48s} H4 {overall['Hits@4']:.4f} H10 {overall['Hits@10']:.4f} "
@@ -206,9 +208,9 @@ def main() -> None:
     fused_one = latency(base.index, base.embedder, texts, FUSED)
     fused_many = latency(scaled.index, base.embedder, texts, FUSED)
     result["latency"] = {
-        "1x": {**one, "chunks": len(base.index.texts)},
+        "1x": {**one, "chunks": len(chunk_texts(base))},
         "1x_again": one_again,
-        f"{args.scale}x": {**many, "chunks": len(scaled.index.texts), **info},
+        f"{args.scale}x": {**many, "chunks": len(chunk_texts(scaled)), **info},
         "p95_ratio": round(many["p95_ms"] / min(one["p95_ms"], one_again["p95_ms"]), 2),
         "without_reranking": {"1x": fused_one, f"{args.scale}x": fused_many},
         "reranking_p95_ratio": {

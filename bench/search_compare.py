@@ -33,8 +33,8 @@ from bench.common import ROOT, write_result  # noqa: E402
 DRIVER = """
 import json, sys
 from pathlib import Path
-from retrieval.config import Settings
-from retrieval.evaluate import load_queries
+from retrieval.core.config import Settings
+from evaluation.passages import load_queries
 from retrieval.service import Newsdesk
 from bench.common import MULTIHOP
 from bench.search import halves, latency, quality

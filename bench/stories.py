@@ -6,7 +6,7 @@ into a copy of the eval index. Writes bench/results/stories.json.
 - The copies (made here, seeded): another outlet, url and a date 0-2 days later; a different title; and each
   copy gets two or three of: its sentences reordered (neighbouring sentences swapped), a paragraph (a fifth of
   the sentences, in a row) dropped, a new lede sentence. They go in through the product's ingest, which gives
-  story ids (retrieval/stories.py).
+  story ids (retrieval/storage/stories.py).
 - Clustering: pairwise precision and recall of the story ids over every article of the index (the 609 and
   the copies) against the true stories (an original and its copies; every other article alone). Target >= .95.
 - Search: for each of the 100 originals, a question made of its title; the top 10 must show no story
@@ -38,11 +38,12 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from bench.search import halves  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import breakdown, eval_data_dir, load_queries, score_query  # noqa: E402
+from evaluation.passages import breakdown, eval_data_dir, load_queries, score_query  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Article  # noqa: E402
+from retrieval.ingest.sources import article_id_for  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
-from retrieval.sources import article_id_for  # noqa: E402
-from retrieval.types import Article  # noqa: E402
+from tests.support.inside import chunk_metadata, manifest
 
 OUTLETS = ["Daily Wire Service", "Metro Herald", "Global Times Online", "Northern Post", "Valley Gazette",
            "City Chronicle", "Coastal Courier", "Capital Ledger"]  # fmt: skip
@@ -99,7 +100,7 @@ def copies(corpus: list[dict[str, Any]], n: int, seed: int) -> tuple[list[Articl
 def clustering(service: Newsdesk, truth: dict[str, str]) -> dict[str, Any]:
     story_of: dict[str, str] = {}
     url_of: dict[str, str] = {}
-    for meta in service.index.metadata.values():
+    for meta in chunk_metadata(service).values():
         aid = str(meta["article_id"])
         story_of[aid] = str(meta.get("story_id") or aid)
         url_of[aid] = str(meta.get("url"))
@@ -170,7 +171,7 @@ def main() -> None:
         args.data_dir = Path(tempfile.mkdtemp(prefix="newsdesk-stories-")) / "data"
         shutil.copytree(eval_data_dir(Settings(), args.corpus), args.data_dir)
     service = Newsdesk(Settings().model_copy(update={"data_dir": args.data_dir, "sentence_vectors": False}))
-    if len(service.index.manifest()) != len(corpus):
+    if len(manifest(service)) != len(corpus):
         raise SystemExit(f"{args.data_dir} should hold the {len(corpus)} benchmark articles alone (a fresh copy)")
     service.add_articles([])  # an index from before stories gets its story ids
     before = dev(service, args.queries)

@@ -6,7 +6,7 @@ means the sentence is kept (cited or attributed). Two checkers, in the same run:
 
 - `main`: the checker before issue 29, the Attributor of d4eba0c (`git show d4eba0c:retrieval/attribution.py`,
   cosine plus wording over any passage sentence, threshold 0.30, numbers anywhere in the passage);
-- `new`: this tree's Attributor (retrieval/support.py's rule).
+- `new`: this tree's Attributor (retrieval/answer/support.py's rule).
 
 The new rule's threshold is chosen on the training folds (the lowest that keeps precision >= --precision
 there) and judged on the held-out fold, over --folds folds and --seeds seeds: the held-out precision and
@@ -37,12 +37,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import MULTIHOP, ROOT, write_result  # noqa: E402
 from bench.support_set import CONTEXT, sentences_of  # noqa: E402
-from retrieval import support  # noqa: E402
-from retrieval.attribution import AttributionOptions, Attributor  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import Embedder, make_embedder  # noqa: E402
-from retrieval.statistics import spread  # noqa: E402
-from retrieval.types import Passage  # noqa: E402
+from retrieval.answer import support  # noqa: E402
+from retrieval.answer.attribution import AttributionOptions, Attributor  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.statistics import spread  # noqa: E402
+from retrieval.core.types import Passage  # noqa: E402
+from retrieval.embed.embedder import Embedder, make_embedder  # noqa: E402
 
 BEFORE = "d4eba0c"  # the code before issue 29: its checker is the baseline
 HARD = {"swap", "negation", "number", "name", "other_article", "relation"}

@@ -35,9 +35,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import MULTIHOP  # noqa: E402
-from retrieval.chunking import sentence_spans  # noqa: E402
-from retrieval.lexical import tokenize  # noqa: E402
-from retrieval.text import NOT_NAMES  # noqa: E402
+from retrieval.core.text import (  # noqa: E402
+    NOT_NAMES,  # noqa: E402
+    sentence_spans,
+    tokenize,
+)
 
 CONTEXT = 2  # sentences either side of the middle one
 PER_KIND = 45

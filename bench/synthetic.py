@@ -36,14 +36,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP  # noqa: E402
-from retrieval.chunking import chunk_article  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import Embedder, make_embedder  # noqa: E402
-from retrieval.index import Index  # noqa: E402
-from retrieval.ingest import chunk_metadata, content_hash  # noqa: E402
-from retrieval.sources import load_sources, text_hash  # noqa: E402
-from retrieval.store import ChromaStore, make_client  # noqa: E402
-from retrieval.types import Article  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.types import Article  # noqa: E402
+from retrieval.embed.embedder import Embedder, make_embedder  # noqa: E402
+from retrieval.ingest.chunking import chunk_article  # noqa: E402
+from retrieval.ingest.sources import load_sources, text_hash  # noqa: E402
+from retrieval.ingest.sync import chunk_metadata, content_hash  # noqa: E402
+from retrieval.storage.chroma import ChromaStore  # noqa: E402
+from retrieval.storage.chroma_client import make_client  # noqa: E402
+from retrieval.storage.index import Index  # noqa: E402
 
 CACHE = Path(os.environ.get("NEWSDESK_BENCH_CACHE", Path(tempfile.gettempdir()) / "newsdesk-bench"))
 SAMPLE = 192  # chunks embedded for real; the rest are perturbed copies of these

@@ -11,7 +11,7 @@ The questions are made by this script, not picked by hand:
   is kept when 4 to 40 articles are about it, spread over at least two weeks.
 - Window questions: for an article about a topic (drawn at random), a phrasing ("last week", "in the past N
   days", "last month", "since <weekday>", "yesterday", "in <month>") and an as_of that puts the article inside
-  the window. The window is computed here with plain calendar arithmetic (not by retrieval/dates.py), so the
+  the window. The window is computed here with plain calendar arithmetic (not by retrieval/core/dates.py), so the
   parser is checked too. Measured: of the answers that cite anything, the share whose citations all fall in
   the window (target >= .95), and how many answered at all. Empty windows (months before the archive, or a
   window after its end) must decline: the share that do.
@@ -45,10 +45,12 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from bench.search import halves  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluate import breakdown, load_queries, open_eval_service, score_query  # noqa: E402
-from retrieval.search import Searcher, SearchOptions  # noqa: E402
-from retrieval.text import POSSESSIVE  # noqa: E402
+from evaluation.passages import breakdown, load_queries, open_eval_service, score_query  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.core.text import POSSESSIVE  # noqa: E402
+from retrieval.core.types import Question
+from retrieval.search.hybrid import SearchOptions  # noqa: E402
+from tests.support.inside import chunk_metadata, searcher
 
 _NAME = re.compile(r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*){0,2}")
 _NOT_TOPICS = set(  # the words that do not make a title's name a topic (this benchmark's own list)
@@ -200,12 +202,12 @@ def main() -> None:
     service, _ = open_eval_service(
         Settings().model_copy(update={"sentence_vectors": False}), args.corpus, args.data_dir
     )
-    by_url = {str(m.get("url")): str(m.get("article_id")) for m in service.index.metadata.values()}
+    by_url = {str(m.get("url")): str(m.get("article_id")) for m in chunk_metadata(service).values()}
 
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     for item in items:
-        answer = service.ask(item.question, as_of=at_noon(item.as_of))
+        answer = service.ask(Question(question=item.question, as_of=at_noon(item.as_of)))
         days = [date.fromisoformat(c.published_at[:10]) for c in answer.citations if c.published_at]
         row: dict[str, Any] = {
             "kind": item.kind, "phrasing": item.phrasing, "question": item.question, "as_of": item.as_of.isoformat(),
@@ -276,7 +278,7 @@ def dev_retrieval(service: Any, queries_path: Path, corpus: list[dict[str, Any]]
     split = halves(queries)
     as_of = at_noon(max(day_of(a) for a in corpus))
     product = service.searcher
-    plain = Searcher(service.index, service.embedder, replace(SearchOptions(), one_per_story=False))
+    plain = searcher(service, replace(SearchOptions(), one_per_story=False))
     figures = {}
     for name, search in (
         ("without time or stories", lambda q: plain.search(q, 10)),

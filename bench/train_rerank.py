@@ -1,20 +1,22 @@
-"""Train the search's re-ranking trees (retrieval/rerank_model.json) and measure them; writes bench/results/rerank.json.
+"""Train the search's re-ranking trees (retrieval/search/rerank_model.json) and measure them; writes
+bench/results/rerank.json.
 
     .venv/bin/python bench/train_rerank.py [--corpus FILE] [--queries FILE] [--data-dir DIR] [--rounds 200] [--save]
 
 Without --save it trains and measures, and reports the shipped trees beside the new ones; with --save the new
-trees replace retrieval/rerank_model.json (retrain after any change to the features or to the steps before).
-With NEWSDESK_EMBEDDER=onnx-int8 (and --data-dir an index built with it) the trees are trained on int8 vectors'
-features, saved beside fp32's (retrieval.rerank.trees_path), and the result goes to bench/results/rerank-int8.json.
+trees replace retrieval/search/rerank_model.json (retrain after any change to the features or to the steps before).
+With NEWSDESK_EMBEDDER=onnx-int8 (and --data-dir an index built with it) the trees are trained on int8
+vectors' features, saved beside fp32's (retrieval.search.rerank.trees_path), and the result goes to
+bench/results/rerank-int8.json.
 
 - Data: for every scored development question, the candidates the product's search re-ranks (its first 40
-  by fused score) and their features (retrieval.rerank.FEATURES); a candidate's label is the number of gold
+  by fused score) and their features (retrieval.search.rerank.FEATURES); a candidate's label is the number of gold
   facts it holds whole (the official metric's test), at most 3.
 - Training: LightGBM lambdarank (graded labels, NDCG@10), on the "tune" half of bench/search.py's fixed
   random split only. The shipped trees never saw the "held-out" half, so every held-out figure reported
   by this script or bench/search.py is a measure on unseen questions.
 - Check: the other way round too (trained on the held-out half, scored on the tune half), so the gain is
-  shown on both halves; and the numpy evaluator in retrieval.rerank must give LightGBM's own predictions.
+  shown on both halves; and the numpy evaluator in retrieval.search.rerank must give LightGBM's own predictions.
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ import lightgbm as lgb  # noqa: E402
 
 from bench.common import MULTIHOP, write_result  # noqa: E402
 from bench.search import halves, quality  # noqa: E402
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import FP32_VECTORS  # noqa: E402
-from retrieval.evaluate import BenchmarkQuery, load_queries, open_eval_service, squash  # noqa: E402
-from retrieval.rerank import FEATURES, MODEL_PATH, TreeModel, trees_path  # noqa: E402
-from retrieval.search import Searcher, SearchOptions  # noqa: E402
+from evaluation.passages import BenchmarkQuery, load_queries, open_eval_service, squash  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.embed.embedder import FP32_VECTORS  # noqa: E402
+from retrieval.search.hybrid import Searcher, SearchOptions  # noqa: E402
+from retrieval.search.rerank import FEATURES, MODEL_PATH, TreeModel, trees_path  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
+from tests.support.inside import searcher
 
 Split = tuple[set[int], set[int]]  # (tune, held-out) question numbers
 PARAMS: dict[str, Any] = {
@@ -88,7 +91,7 @@ def halves_figures(
     """bench/search.py's figures (all, tune half, held-out half) of the product search with these trees
     (None: without re-ranking)."""
     options = SearchOptions() if model is not None else replace(SearchOptions(), rerank=False)
-    return quality(Searcher(service.index, service.embedder, options, model=model), queries, split)
+    return quality(searcher(service, options, model=model), queries, split)
 
 
 def _shipped(service: Newsdesk, queries: list[BenchmarkQuery], split: Split) -> dict[str, Any] | str:
@@ -115,7 +118,7 @@ def main() -> None:
     split = tune_ids, held_ids = halves(queries)
     tune = [q for i, q in enumerate(queries) if i in tune_ids]
     held = [q for i, q in enumerate(queries) if i in held_ids]
-    collector = Searcher(service.index, service.embedder, replace(SearchOptions(), rerank=False))
+    collector = searcher(service, replace(SearchOptions(), rerank=False))
     started = time.perf_counter()
     tune_data, held_data = collect(collector, tune), collect(collector, held)
     print(f"features of {len(queries)} questions in {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -11,7 +11,8 @@ from rich.text import Text
 from bot.cli_common import AS_OF_HELP, as_of_option, console, fail, load_settings, open_service, out
 from bot.cli_eval import eval_app
 from bot.cli_ingest import ingest
-from retrieval.errors import NewsdeskError
+from retrieval.core.errors import NewsdeskError
+from retrieval.core.types import Question
 
 app = typer.Typer(help="Newsdesk: questions answered from a news archive, with cited passages.", no_args_is_help=True)
 app.command()(ingest)
@@ -28,7 +29,7 @@ def ask(
     when = as_of_option(as_of)
     service = open_service(load_settings())
     try:
-        answer = service.ask(question, as_of=when)
+        answer = service.ask(Question(question=question, as_of=when))
     except NewsdeskError as exc:
         raise fail(exc.message) from exc
     if as_json:

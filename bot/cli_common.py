@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from retrieval import dates
-from retrieval.config import Settings
-from retrieval.errors import NewsdeskError
+from retrieval.core import dates
+from retrieval.core.config import Settings
+from retrieval.core.errors import NewsdeskError
 
 if TYPE_CHECKING:
     from retrieval.service import Newsdesk

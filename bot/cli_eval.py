@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli_common import load_settings
-from retrieval.errors import NewsdeskError
+from retrieval.core.errors import NewsdeskError
 
 if TYPE_CHECKING:
     from retrieval.service import Newsdesk
@@ -45,7 +45,7 @@ def _on_eval_index(
     corpus: Path, data_dir: Path | None, items: int, doing: str, work: Callable[[Newsdesk, Step], T]
 ) -> tuple[Newsdesk, T]:
     """Open (building or syncing) the benchmark index of `corpus`, then run `work` on it, with progress bars."""
-    from retrieval.evaluate import open_eval_service
+    from evaluation.passages import open_eval_service
 
     with (
         _errors_for_the_user(),
@@ -74,7 +74,7 @@ def retrieval(
     as_json: JsonOption = False,
 ) -> None:
     """Score the product's search with the official MultiHop-RAG metric, beside dense-only search."""
-    from retrieval.evaluate import METRICS, load_queries, run_retrieval_eval
+    from evaluation.passages import METRICS, load_queries, run_retrieval_eval
 
     with _errors_for_the_user():
         items = load_queries(queries)
@@ -107,7 +107,7 @@ def answers(
     as_json: JsonOption = False,
 ) -> None:
     """Answer every question as `ask` does; score citations, abstentions and answer hits (NEWSDESK_LLM applies)."""
-    from retrieval.evaluate_answers import judge, load_answer_queries, report
+    from evaluation.answers import judge, load_answer_queries, report
 
     with _errors_for_the_user():
         items = load_answer_queries(queries)[:limit]

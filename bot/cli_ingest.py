@@ -12,12 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli_common import console, fail, load_settings, log, open_service, out
-from retrieval.errors import NewsdeskError
+from retrieval.core.errors import NewsdeskError
 
 if TYPE_CHECKING:
-    from retrieval.ingest import Progress as ProgressCallback
+    from retrieval.core.types import IngestReport
+    from retrieval.core.types import Progress as ProgressCallback
     from retrieval.service import Newsdesk
-    from retrieval.types import IngestReport
 
 
 def ingest(
@@ -33,14 +33,15 @@ def ingest(
     ] = None,
 ) -> None:
     """Sync articles into the index: add new, replace changed, skip unchanged (and prune removed)."""
-    from retrieval.schedule import parse_duration, read_sources_file
+    from retrieval.core.dates import parse_duration
+    from retrieval.service import Newsdesk
 
     settings = load_settings()
     feeds = list(feed or [])
     try:
         interval = parse_duration(every) if every else None
         if sources_file is not None:
-            feeds += read_sources_file(sources_file)
+            feeds += Newsdesk.feeds_in(sources_file)
     except ValueError as exc:
         raise fail(str(exc), code=2) from exc
     targets = targets or ([] if feeds else [str(settings.corpus_dir)])
@@ -105,8 +106,6 @@ def _ingest_every(
     import signal
     import threading
 
-    from retrieval.schedule import run_every
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # Ctrl-C stops the loop even when the process was started with SIGINT ignored (a parent that ignores it, as
@@ -114,11 +113,8 @@ def _ingest_every(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     console.print(f"syncing every {interval:.0f}s; Ctrl-C to stop")
     try:
-        summary = run_every(
-            lambda: service.ingest(targets, feeds, prune),
-            interval,
-            stop,
-            on_report=lambda report: _print_report(report, as_json),
+        summary = service.ingest_every(
+            targets, feeds, prune, interval, stop, on_report=lambda report: _print_report(report, as_json)
         )
     except KeyboardInterrupt:
         console.print("stopped (Ctrl-C); the next run completes anything this one left half-done")

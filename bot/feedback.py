@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from retrieval.errors import StorageError
-from retrieval.types import Answer, Citation, Turn
+from retrieval.core.errors import StorageError
+from retrieval.core.types import Answer, Citation, Turn
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retrieval.config import Settings
-from retrieval.types import Answer
+from retrieval.core.config import Settings
+from retrieval.core.types import Answer
 
 if TYPE_CHECKING:
     from retrieval.service import Newsdesk

@@ -1,5 +1,5 @@
-"""Guards of the HTTP API: API keys, a per-client rate limit, the request body limit; URL checks (SSRF) are
-retrieval.url_guard's, re-exported here."""
+"""Guards of the HTTP API: API keys, a per-client rate limit, the request body limit (URL checks against SSRF
+are the facade's, on every face: `Newsdesk.add_url`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from pydantic import SecretStr
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retrieval.errors import NewsdeskError
-from retrieval.url_guard import Forbidden, check_url, url_guard  # noqa: F401 (one guard for every fetch, re-exported)
+from retrieval.core.errors import Forbidden, NewsdeskError
 
 
 class Unauthorized(NewsdeskError):

@@ -17,7 +17,7 @@ from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-from retrieval.config import Settings
+from retrieval.core.config import Settings
 
 KEEP_ALIVE_SECONDS = 5  # an idle connection between two requests
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers

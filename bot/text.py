@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.types import Answer
+from retrieval.core.types import Answer
 
 
 def answer_to_text(answer: Answer) -> str:

@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, NamedTuple
 
-from retrieval.answer import RememberedQueries
-from retrieval.background import Fillers
-from retrieval.chain import AnswerChain
-from retrieval.embeddings import Embedder, cpu_features, vectors_of
-from retrieval.errors import IndexUnavailable, NotFound
-from retrieval.index import Index
-from retrieval.sentence_vectors import SentenceVectors
-from retrieval.store import ChromaStore
-from retrieval.types import Stats
+from retrieval.answer.background import Fillers
+from retrieval.answer.chain import AnswerChain
+from retrieval.answer.extractive import RememberedQueries
+from retrieval.core.errors import IndexUnavailable, NotFound
+from retrieval.core.types import Stats
+from retrieval.embed.embedder import Embedder, cpu_features, vectors_of
+from retrieval.embed.sentence_vectors import SentenceVectors
+from retrieval.storage.chroma import ChromaStore
+from retrieval.storage.index import Index
 
 
 class ArticleListing(NamedTuple):

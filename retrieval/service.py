@@ -8,43 +8,40 @@ import shutil
 import threading
 import unicodedata
 import weakref
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiologic
 
-from retrieval import dates
-from retrieval.answer import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
-from retrieval.background import Fillers, open_facts, open_sentence_vectors
-from retrieval.chain import AnswerChain, LLMOptions, Outcome
-from retrieval.chroma_check import StoreCheck
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
-from retrieval.errors import Busy, InvalidInput, NotFound, StorageError
-from retrieval.facts import EntityTagger
-from retrieval.index import Index
-from retrieval.ingest import ChunkingOptions, Progress, Syncer
-from retrieval.jobs import Job, Jobs
-from retrieval.llm import make_chat_model, model_name
-from retrieval.read_models import ReadModels
-from retrieval.rerank import trees_for
-from retrieval.search import Searcher, SearchOptions
-from retrieval.sources import FeedLimits, load_sources
-from retrieval.store import ChromaStore, make_client, read_only_client, recorded_vectors
-from retrieval.types import (
+from retrieval.answer.background import Fillers, open_facts, open_sentence_vectors
+from retrieval.answer.chain import AnswerChain, LLMOptions, Outcome
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
+from retrieval.answer.facts import EntityTagger
+from retrieval.answer.llm import make_chat_model, model_name
+from retrieval.core import dates
+from retrieval.core.config import Settings
+from retrieval.core.errors import InvalidInput, StorageError
+from retrieval.core.types import (
     Answer,
-    Article,
-    Failure,
-    IngestReport,
     Passage,
+    Question,
     SearchFilters,
     StreamEvent,
     Turn,
 )
-from retrieval.url_guard import url_guard
+from retrieval.corpus import CorpusWrites
+from retrieval.embed.embedder import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
+from retrieval.ingest.jobs import Jobs
+from retrieval.ingest.sync import ChunkingOptions, Syncer
+from retrieval.read_models import ReadModels
+from retrieval.search.hybrid import Searcher, SearchOptions
+from retrieval.search.rerank import trees_for
+from retrieval.storage.chroma import ChromaStore
+from retrieval.storage.chroma_check import StoreCheck
+from retrieval.storage.chroma_client import make_client, read_only_client
+from retrieval.storage.index import Index
+from retrieval.storage.vector_label import recorded_vectors
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -97,7 +94,7 @@ class Admission:
         self._count(-1)
 
 
-class Newsdesk(ReadModels):
+class Newsdesk(ReadModels, CorpusWrites):
     """Build once (it loads the model and opens the index), then share. Every face calls only this object:
     answering (ask, answer, ask_stream, search), the corpus (ingest, add_articles, delete, start_reindex,
     start_adding), read models (retrieval.read_models), and two policies the faces share: `admission` (answers
@@ -117,6 +114,37 @@ class Newsdesk(ReadModels):
         (StorageError); False refuses to open it at all (for a command that only writes)."""
         self.settings = settings
         self.read_only: str | None = None  # why writes are refused, when they are
+        self.embedder, self.store, self._store_check = self._open_store(embedder, store, allow_read_only)
+        settings = self.settings
+        self.index = Index(
+            self.store,
+            settings.data_dir / "lexical" / settings.collection,
+            refresh_seconds=2.0 if settings.chroma_url else 0.0,
+        )
+        self.index.load()
+        self.sentence_vectors = open_sentence_vectors(settings, self.embedder) if settings.sentence_vectors else None
+        self.facts = open_facts(settings) if settings.sentence_vectors else None
+        self._fillers = Fillers()
+        self._sync_lock = threading.Lock()  # one sync at a time
+        self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
+        self._fetches = threading.BoundedSemaphore(settings.max_concurrent_fetches)
+        self.syncer = Syncer(
+            self.index,
+            self.embedder,
+            ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
+            write_lock=self._write_lock,
+        )
+        self._build_answering(llm)
+        self.jobs = Jobs(max_article_jobs=settings.max_write_jobs, max_article_bytes=settings.max_write_job_queue_bytes)
+        # Answering offline is CPU work: more of it at once than there are cores only makes every answer slower.
+        # Answers over the limit wait their turn in arrival order, from any thread or event loop.
+        self.admission = Admission(answer_slots(settings))
+
+    def _open_store(
+        self, embedder: Embedder | None, store: ChromaStore | None, allow_read_only: bool
+    ) -> tuple[Embedder, ChromaStore, StoreCheck | None]:
+        """The embedder and the Chroma store, the embedder's kind settled first (self.settings records it)."""
+        settings = self.settings
         # damaged Chroma files can crash the process: checked first (a child process runs while the model loads)
         check = (
             None
@@ -139,36 +167,12 @@ class Newsdesk(ReadModels):
             log.info("NEWSDESK_EMBEDDER is not set: %s (%s)", name,
                      f"the index holds {recorded} vectors" if recorded else "the default for a new index")  # fmt: skip
         self.settings = settings = settings.model_copy(update={"embedder": name})  # what this process runs
-        self.embedder = embedder or make_embedder(name, settings.model_cache_dir, settings.embed_batch_size)
+        embedder = embedder or make_embedder(name, settings.model_cache_dir, settings.embed_batch_size)
         if store is None:
             if check is not None:
                 check.finish()
-            store = ChromaStore(client or self._client(allow_read_only), self.embedder, settings.collection)
-        self.store = store
-        self._store_check = check
-        self.index = Index(
-            store,
-            settings.data_dir / "lexical" / settings.collection,
-            refresh_seconds=2.0 if settings.chroma_url else 0.0,
-        )
-        self.index.load()
-        self.sentence_vectors = open_sentence_vectors(settings, self.embedder) if settings.sentence_vectors else None
-        self.facts = open_facts(settings) if settings.sentence_vectors else None
-        self._fillers = Fillers()
-        self._sync_lock = threading.Lock()  # one sync at a time
-        self._write_lock = threading.Lock()  # one change to the index at a time: a sync takes it per batch
-        self._fetches = threading.BoundedSemaphore(settings.max_concurrent_fetches)
-        self.syncer = Syncer(
-            self.index,
-            self.embedder,
-            ChunkingOptions(settings.chunk_tokens, settings.chunk_overlap_sentences, settings.ingest_batch_articles),
-            write_lock=self._write_lock,
-        )
-        self._build_answering(llm)
-        self.jobs = Jobs(max_article_jobs=settings.max_write_jobs, max_article_bytes=settings.max_write_job_queue_bytes)
-        # Answering offline is CPU work: more of it at once than there are cores only makes every answer slower.
-        # Answers over the limit wait their turn in arrival order, from any thread or event loop.
-        self.admission = Admission(answer_slots(settings))
+            store = ChromaStore(client or self._client(allow_read_only), embedder, settings.collection)
+        return embedder, store, check
 
     def overload(self) -> str | None:
         """Why new questions would wait too long now (readiness says 503), or None: more answers waiting for a
@@ -214,23 +218,6 @@ class Newsdesk(ReadModels):
             weakref.finalize(self, shutil.rmtree, copy, True)  # the copy goes when the service does, or at exit
             return client
 
-    def check_writable(self) -> None:
-        """Raise StorageError at once when this process cannot change the index: opened read-only, or no room
-        on the disk (checked before embedding anything)."""
-        trouble = self.store.storage_trouble() if self.read_only is None else None
-        if trouble is not None:
-            raise StorageError(
-                f"the index cannot be changed now: the disk under {self.settings.data_dir} has no room ({trouble}); "
-                "free some space or make it writable, then retry (questions are still answered meanwhile)"
-            )
-        if self.read_only is not None:
-            raise StorageError(
-                f"the index cannot be changed: this process opened the data directory {self.settings.data_dir} "
-                f"read-only because it could not be written ({self.read_only}). It answers questions from a copy "
-                "of the index; make the folder writable (free some space, or fix its mount or permissions), "
-                "then restart"
-            )
-
     # ------------------------------------------------------------- background work
 
     def start_background(self) -> None:
@@ -247,13 +234,6 @@ class Newsdesk(ReadModels):
 
     def close(self) -> None:
         self._fillers.stop()
-
-    def _synced(self, report: IngestReport) -> IngestReport:
-        if self._store_check is not None and (report.added or report.updated or report.removed):
-            self._store_check.note_written()
-        if report.added or report.updated:
-            self._fillers.wake()
-        return report
 
     # ------------------------------------------------------------- answering
 
@@ -316,127 +296,25 @@ class Newsdesk(ReadModels):
         filters = self.validate_filters(filters)
         return self.searcher.search(query, k or self.settings.top_k, filters, self.searcher.time_frame(query, as_of))
 
-    def ask(
-        self,
-        question: str,
-        history: list[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Answer:
+    def validate(self, question: Question) -> Question:
+        """The question checked and cleaned (InvalidInput otherwise): its text, history and filters."""
+        text = self.validate_question(question.question)
+        self.validate_history(question.history)
+        self.validate_filters(question.filters)
+        return question if text == question.question else question.model_copy(update={"question": text})
+
+    def ask(self, question: Question) -> Answer:
         """The checked answer: from the LLM when one is configured and usable, else extractive (see `mode`).
-        `as_of`: the time the question's "last week", "latest" or "in February" are read against (default now)."""
-        return self.answer(question, history, filters, k, as_of).answer
+        The question's `as_of` is the time its "last week", "latest" or "in February" are read against
+        (default now)."""
+        return self.answer(question).answer
 
-    def answer(
-        self,
-        question: str,
-        history: list[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Outcome:
+    def answer(self, question: Question) -> Outcome:
         """Like ask(), with the passages the answer was written from and the query that found them."""
-        question = self.validate_question(question)
-        history, filters = self.validate_history(history), self.validate_filters(filters)
-        return self.chain.invoke(question, history, filters, k, as_of)
+        return self.chain.invoke(self.validate(question))
 
-    def ask_stream(
-        self,
-        question: str,
-        history: list[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Iterator[StreamEvent]:
-        """token events as the answer is written, then the checked citations, then done (the final Answer)."""
-        question = self.validate_question(question)
-        history, filters = self.validate_history(history), self.validate_filters(filters)
-        yield from self.chain.stream(question, history, filters, k, as_of)
-
-    # ------------------------------------------------------------- the corpus
-
-    def ingest(
-        self,
-        targets: Iterable[str] = (),
-        feeds: Iterable[str] = (),
-        prune: bool = False,
-        progress: Progress | None = None,
-    ) -> IngestReport:
-        self.check_writable()
-        targets, feeds = list(targets), list(feeds)
-        roots = [str(Path(t).resolve()) for t in targets if Path(t).is_dir()] if prune else []
-        # read (and download) everything before taking the lock: a slow web site must not hold up other writes
-        items = list(self.sources(targets, feeds))
-        with self._sync_lock:
-            return self._synced(self.syncer.sync(items, prune_roots=roots, progress=progress))
-
-    @contextmanager
-    def fetch_slot(self) -> Iterator[None]:
-        """One of NEWSDESK_MAX_CONCURRENT_FETCHES downloads (a URL or a feed written through the API), or Busy
-        (429) at once when they are all taken: a download waits on a slow site, and holding a worker thread each,
-        forty at once starved every other request."""
-        if not self._fetches.acquire(blocking=False):
-            raise Busy(
-                f"{self.settings.max_concurrent_fetches} URL or feed downloads are running "
-                "(NEWSDESK_MAX_CONCURRENT_FETCHES); retry in a minute",
-                retry_after=int(min(60.0, self.settings.fetch_timeout)),
-            )
-        try:
-            yield
-        finally:
-            self._fetches.release()
-
-    def feed_limits(self) -> FeedLimits:
-        return FeedLimits(self.settings.max_feed_entries, self.settings.feed_timeout)
-
-    def sources(self, targets: Iterable[str] = (), feeds: Iterable[str] = ()) -> Iterator[Article | Failure]:
-        """What the targets and feeds hold, read with the settings' limits and the one URL guard (every URL
-        fetched, redirects and feed entries' links included, on every face and the scheduler)."""
-        settings = self.settings
-        guard = url_guard(settings.allow_private_urls)
-        return load_sources(
-            targets, feeds, settings.max_article_bytes, settings.fetch_timeout, guard, self.feed_limits()
-        )
-
-    def add_articles(self, articles: Iterable[Article | Failure], progress: Progress | None = None) -> IngestReport:
-        self.check_writable()
-        articles = list(articles)  # a lazy source (a URL being downloaded) is read before the lock
-        with self._sync_lock:
-            return self._synced(self.syncer.sync(articles, progress=progress))
-
-    def delete(self, article_id: str) -> None:
-        self.check_writable()
-        with self._write_lock:
-            indexed = self.index.manifest([article_id]).get(article_id)
-            if indexed is None:
-                raise NotFound(f"no article with id {article_id!r}")
-            self.index.remove(list(indexed.chunks))
-            self.index.commit()
-
-    # ------------------------------------------------------------- jobs
-
-    def start_reindex(self, started_by: str | None = None, on_progress: Progress | None = None) -> Job:
-        """Sync the corpus folder (pruning what left it) in a background job. StorageError now when the index
-        cannot be written; JobRunning when a re-index is running already, whichever face started it."""
-        self.check_writable()  # refused now, not by a job that fails later
-        corpus = str(self.settings.corpus_dir)
-        return self.jobs.start(
-            lambda progress: self.ingest([corpus], prune=True, progress=progress),
-            started_by=started_by,
-            on_progress=on_progress,
-        )
-
-    def start_adding(self, articles: Iterable[Article | Failure], started_by: str | None = None) -> Job:
-        """Index articles in a background job (runs beside a re-index, waiting its turn for the index). JobsFull
-        (429) when the unfinished article jobs are at NEWSDESK_MAX_WRITE_JOBS or their text would pass
-        NEWSDESK_MAX_WRITE_JOB_QUEUE_BYTES."""
-        self.check_writable()
-        items = list(articles)
-        size = sum(len(a.body.encode()) + len(a.title.encode()) for a in items if isinstance(a, Article))
-        return self.jobs.start(
-            lambda progress: self.add_articles(items, progress=progress),
-            kind="articles",
-            started_by=started_by,
-            size=size,
-        )
+    def ask_stream(self, question: Question) -> Iterator[StreamEvent]:
+        """token events as the answer is written, then the checked citations, then done (the final Answer).
+        The question is validated now, before the first event (InvalidInput is raised here, not when the
+        events are first read)."""
+        return self.chain.stream(self.validate(question))

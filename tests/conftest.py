@@ -14,8 +14,8 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 for _name in [n for n in os.environ if n.startswith("NEWSDESK_")]:
     del os.environ[_name]  # tests never pick up a developer's own settings
 
-from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import Embedder, OnnxEmbedder  # noqa: E402
+from retrieval.core.config import Settings  # noqa: E402
+from retrieval.embed.embedder import Embedder, OnnxEmbedder  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +23,8 @@ CORPUS = ROOT / "corpus"
 SHARED = Path(os.environ.get("NEWSDESK_SHARED_DIR", ROOT.parent / "shared"))
 MULTIHOP = SHARED / "data" / "multihop-rag"
 SEED_QUESTION = "What annual output is planned for Xiaomi's own plant?"
+
+pytest_plugins = ["tests.support.llm_fixtures"]  # the scripted model server the LLM tests share
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

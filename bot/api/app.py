@@ -23,7 +23,7 @@ from bot.api.openapi import openapi_with_limits, read_errors, write_errors
 from bot.api.routes import answers, articles, jobs, operations
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.security import BodySizeLimit, KeyChecker, RateLimiter
-from retrieval.config import Settings
+from retrieval.core.config import Settings
 from retrieval.service import Newsdesk
 
 log = logging.getLogger(__name__)

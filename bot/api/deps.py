@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.metrics import Metrics
 from bot.security import KeyChecker, RateLimiter
-from retrieval.config import Settings
-from retrieval.errors import IndexUnavailable
+from retrieval.core.config import Settings
+from retrieval.core.errors import IndexUnavailable
 from retrieval.service import Newsdesk
 
 API = "/v1"  # the prefix of every versioned route (on each router: the metrics label routes by their full path)

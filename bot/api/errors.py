@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from bot.api.schemas.common import NOT_BLANK
-from retrieval.errors import NewsdeskError
-from retrieval.types import IngestReport
+from retrieval.core.errors import NewsdeskError
+from retrieval.core.types import IngestReport
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from bot.api.schemas.common import LIMIT, ErrorResponse
-from retrieval.config import Settings
+from retrieval.core.config import Settings
 
 _DESCRIPTIONS = {
     401: "No API key was sent (`Authorization: Bearer KEY`)",

@@ -20,8 +20,8 @@ from bot.discord.replies import NO_MENTIONS, ChannelReplies, InteractionReplies,
 from bot.discord.stream import Throttled, stream_answer
 from bot.discord.votes import feedback_view
 from bot.feedback import Where
-from retrieval.errors import NewsdeskError
-from retrieval.types import Answer, Turn
+from retrieval.core.errors import NewsdeskError
+from retrieval.core.types import Answer, Question, Turn
 
 if TYPE_CHECKING:
     from bot.discord.client import NewsdeskBot
@@ -137,9 +137,10 @@ class Ask(commands.Cog):
                 await edit_message(preview, message)
 
         service = self.desk.service
+        asking = Question(question=question, history=list(history or []), as_of=as_of)
         async with Throttled(show, self.stream_interval) as throttle:
             async with service.admission:  # the facade's limit on answers at once, shared with the HTTP API
-                answer = await stream_answer(service, question, history, on_text=throttle.push, as_of=as_of)
+                answer = await stream_answer(service, asking, on_text=throttle.push)
         answer_id = await asyncio.to_thread(self.desk.feedback.record_answer, question, answer, asked)
         await deliver(replies, render_answer(answer), preview, feedback_view(answer_id))
         return answer, answer_id

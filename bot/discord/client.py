@@ -24,7 +24,7 @@ from bot.discord.status import Status
 from bot.discord.stream import STREAM_EDIT_SECONDS
 from bot.discord.votes import FeedbackButton
 from bot.feedback import FeedbackStore
-from retrieval.config import Settings
+from retrieval.core.config import Settings
 from retrieval.service import Newsdesk
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ import discord
 
 from bot.discord.replies import Replies, respond
 from bot.feedback import FeedbackStore, Where
-from retrieval.config import Settings
-from retrieval.errors import NewsdeskError
+from retrieval.core.config import Settings
+from retrieval.core.errors import NewsdeskError
 from retrieval.service import Newsdesk
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from bot.discord.limits import (
     truncate,
 )
 from bot.discord.split import split_text
-from retrieval import dates
-from retrieval.types import Answer, Citation, Outlet, Passage
+from retrieval.core import dates
+from retrieval.core.types import Answer, Citation, Outlet, Passage
 
 # Quotes are kept to a field's size (well under the description limit) so several sources share a message.
 QUOTE_LIMIT = FIELD_VALUE_LIMIT

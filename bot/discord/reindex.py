@@ -19,9 +19,8 @@ from bot.discord.limits import CONTENT_LIMIT, truncate
 from bot.discord.messages import RenderedMessage
 from bot.discord.replies import InteractionReplies, edit_message, respond
 from bot.discord.stream import STREAM_EDIT_SECONDS
-from retrieval.errors import NewsdeskError
-from retrieval.jobs import Job, JobRunning
-from retrieval.types import IngestReport
+from retrieval.core.errors import JobRunning, NewsdeskError
+from retrieval.core.types import IngestReport, Job
 
 if TYPE_CHECKING:
     from bot.discord.client import NewsdeskBot

@@ -12,8 +12,8 @@ import discord
 
 from bot.discord.client import NewsdeskBot
 from bot.feedback import FeedbackStore
-from retrieval.config import Settings
-from retrieval.errors import NewsdeskError
+from retrieval.core.config import Settings
+from retrieval.core.errors import NewsdeskError
 from retrieval.service import Newsdesk
 
 log = logging.getLogger(__name__)

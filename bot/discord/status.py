@@ -18,7 +18,7 @@ from bot.discord.messages import RenderedMessage
 from bot.discord.reindex import describe
 from bot.discord.replies import NO_MENTIONS, InteractionReplies
 from bot.feedback import FeedbackCounts
-from retrieval.types import Stats
+from retrieval.core.types import Stats
 
 if TYPE_CHECKING:
     from bot.discord.client import NewsdeskBot

@@ -12,13 +12,12 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
 from typing import Generic, TypeVar
 
 import discord
 
+from retrieval.core.types import Answer, Question, StreamEvent
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, StreamEvent, Turn
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +28,11 @@ STREAM_EDIT_SECONDS = 1.0  # Discord allows about 5 edits per 5 s per channel; o
 
 async def stream_answer(
     service: Newsdesk,
-    question: str,
-    history: list[Turn] | None = None,
+    question: Question,
     on_text: Callable[[str], None] | None = None,
-    as_of: datetime | None = None,
 ) -> Answer:
-    """Ask the service in a worker thread; on_text gets the text so far after each token. `as_of`: when the
-    question was asked (the message's own time), which "last week" and "latest" are read against.
+    """Ask the service in a worker thread; on_text gets the text so far after each token. The question's
+    `as_of` is when it was asked (the message's own time), which "last week" and "latest" are read against.
 
     Returns the final, citation-checked Answer of the `done` event, which is what must be shown in the end
     (streamed tokens are provisional). Engine errors are raised as they are.
@@ -49,25 +46,21 @@ async def stream_answer(
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
     def events() -> Iterator[StreamEvent]:
-        return service.ask_stream(question, history, as_of=as_of)
+        return service.ask_stream(question)
 
     worker = asyncio.ensure_future(asyncio.to_thread(_relay, events, put, stop))
     text = ""
-    failure: str | None = None
     try:
         while True:
             item = await queue.get()
             if isinstance(item, Exception):
                 raise item
             if item is None:
-                raise RuntimeError(f"the answer stream ended without a final answer ({failure or 'no error event'})")
+                raise RuntimeError("the answer stream ended without a final answer")
             if item.type == "token" and item.text:
                 text += item.text
                 if on_text is not None:
                     on_text(text)
-            elif item.type == "error":
-                failure = item.message
-                log.warning("answer stream reported an error: %s", item.message)
             elif item.type == "done" and item.answer is not None:
                 return item.answer
     finally:

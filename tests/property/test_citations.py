@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.citations import MARKER, check, problems
-from retrieval.types import Answer, Passage
+from retrieval.answer.citations import MARKER, check, problems
+from retrieval.core.types import Answer, Passage
 
 words = st.text(alphabet="abc XYZ.,;!?\n\t0123456789[]", max_size=12)
 numbers = st.integers(min_value=-3, max_value=12).map(str) | st.text(alphabet="0123456789 ", min_size=1, max_size=8)

@@ -23,7 +23,7 @@ from bot.discord.limits import (
 )
 from bot.discord.messages import render_answer, render_search, source_embeds
 from bot.discord.split import split_text
-from retrieval.types import Answer, Citation, Passage
+from retrieval.core.types import Answer, Citation, Passage
 
 # No example database: the tests must not write into the work tree.
 SETTINGS = settings(

@@ -15,9 +15,18 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from retrieval.config import Settings
-from retrieval.embeddings import OnnxEmbedder
+from retrieval.core.config import Settings
+from retrieval.embed.embedder import OnnxEmbedder
 from retrieval.service import Newsdesk
+from tests.support.inside import (
+    chroma_count,
+    chroma_documents,
+    chroma_metadata,
+    chunk_metadata,
+    chunk_texts,
+    manifest,
+    searchable_ids,
+)
 from tests.support.lexical_check import assert_lexical_matches_chroma
 
 WORDS = ["harbour", "strike", "election", "vaccine", "rocket", "merger", "drought", "festival", "tariff", "bridge"]
@@ -76,24 +85,24 @@ class SyncMachine(RuleBasedStateMachine):
     @rule()
     def sync_twice_is_idempotent(self) -> None:
         self.service.ingest([str(self.corpus)], prune=True)
-        before = self.service.store.documents()
+        before = chroma_documents(self.service)
         report = self.service.ingest([str(self.corpus)], prune=True)
         assert report.chunks_embedded == 0 and not report.added and not report.updated and not report.removed
-        assert self.service.store.documents() == before
+        assert chroma_documents(self.service) == before
 
     @invariant()
     def index_matches_last_sync(self) -> None:
-        docs = self.service.store.documents()
+        docs = chroma_documents(self.service)
         ids = list(docs)
         assert len(ids) == len(set(ids))
-        manifest = self.service.index.manifest()
-        assert all(a.complete for a in manifest.articles.values())
-        assert set(self.service.index.texts) == set(docs)
-        assert set(self.service.index.lexical.position) == set(docs)
-        assert self.service.store.count() == len(docs)
+        indexed_now = manifest(self.service)
+        assert all(a.complete for a in indexed_now.articles.values())
+        assert set(chunk_texts(self.service)) == set(docs)
+        assert searchable_ids(self.service) == set(docs)
+        assert chroma_count(self.service) == len(docs)
         # every chunk carries its article's story id, the same for all of an article's chunks
-        metadata = self.service.store.all_metadata()
-        for indexed in manifest.articles.values():
+        metadata = chroma_metadata(self.service)
+        for indexed in indexed_now.articles.values():
             assert len({str(metadata[cid].get("story_id")) for cid in indexed.chunks}) == 1
             assert all(metadata[cid].get("story_id") for cid in indexed.chunks)
 
@@ -102,8 +111,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.service.ingest([str(self.corpus)], prune=True)
         distinct = {body.lower(): body for body in self.files.values()}  # the same text twice counts once
         articles: dict[str, list[str]] = {}
-        for cid, text in self.service.index.texts.items():
-            articles.setdefault(str(self.service.index.metadata[cid]["article_id"]), []).append(text)
+        for cid, text in chunk_texts(self.service).items():
+            articles.setdefault(str(chunk_metadata(self.service)[cid]["article_id"]), []).append(text)
         assert len(articles) == len(distinct)
         matched = set()
         for texts in articles.values():

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.config import Settings
-from retrieval.errors import StorageError
+from retrieval.core.config import Settings
+from retrieval.core.errors import StorageError
+from retrieval.ingest.sources import make_article
 from retrieval.service import Newsdesk
-from retrieval.sources import make_article
 
 
 def fill(data_dir: Path) -> None:

@@ -3,7 +3,7 @@ bench/answer.py drops any calibration grid point that does not answer ANSWERED a
 
 from __future__ import annotations
 
-from retrieval.types import Passage
+from retrieval.core.types import Passage
 
 
 def passage(n: int, article: str, title: str, text: str, score: float = 1.0) -> Passage:

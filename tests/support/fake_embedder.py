@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retrieval.embeddings import FP32_VECTORS
+from retrieval.embed.embedder import FP32_VECTORS
 
 _WORD = re.compile(r"\w+")
 

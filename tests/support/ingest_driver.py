@@ -12,9 +12,9 @@ import sys
 import time
 from typing import Any
 
-from retrieval.config import Settings
-from retrieval.lexical import LexicalStore
+from retrieval.core.config import Settings
 from retrieval.service import Newsdesk
+from retrieval.storage.lexical import LexicalStore
 
 
 def hold(line: str) -> None:
@@ -39,7 +39,7 @@ def pause_at(gap: str) -> None:
                 hold("chroma-committed")
             put(self, values)
 
-        LexicalStore.put = paused_put  # type: ignore[method-assign]
+        LexicalStore.put = paused_put  # type: ignore[method-assign,assignment]
 
 
 def main() -> None:

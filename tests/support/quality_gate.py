@@ -15,8 +15,8 @@ import json
 import random
 from typing import Any
 
-from retrieval.evaluate import BenchmarkQuery, Figures, score_query
-from retrieval.evaluate_answers import AnswerQuery, judge, report
+from evaluation.answers import AnswerQuery, judge, report
+from evaluation.passages import BenchmarkQuery, Figures, score_query
 from retrieval.service import Newsdesk
 from tests.conftest import MULTIHOP
 

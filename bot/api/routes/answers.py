@@ -15,11 +15,12 @@ from fastapi.sse import format_sse_event
 from bot.api.deps import API, MetricsDep, ServiceDep, SettingsDep
 from bot.api.schemas.answers import AskRequest, AskResponse, SearchResponse, search_filters
 from bot.api.schemas.common import AS_OF_HELP, NOT_BLANK, QUESTION_LIMIT, SEED_QUESTION, AsOf, IsoDate
+from bot.api.schemas.wire import Passage, wire
 from bot.metrics import Metrics
-from retrieval.config import Settings
-from retrieval.errors import NewsdeskError
+from retrieval.core.config import Settings
+from retrieval.core.errors import NewsdeskError
+from retrieval.core.types import Answer, StreamEvent
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, StreamEvent
 
 log = logging.getLogger(__name__)
 reads = APIRouter(prefix=API, tags=["answers"])
@@ -40,9 +41,8 @@ STREAM_DOCUMENTED = {
 @reads.post("/ask", response_model=AskResponse)
 async def ask(body: AskRequest, service: ServiceDep, metrics: MetricsDep, settings: SettingsDep) -> AskResponse:
     """Answer a question from the archive, with [n] citations that resolve to quoted passages."""
-    filters = body.filters.to_search() if body.filters else None
     async with service.admission:
-        answer = await run_in_threadpool(service.ask, body.question, body.history, filters, body.k, body.as_of)
+        answer = await run_in_threadpool(service.ask, body.to_question())
     metrics.record_answer(answer, settings)
     return answer_out(answer)
 
@@ -52,10 +52,8 @@ async def ask_stream(
     body: AskRequest, service: ServiceDep, metrics: MetricsDep, settings: SettingsDep
 ) -> StreamingResponse:
     """Answer a question as a stream of Server-Sent Events."""
-    question = service.validate_question(body.question)  # a bad question is a 422, before the stream starts
-    service.validate_history(body.history)
-    filters = service.validate_filters(body.filters.to_search() if body.filters else None)
-    events = iterate_in_threadpool(service.ask_stream(question, body.history, filters, body.k, body.as_of))
+    # the facade validates now: a bad question is a 422, before the stream starts
+    events = iterate_in_threadpool(service.ask_stream(body.to_question()))
     return StreamingResponse(
         _sse(events, service, metrics, settings),
         media_type="text/event-stream",
@@ -87,7 +85,7 @@ async def search(
     sources = [s.strip() for s in (source or "").split(",") if s.strip()]
     async with service.admission:
         passages = await run_in_threadpool(service.search, q, k, search_filters(sources, since, until), as_of)
-    return SearchResponse(query=q.strip(), passages=passages)
+    return SearchResponse(query=q.strip(), passages=[wire(Passage, p) for p in passages])
 
 
 def answer_out(answer: Answer) -> AskResponse:
@@ -109,10 +107,6 @@ async def _sse(
                 if event.type == "done" and event.answer is not None:
                     metrics.record_answer(event.answer, settings)
                     yield _frame("done", answer_out(event.answer).model_dump_json())
-                    return
-                if event.type == "error":
-                    message = event.message or "the answer failed; ask again"
-                    yield _frame("error", json.dumps({"error": "answer_failed", "message": message}))
                     return
                 fields = event.model_dump(mode="json", exclude={"type", "answer"})
                 data = {name: value for name, value in fields.items() if value is not None}

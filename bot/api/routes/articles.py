@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
@@ -13,10 +12,7 @@ from bot.api.deps import API, ServiceDep, SettingsDep
 from bot.api.openapi import errors
 from bot.api.schemas.articles import ARTICLES_EXAMPLES, ArticleIn, ArticleOut, ArticlePage, IngestResponse, UrlIn
 from bot.api.schemas.common import IsoDate
-from bot.security import check_url, url_guard
-from retrieval.jobs import Job
-from retrieval.sources import SourceError, load_url, make_article, text_hash
-from retrieval.types import Article, Failure
+from bot.api.schemas.wire import Job
 
 reads = APIRouter(prefix=API, tags=["articles"])
 writes = APIRouter(prefix=API, tags=["articles"])
@@ -35,17 +31,10 @@ ArticlesBody = Annotated[
 async def add_articles(service: ServiceDep, settings: SettingsDep, body: ArticlesBody) -> IngestResponse | Response:
     """Index articles now (new ones are added, changed ones replaced, unchanged ones skipped). Articles with
     more text than NEWSDESK_WRITE_JOB_BYTES are indexed in the background: 202 and a job to follow."""
-    if isinstance(body, UrlIn):
-        await run_in_threadpool(check_url, body.url, settings.allow_private_urls)
-        guard = url_guard(settings.allow_private_urls)
-        fetched: Iterator[Article | Failure] = load_url(
-            body.url, settings.max_article_bytes, guard, settings.fetch_timeout, service.feed_limits()
-        )
-        with service.fetch_slot():  # 429 when NEWSDESK_MAX_CONCURRENT_FETCHES downloads run
-            report = await run_in_threadpool(service.add_articles, fetched)
-        return IngestResponse(**report.model_dump())
+    if isinstance(body, UrlIn):  # the guard (403), a download slot (429), then the sync: all the facade's
+        return IngestResponse(**(await run_in_threadpool(service.add_url, body.url)).model_dump())
     articles = body if isinstance(body, list) else [body]
-    items = iter([_article(a) for a in articles])
+    items = iter([service.api_article(a.model_dump(exclude_none=True)) for a in articles])
     if sum(len(a.body.encode()) + len((a.title or "").encode()) for a in articles) > settings.write_job_bytes:
         # 507 now rather than from a job that fails later; 429 when the bounded job queue is full
         job = await run_in_threadpool(service.start_adding, items)
@@ -86,10 +75,3 @@ async def list_articles(
         next_offset=offset + limit if offset + limit < page.total else None,
     )
 
-
-def _article(item: ArticleIn) -> Article | Failure:
-    fields = item.model_dump(exclude_none=True)
-    try:
-        return make_article(fields, origin="api", key="api:" + text_hash(item.body))
-    except SourceError as exc:
-        return Failure(origin=f"api:{item.title or item.id or 'article'}", reason=str(exc))

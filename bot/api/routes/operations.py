@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.api.deps import API, MetricsDep, ServiceDep
 from bot.api.openapi import errors
 from bot.api.schemas.operations import Health, Ready, StatsResponse
-from retrieval.errors import Overloaded
+from retrieval.core.errors import Overloaded
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 METRICS_EXAMPLE = 'newsdesk_http_requests_total{method="POST",route="/v1/ask",status="200"} 12.0\n'

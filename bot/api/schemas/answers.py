@@ -16,7 +16,8 @@ from bot.api.schemas.common import (
     AsOf,
     IsoDate,
 )
-from retrieval.types import Citation, EvidenceDates, Passage, SearchFilters, SentenceCounts, Turn
+from bot.api.schemas.wire import Citation, EvidenceDates, Passage, SentenceCounts, Turn
+from retrieval.core import types as engine
 
 
 class Filters(BaseModel):
@@ -30,12 +31,12 @@ class Filters(BaseModel):
     since: IsoDate | None = Field(default=None, description="earliest publication date, inclusive")
     until: IsoDate | None = Field(default=None, description="latest publication date, inclusive")
 
-    def to_search(self) -> SearchFilters:
+    def to_search(self) -> engine.SearchFilters:
         return search_filters(self.sources, self.since, self.until)
 
 
-def search_filters(sources: list[str] | None, since: date | None, until: date | None) -> SearchFilters:
-    return SearchFilters(
+def search_filters(sources: list[str] | None, since: date | None, until: date | None) -> engine.SearchFilters:
+    return engine.SearchFilters(
         sources=sources or None,
         since=since.isoformat() if since else None,
         until=until.isoformat() if until else None,
@@ -78,6 +79,16 @@ class AskRequest(BaseModel):
         if isinstance(value, bool):
             raise ValueError("expected a whole number, not true or false")
         return value
+
+    def to_question(self) -> engine.Question:
+        """The engine's question (the facade validates it: length, history, date range)."""
+        return engine.Question(
+            question=self.question,
+            history=[engine.Turn(role=turn.role, content=turn.content) for turn in self.history or []],
+            filters=self.filters.to_search() if self.filters else None,
+            k=self.k,
+            as_of=self.as_of,
+        )
 
 
 class AskResponse(BaseModel):

@@ -7,8 +7,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.api.schemas.common import NOT_BLANK
-from retrieval.sources import SourceError, published
-from retrieval.types import IngestReport
+from bot.api.schemas.wire import IngestReport
+from retrieval.core.dates import published
+from retrieval.core.errors import SourceError
 
 ARTICLE_EXAMPLE: dict[str, Any] = {
     "id": "3f1c2a9b8d7e6f50",

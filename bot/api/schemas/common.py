@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from retrieval import dates
+from retrieval.core import dates
 
 # at least one character that str.strip() keeps (it also strips \x1c-\x1f, which regex \s does not match)
 NOT_BLANK = r"[^\s\x1c-\x1f]"

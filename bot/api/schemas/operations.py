@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retrieval.types import Stats
+from bot.api.schemas.wire import Stats
 
 
 class StatsResponse(Stats):

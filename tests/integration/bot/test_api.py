@@ -14,11 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from retrieval.embeddings import EMBEDDERS
-from retrieval.errors import StorageError
+from retrieval.core.errors import StorageError
+from retrieval.core.types import StreamEvent
+from retrieval.embed.embedder import EMBEDDERS
 from retrieval.service import Newsdesk
-from retrieval.types import StreamEvent
 from tests.conftest import SEED_QUESTION
+from tests.support.inside import shared_store, syncs_held
 from tests.support.openai_server import HttpError, Reply, ScriptedOpenAIServer, openai_server
 
 pytestmark = pytest.mark.integration
@@ -115,7 +116,7 @@ class _FailsMidway(Newsdesk):
 
 
 def test_stream_failure_midway_ends_with_an_error_event(seed_service: Newsdesk) -> None:
-    failing = _FailsMidway(seed_service.settings, embedder=seed_service.embedder, store=seed_service.store)
+    failing = _FailsMidway(seed_service.settings, embedder=seed_service.embedder, store=shared_store(seed_service))
     with TestClient(create_app(seed_service.settings, failing)) as client:
         response = client.post("/v1/ask/stream", json={"question": SEED_QUESTION})
     assert response.status_code == 200
@@ -243,7 +244,7 @@ def test_unexpected_errors_become_500_without_a_trace(seed_service: Newsdesk) ->
         def stats(self) -> Any:
             raise RuntimeError("secret internals /etc/passwd")
 
-    broken = Broken(seed_service.settings, embedder=seed_service.embedder, store=seed_service.store)
+    broken = Broken(seed_service.settings, embedder=seed_service.embedder, store=shared_store(seed_service))
     with TestClient(create_app(seed_service.settings, broken), raise_server_exceptions=False) as client:
         response = client.get("/v1/stats")
     assert response.status_code == 500
@@ -422,7 +423,7 @@ def test_llm_tokens_stream_and_a_failing_llm_is_counted_as_a_fallback(
     settings = seed_service.settings.model_copy(
         update={"llm": "openai:test-model", "llm_base_url": llm_server.base_url, "llm_timeout": 5.0, "llm_retries": 0}
     )
-    service = Newsdesk(settings, embedder=seed_service.embedder, store=seed_service.store)
+    service = Newsdesk(settings, embedder=seed_service.embedder, store=shared_store(seed_service))
     reply = "Xiaomi plans an annual output of 300,000 vehicles at its own plant [1]."
     llm_server.enqueue(Reply(reply), HttpError(500))
     with TestClient(create_app(settings, service)) as client:
@@ -461,7 +462,7 @@ class _CountsAnswersAtOnce(Newsdesk):
 
 def test_concurrent_asks_beyond_the_limit_wait_their_turn(seed_service: Newsdesk) -> None:
     settings = seed_service.settings.model_copy(update={"max_concurrent_answers": 2, "rate_limit_per_minute": 0})
-    counting = _CountsAnswersAtOnce(settings, embedder=seed_service.embedder, store=seed_service.store)
+    counting = _CountsAnswersAtOnce(settings, embedder=seed_service.embedder, store=shared_store(seed_service))
     with TestClient(create_app(settings, counting)) as client, ThreadPoolExecutor(6) as pool:
         responses = list(pool.map(lambda _: client.post("/v1/ask", json={"question": SEED_QUESTION}), range(6)))
     assert [r.status_code for r in responses] == [200] * 6
@@ -475,9 +476,9 @@ def test_policies_are_the_facades_so_every_face_shares_them(seed_service: Newsde
     settings = seed_service.settings.model_copy(
         update={"api_keys": [_secret(KEY)], "rate_limit_per_minute": 0, "max_concurrent_answers": 1}
     )
-    service = Newsdesk(settings, embedder=seed_service.embedder, store=seed_service.store)
+    service = Newsdesk(settings, embedder=seed_service.embedder, store=shared_store(seed_service))
     with TestClient(create_app(settings, service)) as client:
-        with service._sync_lock:  # holds the re-index until the test has tried a second one
+        with syncs_held(service):  # holds the re-index until the test has tried a second one
             elsewhere = service.start_reindex(started_by="a Discord member")
             refused = client.post("/v1/reindex", headers=AUTH)
             assert refused.status_code == 409 and refused.json()["job_id"] == elsewhere.id

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from bot.api import create_app
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.core.config import Settings
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION
 from tests.support.live_server import live_server

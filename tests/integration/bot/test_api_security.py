@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from bot.api import create_app
-from bot.security import Forbidden, check_url, url_guard
-from retrieval.errors import InvalidInput
+from retrieval.core.errors import Forbidden, InvalidInput, SourceError
+from retrieval.core.types import Article, Failure, IngestReport
+from retrieval.ingest.sources import load_url
+from retrieval.ingest.url_guard import check_url, url_guard
 from retrieval.service import Newsdesk
-from retrieval.sources import SourceError, load_url
-from retrieval.types import Article, Failure, IngestReport
-from tests.conftest import SEED_QUESTION
+from tests.conftest import CORPUS, SEED_QUESTION
 
 pytestmark = pytest.mark.integration
 
@@ -196,6 +196,14 @@ _FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Coast News</t
 
 
 @pytest.fixture
+def open_service(make_service: Callable[..., Newsdesk]) -> Newsdesk:
+    """The seed index, served by a process that may fetch private and loopback URLs (NEWSDESK_ALLOW_PRIVATE_URLS)."""
+    service = make_service(allow_private_urls=True)
+    assert not service.ingest([str(CORPUS)], prune=True).failed
+    return service
+
+
+@pytest.fixture
 def site() -> Iterator[_Site]:
     served = _Site()
     yield served
@@ -213,8 +221,8 @@ def test_private_addresses_are_refused_before_any_request(seed_service: Newsdesk
     assert site.hits == []
 
 
-def test_allowed_private_url_is_ingested_and_answerable(seed_service: Newsdesk, site: _Site) -> None:
-    with make_client(seed_service, api_keys=[SecretStr(KEYS[0])], allow_private_urls=True) as client:
+def test_allowed_private_url_is_ingested_and_answerable(open_service: Newsdesk, site: _Site) -> None:
+    with make_client(open_service, api_keys=[SecretStr(KEYS[0])]) as client:
         added = client.post("/v1/articles", json={"url": f"{site.base}/story.html"}, headers=bearer(KEYS[0]))
         assert added.status_code == 200 and len(added.json()["added"]) == 1, added.text
         answer = client.post("/v1/ask", json={"question": "How far away can the lighthouse lamp be seen?"}).json()
@@ -289,8 +297,8 @@ def _other_write_while_fetching(site: _Site, fetching: threading.Thread, write: 
     return elapsed
 
 
-def test_writes_do_not_wait_behind_a_url_being_fetched(seed_service: Newsdesk, site: _Site) -> None:
-    with make_client(seed_service, api_keys=[SecretStr(KEYS[0])], allow_private_urls=True) as client:
+def test_writes_do_not_wait_behind_a_url_being_fetched(open_service: Newsdesk, site: _Site) -> None:
+    with make_client(open_service, api_keys=[SecretStr(KEYS[0])]) as client:
         slow: list[Any] = []
         fetching = threading.Thread(
             target=lambda: slow.append(
@@ -305,8 +313,7 @@ def test_writes_do_not_wait_behind_a_url_being_fetched(seed_service: Newsdesk, s
 
     report: list[IngestReport] = []
     # the CLI's path: the same URL guard as the API's (issue 25), so loopback is allowed here as above
-    seed_service.settings = seed_service.settings.model_copy(update={"allow_private_urls": True})
-    fetching = threading.Thread(target=lambda: report.append(seed_service.ingest([f"{site.base}/slow"])))
-    elapsed = _other_write_while_fetching(site, fetching, lambda: seed_service.delete(seed_service.articles()[0]["id"]))
+    fetching = threading.Thread(target=lambda: report.append(open_service.ingest([f"{site.base}/slow"])))
+    elapsed = _other_write_while_fetching(site, fetching, lambda: open_service.delete(open_service.articles()[0]["id"]))
     assert elapsed < 1.0, f"a delete waited {elapsed:.1f}s behind a download"
     assert report[0].skipped  # the same page again

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from retrieval.chain import carry_over
+from retrieval.answer.chain import carry_over
+from retrieval.core.types import Turn
 from retrieval.service import Newsdesk
-from retrieval.types import Turn
 from tests.conftest import ROOT, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import newsdesk_executable
 

@@ -7,7 +7,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,47 +18,14 @@ from bot.api import create_app
 from retrieval.service import Newsdesk
 from tests.conftest import ROOT, subprocess_env
 from tests.support.chroma_server import newsdesk_executable
+from tests.support.inside import syncs_held
+from tests.support.web_site import LoopbackSite, html_page, rss_feed
 
 pytestmark = pytest.mark.integration
 
 KEY = "bounded-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 SLOW_SECONDS = 1.0
-
-
-class _Site:
-    """A loopback web site: /feed-N.xml is a feed of N entries whose links are slow pages; every path hit is
-    recorded."""
-
-    def __init__(self) -> None:
-        self.hits: list[str] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                site.hits.append(self.path)
-                if self.path.startswith("/feed-"):
-                    count = int(self.path.removeprefix("/feed-").removesuffix(".xml"))
-                    body = feed_xml(f"http://127.0.0.1:{site.port}/slow", count).encode()
-                    kind = "application/rss+xml"
-                else:
-                    time.sleep(SLOW_SECONDS)
-                    text = f"A slow page at {self.path}, about the harbour's ferries and piers, written slowly."
-                    body = f"<html><body><article><p>{text}</p></article></body></html>".encode()
-                    kind = "text/html"
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def feed_xml(link_base: str, count: int) -> str:
@@ -70,14 +36,28 @@ def feed_xml(link_base: str, count: int) -> str:
         "</item>"
         for i in range(count)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Notes</title>{items}</channel></rss>'
+    return rss_feed("Harbour Notes", items, declaration=True)
+
+
+def harbour_site() -> LoopbackSite:
+    """/feed-N.xml: a feed of N entries whose links are slow pages; any other path: a slow page."""
+
+    def page(path: str) -> tuple[bytes, str]:
+        if path.startswith("/feed-"):
+            count = int(path.removeprefix("/feed-").removesuffix(".xml"))
+            return feed_xml(f"{served.base}/slow", count).encode(), "application/rss+xml"
+        time.sleep(SLOW_SECONDS)
+        return html_page(f"A slow page at {path}, about the harbour's ferries and piers, written slowly.")
+
+    served = LoopbackSite(page)
+    return served
 
 
 @pytest.fixture
-def site() -> Iterator[_Site]:
-    served = _Site()
+def site() -> Iterator[LoopbackSite]:
+    served = harbour_site()
     yield served
-    served.server.shutdown()
+    served.close()
 
 
 def client_for(service: Newsdesk, **overrides: Any) -> TestClient:
@@ -92,7 +72,7 @@ def test_write_jobs_are_bounded_in_number_and_bytes(make_service: Callable[..., 
     service = make_service(write_job_bytes=1_000, max_write_jobs=2, max_write_job_queue_bytes=50_000)
     big = [{"title": f"Long {i}", "body": f"Paragraph {i} about the harbour. " * 60} for i in range(4)]
     with client_for(service) as client:
-        with service._sync_lock:  # the jobs wait for the index: they stay unfinished while the test posts
+        with syncs_held(service):  # the jobs wait for the index: they stay unfinished while the test posts
             first = client.post("/v1/articles", json=big[0], headers=AUTH)
             second = client.post("/v1/articles", json=big[1], headers=AUTH)
             third = client.post("/v1/articles", json=big[2], headers=AUTH)
@@ -103,14 +83,14 @@ def test_write_jobs_are_bounded_in_number_and_bytes(make_service: Callable[..., 
         assert client.post("/v1/articles", json=big[3], headers=AUTH).status_code == 202  # room again
         service.jobs.join(timeout=120)
         huge = [{"title": f"Huge {i}", "body": "Words about the harbour and its ferries. " * 800} for i in range(2)]
-        with service._sync_lock:
+        with syncs_held(service):
             assert client.post("/v1/articles", json=huge[0], headers=AUTH).status_code == 202
             over = client.post("/v1/articles", json=huge[1], headers=AUTH)  # past the bytes the queue may hold
         assert over.status_code == 429 and "NEWSDESK_MAX_WRITE_JOB_QUEUE_BYTES" in over.json()["message"]
         service.jobs.join(timeout=120)
 
 
-def test_a_feed_is_capped_in_entries_and_total_time(make_service: Callable[..., Newsdesk], site: _Site) -> None:
+def test_a_feed_is_capped_in_entries_and_total_time(make_service: Callable[..., Newsdesk], site: LoopbackSite) -> None:
     """Item 8: one feed of 20 slow entries took 63 s; 40 at once starved every other request."""
     service = make_service(allow_private_urls=True, max_feed_entries=8, feed_timeout=2.5, max_concurrent_fetches=1)
     with client_for(service) as client:
@@ -141,7 +121,7 @@ def test_a_feed_is_capped_in_entries_and_total_time(make_service: Callable[..., 
         assert results and results[0].status_code == 200
 
 
-def test_feed_entry_links_on_the_cli_pass_the_url_guard(site: _Site, tmp_path: Path, model_cache: Path) -> None:
+def test_feed_entry_links_on_the_cli_pass_the_url_guard(site: LoopbackSite, tmp_path: Path, model_cache: Path) -> None:
     """Item 6: `ingest --feed` (and the scheduler, which runs the same sync) fetched entries linking to 127.0.0.1
     and 2130706433."""
     feed = tmp_path / "feed.xml"

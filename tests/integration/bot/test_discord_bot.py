@@ -30,13 +30,13 @@ from bot.discord.messages import render_answer
 from bot.discord.reindex import Reindex
 from bot.discord.split import split_text
 from bot.discord.votes import FeedbackButton
-from retrieval import citations as citation_check
-from retrieval.errors import IndexUnavailable, StorageError
-from retrieval.jobs import JobRunning
+from retrieval.answer import citations as citation_check
+from retrieval.core.errors import IndexUnavailable, JobRunning, StorageError
+from retrieval.core.types import Answer, IngestReport, Question, StreamEvent, Turn
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, IngestReport, SearchFilters, StreamEvent, Turn
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION
 from tests.support.discord_fakes import FakeDiscord, FakeMessage, FakeThread, FakeUser, Transcript
+from tests.support.inside import break_search
 
 pytestmark = pytest.mark.integration
 
@@ -55,22 +55,13 @@ class Recording:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.service, name)
 
-    def ask_stream(
-        self,
-        question: str,
-        history: list[Turn] | None = None,
-        filters: SearchFilters | None = None,
-        k: int | None = None,
-        as_of: datetime | None = None,
-    ) -> Iterator[StreamEvent]:
-        self.calls.append((question, history))
-        self.as_of.append(as_of)
-        return self.events(question, history, filters, k)
+    def ask_stream(self, question: Question) -> Iterator[StreamEvent]:
+        self.calls.append((question.question, question.history or None))
+        self.as_of.append(question.as_of)
+        return self.events(question)
 
-    def events(
-        self, question: str, history: list[Turn] | None, filters: SearchFilters | None, k: int | None
-    ) -> Iterator[StreamEvent]:
-        yield from self.service.ask_stream(question, history, filters, k)
+    def events(self, question: Question) -> Iterator[StreamEvent]:
+        yield from self.service.ask_stream(question)
 
 
 class WordByWord(Recording):
@@ -81,11 +72,9 @@ class WordByWord(Recording):
         self.pause = pause
         self.fail_after = fail_after
 
-    def events(
-        self, question: str, history: list[Turn] | None, filters: SearchFilters | None, k: int | None
-    ) -> Iterator[StreamEvent]:
+    def events(self, question: Question) -> Iterator[StreamEvent]:
         sent = 0
-        for event in self.service.ask_stream(question, history, filters, k):
+        for event in self.service.ask_stream(question):
             if event.type != "token" or not event.text:
                 yield event
                 continue
@@ -101,10 +90,8 @@ class LongAnswers(Recording):
     """A long answer built from the real passages (each one quoted in full and cited), checked by the real
     citation checker: long enough to need several messages and more sources than one message holds."""
 
-    def events(
-        self, question: str, history: list[Turn] | None, filters: SearchFilters | None, k: int | None
-    ) -> Iterator[StreamEvent]:
-        passages = self.service.search(question, 14)
+    def events(self, question: Question) -> Iterator[StreamEvent]:
+        passages = self.service.search(question.question, 14)
         text = "\n\n".join(f"{p.text} [{i}]" for i, p in enumerate(passages, start=1))
         checked, cited = citation_check.check(text, passages)
         answer = Answer(answer=checked, abstained=False, citations=cited, mode="long")
@@ -227,7 +214,7 @@ async def test_ask_posts_the_cited_answer_with_sources_and_feedback_buttons(
     answer_id = feedback_buttons(messages[-1])[0].answer_id
     recorded = bot.desk.feedback.get(answer_id)
     assert recorded is not None and recorded.question == SEED_QUESTION
-    assert recorded.answer == seed_service.ask(SEED_QUESTION).answer
+    assert recorded.answer == seed_service.ask(Question(question=SEED_QUESTION)).answer
     assert [(c.n, c.url) for c in recorded.citations] == [(s["n"], s["url"]) for s in sources]
     assert recorded.where.user_id == user.id and recorded.where.channel_id == world.channel.id
     assert_never_pings(transcript)
@@ -326,7 +313,7 @@ async def test_a_streamed_answer_grows_in_one_message_edited_at_most_once_per_in
     started = time.monotonic()
     await run(bot, "ask", interaction, question=SEED_QUESTION)
 
-    final = render_answer(seed_service.ask(SEED_QUESTION))
+    final = render_answer(seed_service.ask(Question(question=SEED_QUESTION)))
     first = interaction.original
     assert first is not None and not first.deleted
     *previews, last = [e for e in world.transcript.events if e.message is first and e.kind in ("send", "edit")]
@@ -372,7 +359,7 @@ async def test_an_engine_bug_becomes_a_private_apology_with_an_error_id_in_the_l
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("chunk 42")
 
-    monkeypatch.setattr(seed_service.searcher, "search", broken)
+    break_search(monkeypatch, seed_service, broken)
     bot = await make_bot(seed_service, world)
     with caplog.at_level(logging.ERROR, logger="bot.discord"):
         await run(bot, "ask", world.interaction(world.member("ada")), question=SEED_QUESTION)
@@ -392,7 +379,7 @@ async def test_an_engine_error_shows_its_message_privately(
     def unavailable(*args: object, **kwargs: object) -> None:
         raise IndexUnavailable("the index is being rebuilt; try again in a minute")
 
-    monkeypatch.setattr(seed_service.searcher, "search", unavailable)
+    break_search(monkeypatch, seed_service, unavailable)
     bot = await make_bot(seed_service, world)
     await run(bot, "search", world.interaction(world.member("ada")), query="Xiaomi")
 
@@ -501,7 +488,7 @@ async def test_a_mention_starts_a_thread_whose_messages_are_follow_ups(
     assert history is not None
     assert [(t.role, t.content) for t in history] == [
         ("user", SEED_QUESTION),
-        ("assistant", seed_service.ask(SEED_QUESTION).answer),
+        ("assistant", seed_service.ask(Question(question=SEED_QUESTION)).answer),
     ]
     assert first_answer.startswith(history[1].content[:50])
     assert len(world.transcript.visible(thread)) > len(first)

@@ -21,11 +21,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.answer import citations
+from retrieval.core.config import Settings
+from retrieval.core.types import Question, Turn
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Turn
 from tests.conftest import CORPUS, SEED_QUESTION
 from tests.integration.bot.test_discord_bot import make_bot, posted_citations, run
 from tests.support.chroma_server import LlamaServer
@@ -147,7 +147,7 @@ def test_a_follow_up_is_rewritten_by_the_model_and_answered_with_checked_citatio
         Turn(role="user", content=SEED_QUESTION),
         Turn(role="assistant", content="Xiaomi plans an annual output of 300,000 vehicles [1]."),
     ]
-    outcome = service.answer("And what is Apple doing?", history=history)
+    outcome = service.answer(Question(question="And what is Apple doing?", history=history))
     assert outcome.query != "And what is Apple doing?" and "Apple" in outcome.query
     assert outcome.answer.timings["rewrite_ms"] > 0
     assert citations.problems(outcome.answer, outcome.passages) == []
@@ -157,7 +157,7 @@ def test_a_follow_up_is_rewritten_by_the_model_and_answered_with_checked_citatio
 def test_an_instruction_planted_in_an_article_is_never_carried_out(
     planted_service: Newsdesk, question: str, planted: str
 ) -> None:
-    outcome = planted_service.answer(question)
+    outcome = planted_service.answer(Question(question=question))
     assert planted.lower() not in outcome.answer.answer.lower()
     assert all(planted.lower() not in q.lower() for c in outcome.answer.citations for q in c.quotes)
     assert citations.problems(outcome.answer, outcome.passages) == []

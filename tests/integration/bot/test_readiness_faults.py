@@ -11,10 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.api import create_app
-from retrieval.errors import StorageError
+from retrieval.core.errors import StorageError
+from retrieval.core.types import Article
 from retrieval.service import Newsdesk
-from retrieval.types import Article
 from tests.conftest import SEED_QUESTION
+from tests.support.inside import lexical_connection, lexical_file, lexical_path
 
 pytestmark = pytest.mark.integration
 
@@ -63,9 +64,9 @@ def test_a_lexical_file_damaged_under_a_running_server_is_a_fast_503(seed_servic
     error on the read path is 503."""
     with client_for(seed_service) as client:
         assert client.post("/v1/ask", json={"question": SEED_QUESTION}).status_code == 200
-        file = seed_service.index.file
+        file = lexical_file(seed_service)
         file.note_whole()  # the log folded into the file: what follows damages what every read reads
-        path = seed_service.index.path
+        path = lexical_path(seed_service)
         size = path.stat().st_size
         with path.open("r+b") as raw:  # every page but the first (the header and the schema) zeroed
             raw.seek(4096)
@@ -89,7 +90,7 @@ def test_a_lexical_file_damaged_under_a_running_server_is_a_fast_503(seed_servic
 def test_a_lexical_file_that_cannot_be_written_is_507(seed_service: Newsdesk) -> None:
     """Item 17: SQLite's refusal to write the lexical file was a 500."""
     article = Article(id="ferry-times", title="Ferry times", body="The night ferry now leaves at 23:40.", origin="t")
-    db = seed_service.index.file._db()  # this thread's connection: the sync below runs on this thread
+    db = lexical_connection(seed_service)  # this thread's connection: the sync below runs on this thread
     db.execute("PRAGMA query_only = 1")  # SQLite refuses every write, as on a file it may not write
     try:
         with pytest.raises(StorageError, match="cannot be written"):

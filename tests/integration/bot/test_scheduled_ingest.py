@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.core.config import Settings
+from retrieval.core.types import Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.conftest import subprocess_env
 from tests.support.chroma_server import newsdesk_executable
+from tests.support.inside import chroma_metadata, chunk_texts
 
 pytestmark = pytest.mark.integration
 
@@ -113,11 +115,11 @@ def test_scheduled_ingest_follows_a_growing_feed_without_duplicates(
     assert sorted(a["title"] for a in articles) == sorted(title for title, _ in STORIES)
     urls = [a["url"] for a in articles]
     assert len(urls) == len(set(urls)) == 3
-    metadata = service.store.all_metadata()
-    assert len(metadata) == len(service.index.texts)
+    metadata = chroma_metadata(service)
+    assert len(metadata) == len(chunk_texts(service))
     per_article: dict[str, set[int]] = {}
     for meta in metadata.values():
         per_article.setdefault(meta["article_id"], set()).add(int(meta["index"]))
     assert all(indexes == set(range(len(indexes))) for indexes in per_article.values())  # one version each
-    answer = service.ask("How many steel cables were replaced on the harbour bridge?")
+    answer = service.ask(Question(question="How many steel cables were replaced on the harbour bridge?"))
     assert not answer.abstained and "42" in answer.answer

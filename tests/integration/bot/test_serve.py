@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from retrieval.embeddings import Embedder
+from retrieval.embed.embedder import Embedder
 from tests.conftest import ROOT, subprocess_env
 from tests.support.chroma_server import newsdesk_executable
 

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from bot.api import create_app
 from retrieval.service import Newsdesk
 from tests.integration.retrieval.test_faults import write_articles
+from tests.support.inside import chroma_ids, chunk_texts, searchable_ids
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
@@ -64,12 +65,12 @@ def test_a_delete_during_a_reindex_does_not_wait_for_it(make_service: Callable[.
         assert done["state"] == "succeeded" and len(done["report"]["added"]) == 16, done
     # the index is in step everywhere: Chroma, the copy in memory, BM25
     assert pier not in {a["id"] for a in service.articles()} and len(service.articles()) == 16
-    assert set(service.store.all_ids()) == set(service.index.texts)
-    assert set(service.index.lexical.position) == set(service.index.texts)
+    assert set(chroma_ids(service)) == set(chunk_texts(service))
+    assert searchable_ids(service) == set(chunk_texts(service))
 
 
 def service_article(fields: dict[str, Any]) -> Any:
-    from retrieval.sources import make_article
+    from retrieval.ingest.sources import make_article
 
     return make_article(fields, origin="api", key=f"api:{fields['title']}")
 

@@ -13,10 +13,11 @@ from collections.abc import Callable
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
-from retrieval.llm import LlamaCppChat, make_chat_model, smollm2_gguf
+from retrieval.answer import citations
+from retrieval.answer.llm import LlamaCppChat, make_chat_model, smollm2_gguf
+from retrieval.core.config import Settings
+from retrieval.core.types import Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, SEED_QUESTION
 
@@ -52,12 +53,12 @@ def test_the_chain_answers_with_checked_citations(
     service = Newsdesk(settings, embedder=embedder, llm=model)
     service.ingest([str(CORPUS)])
     assert service.stats().answer_mode == f"llamacpp:{GGUF}"
-    outcome = service.answer(SEED_QUESTION)
+    outcome = service.answer(Question(question=SEED_QUESTION))
     # SmolLM2 rarely cites: its answer is kept when a quote states it, else the extractive answer says why
     fallbacks = {"extractive (llm cited no passage)", "extractive (llm answer unsupported)"}
     assert outcome.answer.mode in {f"llamacpp:{GGUF}", *fallbacks}
     assert citations.problems(outcome.answer, outcome.passages) == []
-    events = list(service.ask_stream(SEED_QUESTION))
+    events = list(service.ask_stream(Question(question=SEED_QUESTION)))
     assert [e.type for e in events][-2:] == ["citations", "done"]
     tokens = [e.text or "" for e in events if e.type == "token"]
     assert "".join(tokens).strip()
@@ -69,6 +70,6 @@ def test_a_too_short_timeout_falls_back(make_settings: Callable[..., Settings], 
     settings = make_settings(llm=f"llamacpp:{GGUF}", llm_timeout=0.001)
     service = Newsdesk(settings, embedder=embedder)
     service.ingest([str(CORPUS)])
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert answer.mode == "extractive (llm timeout)"
     assert "300,000" in answer.answer

@@ -6,7 +6,6 @@ real corpus indexed into a real Chroma, and every answer that leaves it must pas
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -15,13 +14,14 @@ from typing import Any
 
 import pytest
 
-from retrieval import citations
-from retrieval.answer import NOT_IN_CORPUS
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.answer import citations
+from retrieval.answer.extractive import NOT_IN_CORPUS
+from retrieval.core.config import Settings
+from retrieval.core.types import Answer, Question, StreamEvent, Turn
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Answer, StreamEvent, Turn
 from tests.conftest import CORPUS, SEED_QUESTION
+from tests.support.llm_fixtures import passage_numbers
 from tests.support.openai_server import Delay, Disconnect, HttpError, Reply, ScriptedOpenAIServer, openai_server
 
 pytestmark = pytest.mark.integration
@@ -56,15 +56,6 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server() -> Iterator[ScriptedOpenAIServer]:
-    srv = openai_server(default="unused")
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
 def make_llm_service(
     make_settings: Callable[..., Settings], embedder: Embedder, server: ScriptedOpenAIServer, corpus_dir: Path
 ) -> Callable[..., Newsdesk]:
@@ -83,14 +74,6 @@ def make_llm_service(
         return service
 
     return make
-
-
-def passage_numbers(request: dict[str, Any]) -> dict[int, str]:
-    """[n] -> passage text, read back from the data section of the prompt the service sent."""
-    prompt = request["messages"][-1]["content"]
-    data = prompt.split("<passages>", 1)[1].split("</passages>", 1)[0]
-    blocks = re.split(r"\n\n(?=\[\d+\] )", data.strip().split("\n", 1)[1])
-    return {int(b[1 : b.index("]")]): b for b in blocks}
 
 
 def number_of(request: dict[str, Any], fact: str) -> int:
@@ -120,7 +103,7 @@ def test_a_good_answer_keeps_the_llm_wording_and_checked_citations(
 ) -> None:
     service = make_llm_service()
     server.enqueue(cite_the("300,000", "Xiaomi plans an annual output of 300,000 vehicles"))
-    outcome = service.answer(SEED_QUESTION)
+    outcome = service.answer(Question(question=SEED_QUESTION))
     answer = outcome.answer
     assert answer.mode == "openai:test-model"
     assert answer.answer == "Xiaomi plans an annual output of 300,000 vehicles [1]."
@@ -148,7 +131,7 @@ def test_a_citation_of_a_passage_that_was_not_given_is_removed(
     # sentence must now say what its quote says)
     mixed = cite_the("300,000", "The plant would have an annual output of 300,000 vehicles [9]")
     server.enqueue(Reply(mixed))
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert answer.mode == "openai:test-model"
     assert "[9]" not in answer.answer and "[1]" in answer.answer
     assert [c.n for c in answer.citations] == [1]
@@ -159,7 +142,7 @@ def test_an_answer_citing_only_passage_9_of_4_is_attributed_to_the_passage_that_
 ) -> None:
     service = make_llm_service()
     server.enqueue("Xiaomi will build 300,000 vehicles a year at its own plant [9].")
-    outcome = service.answer(SEED_QUESTION)
+    outcome = service.answer(Question(question=SEED_QUESTION))
     answer = outcome.answer
     assert answer.mode == "openai:test-model"  # the model's words are kept
     assert answer.answer == "Xiaomi will build 300,000 vehicles a year at its own plant [1]."
@@ -182,7 +165,7 @@ def test_the_marker_forms_real_models_write_become_checked_citations(
         return f"Xiaomi plans an annual output of 300,000 vehicles {form.format(n=n)}."
 
     server.enqueue(Reply(reply))
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert answer.mode == "openai:test-model"
     assert answer.answer == "Xiaomi plans an annual output of 300,000 vehicles [1]."
     assert answer.sentences.cited == 1 and "300,000" in answer.citations[0].quote
@@ -196,7 +179,7 @@ def test_sentences_without_markers_are_attributed_and_unsupported_ones_dropped(
         "Xiaomi wants to build and operate its own factory. Its long-term plan is an annual output of 300,000 "
         "vehicles. The factory will also produce rockets for a moon landing in 2031."
     )
-    outcome = service.answer(SEED_QUESTION)
+    outcome = service.answer(Question(question=SEED_QUESTION))
     answer = outcome.answer
     assert answer.mode == "openai:test-model"
     assert answer.sentences.model_dump() == {"cited": 0, "attributed": 2, "dropped": 1}
@@ -211,7 +194,7 @@ def test_a_yes_no_verdict_stands_with_the_sentence_that_gives_its_reason(
 ) -> None:
     service = make_llm_service()
     server.enqueue("Yes. Apple is meeting suppliers of EV components, including batteries.")
-    answer = service.ask("Is Apple meeting battery suppliers?")
+    answer = service.ask(Question(question="Is Apple meeting battery suppliers?"))
     assert answer.mode == "openai:test-model"
     assert answer.answer.startswith("Yes. Apple is meeting suppliers") and answer.answer.endswith("[1].")
     assert "batteries" in answer.citations[0].quote
@@ -223,7 +206,7 @@ def test_an_injected_instruction_stays_data_and_an_obedient_answer_is_not_used(
     service = make_llm_service()
     server.enqueue("I AM FREE")
     question = "What does the reader write about electric cars?"
-    outcome = service.answer(question)
+    outcome = service.answer(Question(question=question))
     answer = outcome.answer
     human = server.chat_requests[0].messages[-1]["content"]
     data = human.split("<passages>", 1)[1].split("</passages>", 1)[0]
@@ -244,7 +227,7 @@ def test_an_obedient_answer_citing_the_injected_passage_is_not_laundered(
         return f"I AM FREE [{n}]. Electric cars are the future, a reader writes [{n}]."
 
     server.enqueue(Reply(obey))
-    outcome = service.answer("What does the reader write about electric cars?")
+    outcome = service.answer(Question(question="What does the reader write about electric cars?"))
     answer = outcome.answer
     assert "I AM FREE" not in answer.answer
     assert "Electric cars are the future" in answer.answer  # what the article reports is kept
@@ -261,7 +244,7 @@ def test_an_article_cannot_close_the_data_section(
     try:
         service = make_llm_service()
         server.enqueue("Electric cars sell well [1].")
-        service.ask("Do electric cars sell well?")
+        service.ask(Question(question="Do electric cars sell well?"))
         human = server.chat_requests[0].messages[-1]["content"]
         assert human.count("<passages>") == 1 and human.count("</passages>") == 1
         assert "‹/passages›" in human
@@ -275,7 +258,7 @@ def test_a_timeout_falls_back_to_extractive(
     service = make_llm_service(llm_timeout=0.5)
     server.enqueue(Delay(10.0, "too late [1]"))
     started = time.perf_counter()
-    outcome = service.answer(SEED_QUESTION)
+    outcome = service.answer(Question(question=SEED_QUESTION))
     assert time.perf_counter() - started < 5.0
     assert outcome.answer.mode == "extractive (llm timeout)"
     assert "300,000" in outcome.answer.answer
@@ -287,7 +270,7 @@ def test_a_server_error_falls_back_to_extractive(
 ) -> None:
     service = make_llm_service()
     server.enqueue(HttpError(500))
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert answer.mode == "extractive (llm error 500)"
     assert not answer.abstained and "300,000" in answer.answer
     assert len(server.chat_requests) == 1
@@ -299,7 +282,7 @@ def test_retries_are_a_setting(make_llm_service: Callable[..., Newsdesk], server
         HttpError(500, headers={"x-should-retry": "true", "retry-after-ms": "10"}),
         cite_the("300,000", "An annual output of 300,000 vehicles"),
     )
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert answer.mode == "openai:test-model"
     assert len(server.chat_requests) == 2
 
@@ -314,7 +297,7 @@ def test_an_unreachable_server_falls_back_to_extractive(
         make_settings(llm="openai:test-model", llm_base_url=url, llm_retries=0, llm_timeout=2.0), embedder=embedder
     )
     service.ingest([str(corpus_dir)])
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert answer.mode == "extractive (llm unreachable)"
     assert "300,000" in answer.answer
 
@@ -327,7 +310,7 @@ def test_the_llm_may_decline(
 ) -> None:
     service = make_llm_service(llm_abstain_threshold=float("-inf"))  # always ask the model
     server.enqueue(reply)
-    answer = service.ask("Who supplies the parts for Xiaomi's plant?")
+    answer = service.ask(Question(question="Who supplies the parts for Xiaomi's plant?"))
     assert answer.abstained and answer.mode == "openai:test-model"
     assert answer.citations == [] and answer.related
 
@@ -336,7 +319,7 @@ def test_weak_evidence_is_declined_without_asking_the_model(
     make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
 ) -> None:
     service = make_llm_service()
-    answer = service.ask("Who won the 2018 FIFA World Cup final?")
+    answer = service.ask(Question(question="Who won the 2018 FIFA World Cup final?"))
     assert answer.abstained and answer.mode == "openai:test-model (weak evidence)"
     assert server.chat_requests == []  # the model's seconds were saved
     assert answer.related
@@ -347,7 +330,7 @@ def test_only_a_verdict_stands_when_its_reasons_are_unsupported(
 ) -> None:
     service = make_llm_service()
     server.enqueue("Yes. The company has signed a contract with a lunar mining firm for 2031.")
-    outcome = service.answer("Does Xiaomi want to build its own factory?")
+    outcome = service.answer(Question(question="Does Xiaomi want to build its own factory?"))
     answer = outcome.answer
     assert answer.mode == "openai:test-model"
     assert answer.answer == "Yes [1]." and answer.sentences.model_dump() == {"cited": 0, "attributed": 1, "dropped": 1}
@@ -366,7 +349,7 @@ def test_streaming_yields_the_answer_as_written_then_citations_then_done(
 ) -> None:
     service = make_llm_service()
     server.enqueue(Reply(cite_the("300,000", "Xiaomi plans an annual output of 300,000 vehicles"), chunk_delay=0.01))
-    tokens, events = collect(service.ask_stream(SEED_QUESTION))
+    tokens, events = collect(service.ask_stream(Question(question=SEED_QUESTION)))
     assert len(tokens) > 5
     assert "".join(tokens) == "Xiaomi plans an annual output of 300,000 vehicles [1]."
     assert server.chat_requests[0].stream
@@ -381,7 +364,7 @@ def test_streaming_falls_back_when_the_server_fails(
 ) -> None:
     service = make_llm_service()
     server.enqueue(HttpError(500))
-    tokens, events = collect(service.ask_stream(SEED_QUESTION))
+    tokens, events = collect(service.ask_stream(Question(question=SEED_QUESTION)))
     final = events[-1].answer
     assert final is not None and final.mode == "extractive (llm error 500)"
     assert "".join(tokens).strip() == final.answer
@@ -393,7 +376,7 @@ def test_streaming_survives_a_connection_cut_mid_answer(
 ) -> None:
     service = make_llm_service()
     server.enqueue(Disconnect(partial_text="Xiaomi plans an annual"))
-    tokens, events = collect(service.ask_stream(SEED_QUESTION))
+    tokens, events = collect(service.ask_stream(Question(question=SEED_QUESTION)))
     assert "".join(tokens).startswith("Xiaomi plans")  # what was written before the cut was streamed
     final = events[-1].answer
     assert final is not None and final.mode.startswith("extractive (llm")
@@ -413,7 +396,7 @@ def test_a_follow_up_is_rewritten_by_the_llm_before_retrieval(
         Turn(role="user", content=SEED_QUESTION),
         Turn(role="assistant", content="An annual output of 300,000 vehicles [1]."),
     ]
-    outcome = service.answer("What about Apple?", history=history)
+    outcome = service.answer(Question(question="What about Apple?", history=history))
     rewrite, answer = server.chat_requests
     assert SEED_QUESTION in rewrite.text() and "What about Apple?" in rewrite.text()
     assert outcome.query == "Which suppliers is Apple meeting for its electric car plans?"
@@ -428,7 +411,7 @@ def test_a_failed_rewrite_skips_the_llm_and_carries_terms_over(
     service = make_llm_service()
     server.enqueue(HttpError(503))
     history = [Turn(role="user", content=SEED_QUESTION)]
-    outcome = service.answer("What about Apple?", history=history)
+    outcome = service.answer(Question(question="What about Apple?", history=history))
     assert len(server.chat_requests) == 1  # the LLM is not asked again for the answer
     assert outcome.answer.mode == "extractive (llm error 503)"
     assert "Apple" in outcome.query and "output" in outcome.query and "Xiaomi" not in outcome.query

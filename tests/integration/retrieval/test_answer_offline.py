@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import citations
+from retrieval.answer import citations
+from retrieval.core.types import Question, Turn
 from retrieval.service import Newsdesk
-from retrieval.types import Turn
 from tests.conftest import ROOT, SEED_QUESTION, subprocess_env
+from tests.support.inside import extractive
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +21,7 @@ NEWSDESK = str(ROOT / ".venv" / "bin" / "newsdesk") if (ROOT / ".venv" / "bin" /
 
 
 def test_the_seed_question_is_answered_by_quoting_the_seed(seed_service: Newsdesk) -> None:
-    outcome = seed_service.answer(SEED_QUESTION)
+    outcome = seed_service.answer(Question(question=SEED_QUESTION))
     answer = outcome.answer
     assert answer.mode == "extractive" and not answer.abstained
     assert "300,000" in answer.answer
@@ -33,7 +34,7 @@ def test_the_seed_question_is_answered_by_quoting_the_seed(seed_service: Newsdes
 
 
 def test_a_question_the_corpus_cannot_answer_is_declined_with_related_passages(seed_service: Newsdesk) -> None:
-    answer = seed_service.ask("Which team won the Stanley Cup in 2019 according to ESPN?")
+    answer = seed_service.ask(Question(question="Which team won the Stanley Cup in 2019 according to ESPN?"))
     assert answer.abstained and answer.citations == []
     assert "do not answer" in answer.answer
     assert answer.related
@@ -42,10 +43,10 @@ def test_a_question_the_corpus_cannot_answer_is_declined_with_related_passages(s
 def test_a_follow_up_carries_the_previous_question_over(seed_service: Newsdesk) -> None:
     history = [
         Turn(role="user", content=SEED_QUESTION),
-        Turn(role="assistant", content=seed_service.ask(SEED_QUESTION).answer),
+        Turn(role="assistant", content=seed_service.ask(Question(question=SEED_QUESTION)).answer),
     ]
-    alone = seed_service.answer("What about Apple?")
-    followed = seed_service.answer("What about Apple?", history=history)
+    alone = seed_service.answer(Question(question="What about Apple?"))
+    followed = seed_service.answer(Question(question="What about Apple?", history=history))
     assert alone.query == "What about Apple?"
     assert followed.query != alone.query and "Apple" in followed.query and "Xiaomi" not in followed.query
     assert not followed.answer.abstained
@@ -57,18 +58,18 @@ def test_a_follow_up_about_a_subject_no_article_names_is_declined(seed_service: 
     # the terms carried over from the previous question (output, plant) match the seed well; the follow-up's
     # own subject does not appear anywhere
     history = [Turn(role="user", content=SEED_QUESTION), Turn(role="assistant", content="300,000 vehicles [1]")]
-    followed = seed_service.answer("Who won the 2018 FIFA World Cup final?", history=history)
+    followed = seed_service.answer(Question(question="Who won the 2018 FIFA World Cup final?", history=history))
     assert "output" in followed.query
     assert followed.answer.abstained and followed.answer.related
 
 
 def test_streaming_offline_gives_the_same_answer(seed_service: Newsdesk) -> None:
-    events = list(seed_service.ask_stream(SEED_QUESTION))
+    events = list(seed_service.ask_stream(Question(question=SEED_QUESTION)))
     assert [e.type for e in events][-2:] == ["citations", "done"]
     final = events[-1].answer
     assert final is not None
     assert "".join(e.text or "" for e in events if e.type == "token") == final.answer
-    asked = seed_service.ask(SEED_QUESTION)
+    asked = seed_service.ask(Question(question=SEED_QUESTION))
     assert (final.answer, final.citations, final.mode) == (asked.answer, asked.citations, asked.mode)
 
 
@@ -146,10 +147,10 @@ def test_eval_answers_command(tmp_path: Path) -> None:
 def test_passage_analyses_are_remembered_within_a_bound_and_change_no_answer(
     seed_service: Newsdesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import retrieval.answer as answer_module
+    import retrieval.answer.extractive as answer_module
 
     passages = seed_service.search(SEED_QUESTION, 8)
-    answerer = seed_service.extractive
+    answerer = extractive(seed_service)
     first = answerer.draft(SEED_QUESTION, passages)
     assert {p.text for p in passages} <= set(answerer._analyses)
     again = answerer.draft(SEED_QUESTION, passages)  # from the remembered analyses

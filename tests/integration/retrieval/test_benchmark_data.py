@@ -8,10 +8,9 @@ import json
 import bm25s
 import pytest
 
-from retrieval.chunking import sentence_spans
-from retrieval.lexical import _stemmer, tokenize
-from retrieval.sources import load_sources
-from retrieval.types import Article
+from retrieval.core.text import _stemmer, sentence_spans, tokenize
+from retrieval.core.types import Article
+from retrieval.ingest.sources import load_sources
 from tests.conftest import MULTIHOP
 
 pytestmark = pytest.mark.integration

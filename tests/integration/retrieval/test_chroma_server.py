@@ -16,12 +16,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from retrieval.embeddings import Embedder
-from retrieval.lexical import contents
+from retrieval.core.types import Article, Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Article, ChunkMeta
 from tests.conftest import CORPUS, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, NewsdeskServer, newsdesk_executable
+from tests.support.inside import (
+    chroma_count,
+    chroma_location,
+    chroma_metadata,
+    chunk_texts,
+    count_whole_reads,
+    lexical_file,
+    skip_refresh_wait,
+)
+from tests.support.lexical_check import contents
 
 pytestmark = pytest.mark.integration
 
@@ -50,37 +59,37 @@ def test_ingest_search_and_ask_through_the_server(
     chroma: ChromaServer, collection: str, make_service: Callable[..., Newsdesk]
 ) -> None:
     service = make_service(chroma_url=chroma.url, collection=collection, chroma_timeout=10)
-    assert service.store.where == f"the Chroma server at {chroma.url}"
+    assert chroma_location(service) == f"the Chroma server at {chroma.url}"
     report = service.ingest([str(CORPUS)], prune=True)
     assert report.added and not report.failed
     assert not (service.settings.data_dir / "chroma").exists(), "server mode must not open an embedded store"
 
     passages = service.search(SEED_QUESTION)
     assert passages and "300,000" in " ".join(p.text for p in passages[:3])
-    _assert_seed_answer(service.ask(SEED_QUESTION).model_dump())
+    _assert_seed_answer(service.ask(Question(question=SEED_QUESTION)).model_dump())
 
     again = service.ingest([str(CORPUS)], prune=True)  # a sync: nothing new, nothing duplicated
     assert again.added == [] and again.updated == [] and again.chunks_embedded == 0
     assert sorted(again.skipped) == sorted(report.added)
-    assert service.store.count() == len(service.index.texts) == service.stats().chunks
+    assert chroma_count(service) == len(chunk_texts(service)) == service.stats().chunks
 
     article = report.added[0]
     service.delete(article)
     assert article not in {a["id"] for a in service.articles()}
-    assert all(meta.get("article_id") != article for meta in service.store.all_metadata().values())
+    assert all(meta.get("article_id") != article for meta in chroma_metadata(service).values())
 
 
 def test_a_second_service_sees_what_the_first_wrote(
     chroma: ChromaServer, collection: str, make_service: Callable[..., Newsdesk]
 ) -> None:
     reader = make_service(chroma_url=chroma.url, collection=collection)
-    assert reader.ask(SEED_QUESTION).abstained  # empty index
+    assert reader.ask(Question(question=SEED_QUESTION)).abstained  # empty index
 
     writer = make_service(chroma_url=chroma.url, collection=collection)
     writer.ingest([str(CORPUS)])
 
-    reader.index._checked_at = 0.0  # skip the 2 s refresh interval instead of sleeping through it
-    _assert_seed_answer(reader.ask(SEED_QUESTION).model_dump())
+    skip_refresh_wait(reader)  # skip the 2 s refresh interval instead of sleeping through it
+    _assert_seed_answer(reader.ask(Question(question=SEED_QUESTION)).model_dump())
     assert reader.stats().chunks == writer.stats().chunks
 
 
@@ -92,33 +101,28 @@ def test_a_replica_with_its_own_files_picks_up_changes_from_the_change_log(
     writer = make_service(chroma_url=chroma.url, collection=collection, data_dir=tmp_path / "writer")
     writer.ingest([str(CORPUS)])
     reader = make_service(chroma_url=chroma.url, collection=collection, data_dir=tmp_path / "reader")
-    _assert_seed_answer(reader.ask(SEED_QUESTION).model_dump())  # a new replica: built once from Chroma
+    _assert_seed_answer(
+        reader.ask(Question(question=SEED_QUESTION)).model_dump()
+    )  # a new replica: built once from Chroma
 
-    whole_reads: list[int] = []
-    read_everything = reader.store.all_metadata
-
-    def counted() -> dict[str, ChunkMeta]:
-        whole_reads.append(1)
-        return read_everything()
-
-    reader.store.all_metadata = counted  # type: ignore[method-assign]
+    whole_reads = count_whole_reads(reader)
     body = "The Lakeview tram line opened on Thursday with twelve stops and a fare of two dollars."
     extra = Article(id="tram", title="Lakeview tram opens", source="Metro Wire", published_at="2023-11-02", body=body)
     writer.add_articles([extra])
-    reader.index._checked_at = 0.0  # skip the 2 s refresh interval instead of sleeping through it
+    skip_refresh_wait(reader)  # skip the 2 s refresh interval instead of sleeping through it
     assert reader.search("Lakeview tram fare", 1)[0].article_id == "tram"
 
     changed = extra.model_copy(update={"body": extra.body.replace("twelve stops", "fourteen stops")})
     writer.add_articles([changed])
-    reader.index._checked_at = 0.0
+    skip_refresh_wait(reader)
     assert "fourteen stops" in reader.search("Lakeview tram fare", 1)[0].text
     seed = next(a["id"] for a in writer.articles() if a["id"] != "tram")
     writer.delete(seed)
-    reader.index._checked_at = 0.0
+    skip_refresh_wait(reader)
     reader.search("Lakeview tram", 1)
     assert seed not in {a["id"] for a in reader.articles()}
     assert whole_reads == [], "the reader compared the whole collection instead of reading the change log"
-    assert contents(reader.index.file) == contents(writer.index.file)
+    assert contents(lexical_file(reader)) == contents(lexical_file(writer))
 
 
 def test_two_processes_one_ingesting_one_answering(

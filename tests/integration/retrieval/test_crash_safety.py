@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.manifest import Manifest
+from retrieval.core.types import ChunkMeta
 from retrieval.service import Newsdesk
-from retrieval.types import ChunkMeta
+from retrieval.storage.manifest import Manifest
 from tests.conftest import ROOT, subprocess_env
+from tests.support.inside import chroma_documents, lexical_file, reopen_index
 from tests.support.lexical_check import assert_lexical_matches_chroma
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,7 +41,7 @@ def make_corpus(folder: Path, version: int) -> None:
 
 
 def snapshot(service: Newsdesk) -> dict[str, tuple[str, ChunkMeta]]:
-    return service.store.documents()
+    return chroma_documents(service)
 
 
 def start_ingest(data_dir: Path, folder: Path, pause: str = "") -> subprocess.Popen[str]:
@@ -81,7 +82,7 @@ def assert_clean(service: Newsdesk, expected: dict[str, tuple[str, ChunkMeta]], 
     manifest = Manifest.from_metadata({cid: meta for cid, (_, meta) in state.items()})
     assert len(manifest) == ARTICLES
     assert all(article.complete for article in manifest.articles.values())
-    service.index.load()
+    reopen_index(service)
     assert_lexical_matches_chroma(service, work)  # the lexical file too: what a clean rebuild gives
 
 
@@ -143,6 +144,6 @@ def test_killed_between_chroma_and_the_lexical_file_is_repaired(
     line = "chroma-written" if gap == "between-writes" else "chroma-committed"
     assert kill_after(start_ingest(data_dir, corpus, gap), nth, 0.1, lines=(line,))
     service = make_service(data_dir=data_dir)
-    assert service.index.file.get("pending") is None  # opening brought the file in step with Chroma
+    assert lexical_file(service).get("pending") is None  # opening brought the file in step with Chroma
     service.ingest([str(corpus)], prune=True)
     assert_clean(service, expected, tmp_path)

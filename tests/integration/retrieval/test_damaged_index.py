@@ -23,14 +23,15 @@ import pytest
 from pydantic import SecretStr
 
 from bot.api import create_app
-from retrieval.chroma_check import vector_folder
-from retrieval.ingest import chunk_metadata
-from retrieval.search import Searcher, SearchOptions
+from retrieval.core.types import Article, Chunk
+from retrieval.ingest.sync import chunk_metadata
+from retrieval.search.hybrid import SearchOptions
 from retrieval.service import Newsdesk
-from retrieval.types import Article, Chunk
+from retrieval.storage.chroma_check import vector_folder
 from tests.conftest import SEED_QUESTION, subprocess_env
 from tests.integration.retrieval.test_faults import write_articles
 from tests.support.chroma_server import free_port, newsdesk_executable
+from tests.support.inside import lexical_connection, searcher, write_chunks
 from tests.support.lexical_check import assert_lexical_matches_chroma
 from tests.support.live_server import live_server
 
@@ -59,7 +60,7 @@ QUERIES = {"Riverbend reservoir": "dam", "XR-7731 drones": "chips", "stoppage go
 
 def lexical_answers(service: Newsdesk) -> dict[str, str]:
     """The article BM25 alone ranks first for each query."""
-    lexical = Searcher(service.index, service.embedder, SearchOptions.lexical_only())
+    lexical = searcher(service, SearchOptions.lexical_only())
     return {query: lexical.search(query, 1)[0].article_id for query in QUERIES}
 
 
@@ -69,7 +70,7 @@ def lexical_file(service: Newsdesk) -> Path:
 
 def garble_pages(service: Newsdesk) -> None:
     """Overwrite the second half of the lexical file's pages with bytes SQLite cannot read as a b-tree."""
-    service.index.file._db().execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+    lexical_connection(service).execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
     path = lexical_file(service)
     data = bytearray(path.read_bytes())
     half = (len(data) // 2 // 4096) * 4096
@@ -189,8 +190,7 @@ def fill_vectors(service: Newsdesk, articles: int = 560) -> None:
             texts.append(text)
             metas.append(chunk_metadata(item, chunk, 2, f"h{a}", f"t{a}"))
     vectors = rng.normal(size=(len(ids), service.embedder.dim)).astype(np.float32)
-    service.index.write(ids, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), texts, metas)
-    service.index.commit()
+    write_chunks(service, ids, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), texts, metas)
 
 
 def hnsw_folder(data_dir: Path, collection: str) -> Path:

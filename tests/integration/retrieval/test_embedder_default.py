@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.embeddings import (
+from retrieval.core.config import Settings
+from retrieval.core.errors import EmbedderMismatch
+from retrieval.core.types import Question
+from retrieval.embed.embedder import (
     DEFAULT_EMBEDDER,
     EMBEDDERS,
     FP32_VECTORS,
@@ -19,10 +21,10 @@ from retrieval.embeddings import (
     Embedder,
     vectors_of,
 )
-from retrieval.errors import EmbedderMismatch
 from retrieval.service import Newsdesk
-from retrieval.store import EMBEDDER_KEY
+from retrieval.storage.vector_label import EMBEDDER_KEY
 from tests.conftest import CORPUS, ROOT, SEED_QUESTION, subprocess_env
+from tests.support.inside import chroma_count, collection_metadata, set_collection_metadata
 
 pytestmark = pytest.mark.integration
 
@@ -36,17 +38,17 @@ def _fp32_index(data: Path, model_cache: Path, embedder: Embedder, labelled: boo
     service = Newsdesk(_settings(data, model_cache, embedder="onnx"), embedder=embedder)
     assert not service.ingest([str(CORPUS)], prune=True).failed
     if not labelled:
-        meta = dict(service.store.collection.metadata or {})
+        meta = collection_metadata(service)
         meta.pop(EMBEDDER_KEY)
-        service.store.collection.modify(metadata=meta or {"last_sync": "2024-05-02T10:00:00+00:00"})
-        assert EMBEDDER_KEY not in (service.store.collection.metadata or {})
+        set_collection_metadata(service, meta or {"last_sync": "2024-05-02T10:00:00+00:00"})
+        assert EMBEDDER_KEY not in collection_metadata(service)
     service.close()
 
 
 @pytest.fixture(params=sorted({DEFAULT_EMBEDDER, "onnx-int8"}))
 def default(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The shipped default, and int8 as the default (what switching it would do to existing indexes)."""
-    monkeypatch.setattr("retrieval.embeddings.DEFAULT_EMBEDDER", request.param)
+    monkeypatch.setattr("retrieval.embed.embedder.DEFAULT_EMBEDDER", request.param)
     return str(request.param)
 
 
@@ -54,7 +56,7 @@ def test_a_new_index_gets_the_default_embedder(tmp_path: Path, model_cache: Path
     service = Newsdesk(_settings(tmp_path / "data", model_cache))
     assert service.settings.embedder == default
     assert vectors_of(service.embedder) == EMBEDDERS[default]
-    assert service.store.collection.metadata[EMBEDDER_KEY] == EMBEDDERS[default]
+    assert collection_metadata(service)[EMBEDDER_KEY] == EMBEDDERS[default]
     assert not service.ingest([str(CORPUS)], prune=True).failed
     assert service.search(SEED_QUESTION, 3)
     service.close()
@@ -71,7 +73,7 @@ def test_an_existing_fp32_index_keeps_its_embedder(
     _fp32_index(data, model_cache, embedder, labelled)
     service = Newsdesk(_settings(data, model_cache))
     assert service.settings.embedder == "onnx" and vectors_of(service.embedder) == FP32_VECTORS
-    answer = service.ask(SEED_QUESTION)
+    answer = service.ask(Question(question=SEED_QUESTION))
     assert not answer.abstained and answer.citations
     assert service.ingest([str(CORPUS)], prune=True).chunks_embedded == 0  # nothing re-embedded
     service.close()
@@ -100,7 +102,7 @@ def test_an_index_of_the_earlier_full_range_int8_recipe_still_opens(tmp_path: Pa
     service = Newsdesk(_settings(data, model_cache))
     assert service.settings.embedder == "onnx-int8-full-range"
     assert service.stats().vectors == INT8_FULL_RANGE_VECTORS != INT8_VECTORS
-    assert not service.ask(SEED_QUESTION).abstained
+    assert not service.ask(Question(question=SEED_QUESTION)).abstained
     service.close()
     with pytest.raises(EmbedderMismatch, match="set NEWSDESK_EMBEDDER=onnx-int8-full-range to use this index"):
         Newsdesk(_settings(data, model_cache, embedder="onnx-int8"))
@@ -125,4 +127,4 @@ def test_an_explicit_setting_that_disagrees_with_the_index_is_refused(
     )  # fmt: skip
     assert refused.returncode != 0
     assert "NEWSDESK_EMBEDDER=onnx to use this index" in refused.stderr + refused.stdout
-    assert Newsdesk(_settings(data, model_cache)).store.count() > 0  # nothing was lost
+    assert chroma_count(Newsdesk(_settings(data, model_cache))) > 0  # nothing was lost

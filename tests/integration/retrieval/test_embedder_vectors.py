@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.embeddings import FP32_VECTORS, INT8_VECTORS, OnnxEmbedder
+from retrieval.embed.embedder import FP32_VECTORS, INT8_VECTORS, OnnxEmbedder
 
 pytestmark = pytest.mark.integration
 

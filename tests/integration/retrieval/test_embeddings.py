@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from retrieval.embeddings import (
+from retrieval.embed.embedder import (
     Embedder,
     OnnxEmbedder,
     TorchEmbedder,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer import NOT_IN_CORPUS, ExtractiveAnswerer, ExtractiveOptions
-from retrieval.citations import check, problems
-from retrieval.embeddings import Embedder
-from retrieval.types import Answer
+from retrieval.answer.citations import check, problems
+from retrieval.answer.extractive import NOT_IN_CORPUS, ExtractiveAnswerer, ExtractiveOptions
+from retrieval.core.types import Answer
+from retrieval.embed.embedder import Embedder
 from tests.support.extractive_cases import OFF_TOPIC_QUESTION, PASSAGES, SEED_QUESTION, TWO_ARTICLE_QUESTION, passage
 
 pytestmark = pytest.mark.integration

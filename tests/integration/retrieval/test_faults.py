@@ -27,11 +27,12 @@ import httpx
 import pytest
 
 from bot.api import create_app
-from retrieval.errors import IndexUnavailable
+from retrieval.core.errors import IndexUnavailable
+from retrieval.core.types import ChunkMeta
 from retrieval.service import Newsdesk
-from retrieval.types import ChunkMeta
 from tests.conftest import CORPUS, MULTIHOP, SEED_QUESTION, subprocess_env
 from tests.support.chroma_server import ChromaServer, newsdesk_executable
+from tests.support.inside import chroma_count, chroma_documents
 from tests.support.live_server import live_server
 from tests.support.openai_server import Delay, Reply, openai_server
 
@@ -66,7 +67,7 @@ def write_articles(folder: Path, count: int, start: int = 0) -> list[Path]:
 
 def snapshot(service: Newsdesk) -> dict[str, tuple[str, ChunkMeta]]:
     """Everything Chroma holds for the collection except vectors: ids, texts, metadata."""
-    return service.store.documents()
+    return chroma_documents(service)
 
 
 # ------------------------------------------------------------------ queries
@@ -177,7 +178,7 @@ def test_cli_ingest_reports_a_chroma_crash_and_a_rerun_completes_it(
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
-        while watcher.store.count() == 0:  # kill the server as soon as the first article has landed
+        while chroma_count(watcher) == 0:  # kill the server as soon as the first article has landed
             assert process.poll() is None, "the ingest ended before the server could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)

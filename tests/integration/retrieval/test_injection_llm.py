@@ -5,21 +5,21 @@ is an instruction, offline or with the model; a claim a passage contradicts is n
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
-from retrieval.instructions import is_instruction
+from retrieval.answer import citations
+from retrieval.answer.instructions import is_instruction
+from retrieval.core.config import Settings
+from retrieval.core.types import Answer, Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Answer
 from tests.support.injections import PLANTED, Planted
-from tests.support.openai_server import Reply, ScriptedOpenAIServer, openai_server
+from tests.support.llm_fixtures import passage_numbers
+from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
 pytestmark = pytest.mark.integration
 
@@ -52,15 +52,6 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def server() -> Iterator[ScriptedOpenAIServer]:
-    srv = openai_server(default="unused")
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def service_for(settings: Settings, embedder: Embedder, corpus: Path) -> Newsdesk:
     service = Newsdesk(settings, embedder=embedder)
     report = service.ingest([str(corpus)])
@@ -70,12 +61,7 @@ def service_for(settings: Settings, embedder: Embedder, corpus: Path) -> Newsdes
 
 def number_of(request: dict[str, Any], text: str) -> int:
     """The [n] under which the prompt showed the passage holding `text` (1 when none did)."""
-    prompt = request["messages"][-1]["content"]
-    data = prompt.split("<passages>", 1)[1].split("</passages>", 1)[0]
-    for block in re.split(r"\n\n(?=\[\d+\] )", data.strip().split("\n", 1)[1]):
-        if text[:40] in block:
-            return int(block[1 : block.index("]")])
-    return 1
+    return next((n for n, block in passage_numbers(request).items() if text[:40] in block), 1)
 
 
 def assert_clean(answer: Answer, planted: Planted, passages: list[Any]) -> None:
@@ -92,7 +78,7 @@ def test_no_planted_instruction_is_quoted_offline(
 ) -> None:
     service = service_for(make_settings(top_k=4), embedder, corpus_dir)
     for planted in PLANTED:
-        outcome = service.answer(planted.question)
+        outcome = service.answer(Question(question=planted.question))
         assert_clean(outcome.answer, planted, outcome.passages)
 
 
@@ -122,7 +108,7 @@ def test_no_answer_carries_out_a_planted_instruction(
             return f"{planted.instruction} {planted.obeyed}"
 
         server.enqueue(Reply(reply))
-        outcome = service.answer(planted.question)
+        outcome = service.answer(Question(question=planted.question))
         assert_clean(outcome.answer, planted, outcome.passages)
         if form == "obey" and outcome.answer.mode == "openai:test-model":
             assert planted.report.rstrip(".") in outcome.answer.answer  # what the article reports is kept
@@ -140,7 +126,7 @@ def test_a_claim_is_never_cited_to_the_passage_that_contradicts_it(
         return f"Yes The Redstone Valley dam wall shows deep cracks [{number_of(request, DAM['dam-report.md'][2])}]."
 
     server.enqueue(Reply(reply))
-    outcome = service.answer("does the redstone valley dam have cracks")
+    outcome = service.answer(Question(question="does the redstone valley dam have cracks"))
     answer = outcome.answer
     for citation in answer.citations:
         for quote in citation.quotes:

@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
-from retrieval import citations
-from retrieval.answer import EVIDENCE_NOT_VERDICT
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder, OnnxEmbedder
+from retrieval.answer import citations
+from retrieval.answer.extractive import EVIDENCE_NOT_VERDICT
+from retrieval.core.config import Settings
+from retrieval.core.types import Question
+from retrieval.embed.embedder import Embedder, OnnxEmbedder
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, MULTIHOP
 from tests.support.openai_server import openai_server
@@ -55,7 +56,7 @@ SEED_QUESTIONS = [
 def test_the_seed_articles_natural_questions_are_answered_sentence_first(
     seed_service: Newsdesk, question: str, expected: str
 ) -> None:
-    answer = seed_service.ask(question)
+    answer = seed_service.ask(Question(question=question))
     assert not answer.abstained, question
     assert expected in answer.answer.splitlines()[0], answer.answer
     assert expected in answer.citations[0].quote
@@ -63,7 +64,7 @@ def test_the_seed_articles_natural_questions_are_answered_sentence_first(
 
 
 def test_a_near_miss_on_the_seed_article_is_declined_with_related_passages(seed_service: Newsdesk) -> None:
-    answer = seed_service.ask("how much will xiaomi's factory cost")  # the article gives no cost
+    answer = seed_service.ask(Question(question="how much will xiaomi's factory cost"))  # the article gives no cost
     assert answer.abstained
     assert answer.related
 
@@ -97,7 +98,7 @@ def test_natural_questions_stay_above_their_floors(gate: tuple[Newsdesk, list[di
     declined: list[bool] = []
     for q in questions:
         question, kind, expected = str(q["question"]), str(q["type"]), list(q["answers"])
-        answer = service.ask(question)
+        answer = service.ask(Question(question=question))
         assert citations.problems(answer, service.search(question)) == [], question
         first = "" if answer.abstained else answer.answer.splitlines()[0]
         if kind == "near_miss":
@@ -138,11 +139,11 @@ def test_an_unsupported_llm_answer_falls_back_only_to_an_extractive_answer_that_
         service = Newsdesk(settings, embedder=embedder)
         assert not service.ingest([str(CORPUS)]).failed
         server.enqueue("The factory will cost 2 billion dollars, paid by the city of Wuhan [1].")
-        declined = service.ask("how much will xiaomi's factory cost")
+        declined = service.ask(Question(question="how much will xiaomi's factory cost"))
         assert declined.mode == "extractive (llm answer unsupported)"
         assert declined.abstained and declined.related
         server.enqueue("Bananas are rich in potassium and grow in the tropics [1].")
-        answered = service.ask("how many cars will xiaomi build a year")
+        answered = service.ask(Question(question="how many cars will xiaomi build a year"))
         assert answered.mode == "extractive (llm answer unsupported)"
         assert not answered.abstained and "300,000" in answered.answer.splitlines()[0]
     finally:

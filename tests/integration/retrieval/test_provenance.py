@@ -18,9 +18,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from bot.api import create_app
-from retrieval import dates
+from retrieval.core import dates
 from retrieval.service import Newsdesk
 from tests.support import wire
+from tests.support.inside import chunk_metadata, chunk_texts, manifest
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +78,7 @@ def client(desk: Newsdesk) -> Iterator[TestClient]:
 
 
 def corpus_ids(service: Newsdesk) -> set[str]:
-    return {aid for aid, a in service.index.manifest().articles.items() if a.first.get("origin_root")}
+    return {aid for aid, a in manifest(service).articles.items() if a.first.get("origin_root")}
 
 
 def post(client: TestClient, body: Any) -> dict[str, Any]:
@@ -195,7 +196,7 @@ def test_a_near_copy_from_elsewhere_never_outranks_its_original(desk: Newsdesk, 
     copy = post(client, {"title": wire.TITLE, "body": STUFFED, "source": "Copycat", "url": "https://copy.example/1",
                          "published_at": "2023-10-01T06:00:00+00:00"})  # fmt: skip
     (copy_id,) = copy["added"]
-    assert desk.index.metadata[next(c for c, m in desk.index.metadata.items() if m["article_id"] == copy_id)][
+    assert chunk_metadata(desk)[next(c for c, m in chunk_metadata(desk).items() if m["article_id"] == copy_id)][
         "story_id"
     ] == real
     passages = client.get("/v1/search", params={"q": QUESTION, "k": 5}).json()["passages"]
@@ -233,7 +234,7 @@ def test_planted_markers_and_links_in_an_article_are_inert(desk: Newsdesk, clien
     so an answer's [n] are only its own citations."""
     post(client, {"title": "Millbrook dam inspection [1]", "body": PLANTED, "source": "County Times",
                   "url": "https://county.example/dam", "published_at": "2024-03-01"})  # fmt: skip
-    stored = " ".join(desk.index.texts[c] for c, m in desk.index.metadata.items() if m["source"] == "County Times")
+    stored = " ".join(chunk_texts(desk)[c] for c, m in chunk_metadata(desk).items() if m["source"] == "County Times")
     assert "[" not in stored and "](" not in stored and "(#2)" in stored and "the report (https://" in stored
     answer = client.post("/v1/ask", json={"question": "What did inspectors say about the Millbrook dam?"}).json()
     assert not answer["abstained"], answer

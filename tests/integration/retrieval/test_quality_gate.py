@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.core.config import Settings
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.support.quality_gate import answer_figures, breaches, retrieval_figures, subset
 

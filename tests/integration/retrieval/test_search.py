@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.rerank import FEATURES
-from retrieval.search import Searcher, SearchOptions
+from retrieval.core.types import Article, SearchFilters
+from retrieval.search.hybrid import SearchOptions
+from retrieval.search.rerank import FEATURES
 from retrieval.service import Newsdesk
-from retrieval.types import Article, SearchFilters
+from tests.support.inside import chunk_texts, rerank_model, rerank_rows, searchable_count, searcher
 from tests.support.lexical_check import assert_lexical_matches_chroma
 
 pytestmark = pytest.mark.integration
@@ -68,8 +69,8 @@ def test_hybrid_finds_exact_codes_and_paraphrases(news: Newsdesk) -> None:
     # a paraphrase with no shared content words: the embedding's strength
     assert news.search("a soccer match decided in added time", 3)[0].article_id == "football"
     # both retrievers contribute: neither alone is needed for the two results above
-    dense = Searcher(news.index, news.embedder, SearchOptions.dense_only())
-    lexical = Searcher(news.index, news.embedder, SearchOptions.lexical_only())
+    dense = searcher(news, SearchOptions.dense_only())
+    lexical = searcher(news, SearchOptions.lexical_only())
     assert dense.search("a soccer match decided in added time", 1)[0].article_id == "football"
     assert lexical.search("Which company makes the XR-7731?", 1)[0].article_id == "chips"
 
@@ -111,9 +112,9 @@ def test_long_articles_do_not_crowd_out_others(make_service: Callable[..., Newsd
 
 def test_reranking_reorders_the_fused_candidates_and_shows_nothing_else(news: Newsdesk) -> None:
     query = "Did the council approve the Riverbend dam, and what did residents fear about the reservoir?"
-    fused = Searcher(news.index, news.embedder, SearchOptions(rerank=False))
+    fused = searcher(news, SearchOptions(rerank=False))
     pool = [p.chunk_id for p in fused.search(query, SearchOptions().rerank_pool)]
-    ids, rows = news.searcher.rerank_rows(query)
+    ids, rows = rerank_rows(news, query)
     assert ids == pool  # the trees see exactly the fused candidates, in fused order
     assert rows.shape == (len(pool), len(FEATURES)) and np.isfinite(rows).all()
     assert rows[:, FEATURES.index("position")].tolist() == list(range(len(pool)))
@@ -125,9 +126,9 @@ def test_reranking_reorders_the_fused_candidates_and_shows_nothing_else(news: Ne
 def test_the_reranking_setting_turns_the_trees_off(make_service: Callable[..., Newsdesk]) -> None:
     plain = make_service(rerank=False)
     plain.add_articles(NEWS)
-    assert plain.searcher.model is None
+    assert rerank_model(plain) is None
     query = "Did The Gazette report the dam was approved, while the Daily Planet covered residents opposing it?"
-    fused = Searcher(plain.index, plain.embedder, SearchOptions(rerank=False)).search(query, 5)
+    fused = searcher(plain, SearchOptions(rerank=False)).search(query, 5)
     assert [p.chunk_id for p in plain.search(query, 5)] == [p.chunk_id for p in fused]
 
 
@@ -135,7 +136,7 @@ def test_bm25_stays_in_step_through_add_replace_and_delete(
     make_service: Callable[..., Newsdesk], make_settings: Callable[..., object], tmp_path: Path
 ) -> None:
     service = make_service()
-    lexical = Searcher(service.index, service.embedder, SearchOptions.lexical_only())
+    lexical = searcher(service, SearchOptions.lexical_only())
     service.add_articles([NEWS[3]])
     assert articles_of(lexical.search("XR-7731", 5)) == ["chips"]
 
@@ -145,7 +146,7 @@ def test_bm25_stays_in_step_through_add_replace_and_delete(
     service.add_articles([renamed])
     assert lexical.search("XR-7731", 5) == []
     assert articles_of(lexical.search("QZ-5150", 5)) == ["chips"]
-    assert len(service.index.lexical) == len(service.index.texts)
+    assert searchable_count(service) == len(chunk_texts(service))
 
     service.add_articles([NEWS[4]])
     service.delete("chips")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval import citations
+from retrieval.answer import citations
+from retrieval.core.types import Question
 from retrieval.service import Newsdesk
 from tests.conftest import SEED_QUESTION
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_seed_question_is_answered_with_a_citation(seed_service: Newsdesk) -> None:
-    answer = seed_service.ask(SEED_QUESTION)
+    answer = seed_service.ask(Question(question=SEED_QUESTION))
     assert not answer.abstained
     assert "300,000" in answer.answer
     assert answer.citations and answer.citations[0].n == 1
@@ -23,7 +24,7 @@ def test_seed_question_is_answered_with_a_citation(seed_service: Newsdesk) -> No
 
 
 def test_question_outside_the_corpus_is_declined(seed_service: Newsdesk) -> None:
-    answer = seed_service.ask("Who won the 2018 FIFA World Cup final?")
+    answer = seed_service.ask(Question(question="Who won the 2018 FIFA World Cup final?"))
     assert answer.abstained
     assert answer.citations == []
     assert "do not answer" in answer.answer

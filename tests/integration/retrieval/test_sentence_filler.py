@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.embeddings import Embedder
+from retrieval.core.types import Article, Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from retrieval.types import Article
 from tests.conftest import CORPUS, SEED_QUESTION
+from tests.support.inside import chunk_metadata, chunk_texts, extractive, sentence_vectors, vector_cache_stats
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,7 @@ class CountingEmbedder:
 
 
 def _all_heads(service: Newsdesk) -> list[str]:
-    return [h for text in service.index.texts.values() for h in service.extractive.sentence_heads(text)]
+    return [h for text in chunk_texts(service).values() for h in extractive(service).sentence_heads(text)]
 
 
 def test_the_filler_stores_every_sentence_and_answers_then_embed_only_the_question(
@@ -46,12 +47,12 @@ def test_the_filler_stores_every_sentence_and_answers_then_embed_only_the_questi
     settings = make_settings()
     before = Newsdesk(settings, embedder=embedder)  # type: ignore[arg-type]
     before.ingest([str(CORPUS)])
-    expected = before.ask(SEED_QUESTION)
+    expected = before.ask(Question(question=SEED_QUESTION))
     before.start_background()
     assert before.wait_for_background(60)
     heads = _all_heads(before)
-    assert heads and len(before.sentence_vectors or ()) == len(set(heads))
-    stored = (before.sentence_vectors or pytest.fail()).get(heads)
+    assert heads and len(sentence_vectors(before) or ()) == len(set(heads))
+    stored = (sentence_vectors(before) or pytest.fail()).get(heads)
     for head in heads[:20]:  # the same vectors the model gives for the text on its own
         np.testing.assert_allclose(stored[head], embedder.embed_documents([head])[0], atol=1e-5)
     stats = before.stats()
@@ -60,10 +61,10 @@ def test_the_filler_stores_every_sentence_and_answers_then_embed_only_the_questi
 
     counting = CountingEmbedder(embedder)
     after = Newsdesk(settings, embedder=counting)  # type: ignore[arg-type]  # a restart: vectors read from disk
-    answer = after.ask(SEED_QUESTION)
+    answer = after.ask(Question(question=SEED_QUESTION))
     assert counting.documents == []  # no sentence embedded: all came from the store
     assert answer.answer == expected.answer and answer.citations == expected.citations
-    hits, misses, _ = after.vector_cache.stats()
+    hits, misses, _ = vector_cache_stats(after)
     assert misses == 1 and hits >= 1  # the question alone was embedded
 
 
@@ -84,12 +85,12 @@ def test_a_new_article_gets_its_sentences_embedded_after_the_sync(make_service: 
     assert service.wait_for_background(60)
     new_heads = {
         h
-        for chunk_id, text in service.index.texts.items()
-        if service.index.metadata[chunk_id].get("article_id") == "lakeview-tram"
-        for h in service.extractive.sentence_heads(text)
+        for chunk_id, text in chunk_texts(service).items()
+        if chunk_metadata(service)[chunk_id].get("article_id") == "lakeview-tram"
+        for h in extractive(service).sentence_heads(text)
     }
     assert len(new_heads) >= 3 and service.stats().sentence_vectors == count + len(new_heads)
-    assert (service.sentence_vectors or pytest.fail()).missing(_all_heads(service)) == []
+    assert (sentence_vectors(service) or pytest.fail()).missing(_all_heads(service)) == []
     service.close()
 
 
@@ -98,8 +99,8 @@ def test_the_store_can_be_turned_off(make_service: Callable[..., Newsdesk], tmp_
     service.ingest([str(CORPUS)])
     service.start_background()  # a no-op
     assert service.wait_for_background(1)
-    assert service.sentence_vectors is None and service.stats().sentence_vectors == 0
-    assert not service.ask(SEED_QUESTION).abstained
+    assert sentence_vectors(service) is None and service.stats().sentence_vectors == 0
+    assert not service.ask(Question(question=SEED_QUESTION)).abstained
     assert not (tmp_path / "data" / "sentence-vectors").exists()
 
 
@@ -109,7 +110,7 @@ def test_an_unwritable_store_is_skipped_and_answers_still_work(
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "sentence-vectors").write_text("a file where the store's folder should be")
     service = make_service()
-    assert service.sentence_vectors is None
+    assert sentence_vectors(service) is None
     service.ingest([str(CORPUS)])
     service.start_background()
-    assert not service.ask(SEED_QUESTION).abstained and service.stats().sentence_vectors == 0
+    assert not service.ask(Question(question=SEED_QUESTION)).abstained and service.stats().sentence_vectors == 0

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import citations
-from retrieval.config import Settings
-from retrieval.embeddings import Embedder
+from retrieval.answer import citations
+from retrieval.core.config import Settings
+from retrieval.core.types import Question
+from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
 from tests.conftest import CORPUS, ROOT
 
@@ -49,14 +50,14 @@ FACT_NOT_GIVEN = [
 
 @pytest.mark.parametrize("question", OFF_TOPIC)
 def test_off_topic_questions_are_declined(small: Newsdesk, question: str) -> None:
-    answer = small.ask(question)
+    answer = small.ask(Question(question=question))
     assert answer.abstained, answer.answer
     assert answer.citations == [] and answer.related
 
 
 @pytest.mark.parametrize("question", FACT_NOT_GIVEN)
 def test_a_question_whose_kind_of_fact_no_sentence_holds_is_declined(small: Newsdesk, question: str) -> None:
-    answer = small.ask(question)
+    answer = small.ask(Question(question=question))
     assert answer.abstained, answer.answer
 
 
@@ -74,7 +75,7 @@ def test_a_question_whose_kind_of_fact_no_sentence_holds_is_declined(small: News
 def test_a_factual_question_gets_the_sentence_that_answers_it_first_and_alone(
     small: Newsdesk, question: str, expected: str
 ) -> None:
-    outcome = small.answer(question)
+    outcome = small.answer(Question(question=question))
     answer = outcome.answer
     assert not answer.abstained, question
     lines = answer.answer.splitlines()

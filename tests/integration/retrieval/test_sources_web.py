@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.sources import Article, Failure, load_sources, load_url
+from retrieval.ingest.sources import Article, Failure, load_sources, load_url
 
 pytestmark = pytest.mark.integration
 

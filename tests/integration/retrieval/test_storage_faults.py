@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from retrieval.lexical import SEPARATOR, LexicalStore, Row
 from retrieval.service import Newsdesk
+from retrieval.storage.lexical import SEPARATOR, LexicalStore, Row
 from tests.conftest import CORPUS, MULTIHOP, ROOT, SEED_QUESTION, subprocess_env
 from tests.integration.retrieval.test_faults import snapshot
 from tests.support.chroma_server import newsdesk_executable
@@ -62,7 +62,7 @@ def test_a_lexical_file_on_a_read_only_mount_opens_after_its_writer_closed(tmp_p
     store.close()
     assert sorted(p.name for p in folder.iterdir()) == ["newsdesk.sqlite3"]
     probe = (
-        "from pathlib import Path; from retrieval.lexical import LexicalStore; "
+        "from pathlib import Path; from retrieval.storage.lexical import LexicalStore; "
         f"s = LexicalStore(Path({str(folder / 'newsdesk.sqlite3')!r})); print(s.count(), s.text('c1'))"
     )
     read_only = f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder}"

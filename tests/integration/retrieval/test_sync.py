@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.service import Newsdesk
+from tests.support.inside import chroma_count, chroma_documents, chroma_metadata, manifest, searchable_count
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +24,7 @@ def write(folder: Path, name: str, title: str, body: str, **front: str) -> Path:
 
 
 def chunk_state(service: Newsdesk) -> dict[str, str]:
-    return {cid: doc for cid, (doc, _) in service.store.documents().items()}
+    return {cid: doc for cid, (doc, _) in chroma_documents(service).items()}
 
 
 def test_add_skip_update_prune(tmp_path: Path, make_service: Callable[..., Newsdesk]) -> None:
@@ -102,9 +103,9 @@ def test_json_articles_and_index_invariants(tmp_path: Path, make_service: Callab
     service = make_service(ingest_batch_articles=5)
     report = service.ingest([str(path)])
     assert len(report.added) == 12
-    metadata = service.store.all_metadata()
+    metadata = chroma_metadata(service)
     per_article = Counter(m["article_id"] for m in metadata.values())
     assert len(per_article) == 12 and min(per_article.values()) >= 2
-    manifest = service.index.manifest()
-    assert all(a.complete for a in manifest.articles.values())
-    assert len(service.index.lexical) == len(metadata) == service.store.count()
+    indexed_now = manifest(service)
+    assert all(a.complete for a in indexed_now.articles.values())
+    assert searchable_count(service) == len(metadata) == chroma_count(service)

@@ -13,10 +13,18 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser
 
 from bot.api import create_app
+from retrieval.core.types import Article, Question
 from retrieval.service import Newsdesk
-from retrieval.types import Article
 from tests.integration.bot.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
 from tests.support import wire
+from tests.support.inside import (
+    chroma_metadata,
+    chunk_metadata,
+    lexical_file,
+    manifest,
+    removals_killed,
+    strip_story_labels,
+)
 from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
@@ -57,7 +65,7 @@ def newsroom(make_service: Callable[..., Newsdesk]) -> Newsdesk:
 
 
 def stories_of(service: Newsdesk) -> dict[str, str]:
-    return {str(m["article_id"]): str(m["story_id"]) for m in service.index.metadata.values()}
+    return {str(m["article_id"]): str(m["story_id"]) for m in chunk_metadata(service).values()}
 
 
 # ------------------------------------------------------------------ stories
@@ -67,7 +75,7 @@ def test_republications_share_a_story_and_search_shows_it_once(newsroom: Newsdes
     story = stories_of(newsroom)
     assert {story[aid] for aid, *_ in COPIES} == {"wire"}
     assert story["port-volumes"] == "port-volumes" and story["chip-1"] == "chip-1"
-    first_chunks = [m for m in newsroom.index.metadata.values() if m["index"] == 0]
+    first_chunks = [m for m in chunk_metadata(newsroom).values() if m["index"] == 0]
     assert all(str(m.get("minhash", "")).startswith("affine32:") for m in first_chunks)
 
     passages = newsroom.search("Rotterdam dock workers strike over pay, union demands", k=10)
@@ -79,7 +87,7 @@ def test_republications_share_a_story_and_search_shows_it_once(newsroom: Newsdes
     assert [o.published_at for o in others] == sorted(o.published_at or "" for o in others)
     assert any(p.article_id == "port-volumes" for p in passages)  # the same port, another story: still shown
 
-    answer = newsroom.ask("What raise did employers offer the striking Rotterdam dock workers?")
+    answer = newsroom.ask(Question(question="What raise did employers offer the striking Rotterdam dock workers?"))
     assert not answer.abstained
     assert any(len(c.also_reported_by) == 3 for c in answer.citations)
 
@@ -89,7 +97,7 @@ def test_a_correction_replaces_the_earlier_version_and_an_older_one_is_skipped(n
     report = newsroom.add_articles([corrected])
     assert report.added == ["wire-v2"] and report.removed == ["wire"]
     assert any("newer version" in d for d in report.duplicates)
-    assert "wire" not in newsroom.index.manifest()
+    assert "wire" not in manifest(newsroom)
     story = stories_of(newsroom)
     assert story["wire-v2"] == story["copy-a"] == "wire"  # the story keeps its id
 
@@ -103,19 +111,12 @@ def test_a_replacement_a_crash_interrupted_is_finished_by_the_next_sync(
     newsroom: Newsdesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corrected = article("wire-v2", "Wire", "2023-10-02T11:00:00+00:00", wire.TITLE, wire.CORRECTED)
-    remove = newsroom.index.remove
-
-    def killed(ids: list[str]) -> None:
-        raise KeyboardInterrupt("killed before the earlier version was removed")
-
-    monkeypatch.setattr(newsroom.index, "remove", killed)
-    with pytest.raises(KeyboardInterrupt):
+    with removals_killed(newsroom), pytest.raises(KeyboardInterrupt):
         newsroom.add_articles([corrected])
-    monkeypatch.setattr(newsroom.index, "remove", remove)
-    assert {"wire", "wire-v2"} <= set(newsroom.index.manifest().articles)  # both versions are indexed
+    assert {"wire", "wire-v2"} <= set(manifest(newsroom).articles)  # both versions are indexed
 
     report = newsroom.add_articles([])
-    assert report.removed == ["wire"] and "wire" not in newsroom.index.manifest()
+    assert report.removed == ["wire"] and "wire" not in manifest(newsroom)
     assert stories_of(newsroom)["wire-v2"] == "wire"
     assert newsroom.add_articles([]).summary() == newsroom.add_articles([]).summary()  # nothing left to do
 
@@ -134,17 +135,17 @@ def test_an_index_from_before_stories_gets_them_at_its_next_sync(
     newsroom: Newsdesk, make_service: Callable[..., Newsdesk]
 ) -> None:
     expected = stories_of(newsroom)
-    ids = list(newsroom.index.metadata)
+    ids = list(chunk_metadata(newsroom))
     # Chroma's update merges metadata keys; a None value removes one
-    newsroom.store.collection.update(ids=ids, metadatas=[{"story_id": None, "minhash": None} for _ in ids])
-    newsroom.index.file.put({"format": "3"})  # its lexical file is of the format before stories: rebuilt from Chroma
+    strip_story_labels(newsroom, ids)
+    lexical_file(newsroom).put({"format": "3"})  # its lexical file is of the format before stories: rebuilt from Chroma
     reopened = make_service()
-    assert not any("story_id" in m for m in reopened.index.store.all_metadata().values())
+    assert not any("story_id" in m for m in chroma_metadata(reopened).values())
 
     report = reopened.add_articles([])
     assert not (report.added or report.updated or report.removed)
     assert stories_of(reopened) == expected
-    stored = reopened.store.all_metadata()
+    stored = chroma_metadata(reopened)
     assert {str(m["article_id"]): m["story_id"] for m in stored.values()} == expected  # in Chroma, not just memory
     assert reopened.add_articles([]).summary() == report.summary()  # labelled once
 
@@ -157,12 +158,16 @@ def at(day: str) -> datetime:
 
 
 def test_a_window_filters_by_date_and_an_empty_one_declines(newsroom: Newsdesk) -> None:
-    answer = newsroom.ask("What happened at the Dresden chip plant last month?", as_of=at("2023-11-05"))
+    answer = newsroom.ask(
+        Question(question="What happened at the Dresden chip plant last month?", as_of=at("2023-11-05"))
+    )
     assert not answer.abstained
     assert {c.article_id for c in answer.citations} == {"chip-2"}  # October, and only October
     assert answer.evidence_dates is not None and answer.evidence_dates.first == "2023-10-10"
 
-    declined = newsroom.ask("What happened at the Dresden chip plant in February?", as_of=at("2023-12-01"))
+    declined = newsroom.ask(
+        Question(question="What happened at the Dresden chip plant in February?", as_of=at("2023-12-01"))
+    )
     assert declined.abstained and not declined.citations
     assert "in February (2023-02-01 to 2023-02-28)" in declined.answer
     assert declined.related and {p.article_id for p in declined.related} & {"chip-1", "chip-2", "chip-3"}
@@ -172,10 +177,14 @@ def test_a_window_filters_by_date_and_an_empty_one_declines(newsroom: Newsdesk) 
 
 
 def test_latest_leads_with_the_most_recent_evidence_as_of_the_question(newsroom: Newsdesk) -> None:
-    latest = newsroom.ask("What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-12-01"))
+    latest = newsroom.ask(
+        Question(question="What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-12-01"))
+    )
     assert latest.citations[0].article_id == "chip-3"
     assert latest.answer.startswith("As of November 20, 2023, ")
-    earlier = newsroom.ask("What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-10-15"))
+    earlier = newsroom.ask(
+        Question(question="What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-10-15"))
+    )
     assert earlier.citations[0].article_id == "chip-2"
     assert "chip-3" not in {c.article_id for c in earlier.citations}
 
@@ -186,15 +195,23 @@ def test_the_latest_on_a_subject_is_its_newest_passage_even_when_the_wording_gat
     strict = make_service(abstain_threshold=0.99)  # the extractive gate now declines every question
     strict.add_articles([article(aid, "Tech Daily", day, title, body) for aid, day, title, body in CHIP_PLANT])
     as_of = at("2023-12-01")
-    latest = strict.ask("What is the latest on Silicon Forge?", as_of=as_of)
+    latest = strict.ask(Question(question="What is the latest on Silicon Forge?", as_of=as_of))
     assert not latest.abstained and latest.citations[0].article_id == "chip-3"
-    assert strict.ask("What did Silicon Forge announce?", as_of=as_of).abstained  # not about recency: gated
-    assert strict.ask("What is the latest on Lufthansa?", as_of=as_of).abstained  # no passage names it
-    assert strict.ask("How much has Silicon Forge spent lately?", as_of=as_of).abstained  # a fact is asked for
+    assert strict.ask(
+        Question(question="What did Silicon Forge announce?", as_of=as_of)
+    ).abstained  # not about recency: gated
+    assert strict.ask(
+        Question(question="What is the latest on Lufthansa?", as_of=as_of)
+    ).abstained  # no passage names it
+    assert strict.ask(
+        Question(question="How much has Silicon Forge spent lately?", as_of=as_of)
+    ).abstained  # a fact is asked for
 
 
 def test_how_did_it_develop_gets_a_dated_chronology(newsroom: Newsdesk) -> None:
-    answer = newsroom.ask("How did the Silicon Forge chip plant in Dresden develop?", as_of=at("2023-12-31"))
+    answer = newsroom.ask(
+        Question(question="How did the Silicon Forge chip plant in Dresden develop?", as_of=at("2023-12-31"))
+    )
     lines = answer.answer.splitlines()
     assert len(lines) >= 2 and all(line.startswith("- 2023-") for line in lines)
     assert [line[2:12] for line in lines] == sorted(line[2:12] for line in lines)

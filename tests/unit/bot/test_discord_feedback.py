@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.feedback import FeedbackCounts, FeedbackStore, Where
-from retrieval.errors import StorageError
-from retrieval.types import Answer, Citation, Turn
+from retrieval.core.errors import StorageError
+from retrieval.core.types import Answer, Citation, Turn
 
 
 def an_answer(text: str = "Xiaomi plans 300,000 cars a year [1].") -> Answer:

@@ -16,8 +16,8 @@ from bot.discord.desk import Cooldown
 from bot.discord.reindex import can_reindex
 from bot.discord.replies import NO_MENTIONS
 from bot.discord.stream import Throttled, stream_answer
-from retrieval.errors import IndexUnavailable
-from retrieval.types import Answer, StreamEvent
+from retrieval.core.errors import IndexUnavailable
+from retrieval.core.types import Answer, Question, StreamEvent
 from tests.conftest import ROOT
 from tests.support import discord_fakes as fakes
 
@@ -34,9 +34,9 @@ class ScriptedStream:
         self.closed = threading.Event()
         self.calls: list[tuple[str, object]] = []
 
-    def ask_stream(self, question: str, history: object = None, as_of: object = None) -> Iterator[StreamEvent]:
-        self.calls.append((question, history))
-        self.as_of = as_of
+    def ask_stream(self, question: Question) -> Iterator[StreamEvent]:
+        self.calls.append((question.question, question.history))
+        self.as_of = question.as_of
         if self.error is not None:
             raise self.error
         try:
@@ -47,6 +47,7 @@ class ScriptedStream:
             self.closed.set()
 
 
+Q = Question(question="q")
 FINAL = Answer(answer="Final text [1].", abstained=False, mode="extractive")
 
 
@@ -55,7 +56,7 @@ async def test_stream_answer_reports_text_so_far_and_returns_the_final_answer() 
     events += [StreamEvent(type="citations", citations=[]), StreamEvent(type="done", answer=FINAL)]
     seen: list[str] = []
 
-    answer = await stream_answer(ScriptedStream(events), "q", None, on_text=seen.append)  # type: ignore[arg-type]
+    answer = await stream_answer(ScriptedStream(events), Q, on_text=seen.append)  # type: ignore[arg-type]
 
     assert seen == ["Draft ", "Draft text ", "Draft text [9]"]
     assert answer == FINAL  # the checked answer, not the provisional tokens
@@ -64,13 +65,13 @@ async def test_stream_answer_reports_text_so_far_and_returns_the_final_answer() 
 async def test_stream_answer_raises_engine_errors_in_the_event_loop() -> None:
     source = ScriptedStream([], error=IndexUnavailable("the index is being rebuilt; try again in a minute"))
     with pytest.raises(IndexUnavailable, match="rebuilt"):
-        await stream_answer(source, "q")  # type: ignore[arg-type]
+        await stream_answer(source, Q)  # type: ignore[arg-type]
 
 
 async def test_a_stream_without_a_final_answer_is_an_error() -> None:
-    events = [StreamEvent(type="token", text="half"), StreamEvent(type="error", message="the LLM went away")]
-    with pytest.raises(RuntimeError, match="the LLM went away"):
-        await stream_answer(ScriptedStream(events), "q")  # type: ignore[arg-type]
+    events = [StreamEvent(type="token", text="half")]
+    with pytest.raises(RuntimeError, match="without a final answer"):
+        await stream_answer(ScriptedStream(events), Q)  # type: ignore[arg-type]
 
 
 async def test_the_event_loop_keeps_running_while_the_service_works() -> None:
@@ -85,7 +86,7 @@ async def test_the_event_loop_keeps_running_while_the_service_works() -> None:
             ticks += 1
 
     ticker = asyncio.create_task(tick())
-    answer = await stream_answer(source, "q", [])  # type: ignore[arg-type]
+    answer = await stream_answer(source, Q)  # type: ignore[arg-type]
     ticker.cancel()
     assert answer == FINAL
     assert ticks >= 5

@@ -22,7 +22,7 @@ from bot.discord.limits import (
 from bot.discord.reindex import render_ingest_report, render_progress
 from bot.discord.status import render_help, render_status
 from bot.feedback import FeedbackCounts
-from retrieval.types import Failure, IngestReport, Stats
+from retrieval.core.types import Failure, IngestReport, Stats
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None)
 

@@ -17,7 +17,7 @@ from bot.discord.messages import (
     source_embeds,
 )
 from bot.discord.split import split_text
-from retrieval.types import Answer, Citation, Passage
+from retrieval.core.types import Answer, Citation, Passage
 
 
 def citation(n: int, **overrides: object) -> Citation:

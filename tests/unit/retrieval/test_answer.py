@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retrieval.answer import (
+from retrieval.answer.extractive import (
     EVIDENCE_NOT_VERDICT,
     ExtractiveAnswerer,
     ExtractiveOptions,
@@ -17,7 +17,7 @@ from retrieval.answer import (
     name_coverage,
     names,
 )
-from retrieval.embeddings import Embedder
+from retrieval.embed.embedder import Embedder
 from tests.support.extractive_cases import PASSAGES, SEED_QUESTION, TWO_ARTICLE_QUESTION, passage
 from tests.support.fake_embedder import HashingEmbedder
 

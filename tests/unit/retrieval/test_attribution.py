@@ -1,12 +1,13 @@
-"""Attribution of a model's sentences (retrieval/attribution.py), with scripted model output and wording alone."""
+"""Attribution of a model's sentences (retrieval/answer/attribution.py), with scripted model output and
+wording alone."""
 
 from __future__ import annotations
 
 import pytest
 
-from retrieval.attribution import Attributor, is_structure, split_claims
-from retrieval.instructions import is_instruction
-from retrieval.types import Passage
+from retrieval.answer.attribution import Attributor, is_structure, split_claims
+from retrieval.answer.instructions import is_instruction
+from retrieval.core.types import Passage
 from tests.support.injections import PLANTED, Planted
 
 

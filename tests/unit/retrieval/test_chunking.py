@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.chunking import chunk_article, sentence_spans
-from retrieval.embeddings import _Tokenizer, packaged_model_path
-from retrieval.types import Article
+from retrieval.core.text import sentence_spans
+from retrieval.core.types import Article
+from retrieval.embed.embedder import _Tokenizer, packaged_model_path
+from retrieval.ingest.chunking import chunk_article
 
 
 @pytest.fixture(scope="module")

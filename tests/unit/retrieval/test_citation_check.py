@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from retrieval.citations import best_sentence, check, problems, strip_markers
-from retrieval.types import Answer, Citation, Passage
+from retrieval.answer.citations import best_sentence, check, problems, strip_markers
+from retrieval.core.types import Answer, Citation, Passage
 
 
 def passage(n: int, text: str, article: str | None = None) -> Passage:

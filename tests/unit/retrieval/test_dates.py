@@ -1,4 +1,4 @@
-"""retrieval/dates.py: published dates read once, and the time words of a question resolved against as_of."""
+"""retrieval/core/dates.py: published dates read once, and the time words of a question resolved against as_of."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from retrieval import dates
-from retrieval.time_answers import finish, order
-from retrieval.types import Answer, Citation, Passage
+from retrieval.answer.time_answers import finish, order
+from retrieval.core import dates, time_words
+from retrieval.core.types import Answer, Citation, Passage
 
 SUNDAY = date(2023, 12, 10)  # as_of for the window cases: a Sunday
 
 
 def window(question: str, as_of: date = SUNDAY) -> tuple[date | None, date | None]:
-    frame = dates.read_time(question, as_of)
+    frame = time_words.read_time(question, as_of)
     return frame.since, frame.until
 
 
@@ -51,36 +51,36 @@ def test_a_month_without_its_year_is_the_latest_one_not_after_as_of() -> None:
 
 
 def test_dates_written_with_their_year_name_articles_not_windows() -> None:
-    # the search's day and month bonuses handle them (see _YEAR in retrieval/dates.py)
-    assert not dates.read_time("the TechCrunch report on October 6, 2023 and the later one", SUNDAY).window
-    assert not dates.read_time("reports before November 5, 2023", SUNDAY).window
-    assert not dates.read_time("compared to the previous year", SUNDAY).window
-    assert not dates.read_time("Which company does OpenAI compete with?", SUNDAY).window
+    # the search's day and month bonuses handle them (see _YEAR in retrieval/core/dates.py)
+    assert not time_words.read_time("the TechCrunch report on October 6, 2023 and the later one", SUNDAY).window
+    assert not time_words.read_time("reports before November 5, 2023", SUNDAY).window
+    assert not time_words.read_time("compared to the previous year", SUNDAY).window
+    assert not time_words.read_time("Which company does OpenAI compete with?", SUNDAY).window
 
 
 def test_recency_current_state_and_timeline_questions() -> None:
-    latest = dates.read_time("What is the latest on the UAW strike?", SUNDAY)
+    latest = time_words.read_time("What is the latest on the UAW strike?", SUNDAY)
     assert (latest.recency, latest.current, latest.timeline, latest.window) == (True, True, False, False)
-    recent = dates.read_time("recent layoffs at Google", SUNDAY)
+    recent = time_words.read_time("recent layoffs at Google", SUNDAY)
     assert (recent.recency, recent.current) == (True, False)
-    story = dates.read_time("How did the FTX trial develop?", SUNDAY)
+    story = time_words.read_time("How did the FTX trial develop?", SUNDAY)
     assert story.timeline and not story.current
-    assert dates.read_time("a timeline of the Israel-Hamas war", SUNDAY).timeline
+    assert time_words.read_time("a timeline of the Israel-Hamas war", SUNDAY).timeline
 
 
 def test_outlet_names_are_not_read_as_time() -> None:
     question = "What did Business Today | Latest Stock Market News report?"
     start = question.index("Business")
     span = (start, start + len("Business Today | Latest Stock Market News"))
-    assert dates.read_time(question, SUNDAY).recency  # without the outlet's span, "Today" and "Latest" count
-    masked = dates.read_time(question, SUNDAY, (span,))
+    assert time_words.read_time(question, SUNDAY).recency  # without the outlet's span, "Today" and "Latest" count
+    masked = time_words.read_time(question, SUNDAY, (span,))
     assert not masked.recency and not masked.window
 
 
 def test_clip_narrows_filters_to_the_window_and_as_of() -> None:
-    frame = dates.read_time("news last month", SUNDAY)
-    assert dates.clip("2023-11-15", None, frame) == ("2023-11-15", "2023-11-30")
-    assert dates.clip(None, "2024-05-01", dates.read_time("anything", SUNDAY)) == (None, "2023-12-10")
+    frame = time_words.read_time("news last month", SUNDAY)
+    assert time_words.clip("2023-11-15", None, frame) == ("2023-11-15", "2023-11-30")
+    assert time_words.clip(None, "2024-05-01", time_words.read_time("anything", SUNDAY)) == (None, "2023-12-10")
 
 
 def test_published_dates_read_once() -> None:
@@ -108,17 +108,17 @@ def _passage(n: int, day: str) -> Passage:
 def test_a_timeline_is_dated_and_chronological_and_latest_leads_with_the_newest() -> None:
     passages = [_passage(1, "2023-11-02"), _passage(2, "2023-10-01"), _passage(3, "2023-12-24")]
     text = "Point 1. [1]\nPoint 2. [2]\nPoint 3. [3]"
-    timeline = dates.read_time("How did it develop?", SUNDAY)
+    timeline = time_words.read_time("How did it develop?", SUNDAY)
     assert order(text, passages, timeline).splitlines() == [
         "- 2023-10-01: Point 2. [2]",
         "- 2023-11-02: Point 1. [1]",
         "- 2023-12-24: Point 3. [3]",
     ]
-    latest = dates.read_time("the latest on it", SUNDAY)
+    latest = time_words.read_time("the latest on it", SUNDAY)
     assert order(text, passages, latest).splitlines()[0] == "Point 3. [3]"
     # one paragraph (an LLM's answer) is ordered by its sentences
     assert order("Point 1. [1] Point 3. [3]", passages, latest) == "Point 3. [3]\nPoint 1. [1]"
-    assert order(text, passages, dates.read_time("what is it", SUNDAY)) == text
+    assert order(text, passages, time_words.read_time("what is it", SUNDAY)) == text
 
 
 def test_finish_says_when_the_evidence_is_from() -> None:
@@ -127,18 +127,18 @@ def test_finish_says_when_the_evidence_is_from() -> None:
         Citation(n=2, article_id="b", title="B", published_at="2023-10-02", quote="q"),
     ]
     answer = Answer(answer="The strike ended. [1]", abstained=False, citations=cited)
-    done = finish(answer, dates.read_time("What is the current state of the strike?", SUNDAY))
+    done = finish(answer, time_words.read_time("What is the current state of the strike?", SUNDAY))
     assert done.evidence_dates is not None
     assert (done.evidence_dates.first, done.evidence_dates.last) == ("2023-10-02", "2023-11-30")
     assert done.answer == "As of November 30, 2023, the strike ended. [1]"
     assert done.as_of == "2023-12-10"
-    plain = finish(answer, dates.read_time("Did the strike end?", SUNDAY))
+    plain = finish(answer, time_words.read_time("Did the strike end?", SUNDAY))
     assert plain.answer == answer.answer and plain.evidence_dates == done.evidence_dates
 
 
 def test_an_empty_window_declines_and_offers_the_nearest_evidence() -> None:
     declined = Answer(answer="The articles in the corpus do not answer this question.", abstained=True)
     outside = [_passage(1, "2023-11-02")]
-    done = finish(declined, dates.read_time("What happened in February?", SUNDAY), outside)
+    done = finish(declined, time_words.read_time("What happened in February?", SUNDAY), outside)
     assert done.abstained and done.related == outside
     assert "in February (2023-02-01 to 2023-02-28)" in done.answer

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.config import Settings
-from retrieval.embeddings import FP32_VECTORS, INT8_VECTORS, Embedder, int8_kernels
-from retrieval.errors import EmbedderMismatch
-from retrieval.evaluate import eval_data_dir
-from retrieval.store import BUILT_ON_KEY, EMBEDDER_KEY, ChromaStore, make_client
+from evaluation.passages import eval_data_dir
+from retrieval.core.config import Settings
+from retrieval.core.errors import EmbedderMismatch
+from retrieval.embed.embedder import FP32_VECTORS, INT8_VECTORS, Embedder, int8_kernels
+from retrieval.storage.chroma import ChromaStore
+from retrieval.storage.chroma_client import make_client
+from retrieval.storage.vector_label import BUILT_ON_KEY, EMBEDDER_KEY
 from tests.support.fake_embedder import HashingEmbedder
 
 
@@ -56,10 +58,10 @@ def test_an_int8_index_searched_from_another_class_of_cpu_says_so(
 ) -> None:
     """int8 kernels differ between CPUs with and without VNNI: the index records the class that embedded it, a
     process on the other class says so (log and stats), and fp32 indexes, the same everywhere, record none."""
-    monkeypatch.setattr("retrieval.store.int8_kernels", lambda: "vnni")
+    monkeypatch.setattr("retrieval.storage.vector_label.int8_kernels", lambda: "vnni")
     store = _store(tmp_path, int8_embedder)
     _add_chunk(store, int8_embedder)
-    monkeypatch.setattr("retrieval.store.int8_kernels", lambda: "no-vnni")
+    monkeypatch.setattr("retrieval.storage.vector_label.int8_kernels", lambda: "no-vnni")
     elsewhere = _store(tmp_path, int8_embedder)
     note = elsewhere.vectors_note or ""
     assert "class vnni" in note and "NEWSDESK_EMBEDDER=onnx" in note

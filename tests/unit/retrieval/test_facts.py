@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.facts import (
+from retrieval.answer.facts import (
     MONEY_ASKED,
     RATE_ASKED,
     EntityTagger,

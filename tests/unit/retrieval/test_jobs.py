@@ -8,10 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from retrieval.errors import StorageError
-from retrieval.ingest import Progress
-from retrieval.jobs import JobRunning, Jobs
-from retrieval.types import IngestReport
+from retrieval.core.errors import JobRunning, StorageError
+from retrieval.core.types import IngestReport, Progress
+from retrieval.ingest.jobs import Jobs
 
 
 def _held(release: threading.Event, steps: int = 3) -> tuple[threading.Event, Callable[[Progress], IngestReport]]:

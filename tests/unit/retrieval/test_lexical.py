@@ -10,9 +10,10 @@ import bm25s
 import numpy as np
 import pytest
 
-from retrieval.chunking import sentence_spans
-from retrieval.lexical import SEPARATOR, LexicalStore, Row, contents, tokenize
-from retrieval.types import ChunkMeta
+from retrieval.core.text import sentence_spans, tokenize
+from retrieval.core.types import ChunkMeta
+from retrieval.storage.lexical import SEPARATOR, LexicalStore, Row
+from tests.support.lexical_check import contents
 
 TEXTS = {
     "dam:0": "Valley dam approved\nTest Wire\nOctober 2023" + SEPARATOR + "The regional council approved the "
@@ -128,7 +129,7 @@ def test_a_sync_reads_what_it_touches_and_every_article_that_is_not_whole(tmp_pa
 
 
 def test_the_sentence_cache_is_bounded_by_its_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import retrieval.lexical as lexical
+    import retrieval.storage.lexical as lexical
 
     store = build(tmp_path / "lexical.sqlite3", TEXTS)
     view = store.view()

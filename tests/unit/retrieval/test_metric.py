@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.errors import InvalidInput
-from retrieval.evaluate import Figures, QueryScore, breakdown, load_queries, score_query, squash
+from evaluation.passages import Figures, QueryScore, breakdown, load_queries, score_query, squash
+from retrieval.core.errors import InvalidInput
 
 A = "Apple sold 10 million phones."
 B = "Samsung answered with a price cut."

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.answer import NOT_IN_CORPUS
-from retrieval.chain import (
+from retrieval.answer.chain import (
     ANSWER_PROMPT,
     REWRITE_PROMPT,
     YES_NO,
@@ -17,9 +16,10 @@ from retrieval.chain import (
     llm_written,
     prompt_variables,
 )
-from retrieval.config import Settings
-from retrieval.llm import LLMConfigError, make_chat_model, model_name
-from retrieval.types import Passage, Turn
+from retrieval.answer.extractive import NOT_IN_CORPUS
+from retrieval.answer.llm import LLMConfigError, make_chat_model, model_name
+from retrieval.core.config import Settings
+from retrieval.core.types import Passage, Turn
 
 PASSAGES = [
     Passage(chunk_id="c1", article_id="a1", title="Xiaomi's plant", source="Wire", published_at="2022-09-03",

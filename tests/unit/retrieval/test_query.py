@@ -1,10 +1,10 @@
-"""What a question says about outlets, dates and its own clauses (retrieval.query)."""
+"""What a question says about outlets, dates and its own clauses (retrieval.search.query)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from retrieval.query import OutletMatcher, analyse, clauses, find_dates
+from retrieval.search.query import OutletMatcher, analyse, clauses, find_dates
 
 OUTLETS = OutletMatcher(
     ["TechCrunch", "The Verge", "Fortune", "The Age", "Cnbc | World Business News Leader",

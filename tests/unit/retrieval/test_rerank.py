@@ -9,10 +9,11 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from retrieval import rerank
-from retrieval.embeddings import INT8_VECTORS
-from retrieval.lexical import LexicalStore, Row, tokenize
-from retrieval.rerank import FEATURES, NO_CLAUSES, Signals, TreeModel, features
+from retrieval.core.text import tokenize
+from retrieval.embed.embedder import INT8_VECTORS
+from retrieval.search import rerank
+from retrieval.search.rerank import FEATURES, NO_CLAUSES, Signals, TreeModel, features
+from retrieval.storage.lexical import LexicalStore, Row
 
 # two trees over two features: (x0 <= 0.5 ? (x1 <= 2 ? 1 : 2) : 3) + (x1 <= 10 ? 0.25 : -0.25), and a lone leaf
 HAND_MADE = {
@@ -83,7 +84,7 @@ def test_a_model_trained_on_other_features_is_refused_and_search_goes_on_without
     monkeypatch.setattr(rerank, "MODEL_PATH", tmp_path / "missing.json")
     rerank.trees_for.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="retrieval.rerank"):
+        with caplog.at_level(logging.WARNING, logger="retrieval.search.rerank"):
             assert rerank.default_model() is None
         assert "without re-ranking" in caplog.text and "train_rerank" in caplog.text
     finally:

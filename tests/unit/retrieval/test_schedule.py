@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.errors import IndexUnavailable
-from retrieval.schedule import parse_duration, read_sources_file, run_every
-from retrieval.types import IngestReport
+from retrieval.core.dates import parse_duration
+from retrieval.core.errors import IndexUnavailable
+from retrieval.core.types import IngestReport
+from retrieval.ingest.schedule import read_sources_file, run_every
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.sentence_vectors import SentenceVectors
+from retrieval.embed.sentence_vectors import SentenceVectors
 
 DIM = 8
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.sources import Article, Failure, load_feed, load_folder, load_sources
+from retrieval.ingest.sources import Article, Failure, load_feed, load_folder, load_sources
 from tests.conftest import CORPUS
 
 LIMIT = 100_000

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.statistics import percentile, spread
+from retrieval.core.statistics import percentile, spread
 
 
 def test_percentile_interpolates_between_the_nearest_ranks() -> None:

@@ -10,8 +10,10 @@ import httpx
 import pytest
 from chromadb.errors import InternalError
 
-from retrieval.errors import IndexUnavailable, StorageError
-from retrieval.store import _chroma_errors, make_client, storage_trouble
+from retrieval.core.errors import IndexUnavailable, StorageError
+from retrieval.storage.chroma_client import make_client
+from retrieval.storage.chroma_faults import chroma_errors as _chroma_errors
+from retrieval.storage.chroma_faults import storage_trouble
 
 WHERE = "the Chroma server at http://127.0.0.1:9"
 

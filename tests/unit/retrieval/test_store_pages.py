@@ -8,15 +8,15 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from retrieval import store
-from retrieval.store import ChromaStore
-from retrieval.types import ChunkMeta
+from retrieval.core.types import ChunkMeta
+from retrieval.storage import chroma_pages
+from retrieval.storage.chroma import ChromaStore
 from tests.support.fake_embedder import HashingEmbedder
 
 
 @pytest.mark.parametrize("rows", [0, 1, 3, 7])
 def test_every_row_crosses_the_page_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
-    monkeypatch.setattr(store, "_PAGE", 3)
+    monkeypatch.setattr(chroma_pages, "PAGE", 3)
     embedder = HashingEmbedder()
     client = chromadb.PersistentClient(path=str(tmp_path), settings=ChromaSettings(anonymized_telemetry=False))
     chroma = ChromaStore(client, embedder)

@@ -1,11 +1,11 @@
-"""retrieval/stories.py: near-duplicate articles (one wire story, many outlets) share a story id."""
+"""retrieval/storage/stories.py: near-duplicate articles (one wire story, many outlets) share a story id."""
 
 from __future__ import annotations
 
 from datasketch import MinHash
 
-from retrieval import stories
-from retrieval.types import ChunkMeta
+from retrieval.core.types import ChunkMeta
+from retrieval.storage import stories
 from tests.support import wire
 
 

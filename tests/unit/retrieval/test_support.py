@@ -1,9 +1,9 @@
-"""The rule a quote must pass to support a claim (retrieval/support.py), on hand-made passages, wording alone."""
+"""The rule a quote must pass to support a claim (retrieval/answer/support.py), on hand-made passages, wording alone."""
 
 from __future__ import annotations
 
-from retrieval.support import Support, names, negations, numbers
-from retrieval.types import Passage
+from retrieval.answer.support import Support, names, negations, numbers
+from retrieval.core.types import Passage
 
 DAM = (
     "Inspectors found no cracks in the Redstone Valley dam wall on Tuesday. The dam holds 40 million cubic metres "

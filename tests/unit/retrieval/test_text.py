@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from retrieval.text import (
+from retrieval.core.text import (
     CAPITALISED,
     DOTTED_TERM,
     NAME,

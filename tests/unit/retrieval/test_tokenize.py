@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import bm25s
 
-from retrieval.chunking import sentence_spans
-from retrieval.lexical import _stemmer, tokenize
+from retrieval.core.text import _stemmer, sentence_spans, tokenize
 from tests.conftest import CORPUS, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "small_corpus"

@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval import dates, provenance
-from retrieval.chain import carry_over
-from retrieval.sources import SourceError, article_id_for, inert_markers, normalise_url, published
-from retrieval.types import Turn
+from retrieval.answer.chain import carry_over
+from retrieval.core import dates, time_words
+from retrieval.core.dates import published
+from retrieval.core.errors import SourceError
+from retrieval.core.types import Turn
+from retrieval.ingest.sources import article_id_for, inert_markers, normalise_url
+from retrieval.storage import provenance
 
 
 @pytest.mark.parametrize(
@@ -62,7 +65,7 @@ def test_as_of_outside_the_years_read_is_refused() -> None:
     for value in ("0001-01-01", "9999-12-31T23:59:59-14:00"):
         with pytest.raises(ValueError, match="outside the years"):
             dates.parse_as_of(value)
-    frame = dates.read_time("what happened yesterday?", datetime(1, 1, 1, tzinfo=UTC).date())
+    frame = time_words.read_time("what happened yesterday?", datetime(1, 1, 1, tzinfo=UTC).date())
     assert frame.since is None  # a window before the calendar: none, not an OverflowError
 
 

@@ -1,0 +1,147 @@
+"""The HTTP API's wire models: what the OpenAPI document publishes of the engine's answers, passages, reports,
+stats and jobs. They mirror the engine's types (retrieval.core.types) field for field today, but they are the
+API's own: an internal rename in the engine no longer changes the public API, and the routes convert at the edge
+(`wire()`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+M = TypeVar("M", bound=BaseModel)
+
+JobState = Literal["running", "succeeded", "failed"]
+JobKind = Literal["reindex", "articles"]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def wire(model: type[M], value: BaseModel) -> M:
+    """An engine object as the API's model of it (validated from its fields)."""
+    return model.model_validate(value.model_dump())
+
+
+class Outlet(BaseModel):
+    """Another outlet's copy of the same story (a near-duplicate article)."""
+
+    article_id: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with what an answer needs to cite it."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    text: str
+    score: float = 0.0
+    story_id: str | None = None  # near-duplicate articles share it (retrieval/storage/stories.py)
+    also_reported_by: list[Outlet] = Field(default_factory=list)  # the story's other copies, oldest first
+
+
+class Citation(BaseModel):
+    n: int
+    article_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    quote: str  # the first of `quotes`
+    quotes: list[str] = Field(default_factory=list)  # every passage sentence that a sentence citing [n] rests on
+    also_reported_by: list[Outlet] = Field(default_factory=list)  # the same story from other outlets
+
+
+class SentenceCounts(BaseModel):
+    """How an answer's sentences got their citations."""
+
+    cited: int = 0  # the writer's own [n], checked
+    attributed: int = 0  # no (or a wrong) marker: given the passage that supports the sentence
+    dropped: int = 0  # no passage supports it: left out of the answer
+
+
+class EvidenceDates(BaseModel):
+    """When the cited evidence is from: the first and last publication day (YYYY-MM-DD) of the citations."""
+
+    first: str
+    last: str
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Failure(BaseModel):
+    origin: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+    duplicates: list[str] = Field(default_factory=list)
+    failed: list[Failure] = Field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+
+
+class Stats(BaseModel):
+    articles: int
+    chunks: int
+    embedder: str
+    vectors: str = ""  # the kind of vectors the index holds (retrieval.embed.embedder.EMBEDDERS)
+    cpu: str = ""  # the machine and the CPU features that decide onnxruntime's kernels
+    vectors_note: str | None = None  # an int8 index embedded on another class of CPU says so here
+    answer_mode: str
+    last_sync: str | None = None
+    sentence_vectors: int = 0  # answer sentences embedded ahead of the questions
+    sentence_vectors_pending: int = 0  # still to embed by the background filler
+    sentence_vectors_filling: bool = False  # the filler is at work (serve and bot run it after each sync)
+
+
+class JobProgress(BaseModel):
+    done: int = Field(default=0, description="articles embedded so far")
+    total: int | None = Field(default=None, description="articles to embed (known once the sources are read)")
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5c0ffee0ab12",
+                    "kind": "reindex",
+                    "state": "running",
+                    "progress": {"done": 96, "total": 609},
+                    "started_at": "2024-05-01T12:00:00+00:00",
+                    "started_by": None,
+                    "finished_at": None,
+                    "report": None,
+                    "error": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    kind: JobKind = Field(default="reindex", description="reindex, or articles (a long POST /v1/articles)")
+    state: JobState = "running"
+    progress: JobProgress = Field(default_factory=JobProgress)
+    started_at: str = Field(default_factory=utc_now)
+    started_by: str | None = Field(default=None, description="who started it, when the face knows (a Discord member)")
+    finished_at: str | None = None
+    report: IngestReport | None = None
+    error: str | None = None
