@@ -42,11 +42,12 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.common import MULTIHOP, RESULTS, summarise, write_result  # noqa: E402
 from evaluation.answers import AnswerQuery, answer_hit, load_answer_queries, stratified_folds  # noqa: E402
 from evaluation.passages import open_eval_service  # noqa: E402
-from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions  # noqa: E402
 from retrieval.answer.facts import asked_kind  # noqa: E402
 from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.statistics import spread  # noqa: E402
 from retrieval.core.types import Passage, Question  # noqa: E402
+from retrieval.embed.remembered import RememberedQueries  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.extractive_cases import ANSWERED, DECLINED  # noqa: E402
 from tests.support.extractive_cases import PASSAGES as EXAMPLE_PASSAGES  # noqa: E402

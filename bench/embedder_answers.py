@@ -35,9 +35,10 @@ from bench.common import MULTIHOP, write_result  # noqa: E402
 from bench.search import halves, quality  # noqa: E402
 from evaluation.answers import AnswerQuery, load_answer_queries, stratified_folds  # noqa: E402
 from evaluation.passages import load_queries, open_eval_service  # noqa: E402
-from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions  # noqa: E402
 from retrieval.answer.facts import EntityTagger  # noqa: E402
 from retrieval.core.config import Settings  # noqa: E402
+from retrieval.embed.remembered import RememberedQueries  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 
 FIGURES = ("inference_hit_rate", "false_abstention_rate", "abstention_recall")

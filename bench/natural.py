@@ -49,9 +49,10 @@ from dataclasses import fields, replace  # noqa: E402
 from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
 from evaluation.passages import open_eval_service  # noqa: E402
 from retrieval.answer import citations  # noqa: E402
-from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries  # noqa: E402
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions  # noqa: E402
 from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.types import Question  # noqa: E402
+from retrieval.embed.remembered import RememberedQueries  # noqa: E402
 from tests.support.inside import extractive  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

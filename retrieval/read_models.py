@@ -8,10 +8,10 @@ from typing import Any, NamedTuple
 
 from retrieval.answer.background import Fillers
 from retrieval.answer.chain import AnswerChain
-from retrieval.answer.extractive import RememberedQueries
 from retrieval.core.errors import IndexUnavailable, NotFound
 from retrieval.core.types import Stats
 from retrieval.embed.embedder import Embedder, cpu_features, vectors_of
+from retrieval.embed.remembered import RememberedQueries
 from retrieval.embed.sentence_vectors import SentenceVectors
 from retrieval.storage.chroma import ChromaStore
 from retrieval.storage.index import Index

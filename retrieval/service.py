@@ -16,7 +16,7 @@ import aiologic
 
 from retrieval.answer.background import Fillers, open_facts, open_sentence_vectors
 from retrieval.answer.chain import AnswerChain, LLMOptions, Outcome
-from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions, RememberedQueries
+from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions
 from retrieval.answer.facts import EntityTagger
 from retrieval.answer.llm import make_chat_model, model_name
 from retrieval.core import dates
@@ -32,6 +32,7 @@ from retrieval.core.types import (
 )
 from retrieval.corpus import CorpusWrites
 from retrieval.embed.embedder import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
+from retrieval.embed.remembered import RememberedQueries
 from retrieval.ingest.jobs import Jobs
 from retrieval.ingest.sync import ChunkingOptions, Syncer
 from retrieval.read_models import ReadModels

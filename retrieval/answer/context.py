@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.answer.extractive import lexical_scores
+from retrieval.answer.sentences import lexical_scores
 from retrieval.core.text import sentence_spans, tokenize
 from retrieval.core.types import Passage
 

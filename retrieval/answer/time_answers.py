@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from retrieval.answer.citations import MARKER, marker_number
-from retrieval.answer.extractive import Draft, names_asked
+from retrieval.answer.extractive import Draft
+from retrieval.answer.sentences import names_asked
 from retrieval.core import dates, time_words
 from retrieval.core.types import Answer, EvidenceDates, Passage
 

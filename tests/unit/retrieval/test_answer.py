@@ -8,16 +8,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from retrieval.answer.extractive import (
-    EVIDENCE_NOT_VERDICT,
-    ExtractiveAnswerer,
-    ExtractiveOptions,
-    RememberedQueries,
-    articles_asked,
-    name_coverage,
-    names,
-)
+from retrieval.answer.extractive import EVIDENCE_NOT_VERDICT, ExtractiveAnswerer, ExtractiveOptions, articles_asked
+from retrieval.answer.sentences import name_coverage, names
 from retrieval.embed.embedder import Embedder
+from retrieval.embed.remembered import RememberedQueries
 from tests.support.extractive_cases import PASSAGES, SEED_QUESTION, TWO_ARTICLE_QUESTION, passage
 from tests.support.fake_embedder import HashingEmbedder
 
