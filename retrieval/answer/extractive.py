@@ -72,6 +72,7 @@ from retrieval.answer.sentences import (
     names_asked,
     restates,
 )
+from retrieval.core.config import default
 from retrieval.core.text import NAME, tokenize
 from retrieval.core.types import Passage
 from retrieval.embed.embedder import Embedder
@@ -96,7 +97,7 @@ class Draft:
 class ExtractiveOptions:
     """The weights, rules and threshold: chosen by bench/answer.py (cross-validated on MultiHop-RAG dev)."""
 
-    abstain_below: float = 0.5231
+    abstain_below: float = default("abstain_threshold")
     max_sentences: int = 4
     candidates: int = 8  # sentences shortlisted by the cheap features before embedding
     embed_chars: int = 140
