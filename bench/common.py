@@ -50,3 +50,20 @@ def stop_process(process: subprocess.Popen[Any], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def module_at(ref: str, path: str, name: str) -> Any:
+    """A module of this repository as it was at a git ref (its imports resolve in this tree): the rule before a
+    change, run beside this tree's on the same input."""
+    import importlib.util
+    import sys
+
+    source = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    exec(compile(source, f"{ref}:{path}", "exec"), module.__dict__)  # noqa: S102
+    return module
