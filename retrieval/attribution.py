@@ -31,7 +31,7 @@ from retrieval.chunking import sentence_spans
 from retrieval.embeddings import Embedder
 from retrieval.instructions import is_instruction
 from retrieval.lexical import tokenize
-from retrieval.support import SupportOptions, numbers
+from retrieval.support import SupportOptions, asked_terms, contraries, numbers, related
 from retrieval.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD
 from retrieval.types import Passage, SentenceCounts
 
@@ -409,7 +409,7 @@ class _Asked:
 
 
 def _asked(question: str, checker: support.Support) -> _Asked:
-    terms = frozenset(tokenize([question])[0]) - support._FUNCTION - support._FILLER_TERMS - _ASIDE
+    terms = asked_terms(question) - _ASIDE
     named = {w for run in support.names(question, checker.known) for w in run}
     named |= {w for w in support.words(question) if w in checker.known}
     stems = frozenset(t for w in named for t in tokenize([w])[0])
@@ -435,14 +435,14 @@ def _says(reason: Claim, asked: _Asked, passages: Sequence[Passage]) -> str | No
     shown = {t for n in reason.passages for t in tokenize([f"{passages[n - 1].title} {passages[n - 1].text}"])[0]}
     if not asked.terms or not asked.names <= held | shown:
         return None
-    missing = [t for t in asked.terms if not support.related(t) & held]
-    contrary = [t for t in missing if support.contraries(t) & held]
+    missing = [t for t in asked.terms if not related(t) & held]
+    contrary = [t for t in missing if contraries(t) & held]
     if missing and len(contrary) < len(missing):
         return None  # it does not say what was asked, nor its contrary
     if contrary:
         return "no"
     negated = support.negated_terms(reason.text)
-    return "no" if any(support.related(t) & negated for t in asked.terms) else "yes"
+    return "no" if any(related(t) & negated for t in asked.terms) else "yes"
 
 
 def _echoes_an_instruction(claim: support.Claim, checker: support.Support, quotes: dict[int, list[str]]) -> bool:

@@ -541,6 +541,11 @@ def related(term: str) -> frozenset[str]:
     return _RELATIONS.get(term, frozenset()) | {term}
 
 
+def asked_terms(question: str) -> frozenset[str]:
+    """A question's terms, less those that say how it asks ("did", "does", "article", "mentioned")."""
+    return frozenset(tokenize([question])[0]) - _FUNCTION - _FILLER_TERMS
+
+
 def contraries(term: str) -> frozenset[str]:
     """The words that say the contrary of a term ("close" -> "open", "reopen")."""
     return _CONTRARIES.get(term, frozenset())
