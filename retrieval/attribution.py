@@ -10,8 +10,10 @@ negation and does not swap who did what; an instruction never supports anything.
   marker naming a passage that does not state it, moves to the passage that does (`attributed`), but only
   to a passage about the question's subject (one that names what the question names); one that no quote
   states is left out (`dropped`), as is one that echoes an instruction planted in a passage;
-- a short verdict ("Yes.", "No.", "Google.") stands with the sentence that gives its reason, and only when
-  that reason agrees with it: "Yes" before "... did not work with ..." is dropped and the reason stays;
+- a short verdict ("Yes.", "No.", "Google.") stands with the sentence that gives its reason, and a yes/no
+  verdict only when that reason states the question's claim and agrees with it: "Yes" before "... did not
+  work with ..." is dropped and the reason stays, and so is "Yes" before a reason that never says what was
+  asked ("Yes. The library extended its opening hours" to "is the library closing?");
 - list labels ("[1] Title", "[2] ..."), headings, bylines and datelines are structure, not claims;
 - sentences that decline ("The passages do not say ...") are not claims; an answer that opens with one is
   an abstention.
