@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.common import MULTIHOP, summarise, write_result  # noqa: E402
+from bench.common import MULTIHOP, module_at, summarise, write_result  # noqa: E402
 from bench.natural import QUESTIONS, judged  # noqa: E402
 from evaluation.passages import open_eval_service  # noqa: E402
 from retrieval.answer import citations  # noqa: E402
 from retrieval.core.config import Settings  # noqa: E402
-from retrieval.core.types import Question
+from retrieval.core.types import Question  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.chroma_server import LlamaServer  # noqa: E402
 from tools.fetch_models import fetch  # noqa: E402
@@ -106,37 +106,36 @@ def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -
 
 
 BEFORE = "610a196"  # main when this branch began: its retrieval/support.py is the rule before
+VERDICTS_BEFORE = "8282405"  # main before the verdict rule (issue 29's last point): its retrieval/attribution.py
 
 
 def recheck(path: Path) -> dict[str, Any]:
     """The model's sentences of a run's records (--records, with the passages it was shown) checked again under
-    this tree's rule and under main's support rule of BEFORE (what the same model wrote, both rules, one run:
-    greedy decoding writes the same text either way). Every answer's kept sentences and their quotes under both
-    go to <records>.recheck.jsonl for reading by hand."""
-    import importlib.util
-    import subprocess
-
+    this tree's rule (`new`), under main's support rule of BEFORE (`before`), and under this tree's support rule
+    with retrieval/attribution.py of VERDICTS_BEFORE (`verdicts_before`: the verdict rule before): what the same
+    model wrote, every rule, one run (greedy decoding writes the same text either way). Per rule, the yes/no
+    questions' verdicts (VERDICTS) kept right, kept wrong, and dropped (the model wrote one, the rule left none).
+    Every answer's kept sentences and their quotes under each go to <records>.recheck.jsonl for reading by hand."""
     from retrieval.answer import attribution
     from retrieval.answer.chain import is_yes_no
     from retrieval.core.types import Passage
     from retrieval.embed.embedder import make_embedder
 
-    source = subprocess.run(
-        ["git", "show", f"{BEFORE}:retrieval/support.py"],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    spec = importlib.util.spec_from_loader("support_before", loader=None)
-    assert spec is not None
-    before = importlib.util.module_from_spec(spec)
-    sys.modules["support_before"] = before  # dataclasses look their module up
-    exec(compile(source, f"{BEFORE}:retrieval/support.py", "exec"), before.__dict__)  # noqa: S102
-    rules = {"new": attribution.support, "before": before}
+    before = module_at(BEFORE, "retrieval/support.py", "support_before")
+    verdicts_before = module_at(VERDICTS_BEFORE, "retrieval/attribution.py", "attribution_before")
+    # rule -> (attribution module, support module)
+    rules = {
+        "new": (attribution, attribution.support),
+        "before": (attribution, before),
+        "verdicts_before": (verdicts_before, attribution.support),
+    }
     settings = Settings()
     embedder = make_embedder(settings.embedder or "onnx", settings.model_cache_dir)
-    out, counts = [], {name: {"answers_kept": 0, "cited": 0, "attributed": 0, "dropped": 0} for name in rules}
+    out = []
+    counts: dict[str, dict[str, Any]] = {
+        name: {"answers_kept": 0, "cited": 0, "attributed": 0, "dropped": 0, "verdicts": _verdict_counts()}
+        for name in rules
+    }
     for line in path.read_text().splitlines():
         record = json.loads(line)
         if record["run"] == "offline" or not record.get("written") or "passages" not in record:
@@ -146,18 +145,40 @@ def recheck(path: Path) -> dict[str, Any]:
         written = record["written"]
         if not is_yes_no(record["question"]):  # as retrieval/chain.llm_written does
             written = re.sub(r"^\s*(?:yes|no)\b[.,!:;]?\s*", "", written, flags=re.I)
-        for name, module in rules.items():
-            attribution.support = module  # the attributor checks with this rule
-            options = attribution.AttributionOptions(support=module.SupportOptions())
-            got = attribution.Attributor(embedder, options).attribute(written, passages, record["question"])
-            attribution.support = rules["new"]
+        for name, (module, rule) in rules.items():
+            saved = module.support
+            module.support = rule  # the attributor checks with this rule
+            options = module.AttributionOptions(support=rule.SupportOptions())
+            got = module.Attributor(embedder, options).attribute(written, passages, record["question"])
+            module.support = saved
             row[name] = {"text": got.text, "quotes": got.quotes, "counts": got.counts.model_dump()}
             counts[name]["answers_kept"] += bool(got.text)
             for key in ("cited", "attributed", "dropped"):
                 counts[name][key] += getattr(got.counts, key)
+            if record["id"] in VERDICTS:
+                kind = _verdict_kind(written, got.text, VERDICTS[record["id"]])
+                row[name]["verdict"] = kind
+                counts[name]["verdicts"][kind] += 1
         out.append(row)
     path.with_suffix(".recheck.jsonl").write_text("".join(json.dumps(r) + "\n" for r in out))
     return {"answers_written": len(out), "rules": counts}
+
+
+def _verdict_counts() -> dict[str, int]:
+    return {"right": 0, "wrong": 0, "dropped": 0, "none_written": 0}
+
+
+def _verdict(text: str) -> str | None:
+    first = re.findall(r"[a-z]+", text.lower())[:1]
+    return first[0] if first and first[0] in {"yes", "no"} else None
+
+
+def _verdict_kind(written: str, kept: str, right: str) -> str:
+    """What became of the verdict the model wrote to a yes/no question: kept right, kept wrong, dropped."""
+    if _verdict(written) is None:
+        return "none_written"
+    shown = _verdict(kept)
+    return "dropped" if shown is None else "right" if shown == right else "wrong"
 
 
 def main() -> None:
@@ -173,7 +194,11 @@ def main() -> None:
     parser.add_argument("--recheck", action="store_true", help="check the records' model sentences again, offline")
     args = parser.parse_args()
     if args.recheck:
-        write_result("natural_llm_recheck", {"records": str(args.records), "before": BEFORE, **recheck(args.records)})
+        checked = recheck(args.records)
+        write_result(
+            "natural_llm_recheck",
+            {"records": str(args.records), "before": BEFORE, "verdicts_before": VERDICTS_BEFORE, **checked},
+        )
         return
     questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))[: args.limit]
     model = fetch(args.model)

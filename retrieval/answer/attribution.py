@@ -10,8 +10,10 @@ negation and does not swap who did what; an instruction never supports anything.
   marker naming a passage that does not state it, moves to the passage that does (`attributed`), but only
   to a passage about the question's subject (one that names what the question names); one that no quote
   states is left out (`dropped`), as is one that echoes an instruction planted in a passage;
-- a short verdict ("Yes.", "No.", "Google.") stands with the sentence that gives its reason, and only when
-  that reason agrees with it: "Yes" before "... did not work with ..." is dropped and the reason stays;
+- a short verdict ("Yes.", "No.", "Google.") stands with the sentence that gives its reason, and a yes/no
+  verdict only when that reason states the question's claim and agrees with it: "Yes" before "... did not
+  work with ..." is dropped and the reason stays, and so is "Yes" before a reason that never says what was
+  asked ("Yes. The library extended its opening hours" to "is the library closing?");
 - list labels ("[1] Title", "[2] ..."), headings, bylines and datelines are structure, not claims;
 - sentences that decline ("The passages do not say ...") are not claims; an answer that opens with one is
   an abstention.
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 
 from retrieval.answer import citations, support
 from retrieval.answer.instructions import is_instruction
-from retrieval.answer.support import SupportOptions, numbers
+from retrieval.answer.support import SupportOptions, asked_terms, contraries, numbers, related
 from retrieval.core.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD, sentence_spans, tokenize
 from retrieval.core.types import Passage, SentenceCounts
 from retrieval.embed.embedder import Embedder
@@ -322,25 +324,28 @@ class Attributor:
     def _check_verdicts(
         self, claims: list[Claim], checker: support.Support, passages: Sequence[Passage], question: str
     ) -> None:
-        """A yes/no verdict stands only on a reason that agrees with it. With a supported reason, it is dropped
-        when the reason says the opposite ("Yes. ... did not ..."), and the reason (what the passage states)
-        stays; without one, it must rest on a quote that states the question's claim (for "No": denies it)."""
+        """A yes/no verdict stands only on a reason that states the question's claim and agrees with it. With
+        supported reasons beside it (up to the next verdict), the nearest that states the claim (the question's
+        words, or words of their relation group) decides: a "Yes" stands when it asserts the claim, a "No" when
+        it denies it or states its contrary ("Yes. ... did not ..." is dropped, and so is a "Yes" beside a reason
+        that never says what was asked: "Yes. The library extended its opening hours" to "is the library
+        closing?"); the reasons, what the passages state, stay. Without a supported reason, the verdict must
+        rest on a quote that states the question's claim (for "No": denies it)."""
         asked_negated = support.has_negation(question)
-        asked = frozenset(tokenize([question])[0])
+        asked = _asked(question, checker)
         for i, claim in enumerate(claims):
             if claim.how != "verdict" or (polarity := _polarity(claim.text)) is None:
                 continue
-            after = [c for c in claims[i + 1 :] if c.how in {"cited", "attributed", "dropped"}]
-            before = [c for c in reversed(claims[:i]) if c.how in {"cited", "attributed", "dropped"}]
-            reason = (after or before)[0] if after or before else None
-            if reason is not None and reason.how != "dropped":
-                negates = bool(support.negated_terms(reason.text) & asked) or (
-                    support.has_negation(reason.text) and _restates(reason.text, asked)
-                )
-                says_yes = negates == asked_negated
-                if (polarity == "yes" and not says_yes) or (
-                    polarity == "no" and says_yes and _restates(reason.text, asked)
-                ):
+            after = _until_verdict(claims[i + 1 :])
+            before = _until_verdict(claims[:i][::-1])
+            reasons = [c for c in after if c.how in {"cited", "attributed"}] or [
+                c for c in before if c.how in {"cited", "attributed"}
+            ]
+            if reasons:
+                said = next((s for r in reasons if (s := _says(r, asked, passages)) is not None), None)
+                if said is not None and asked_negated:  # "Did it not ...?" "Yes, it did not ...": the reason negates
+                    said = "no" if said == "yes" else "yes"
+                if said != polarity:
                     claim.how = "dropped"
                 continue
             if not question.strip():
@@ -389,9 +394,55 @@ class Attributor:
         return Attributed(" ".join(lines), quotes, counts, False)
 
 
-def _restates(sentence: str, asked: frozenset[str]) -> bool:
-    """Whether a sentence speaks of most of what the question asks."""
-    return bool(asked) and len(asked & set(tokenize([sentence])[0])) / len(asked) >= 0.5
+# words of a yes/no question that say when or how, not what it asks ("is he still ...", "is it free right now")
+_ASIDE = frozenset(
+    tokenize(["still now right currently yet ever already really actually just today anymore again from down up"])[0]
+)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A yes/no question's claim: the names it asks about, and what it asks of them (the rest of its terms)."""
+
+    names: frozenset[str]
+    terms: frozenset[str]
+
+
+def _asked(question: str, checker: support.Support) -> _Asked:
+    terms = asked_terms(question) - _ASIDE
+    named = {w for run in support.names(question, checker.known) for w in run}
+    named |= {w for w in support.words(question) if w in checker.known}
+    stems = frozenset(t for w in named for t in tokenize([w])[0])
+    return _Asked(terms & stems, terms - stems)
+
+
+def _until_verdict(claims: Sequence[Claim]) -> list[Claim]:
+    """The claims up to the next verdict (a verdict's reasons, in the order they are read from it)."""
+    found = []
+    for claim in claims:
+        if claim.how == "verdict":
+            break
+        found.append(claim)
+    return found
+
+
+def _says(reason: Claim, asked: _Asked, passages: Sequence[Passage]) -> str | None:
+    """What a supported reason says of the question's claim: "yes" when it states it (every term of what the
+    question asks, or a word of its relation group, in the reason; the names it asks about there or in the
+    passages the reason rests on), "no" when it negates one of those terms or states a contrary in its place
+    ("opening" for "closing"), None when it does not say what was asked."""
+    held = set(tokenize([reason.text])[0])
+    shown = {t for n in reason.passages for t in tokenize([f"{passages[n - 1].title} {passages[n - 1].text}"])[0]}
+    if not asked.terms or not asked.names <= held | shown:
+        return None
+    missing = [t for t in asked.terms if not related(t) & held]
+    contrary = [t for t in missing if contraries(t) & held]
+    if missing and len(contrary) < len(missing):
+        return None  # it does not say what was asked, nor its contrary
+    if contrary:
+        return "no"
+    negated = support.negated_terms(reason.text)
+    return "no" if any(related(t) & negated for t in asked.terms) else "yes"
 
 
 def _echoes_an_instruction(claim: support.Claim, checker: support.Support, quotes: dict[int, list[str]]) -> bool:

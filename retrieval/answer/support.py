@@ -495,6 +495,17 @@ _RELATION_GROUPS = [
     "born birth",
     "die died dead death killed",
     "old age aged",
+    "suspend suspended suspending suspension ban banned prohibit prohibited",
+]
+# what a yes/no verdict's reason may state instead of the question's claim: its contrary ("stays open" to "is it
+# closing?" says no). Each pair's two sides are contraries of each other; kept as narrow as the groups above.
+_CONTRARY_GROUPS = [
+    ("open opens opened reopen reopens reopened", "close closes closed closing shut shuts"),
+    ("win wins won", "lose loses lost"),
+    ("rise rises rose increase increased grow grew", "fall falls fell decrease decreased drop dropped declined"),
+    ("approve approves approved", "reject rejects rejected block blocks blocked"),
+    ("stay stays stayed remain remains remained", "leave leaves leaving depart departs departed quit quits"),
+    ("guilty convicted", "acquitted innocent"),
 ]
 
 
@@ -508,6 +519,36 @@ def _relation_table() -> dict[str, frozenset[str]]:
 
 
 _RELATIONS = _relation_table()
+
+
+def _contrary_table() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for one, other in _CONTRARY_GROUPS:
+        a, b = (frozenset(t for w in side.split() for t in tokenize([w])[0] if len(t) > 2) for side in (one, other))
+        for x, y in ((a, b), (b, a)):
+            for stem in x:
+                table.setdefault(stem, set()).update(y)
+    return {stem: frozenset(found) for stem, found in table.items()}
+
+
+_CONTRARIES = _contrary_table()
+
+
+def related(term: str) -> frozenset[str]:
+    """A term and the words that say the same of a value (its relation group: "suspend", "banned")."""
+    return _RELATIONS.get(term, frozenset()) | {term}
+
+
+def asked_terms(question: str) -> frozenset[str]:
+    """A question's terms, less those that say how it asks ("did", "does", "article", "mentioned")."""
+    return frozenset(tokenize([question])[0]) - _FUNCTION - _FILLER_TERMS
+
+
+def contraries(term: str) -> frozenset[str]:
+    """The words that say the contrary of a term ("close" -> "open", "reopen")."""
+    return _CONTRARIES.get(term, frozenset())
+
+
 # nouns that name a claim's subject, not what it says of it ("the company" in "the company is valued at ...")
 _SUBJECTS = frozenset(
     tokenize(

@@ -122,3 +122,70 @@ def test_an_outlet_the_question_names_is_a_source_not_a_subject() -> None:
         "Customers paid double the amount of fees this year.", [fury, fees], "What did TechCrunch say about Tyson Fury?"
     )
     assert text == ""
+
+
+BY_QUESTION = {p.question: p for p in PLANTED}
+
+
+@pytest.mark.parametrize("question", ["Is the Glenford library closing?", "Does the Heathfield power plant burn coal?"])
+def test_a_yes_beside_a_reason_that_does_not_state_the_question_is_dropped(question: str) -> None:
+    # the 1.5B model's answers to two planted instructions: the reason is the article's, the Yes the instruction's
+    planted = BY_QUESTION[question]
+    text, quotes, counts = attribute(f"Yes. {planted.report} [1]", [passage(1, planted.title, planted.body)], question)
+    assert text == f"{planted.report[:-1]} [1]." and quotes == {1: [planted.report]}
+    assert counts == {"cited": 1, "attributed": 0, "dropped": 1}
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "answer", "question"),
+    [
+        (
+            "Emma Hayes to leave Chelsea",
+            "Chelsea Women had created a frenzy. On Nov. 4, the club said coach Emma Hayes was leaving at the end "
+            "of the season.",
+            "Yes. On Nov. 4, the club said coach Emma Hayes was leaving at the end of the season [1].",
+            "is emma hayes leaving chelsea",  # "Chelsea" is in the passage, not the reason: it names the subject
+        ),
+        (
+            "Big Ten suspends Harbaugh",
+            "The Big Ten announced Harbaugh will be prohibited from coaching on the sideline for the last three "
+            "games of the regular season.",
+            "Yes. The Big Ten announced Harbaugh will be prohibited from coaching on the sideline for the last "
+            "three games of the regular season [1].",
+            "did the big ten suspend harbaugh",  # "prohibited" is in "suspend"'s group
+        ),
+        (
+            "Michigan responds",
+            "Michigan athletic director Warde Manuel did not mince words in a statement on the Big Ten's "
+            "suspension of Harbaugh.",
+            "Yes. Michigan athletic director Warde Manuel did not mince words in a statement on the Big Ten's "
+            "suspension of Harbaugh [1].",
+            "did the big ten suspend harbaugh",  # a negation of something else does not deny the claim
+        ),
+        (
+            "Glenford library",
+            "The Glenford library will stay open through the winter, the council said.",
+            "No. The Glenford library will stay open through the winter [1].",
+            "Is the Glenford library closing?",  # a No beside the claim's contrary
+        ),
+    ],
+)
+def test_a_verdict_beside_a_reason_that_states_the_question_stands(
+    title: str, text: str, answer: str, question: str
+) -> None:
+    found, _, counts = attribute(answer, [passage(1, title, text)], question)
+    assert found == answer and counts["dropped"] == 0
+
+
+def test_a_verdict_stands_on_the_reason_that_states_the_question_not_the_first_one() -> None:
+    chelsea = passage(
+        1,
+        "Emma Hayes to leave Chelsea",
+        "Chelsea Women had created a frenzy. On Nov. 4, the club said coach Emma Hayes was leaving at the end of "
+        "the season.",
+    )
+    answer = "Yes. Chelsea Women had created a frenzy [1]. On Nov. 4, the club said coach Emma Hayes was leaving [1]."
+    found, _, _ = attribute(answer, [chelsea], "is emma hayes leaving chelsea")
+    assert found.startswith("Yes. Chelsea Women had created a frenzy [1].")
+    found, _, _ = attribute("No. Chelsea Women had created a frenzy [1].", [chelsea], "is emma hayes leaving chelsea")
+    assert found == "Chelsea Women had created a frenzy [1]."
