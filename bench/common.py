@@ -86,4 +86,11 @@ def module_at(ref: str, path: str, name: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up
     exec(compile(source, f"{ref}:{path}", "exec"), module.__dict__)  # noqa: S102
+    if getattr(module.__dict__.get("support"), "__name__", "") == "retrieval.answer.support":
+        # support.py's words and relation rule are modules of their own now: `support.words` reads them there
+        from types import SimpleNamespace
+
+        from retrieval.answer import claim_words, relation, support
+
+        module.__dict__["support"] = SimpleNamespace(**{**vars(claim_words), **vars(relation), **vars(support)})
     return module

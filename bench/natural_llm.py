@@ -127,7 +127,7 @@ def recheck(path: Path) -> dict[str, Any]:
     rules = {
         "new": (attribution, attribution.support),
         "before": (attribution, before),
-        "verdicts_before": (verdicts_before, attribution.support),
+        "verdicts_before": (verdicts_before, verdicts_before.support),  # this tree's rule, read as before the rooms
     }
     settings = Settings()
     embedder = make_embedder(settings.embedder or "onnx", settings.model_cache_dir)
@@ -146,11 +146,15 @@ def recheck(path: Path) -> dict[str, Any]:
         if not is_yes_no(record["question"]):  # as retrieval/chain.llm_written does
             written = re.sub(r"^\s*(?:yes|no)\b[.,!:;]?\s*", "", written, flags=re.I)
         for name, (module, rule) in rules.items():
-            saved = module.support
+            saved = module.support, getattr(module, "claim_words", None)
             module.support = rule  # the attributor checks with this rule
+            if saved[1] is not None and rule is not attribution.support:
+                module.claim_words = rule  # support.py before the rooms held the claim's words too
             options = module.AttributionOptions(support=rule.SupportOptions())
             got = module.Attributor(embedder, options).attribute(written, passages, record["question"])
-            module.support = saved
+            module.support = saved[0]
+            if saved[1] is not None:
+                module.claim_words = saved[1]
             row[name] = {"text": got.text, "quotes": got.quotes, "counts": got.counts.model_dump()}
             counts[name]["answers_kept"] += bool(got.text)
             for key in ("cited", "attributed", "dropped"):

@@ -28,9 +28,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from retrieval.answer import citations, support
+from retrieval.answer import citations, claim_words, support
+from retrieval.answer.claim_words import numbers
 from retrieval.answer.instructions import is_instruction
-from retrieval.answer.support import SupportOptions, asked_terms, contraries, numbers, related
+from retrieval.answer.relation import asked_terms, contraries, related
+from retrieval.answer.support import SupportOptions
 from retrieval.core.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD, sentence_spans, tokenize
 from retrieval.core.types import Passage, SentenceCounts
 from retrieval.embed.embedder import Embedder
@@ -295,10 +297,10 @@ class Attributor:
             return list(range(1, len(passages) + 1))
         held = []
         for p in passages:
-            found = set(support.words(f"{p.title} {p.text}"))
+            found = set(claim_words.words(f"{p.title} {p.text}"))
             held.append(found | {part for w in found if "-" in w for part in w.split("-")})
-        outlets = {w for p in passages for w in support.words(p.source or "")}
-        named = support.names(question)
+        outlets = {w for p in passages for w in claim_words.words(p.source or "")}
+        named = claim_words.names(question)
         if named and all(all(w in QUESTION_FILLER or w in outlets for w in run) for run in named):
             return list(range(1, len(passages) + 1))  # "What did TechCrunch and The Verge report?": any subject
         asked = [
@@ -331,7 +333,7 @@ class Attributor:
         that never says what was asked: "Yes. The library extended its opening hours" to "is the library
         closing?"); the reasons, what the passages state, stay. Without a supported reason, the verdict must
         rest on a quote that states the question's claim (for "No": denies it)."""
-        asked_negated = support.has_negation(question)
+        asked_negated = claim_words.has_negation(question)
         asked = _asked(question, checker)
         for i, claim in enumerate(claims):
             if claim.how != "verdict" or (polarity := _polarity(claim.text)) is None:
@@ -410,8 +412,8 @@ class _Asked:
 
 def _asked(question: str, checker: support.Support) -> _Asked:
     terms = asked_terms(question) - _ASIDE
-    named = {w for run in support.names(question, checker.known) for w in run}
-    named |= {w for w in support.words(question) if w in checker.known}
+    named = {w for run in claim_words.names(question, checker.known) for w in run}
+    named |= {w for w in claim_words.words(question) if w in checker.known}
     stems = frozenset(t for w in named for t in tokenize([w])[0])
     return _Asked(terms & stems, terms - stems)
 
@@ -441,7 +443,7 @@ def _says(reason: Claim, asked: _Asked, passages: Sequence[Passage]) -> str | No
         return None  # it does not say what was asked, nor its contrary
     if contrary:
         return "no"
-    negated = support.negated_terms(reason.text)
+    negated = claim_words.negated_terms(reason.text)
     return "no" if any(related(t) & negated for t in asked.terms) else "yes"
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from retrieval.answer.support import Support, names, negations, numbers
+from retrieval.answer.claim_words import names, negations, numbers
+from retrieval.answer.support import Support
 from retrieval.core.types import Passage
 
 DAM = (
