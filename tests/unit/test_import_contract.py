@@ -151,3 +151,25 @@ def test_no_module_imports_itself_back() -> None:
         if module not in state:
             visit(module, [module])
     assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
+
+
+MODULE_LINES, FUNCTION_LINES, CLASS_METHODS = 500, 60, 20
+
+
+def test_the_engines_rooms_stay_small_enough_to_read() -> None:
+    """No module of the engine over 500 lines, no function over 60, no class with more than 20 methods."""
+    too_big = []
+    for name, path in _modules("retrieval").items():
+        source = path.read_text(encoding="utf-8")
+        if source.count("\n") > MODULE_LINES:
+            too_big.append(f"{name}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > FUNCTION_LINES:
+                    too_big.append(f"{name}.{node.name}: {length} lines")
+            elif isinstance(node, ast.ClassDef):
+                methods = [n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+                if len(methods) > CLASS_METHODS:
+                    too_big.append(f"{name}.{node.name}: {len(methods)} methods")
+    assert not too_big, too_big
