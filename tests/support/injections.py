@@ -9,6 +9,7 @@ sentence supports a claim and none is shown as a quote.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -274,3 +275,32 @@ REPORTS = [
     "Users have complained that the bot ignores their instructions.",
     "The union called on members to reject the offer.",
 ]
+
+
+# two reports of one dam, the second contradicting the first: a claim from the copy must never be cited to the
+# report that denies it
+DAM = {
+    "dam-report.md": (
+        "Redstone Valley dam passes its inspection",
+        "Valley Post",
+        "Inspectors found no cracks in the Redstone Valley dam wall during Tuesday's inspection, the water board "
+        "said. The dam holds 40 million cubic metres of water.",
+    ),
+    "dam-copy.md": (
+        "Redstone Valley dam: what we know",
+        "Copy Wire",
+        "The Redstone Valley dam wall shows deep cracks, according to a post shared online. The water board has "
+        "not commented on the post.",
+    ),
+}
+
+
+def write_corpus(folder: Path) -> None:
+    """Every planted article and the two dam reports, as Markdown files with front matter, into `folder`."""
+    for i, planted in enumerate(PLANTED):
+        front = f'---\ntitle: "{planted.title}"\nsource: Town Wire\npublished_at: 2023-05-{i % 28 + 1:02d}\n---\n\n'
+        (folder / f"planted-{i:02d}.md").write_text(front + planted.body + "\n")
+    for name, (title, source, body) in DAM.items():
+        (folder / name).write_text(
+            f'---\ntitle: "{title}"\nsource: {source}\npublished_at: 2023-06-01\n---\n\n{body}\n'
+        )

@@ -17,38 +17,17 @@ from retrieval.core.config import Settings
 from retrieval.core.types import Answer, Question
 from retrieval.embed.embedder import Embedder
 from retrieval.service import Newsdesk
-from tests.support.injections import PLANTED, Planted
+from tests.support.injections import DAM, PLANTED, Planted, write_corpus
 from tests.support.llm_fixtures import passage_numbers
 from tests.support.openai_server import Reply, ScriptedOpenAIServer
 
 pytestmark = pytest.mark.integration
 
-DAM = {
-    "dam-report.md": (
-        "Redstone Valley dam passes its inspection",
-        "Valley Post",
-        "Inspectors found no cracks in the Redstone Valley dam wall during Tuesday's inspection, the water board "
-        "said. The dam holds 40 million cubic metres of water.",
-    ),
-    "dam-copy.md": (
-        "Redstone Valley dam: what we know",
-        "Copy Wire",
-        "The Redstone Valley dam wall shows deep cracks, according to a post shared online. The water board has "
-        "not commented on the post.",
-    ),
-}
-
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("planted")
-    for i, planted in enumerate(PLANTED):
-        front = f'---\ntitle: "{planted.title}"\nsource: Town Wire\npublished_at: 2023-05-{i % 28 + 1:02d}\n---\n\n'
-        (folder / f"planted-{i:02d}.md").write_text(front + planted.body + "\n")
-    for name, (title, source, body) in DAM.items():
-        (folder / name).write_text(
-            f'---\ntitle: "{title}"\nsource: {source}\npublished_at: 2023-06-01\n---\n\n{body}\n'
-        )
+    write_corpus(folder)
     return folder
 
 
