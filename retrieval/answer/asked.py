@@ -107,13 +107,19 @@ def holds(sentence: Sentence, subject: frozenset[str]) -> bool:
     return bool(sentence.names & subject or sentence.follows & subject)
 
 
-def names_the_topic(sentence: Sentence, asked: frozenset[str], subject: frozenset[str], least: int) -> bool:
+def besides_subject(asked: frozenset[str], subject: frozenset[str]) -> frozenset[str]:
+    """The question's terms that are not the subject's (read once per question for names_the_topic)."""
+    return asked - frozenset(tokenize([" ".join(subject)])[0])
+
+
+def names_the_topic(sentence: Sentence, others: frozenset[str], least: int) -> bool:
     """In an article about the question's subject (the caller checks that the title names it), a sentence that
     names what the question asks about besides the subject is about the subject too: a report names its place
     once, in the lede. "The repairs will cost ..." under "Harbour bridge to close for six weeks of repairs";
     "Employers had offered a raise of 6 percent ..." in a report of the Rotterdam dock strike. `least`: how many
-    of the question's other words it must name (one lets "a fine of $10,000" answer what Michigan's fine was)."""
-    return len(sentence.terms & (asked - frozenset(tokenize([" ".join(subject)])[0]))) >= least
+    of the question's other words (`others`: besides_subject()) it must name (one lets "a fine of $10,000" answer
+    what Michigan's fine was)."""
+    return len(sentence.terms & others) >= least
 
 
 def read_facts(sentence: str) -> Facts:

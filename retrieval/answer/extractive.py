@@ -40,6 +40,7 @@ from retrieval.answer.asked import (
     NAMES_ASKED,
     REFERS_BACK,
     ROLE_OF,
+    besides_subject,
     fact_support,
     holds,
     names_the_topic,
@@ -275,12 +276,14 @@ class ExtractiveAnswerer:
             else set()
         )
 
+        others = besides_subject(asked, subject)
+
         def about_subject(s: Sentence) -> bool:
             in_titled = bool(analyses[s.passage - 1].title_names & subject)
             return (
                 holds(s, subject)
                 or s.passage in titled
-                or (in_titled and names_the_topic(s, asked, subject, opts.topic_terms))
+                or (in_titled and names_the_topic(s, others, opts.topic_terms))
             )
 
         return [facts if about_subject(s) else [] for s, facts in zip(sentences, typed, strict=True)]
