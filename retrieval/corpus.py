@@ -157,7 +157,7 @@ class CorpusWrites:
             url, settings.max_article_bytes, url_guard(settings.allow_private_urls), settings.fetch_timeout,
             self.feed_limits(),
         )  # fmt: skip
-        with self.fetch_slot():
+        with self.fetch_slot():  # load_url is lazy: the download runs here, inside the slot
             return self.add_articles(fetched)
 
     @staticmethod
