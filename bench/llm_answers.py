@@ -119,6 +119,51 @@ def injection_probes(settings: Settings, folder: Path) -> list[dict[str, Any]]:
     return probes
 
 
+RULE_BEFORE = "d79f82d"  # main before name answers were checked part by part (retrieval/answer/parts.py)
+
+
+def recheck(path: Path, data_dir: Path) -> dict[str, Any]:
+    """The model's text in a run's records checked again, offline, under this tree's attribution (`new`) and
+    under main's of RULE_BEFORE (`before`), beside the offline answers recorded in the same run: per question
+    type, the share of answerable questions whose LLM answer is kept, and of those answered right (the LLM's
+    checked answer when kept, else the recorded extractive one, as the product falls back)."""
+    from bench.common import module_at
+    from evaluation.answers import answer_hit
+    from retrieval.answer import attribution
+    from retrieval.answer.chain import is_abstention, llm_written
+    from retrieval.search.hybrid import _passage
+    from tests.support.inside import extractive
+
+    service, _ = open_eval_service(Settings(), MULTIHOP / "corpus.json", data_dir)
+    texts, metadata, _ = service.index.snapshot()
+    embedder = extractive(service).embedder
+    rules = {"new": attribution, "before": module_at(RULE_BEFORE, "retrieval/answer/attribution.py", "attr_before")}
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    offline = {r["query"]: r for r in rows if r["run"] == "offline"}
+    figures: dict[str, Any] = {}
+    for name, module in rules.items():
+        attributor = module.Attributor(embedder)
+        by_type: dict[str, dict[str, int]] = {}
+        for row in (r for r in rows if r["run"] != "offline"):
+            counts = by_type.setdefault(row["type"], {"questions": 0, "kept": 0, "right": 0, "declined": 0})
+            counts["questions"] += 1
+            passages = [_passage(c, texts[c], metadata[c], 0.0) for c in row["chunks"] if c in texts]
+            try:
+                written = llm_written(row["written"], passages, "llm", attributor, row["query"])
+                answer, kept, declined = written.text, not written.abstained, written.abstained
+            except Exception:  # NoSupportedSentence: the product answers extractively
+                fallback = offline.get(row["query"], {})
+                answer, kept, declined = fallback.get("answer", ""), False, bool(fallback.get("abstained"))
+            counts["kept"] += kept and not is_abstention(answer)
+            counts["declined"] += declined
+            counts["right"] += not declined and answer_hit(answer, row["gold"])
+        figures[name] = {
+            kind: {k: round(v / c["questions"], 3) for k, v in c.items() if k != "questions"} | {"n": c["questions"]}
+            for kind, c in sorted(by_type.items())
+        }
+    return figures
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -136,7 +181,12 @@ def main() -> None:
     parser.add_argument("--no-offline", action="store_true")
     parser.add_argument("--name", default="llm_answers")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="llama.cpp threads")
+    parser.add_argument("--recheck", action="store_true", help="check the records' model text again, offline")
     args = parser.parse_args()
+    if args.recheck:
+        rules = recheck(args.records, args.data_dir)
+        write_result(f"{args.name}_recheck", {"records": str(args.records), "rules": rules})
+        return
 
     items = sample(load_answer_queries(MULTIHOP / "queries-dev.json"), args.per_type, args.seed)
     corpus = MULTIHOP / "corpus.json"

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from retrieval.answer import citations, claim_words, support
 from retrieval.answer.claim_words import numbers
 from retrieval.answer.instructions import is_instruction
+from retrieval.answer.parts import PartsOptions, answer_quotes
 from retrieval.answer.relation import asked_terms, contraries, related
 from retrieval.answer.support import SupportOptions
 from retrieval.core.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD, sentence_spans, tokenize
@@ -91,6 +92,7 @@ class AttributionOptions:
     support: SupportOptions = field(default_factory=SupportOptions)  # the rule a quote must pass
     max_sentences: int = 4  # an answer keeps at most this many supported sentences (verdicts aside)
     on_subject: float = 0.5  # a passage a sentence moves to holds this share of the question's terms (no names)
+    parts: PartsOptions = field(default_factory=PartsOptions)  # a name answering a question of several parts
 
 
 @dataclass
@@ -241,6 +243,8 @@ class Attributor:
         shown = [c.text for c in verdicts]
         bare = Claim(f"{question} {' '.join(shown)}".strip(), [n for c in verdicts for n in c.markers])
         self._support([bare], checker, passages, "")
+        if bare.how == "dropped" and (found := answer_quotes(" ".join(shown), question, checker, self.options.parts)):
+            bare.how, bare.passages, bare.quotes = "cited", list(found), found  # its question's parts, one by one
         bare_attributed = self._assemble([bare], shown, self.options.max_sentences)
         counts = bare_attributed.counts.model_copy(update={"dropped": attributed.counts.dropped})
         return Attributed(bare_attributed.text, bare_attributed.quotes, counts, False)
@@ -281,11 +285,15 @@ class Attributor:
             else:
                 pool = [w for w in checker.windows if w.passage in about and w.passage not in claim.markers]
                 verdict = checker.check(stated, pool)
-                if verdict.window is None:
+                if verdict.window is not None:
+                    n = verdict.window.passage
+                    claim.how, claim.passages, claim.quotes = "attributed", [n], {n: verdict.window.quotes}
+                elif found := answer_quotes(claim.text, question, checker, self.options.parts):
+                    claim.how = "cited" if set(found) & set(claim.markers) else "attributed"
+                    claim.passages, claim.quotes = list(found), found
+                else:
                     claim.how = "dropped"
                     continue
-                n = verdict.window.passage
-                claim.how, claim.passages, claim.quotes = "attributed", [n], {n: verdict.window.quotes}
             if _echoes_an_instruction(stated, checker, claim.quotes):
                 claim.how, claim.passages, claim.quotes = "dropped", [], {}
 

@@ -241,6 +241,11 @@ class Support:
             scores.append(score)
         return scores
 
+    def vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """The texts' meaning vectors (unit length), embedded once per answer."""
+        self._embed(texts)
+        return [self._vectors[t] for t in texts]
+
     def _embed(self, texts: list[str]) -> None:
         assert self.embedder is not None
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
