@@ -147,7 +147,7 @@ def recheck(path: Path) -> dict[str, Any]:
             written = re.sub(r"^\s*(?:yes|no)\b[.,!:;]?\s*", "", written, flags=re.I)
         for name, (module, rule) in rules.items():
             saved = module.support, getattr(module, "claim_words", None)
-            module.support = rule  # the attributor checks with this rule
+            module.support = _asked_aside(rule)  # the attributor checks with this rule
             if saved[1] is not None and rule is not attribution.support:
                 module.claim_words = rule  # support.py before the rooms held the claim's words too
             options = module.AttributionOptions(support=rule.SupportOptions())
@@ -166,6 +166,20 @@ def recheck(path: Path) -> dict[str, Any]:
         out.append(row)
     path.with_suffix(".recheck.jsonl").write_text("".join(json.dumps(r) + "\n" for r in out))
     return {"answers_written": len(out), "rules": counts}
+
+
+def _asked_aside(rule: Any) -> Any:
+    """A support rule whose checker takes the question too, or an older one's, which is given it and drops it."""
+    import inspect
+    from types import SimpleNamespace
+
+    if "question" in inspect.signature(rule.Support).parameters:
+        return rule
+
+    def build(passages: Any, embedder: Any = None, options: Any = None, question: str = "") -> Any:
+        return rule.Support(passages, embedder, options)
+
+    return SimpleNamespace(**{**vars(rule), "Support": build})
 
 
 def _verdict_counts() -> dict[str, int]:

@@ -20,11 +20,9 @@ Usage: python bench/support.py [--pairs bench/support_pairs.json] [--data /path/
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench.common import MULTIHOP, ROOT, write_result  # noqa: E402
+from bench.common import MULTIHOP, module_at, write_result  # noqa: E402
 from bench.support_set import CONTEXT, sentences_of  # noqa: E402
 from retrieval.answer import support  # noqa: E402
 from retrieval.answer.attribution import AttributionOptions, Attributor  # noqa: E402
@@ -49,16 +47,8 @@ HARD = {"swap", "negation", "number", "name", "other_article", "relation"}
 
 
 def main_attribution() -> ModuleType:
-    """The `main` branch's attribution module, loaded beside this tree's (it imports this tree's helpers)."""
-    source = subprocess.run(
-        ["git", "show", f"{BEFORE}:retrieval/attribution.py"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout
-    spec = importlib.util.spec_from_loader("main_attribution", loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["main_attribution"] = module  # dataclasses look their module up
-    exec(compile(source, f"{BEFORE}:retrieval/attribution.py", "exec"), module.__dict__)  # noqa: S102
-    return module
+    """The `main` branch's attribution module, loaded beside this tree's (its imports map to where things are now)."""
+    return module_at(BEFORE, "retrieval/attribution.py", "main_attribution")
 
 
 def passages_of(pairs: Sequence[dict[str, Any]], data: Path) -> list[Passage]:

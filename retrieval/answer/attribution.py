@@ -225,7 +225,7 @@ class Attributor:
         echoed = any(c.how == "dropped" for c in claims)  # an instruction repeated is no decline: it is dropped
         if (opening is not None and opening.how == "decline") or not (stated or verdicts or echoed):
             return Attributed("", {}, SentenceCounts(), True)  # "No. The passages do not say ..." declines
-        checker = support.Support(passages, self.embedder, self.options.support)
+        checker = support.Support(passages, self.embedder, self.options.support, question)
         for claim in verdicts:
             if _polarity(claim.text) is None and not _named_in(claim.text, checker):
                 claim.how = "dropped"  # a name no passage mentions (outside an instruction): it rests on nothing
@@ -252,12 +252,12 @@ class Attributor:
     def best_support(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[float]:
         """Each sentence's score by its best quote that passes the rule's checks, 0 when none does (calibration)."""
         options = dataclasses.replace(self.options.support, above=float("inf"))
-        checker = support.Support(passages, self.embedder, options)
+        checker = support.Support(passages, self.embedder, options, question)
         return [checker.check(checker.claim(s, question)).score for s in sentences]
 
     def supported(self, sentences: Sequence[str], passages: Sequence[Passage], question: str = "") -> list[bool]:
         """Whether some quote of these passages states each sentence (for the benchmark)."""
-        checker = support.Support(passages, self.embedder, self.options.support)
+        checker = support.Support(passages, self.embedder, self.options.support, question)
         return [checker.check(checker.claim(s, question)).window is not None for s in sentences]
 
     # ------------------------------------------------------------------ steps
@@ -309,6 +309,9 @@ class Attributor:
             held.append(found | {part for w in found if "-" in w for part in w.split("-")})
         outlets = {w for p in passages for w in claim_words.words(p.source or "")}
         named = claim_words.names(question)
+        # typed in lower case ("how much did ftx pay tom brady"): the words the passages write as names
+        known = claim_words.known_names([p.text for p in passages] + [p.title for p in passages])
+        named += [(w,) for w in claim_words.words(question) if w in known and not any(w in run for run in named)]
         if named and all(all(w in QUESTION_FILLER or w in outlets for w in run) for run in named):
             return list(range(1, len(passages) + 1))  # "What did TechCrunch and The Verge report?": any subject
         asked = [

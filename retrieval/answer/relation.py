@@ -108,7 +108,7 @@ _SUBJECTS = frozenset(
 )
 _COUNTS = frozenset(t for w in SPELLED for t in tokenize([w])[0]) | frozenset(tokenize(["one"])[0])
 _FILLER_TERMS = frozenset(t for w in QUESTION_FILLER for t in tokenize([w])[0]) | frozenset(
-    tokenize(["answer question passage mentions mentioned states stated"])[0]
+    tokenize(["answer question passage mentions mentioned states stated per via over under across among within"])[0]
 )
 
 

@@ -81,9 +81,14 @@ class Support:
     """The passages' sentences, ready to check claims against (built once per answer)."""
 
     def __init__(
-        self, passages: Sequence[Passage], embedder: Embedder | None = None, options: SupportOptions | None = None
+        self,
+        passages: Sequence[Passage],
+        embedder: Embedder | None = None,
+        options: SupportOptions | None = None,
+        question: str = "",
     ) -> None:
         self.passages = list(passages)
+        asked = split_words(words(question))
         self.embedder = embedder
         self.options = options or SupportOptions()
         self.sentences: list[Sentence] = []
@@ -111,31 +116,42 @@ class Support:
         self.known = known_names([p.text for p in self.passages] + [p.title for p in self.passages])
         self.windows: list[Window] = []
         for number, found in enumerate(by_passage, start=1):
-            passage = self.passages[number - 1]
-            shown_words = split_words(words(passage.source or ""))
-            shown_numbers = numbers((passage.published_at or "")[:4])
-            for start in range(len(found)):
-                for size in range(1, self.options.longest + 1):
-                    part = found[start : start + size]
-                    if len(part) < size or any(s.instruction for s in part):
-                        break
-                    if size > 1 and not PRONOUN_OPENING.match(part[-1].text):
-                        break  # a longer quote is one statement: each further sentence refers back to the one before
-                    context = set(shown_words)
-                    for s in part:
-                        context |= split_words(s.words) | acronyms(s.text)
-                    if start and PRONOUN_OPENING.match(part[0].text):
-                        context |= split_words(found[start - 1].words)
-                    self.windows.append(
-                        Window(
-                            number,
-                            tuple(part),
-                            frozenset().union(*(s.terms for s in part)),
-                            frozenset(context),
-                            frozenset().union(*(s.numbers for s in part)) | shown_numbers,
-                        )
-                    )
+            self.windows.extend(self._windows(number, found, asked))
         self._vectors: dict[str, np.ndarray] = {}
+
+    def _windows(self, number: int, found: list[Sentence], asked: set[str]) -> list[Window]:
+        """A passage's quotes: each sentence, and it with the next one or two when they refer back to it."""
+        passage = self.passages[number - 1]
+        # the outlet, and the title's names of what the question asks about: the article's subject, which its
+        # sentences often leave out ("Founder and CEO Guy Kamgaing launched the startup in 2017" under "...
+        # StarNews Mobile ..." for "when did kamgaing start starnews"); its other names are not the subject
+        title_names = [w for run in names(passage.title) if asked & split_words(run) for w in run]
+        shown_words = split_words(words(passage.source or "")) | split_words(title_names)
+        title_terms = frozenset(tokenize([" ".join(title_names)])[0])
+        shown_numbers = numbers((passage.published_at or "")[:4])
+        windows = []
+        for start in range(len(found)):
+            for size in range(1, self.options.longest + 1):
+                part = found[start : start + size]
+                if len(part) < size or any(s.instruction for s in part):
+                    break
+                if size > 1 and not PRONOUN_OPENING.match(part[-1].text):
+                    break  # a longer quote is one statement: each further sentence refers back to the one before
+                context = set(shown_words)
+                for s in part:
+                    context |= split_words(s.words) | acronyms(s.text)
+                if start and PRONOUN_OPENING.match(part[0].text):
+                    context |= split_words(found[start - 1].words)
+                windows.append(
+                    Window(
+                        number,
+                        tuple(part),
+                        frozenset().union(*(s.terms for s in part)) | title_terms,
+                        frozenset(context),
+                        frozenset().union(*(s.numbers for s in part)) | shown_numbers,
+                    )
+                )
+        return windows
 
     # ------------------------------------------------------------------ claims
 
@@ -349,7 +365,9 @@ def _swapped(claim: Claim, sentence: Sentence) -> bool:
             if not between_claim or "by" in between_claim or "by" in between_sentence:
                 continue
             joins = set(tokenize([" ".join(between_claim)])[0]) & set(tokenize([" ".join(between_sentence)])[0])
-            if joins - _REPORTING:  # "X said Y ..." and "Y ..., X said" say the same
+            joins -= _REPORTING | _AMOUNTS  # "X said Y" / "Y, X said"; "$513 million" says no direction
+            joins = {t for t in joins if not t[:1].isdigit()}
+            if joins and _passive(between_sentence, joins) == _passive(between_claim, joins):
                 return True
     return False
 
@@ -362,6 +380,17 @@ _REPORTING = frozenset(
         ]
     )[0]
 )
+
+
+_AMOUNTS = frozenset(tokenize(["million millions billion billions trillion thousand hundred percent cent"])[0])
+_BE = frozenset("is are was were be been being get got gets".split())
+
+
+def _passive(ws: Sequence[str], joins: set[str]) -> bool:
+    """Whether a joining word follows a form of "be" ("Tom Brady (who was paid $55 million)"): said in one voice
+    by the claim and the other by the quote, the two names' order is turned round without swapping them."""
+    stems = [tokenize([w])[0] for w in ws]
+    return any(i and ws[i - 1] in _BE and set(stem) & joins for i, stem in enumerate(stems))
 
 
 def _between(ws: Sequence[str], a: tuple[int, tuple[str, ...]], b: tuple[int, tuple[str, ...]]) -> list[str]:

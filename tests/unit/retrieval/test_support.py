@@ -154,3 +154,27 @@ def test_a_role_held_before_does_not_state_who_holds_it_now() -> None:
     text = "Soon after, then-CEO Joe Natale was sacked and replaced by Tony Staffieri, the former finance chief."
     assert verdict("The CEO of Rogers is Joe Natale.", "who's rogers ceo", text)[1] == "role"
     assert verdict("Joe Natale is the former CEO of Rogers.", "who was rogers ceo", text)[1] != "role"
+
+
+def test_the_voice_turned_round_is_no_swap_but_the_same_voice_is() -> None:
+    paid = "Deals followed, with stars like Tom Brady (who was paid $55 million) to lend FTX legitimacy."
+    checker = Support([passage(paid)])
+    assert checker.check(checker.claim("FTX paid Tom Brady $55 million.")).reason != "swapped"
+    picked = "Cubic Telecom has picked up $513 million from SoftBank Corp."
+    checker = Support([passage(picked)])
+    assert checker.check(checker.claim("SoftBank paid $513 million for Cubic Telecom.")).reason != "swapped"
+    fouled = "Luciano Acosta is fouled on the edge of the box, and it gives FC Cincinnati a free kick."
+    checker = Support([passage(fouled)])
+    swapped = "FC Cincinnati is fouled on the edge of the box, and it gives Luciano Acosta a free kick."
+    assert checker.check(checker.claim(swapped)).reason == "swapped"
+
+
+def test_the_titles_name_of_what_is_asked_stands_for_the_subject_its_sentences_leave_out() -> None:
+    text = "Founder and CEO Guy Kamgaing launched the startup in 2017. It now streams in six countries."
+    asked = "when did kamgaing start starnews"
+    shown = [Passage(chunk_id="c1", article_id="a1", title="StarNews Mobile raises $3M", text=text)]
+    checker = Support(shown, question=asked)
+    assert checker.check(checker.claim("Guy Kamgaing started StarNews Mobile in 2017.", asked)).window is not None
+    other = [Passage(chunk_id="c1", article_id="a1", title="OpenAI and StarNews Mobile", text=text)]
+    checker = Support(other, question=asked)  # a title's name the question does not ask about is not the subject
+    assert checker.check(checker.claim("Guy Kamgaing started OpenAI in 2017.", asked)).reason == "name"
