@@ -208,3 +208,20 @@ def sentence_vectors(service: Newsdesk) -> SentenceVectors | None:
 def vector_cache_stats(service: Newsdesk) -> tuple[int, int, int]:
     """(lookups answered from memory, lookups embedded, vectors remembered) of the question and sentence cache."""
     return service.vector_cache.stats()
+
+
+# ------------------------------------------------------------------ follows
+
+
+def die_before_matching_follows() -> None:
+    """Every later sync of this process is killed (os._exit, as kill -9) right after it committed, before its new
+    articles are matched against the follows: what a crash between a sync and its posts leaves."""
+    import os
+
+    from retrieval.following import Following
+
+    def killed(self: Following, report: object) -> None:
+        print("synced", flush=True)
+        os._exit(9)
+
+    Following.after_sync = killed  # type: ignore[method-assign,assignment]
