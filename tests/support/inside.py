@@ -224,4 +224,4 @@ def die_before_matching_follows() -> None:
         print("synced", flush=True)
         os._exit(9)
 
-    Following.after_sync = killed  # type: ignore[method-assign,assignment]
+    Following.after_sync = killed  # type: ignore[method-assign]
