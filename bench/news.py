@@ -107,7 +107,7 @@ def _overlap(rows: list[dict[str, Any]], stories: dict[str, str], since: date, u
 
 
 def labelled_set(service: Newsdesk, new: list[dict[str, Any]]) -> tuple[list[str], dict[tuple[str, str], bool]]:
-    names = Counter()
+    names: Counter[str] = Counter()
     for row in new:
         for m in NAME.finditer(str(row["title"])):
             name = m.group().strip(".'")
