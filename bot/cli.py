@@ -1,4 +1,4 @@
-"""The `newsdesk` command: ingest | ask | search | stats | serve | bot | eval."""
+"""The `newsdesk` command: ingest | ask | brief | search | stats | serve | bot | eval."""
 
 from __future__ import annotations
 
@@ -39,6 +39,42 @@ def ask(
     from bot.text import answer_to_text
 
     out.print(Text(answer_to_text(answer)), soft_wrap=True)
+
+
+@app.command()
+def brief(
+    since: Annotated[
+        str | None, typer.Option(help="from: a duration back (1d, 12h, 2w), a day (YYYY-MM-DD) or words (Monday)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="to, inclusive (YYYY-MM-DD; default as-of)")] = None,
+    topic: Annotated[str | None, typer.Option(help="only stories about this topic")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=20, help="stories at most")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print the brief as JSON")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+) -> None:
+    """The main stories of a window (default the past 7 days), each with one cited sentence and its outlets."""
+    from retrieval.core import dates
+    from retrieval.service import Newsdesk
+
+    moment = as_of_option(as_of) or dates.now()
+    try:
+        first = Newsdesk.read_since(since, moment)
+        last = dates.day(until) if until else None
+        if until and last is None:
+            raise ValueError(f"{until!r} is not a day: use YYYY-MM-DD")
+    except ValueError as exc:
+        raise fail(str(exc), code=2) from exc
+    service = open_service(load_settings())
+    try:
+        result = service.brief(first, last, topic, limit, moment)
+    except NewsdeskError as exc:
+        raise fail(exc.message) from exc
+    if as_json:
+        print(result.model_dump_json())
+        return
+    from bot.text import brief_to_text
+
+    out.print(Text(brief_to_text(result)), soft_wrap=True)
 
 
 @app.command()

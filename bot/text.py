@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.core.types import Answer
+from retrieval.core.types import Answer, Brief
 
 
 def answer_to_text(answer: Answer) -> str:
@@ -26,3 +26,17 @@ def answer_to_text(answer: Answer) -> str:
         for p in answer.related:
             lines.append(f"- {p.title} ({p.source or 'unknown outlet'}): {p.text[:200]}…")
     return "\n".join(lines).rstrip()
+
+
+def brief_to_text(brief: Brief) -> str:
+    """A brief: its message, then each story's cited sentence, outlets, latest day and source."""
+    lines = [brief.message]
+    for story in brief.stories:
+        c = story.citation
+        lines.append("")
+        lines.append(f"{story.rank}. {story.title}")
+        lines.append(f"   “{story.sentence}” [{story.rank}]")
+        outlets = ", ".join(story.outlets)
+        count = f"{story.articles} articles, " if story.articles > 1 else ""
+        lines.append(f"   {count}{outlets}; latest {story.latest}" + (f"; {c.url}" if c.url else ""))
+    return "\n".join(lines)

@@ -61,7 +61,11 @@ class CorpusWrites:
             self._store_check.note_written()
         if report.added or report.updated:
             self._fillers.wake()
+        self.after_sync(report)
         return report
+
+    def after_sync(self, report: IngestReport) -> None:
+        """What runs after every committed sync (the facade matches the new articles against the follows)."""
 
     def ingest(
         self,

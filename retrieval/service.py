@@ -19,11 +19,13 @@ from retrieval.answer.chain import AnswerChain, LLMOptions, Outcome
 from retrieval.answer.extractive import ExtractiveAnswerer, ExtractiveOptions
 from retrieval.answer.facts import EntityTagger
 from retrieval.answer.llm import make_chat_model, model_name
+from retrieval.briefing import Briefing
 from retrieval.core import dates
 from retrieval.core.config import Settings
 from retrieval.core.errors import InvalidInput, StorageError
 from retrieval.core.types import (
     Answer,
+    IngestReport,
     Passage,
     Question,
     SearchFilters,
@@ -33,8 +35,10 @@ from retrieval.core.types import (
 from retrieval.corpus import CorpusWrites
 from retrieval.embed.embedder import Embedder, embedder_for, embedder_name, make_embedder, vectors_of
 from retrieval.embed.remembered import RememberedQueries
+from retrieval.following import Following
 from retrieval.ingest.jobs import Jobs
 from retrieval.ingest.sync import ChunkingOptions, Syncer
+from retrieval.news.asked import read_brief
 from retrieval.read_models import ReadModels
 from retrieval.search.hybrid import Searcher, SearchOptions
 from retrieval.search.rerank import trees_for
@@ -95,7 +99,7 @@ class Admission:
         self._count(-1)
 
 
-class Newsdesk(ReadModels, CorpusWrites):
+class Newsdesk(ReadModels, Briefing, Following, CorpusWrites):
     """Build once (it loads the model and opens the index), then share. Every face calls only this object:
     answering (ask, answer, ask_stream, search), the corpus (ingest, add_articles, delete, start_reindex,
     start_adding), read models (retrieval.read_models), and two policies the faces share: `admission` (answers
@@ -226,6 +230,7 @@ class Newsdesk(ReadModels, CorpusWrites):
         ahead of the questions. Idempotent; a no-op when NEWSDESK_SENTENCE_VECTORS is off."""
         if self.sentence_vectors is None or self.read_only is not None:
             return
+        self.after_sync(IngestReport())  # a sync killed before matching its articles against the follows
         chunk_texts = lambda: self.index.snapshot()[0]  # noqa: E731
         self._fillers.start(self.sentence_vectors, self.facts, chunk_texts, self.extractive, self.embedder)
 
@@ -311,11 +316,20 @@ class Newsdesk(ReadModels, CorpusWrites):
         return self.answer(question).answer
 
     def answer(self, question: Question) -> Outcome:
-        """Like ask(), with the passages the answer was written from and the query that found them."""
-        return self.chain.invoke(self.validate(question))
+        """Like ask(), with the passages the answer was written from and the query that found them. A brief
+        question ("what happened this week?", "catch me up on X") is answered with a brief (retrieval.briefing)."""
+        question = self.validate(question)
+        return self.brief_outcome(question) or self.chain.invoke(question)
 
     def ask_stream(self, question: Question) -> Iterator[StreamEvent]:
         """token events as the answer is written, then the checked citations, then done (the final Answer).
         The question is validated now, before the first event (InvalidInput is raised here, not when the
         events are first read)."""
-        return self.chain.stream(self.validate(question))
+        question = self.validate(question)
+        if read_brief(question.question, question.as_of) is not None:
+            return self._brief_stream(question)
+        return self.chain.stream(question)
+
+    def _brief_stream(self, question: Question) -> Iterator[StreamEvent]:
+        outcome = self.brief_outcome(question)
+        yield from self.brief_events(outcome) if outcome is not None else self.chain.stream(question)

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.api import deps
 from bot.api.errors import HANDLED, handle_error
 from bot.api.openapi import openapi_with_limits, read_errors, write_errors
-from bot.api.routes import answers, articles, jobs, operations
+from bot.api.routes import answers, articles, jobs, news, operations
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.security import BodySizeLimit, KeyChecker, RateLimiter
 from retrieval.core.config import Settings
@@ -28,8 +28,8 @@ from retrieval.service import Newsdesk
 
 log = logging.getLogger(__name__)
 
-READS = (answers.reads, articles.reads, jobs.reads, operations.reads)  # a key only when reads need one
-WRITES = (articles.writes, jobs.writes)  # always behind a key
+READS = (answers.reads, articles.reads, jobs.reads, news.reads, operations.reads)  # a key only when reads need one
+WRITES = (articles.writes, jobs.writes, news.writes)  # always behind a key (follows too)
 DESCRIPTION = (
     "Answers from a news archive with cited passages.\n\n"
     "Reads are open unless NEWSDESK_REQUIRE_KEY_FOR_READS is set; writes (articles, re-index) need "

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.discord.ask import Ask
 from bot.discord.desk import Cooldown, Desk, apology, new_error_id
+from bot.discord.news import News
 from bot.discord.reindex import Reindex
 from bot.discord.replies import NO_MENTIONS, InteractionReplies
 from bot.discord.search import Search
@@ -29,7 +30,7 @@ from retrieval.service import Newsdesk
 
 log = logging.getLogger(__name__)
 
-FEATURES: tuple[Callable[[NewsdeskBot], commands.Cog], ...] = (Ask, Search, Reindex, Status)
+FEATURES: tuple[Callable[[NewsdeskBot], commands.Cog], ...] = (Ask, Search, News, Reindex, Status)
 
 # What the bot needs in a channel: see it, read the message history of its threads, post (also in threads),
 # start a thread from a mention, and embed links (the sources are embeds).

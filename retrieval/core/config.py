@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     discord_guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     discord_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     discord_reindex_role: str | None = None
+    discord_follow_role: str | None = None  # may /follow, /unfollow and schedule daily briefs besides Manage Channels
+    follow_post_seconds: float = Field(default=10.0, gt=0)  # how often the Discord bot sends the follows' new posts
     discord_cooldown_seconds: float = Field(default=5.0, ge=0)
 
     log_level: str = "INFO"

@@ -244,3 +244,88 @@ class Job(BaseModel):
     finished_at: str | None = None
     report: IngestReport | None = None
     error: str | None = None
+
+
+# ------------------------------------------------------------------ briefs and follows (retrieval/news)
+
+
+class BriefStory(BaseModel):
+    """One story of a brief: its cited sentence, the outlets and articles that carry it in the window."""
+
+    rank: int
+    story_id: str
+    title: str
+    sentence: str  # verbatim from the cited article, published inside the window
+    citation: Citation
+    outlets: list[str] = Field(default_factory=list)  # the outlets that carry the story in the window
+    articles: int = 1  # the story's articles in the window
+    latest: str  # the day (YYYY-MM-DD) of its newest article in the window
+
+
+class Brief(BaseModel):
+    """The main stories of a time window, ranked by outlets, then articles, then recency."""
+
+    since: str | None  # YYYY-MM-DD, inclusive (None: open)
+    until: str  # YYYY-MM-DD, inclusive (never after as_of)
+    as_of: str  # the reference time the window was read against (ISO 8601)
+    topic: str | None = None
+    window: str  # the window as words: "this week (2023-10-02 to 2023-10-08)"
+    stories: list[BriefStory] = Field(default_factory=list)
+    latest_news: str | None = None  # when the window is empty: the latest day with news (on the topic) before it
+    message: str  # one line a face can show above the stories, or alone when there are none
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class Follow(BaseModel):
+    """A standing query: the articles of every later sync are matched against its topic."""
+
+    id: str
+    topic: str
+    kind: Literal["discord", "api"] = "api"
+    guild_id: int | None = None
+    channel_id: int | None = None  # where matches are posted (discord)
+    created_by: str | None = None
+    created_at: str = Field(default_factory=utc_now)
+
+
+class FollowMatch(BaseModel):
+    """A newly indexed article that matched a follow."""
+
+    follow_id: str
+    article_id: str
+    story_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    sentence: str  # verbatim from the article: the line a post quotes
+    score: float
+    matched_at: str = Field(default_factory=utc_now)
+
+
+class FollowPost(BaseModel):
+    """What a face posts (or updates) for one story of one follow: one cited line, its outlets, a link."""
+
+    follow_id: str
+    story_id: str
+    topic: str
+    channel_id: int | None = None
+    message_id: int | None = None  # set once posted; a later copy of the story edits this message
+    title: str
+    sentence: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    outlets: list[str] = Field(default_factory=list)  # every outlet that carried the story, first one first
+    state: Literal["pending", "posted", "stale"] = "pending"  # stale: posted, and more outlets since
+
+
+class BriefSchedule(BaseModel):
+    """A daily brief to a channel at a set hour of the guild's time zone."""
+
+    channel_id: int
+    guild_id: int | None = None
+    hour: int = Field(ge=0, le=23)
+    timezone: str = "UTC"
+    topic: str | None = None
+    last_day: str | None = None  # the local day the last brief was posted for

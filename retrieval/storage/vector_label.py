@@ -4,9 +4,11 @@ embedded them): a process searches only an index of its own kind of vectors (Emb
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.errors import NotFoundError
 
@@ -14,6 +16,7 @@ from retrieval.core.errors import EmbedderMismatch
 from retrieval.embed.embedder import EMBEDDERS, FP32_VECTORS, int8_kernels
 from retrieval.storage.chroma_client import where_of
 from retrieval.storage.chroma_faults import chroma_errors
+from retrieval.storage.chroma_pages import batches
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,18 @@ class VectorLabel:
     name: str
     where: str
     folder: Path | None
+    _call: Callable[..., Any]
+
+    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunk ids (those the collection holds), as float32 arrays."""
+        out: dict[str, np.ndarray] = {}
+        for part in batches(len(ids)):
+            page = self._call("read vectors", "get", ids=list(ids[part]), include=["embeddings"])
+            for cid, vector in zip(
+                page["ids"], page["embeddings"] if page["embeddings"] is not None else [], strict=True
+            ):
+                out[cid] = np.asarray(vector, dtype=np.float32)
+        return out
 
     def _label(self) -> dict[str, str]:
         if self.vectors == FP32_VECTORS:

@@ -274,6 +274,13 @@ class FakeChannel:
         self.transcript.record("send", message, kwargs)
         return message
 
+    async def fetch_message(self, message_id: int) -> FakeMessage:
+        """A message the bot posted in this channel (discord.NotFound-like DiscordRejected when there is none)."""
+        for message in self.transcript.created:
+            if message.id == message_id and message.channel is self and not message.deleted:
+                return message
+        raise DiscordRejected("Unknown Message")
+
     def typing(self) -> Any:
         @asynccontextmanager
         async def typing() -> AsyncIterator[None]:
@@ -479,11 +486,13 @@ class FakeDiscord:
     def dm(self, user: FakeUser) -> FakeDMChannel:
         return FakeDMChannel(self, user)
 
-    def member(self, name: str, *, manage_guild: bool = False, roles: Sequence[str] = ()) -> FakeMember:
+    def member(
+        self, name: str, *, manage_guild: bool = False, manage_channels: bool = False, roles: Sequence[str] = ()
+    ) -> FakeMember:
         return FakeMember(
             name,
             guild=self.guild,
-            guild_permissions=discord.Permissions(manage_guild=manage_guild),
+            guild_permissions=discord.Permissions(manage_guild=manage_guild, manage_channels=manage_channels),
             roles=[FakeRole(role) for role in roles],
         )
 

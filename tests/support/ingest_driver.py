@@ -3,7 +3,9 @@
 `python -m tests.support.ingest_driver FOLDER [PAUSE]`: PAUSE names a gap the driver holds open for half a
 second, after printing a line, so a test can kill the process inside it:
 - `between-writes`: Chroma has a batch's change, the lexical file not yet ("chroma-written");
-- `before-marker`: the sync is recorded in Chroma, the file's marker not yet ("chroma-committed").
+- `before-marker`: the sync is recorded in Chroma, the file's marker not yet ("chroma-committed");
+- `before-follows`: the sync is committed, its new articles not yet matched against the follows: the process
+  dies there ("synced", then exit code 9).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def pause_at(gap: str) -> None:
             put(self, values)
 
         LexicalStore.put = paused_put  # type: ignore[method-assign,assignment]
+    elif gap == "before-follows":
+        from tests.support.inside import die_before_matching_follows
+
+        die_before_matching_follows()
 
 
 def main() -> None:

@@ -208,3 +208,44 @@ def sentence_vectors(service: Newsdesk) -> SentenceVectors | None:
 def vector_cache_stats(service: Newsdesk) -> tuple[int, int, int]:
     """(lookups answered from memory, lookups embedded, vectors remembered) of the question and sentence cache."""
     return service.vector_cache.stats()
+
+
+# ------------------------------------------------------------------ follows
+
+
+def die_before_matching_follows() -> None:
+    """Every later sync of this process is killed (os._exit, as kill -9) right after it committed, before its new
+    articles are matched against the follows: what a crash between a sync and its posts leaves."""
+    import os
+
+    from retrieval.following import Following
+
+    def killed(self: Following, report: object) -> None:
+        print("synced", flush=True)
+        os._exit(9)
+
+    Following.after_sync = killed  # type: ignore[method-assign]
+
+
+def news_matcher(service: Newsdesk) -> Any:
+    """The follows' and briefs' matcher (retrieval.news.matcher.Matcher) of a service."""
+    return service._matcher
+
+
+def article_rows(service: Newsdesk, article_ids: Sequence[str]) -> dict[str, list[int]]:
+    """Each article's chunk rows in the lexical view (what the matcher scores)."""
+    wanted = set(article_ids)
+    lexical = service.index.lexical
+    rows: dict[str, list[int]] = {}
+    for row, aid in enumerate(lexical.article_id):
+        if aid in wanted and lexical.ids[row] is not None:
+            rows.setdefault(aid, []).append(row)
+    return rows
+
+
+def article_text(service: Newsdesk, article_id: str) -> str:
+    """An indexed article's chunk texts, in order."""
+    indexed = service.index.manifest([article_id]).articles[article_id]
+    ordered = sorted(indexed.chunks, key=lambda cid: int(indexed.chunks[cid].get("index", 0)))
+    texts = service.index.texts
+    return " ".join(texts[cid] for cid in ordered)

@@ -1,7 +1,9 @@
 """The import contract, read from the source (every import, at the top of a module or inside a function):
 
-- the engine's rooms import downwards only: core < embed < storage < ingest, search < answer < the facade
-  (retrieval/service.py with its parts read_models.py and corpus.py); ingest and search do not import each other;
+- the engine's rooms import downwards only: core < embed < storage < ingest, search < answer < news (briefs
+  and follows) < the facade (retrieval/service.py with its parts read_models.py, corpus.py, briefing.py
+  and following.py);
+  ingest and search do not import each other;
 - storage never imports answer or search;
 - nothing in the engine imports the faces (`bot/`) or the evaluation (`evaluation/`);
 - the faces import only the facade, types, errors, config and dates of the engine (and the evaluation, for
@@ -16,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-RANK = {"core": 0, "embed": 1, "storage": 2, "ingest": 3, "search": 3, "answer": 4, "facade": 5}
-FACADE = {"retrieval.service", "retrieval.read_models", "retrieval.corpus"}
+RANK = {"core": 0, "embed": 1, "storage": 2, "ingest": 3, "search": 3, "answer": 4, "news": 5, "facade": 6}
+FACADE = {"retrieval.service", "retrieval.read_models", "retrieval.corpus", "retrieval.briefing", "retrieval.following"}
 FACES_MAY_IMPORT = {
     "retrieval.service",
     "retrieval.core.types",

@@ -145,3 +145,57 @@ class Job(BaseModel):
     finished_at: str | None = None
     report: IngestReport | None = None
     error: str | None = None
+
+
+class BriefStory(BaseModel):
+    """One story of a brief: one cited sentence, the outlets and articles that carry it in the window."""
+
+    rank: int
+    story_id: str
+    title: str
+    sentence: str = Field(description="verbatim from the cited article, which was published inside the window")
+    citation: Citation
+    outlets: list[str] = Field(default_factory=list, description="the outlets that carry the story in the window")
+    articles: int = Field(default=1, description="the story's articles in the window")
+    latest: str = Field(description="the day (YYYY-MM-DD) of its newest article in the window")
+
+
+class Brief(BaseModel):
+    """The main stories of a window, ranked by outlets, then articles, then recency."""
+
+    since: str | None
+    until: str
+    as_of: str
+    topic: str | None = None
+    window: str
+    stories: list[BriefStory] = Field(default_factory=list)
+    latest_news: str | None = Field(
+        default=None, description="when the window has no news: the latest day with news (on the topic) before it"
+    )
+    message: str
+    timings: dict[str, float] = Field(default_factory=dict)
+
+
+class Follow(BaseModel):
+    id: str
+    topic: str
+    kind: Literal["discord", "api"] = "api"
+    guild_id: int | None = None
+    channel_id: int | None = None
+    created_by: str | None = None
+    created_at: str
+
+
+class FollowMatch(BaseModel):
+    """A newly indexed article that matched a follow."""
+
+    follow_id: str
+    article_id: str
+    story_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+    sentence: str = Field(description="verbatim from the article")
+    score: float
+    matched_at: str

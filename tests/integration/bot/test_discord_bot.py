@@ -39,6 +39,7 @@ from tests.support.discord_fakes import FakeDiscord, FakeMessage, FakeThread, Fa
 from tests.support.inside import break_search
 
 pytestmark = pytest.mark.integration
+NEWS_COMMANDS = {"brief", "follow", "unfollow", "following", "daily-brief"}
 
 
 # ------------------------------------------------------------------ helpers
@@ -597,7 +598,7 @@ async def test_help_is_private_and_lists_the_commands(seed_service: Newsdesk, wo
     assert interaction.original is not None and interaction.original.ephemeral
     listed = interaction.original.embeds[0].description or ""
     registered = bot.tree.get_commands()
-    assert {c.name for c in registered} <= {"ask", "search", "reindex", "status", "help"}
+    assert {c.name for c in registered} <= {"ask", "search", "reindex", "status", "help", *NEWS_COMMANDS}
     for command in registered:  # the help is generated from the commands, with their own descriptions
         assert isinstance(command, discord.app_commands.Command)
         assert f"**/{command.name}**" in listed and command.description in listed
@@ -607,7 +608,7 @@ async def test_help_is_private_and_lists_the_commands(seed_service: Newsdesk, wo
 async def test_commands_are_registered_with_their_options(seed_service: Newsdesk) -> None:
     bot = await make_bot(seed_service, FakeDiscord())
     commands = {c.name: c for c in bot.tree.get_commands()}
-    assert set(commands) == {"ask", "search", "reindex", "status", "help"}
+    assert set(commands) == {"ask", "search", "reindex", "status", "help", *NEWS_COMMANDS}
     assert [(p.name, p.required) for p in commands["ask"].parameters] == [("question", True), ("private", False)]  # type: ignore[union-attr]
     assert [p.name for p in commands["search"].parameters] == ["query"]  # type: ignore[union-attr]
     reindex = commands["reindex"]
