@@ -175,3 +175,16 @@ def test_the_engines_rooms_stay_small_enough_to_read() -> None:
                 if len(methods) > CLASS_METHODS:
                     too_big.append(f"{name}.{node.name}: {len(methods)} methods")
     assert not too_big, too_big
+
+
+def test_every_package_is_installed() -> None:
+    """`pip install .` (the Dockerfile, a user's install) ships only the packages pyproject.toml lists."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for top in ("retrieval", "bot", "evaluation")
+        for p in (ROOT / top).rglob("__init__.py")
+    }
+    assert found <= listed, sorted(found - listed)
