@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.api.deps import API, ServiceDep
 from bot.api.openapi import errors
 from bot.api.schemas.common import AS_OF_HELP, NOT_BLANK, AsOf, IsoDate
-from bot.api.schemas.wire import Brief, Follow, FollowMatch, wire
+from bot.api.schemas.wire import FOLLOW_EXAMPLE, FOLLOW_MATCH_EXAMPLE, Brief, Follow, FollowMatch, wire
 from retrieval.core import dates
 from retrieval.core.errors import InvalidInput
 
@@ -56,7 +56,11 @@ async def add_follow(body: FollowIn, service: ServiceDep) -> Follow:
     return wire(Follow, await run_in_threadpool(service.follow, body.topic, "api"))
 
 
-@writes.get("/follows", response_model=list[Follow])
+@writes.get(
+    "/follows",
+    response_model=list[Follow],
+    responses={200: {"content": {"application/json": {"example": [FOLLOW_EXAMPLE]}}}},
+)
 async def list_follows(service: ServiceDep) -> list[Follow]:
     """Every follow (those made over HTTP and in Discord channels)."""
     return [wire(Follow, f) for f in await run_in_threadpool(service.list_follows)]
@@ -68,7 +72,11 @@ async def delete_follow(follow_id: str, service: ServiceDep) -> Response:
     return Response(status_code=204)
 
 
-@writes.get("/follows/{follow_id}/matches", response_model=list[FollowMatch], responses=errors(404))
+@writes.get(
+    "/follows/{follow_id}/matches",
+    response_model=list[FollowMatch],
+    responses={200: {"content": {"application/json": {"example": [FOLLOW_MATCH_EXAMPLE]}}}, **errors(404)},
+)
 async def follow_matches(
     follow_id: str,
     service: ServiceDep,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,7 +98,6 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
 
 
-
 class Stats(BaseModel):
     articles: int
     chunks: int
@@ -160,8 +160,71 @@ class BriefStory(BaseModel):
     latest: str = Field(description="the day (YYYY-MM-DD) of its newest article in the window")
 
 
+_SEED_CITATION: JsonDict = {
+    "n": 1,
+    "article_id": "seed-xiaomi-ev",
+    "title": "Xiaomi to make its own electric cars",
+    "source": "The Verge",
+    "url": "https://example.com/xiaomi-ev",
+    "published_at": "2023-11-28",
+    "quote": "Xiaomi has been given approval to make its own electric vehicles.",
+    "quotes": ["Xiaomi has been given approval to make its own electric vehicles."],
+    "also_reported_by": [],
+}
+FOLLOW_EXAMPLE: JsonDict = {
+    "id": "f3a9c2d1",
+    "topic": "Xiaomi electric car",
+    "kind": "api",
+    "guild_id": None,
+    "channel_id": None,
+    "created_by": None,
+    "created_at": "2024-05-01T12:00:00+00:00",
+}
+FOLLOW_MATCH_EXAMPLE: JsonDict = {
+    "follow_id": "f3a9c2d1",
+    "article_id": "seed-xiaomi-ev",
+    "story_id": "seed-xiaomi-ev",
+    "title": "Xiaomi to make its own electric cars",
+    "source": "The Verge",
+    "url": "https://example.com/xiaomi-ev",
+    "published_at": "2023-11-28",
+    "sentence": "Xiaomi has been given approval to make its own electric vehicles.",
+    "score": 0.74,
+    "matched_at": "2024-05-01T12:05:00+00:00",
+}
+
+
 class Brief(BaseModel):
     """The main stories of a window, ranked by outlets, then articles, then recency."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "since": "2023-11-22",
+                    "until": "2023-11-28",
+                    "as_of": "2023-11-28T18:00:00+00:00",
+                    "topic": None,
+                    "window": "2023-11-22 to 2023-11-28",
+                    "stories": [
+                        {
+                            "rank": 1,
+                            "story_id": "seed-xiaomi-ev",
+                            "title": "Xiaomi to make its own electric cars",
+                            "sentence": "Xiaomi has been given approval to make its own electric vehicles.",
+                            "citation": _SEED_CITATION,
+                            "outlets": ["The Verge"],
+                            "articles": 1,
+                            "latest": "2023-11-28",
+                        }
+                    ],
+                    "latest_news": None,
+                    "message": "1 story from 2023-11-22 to 2023-11-28.",
+                    "timings": {"brief_ms": 21.0},
+                }
+            ]
+        }
+    )
 
     since: str | None
     until: str
@@ -177,6 +240,8 @@ class Brief(BaseModel):
 
 
 class Follow(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [FOLLOW_EXAMPLE]})
+
     id: str
     topic: str
     kind: Literal["discord", "api"] = "api"
@@ -188,6 +253,8 @@ class Follow(BaseModel):
 
 class FollowMatch(BaseModel):
     """A newly indexed article that matched a follow."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [FOLLOW_MATCH_EXAMPLE]})
 
     follow_id: str
     article_id: str
