@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,14 +17,12 @@ from retrieval.core.errors import InvalidInput
 from retrieval.core.types import (
     Brief,
     BriefSchedule,
-    IngestReport,
     Passage,
     Question,
     StreamEvent,
 )
 from retrieval.embed.embedder import Embedder
 from retrieval.following import clean_topic
-from retrieval.ingest.schedule import LoopSummary, run_every
 from retrieval.news.asked import default_window, read_brief, read_since
 from retrieval.news.briefs import MAX_STORIES, Briefer, BriefRequest, as_answer
 from retrieval.news.matcher import Matcher
@@ -134,17 +131,6 @@ class Briefing:
             self._news.queue_brief(schedule.channel_id, today, brief.model_dump_json())
             queued += 1
         return queued
-
-    def run_daily_briefs(self, stop: threading.Event, interval: float = 60.0) -> LoopSummary:
-        """Queue due daily briefs every `interval` seconds until `stop`, on the feeds' scheduler."""
-
-        def tick() -> IngestReport:
-            queued = self.queue_due_briefs() if (self.settings.data_dir / FILENAME).exists() else 0
-            if queued:
-                log.info("%d daily briefs queued", queued)
-            return IngestReport()
-
-        return run_every(tick, interval, stop)
 
     def briefs_to_send(self) -> list[tuple[int, str, Brief]]:
         if not (self.settings.data_dir / FILENAME).exists():

@@ -194,9 +194,10 @@ class News(commands.Cog):
 
     async def send_posts(self) -> int:
         """Send the follows' new posts and edit the ones whose story has more outlets; then the daily briefs
-        that are due. How many messages were sent or edited."""
+        that are due (queued here: this loop is their scheduler). How many messages were sent or edited."""
         service = self.desk.service
         done = 0
+        await asyncio.to_thread(service.queue_due_briefs)  # the daily briefs whose hour has come, into the outbox
         for post in await asyncio.to_thread(service.posts_to_send):
             channel = self._channel(post.channel_id)
             if channel is None:

@@ -303,3 +303,20 @@ def test_http_follows_need_the_key_and_list_their_matches(make_service: Callable
         assert [f["id"] for f in client.get("/v1/follows", headers=AUTH).json()] == [follow["id"]]
         assert client.delete(f"/v1/follows/{follow['id']}", headers=AUTH).status_code == 204
         assert client.get(f"/v1/follows/{follow['id']}/matches", headers=AUTH).status_code == 404
+
+
+async def test_a_daily_brief_is_posted_once_a_day_by_the_posting_loop(make_service: Callable[..., Newsdesk]) -> None:
+    service = make_service()
+    service.add_articles(chips())
+    world = FakeDiscord()
+    bot = await make_bot(service, world)
+    cog = news_cog(bot, world)
+    manager = world.member("ed", manage_channels=True)
+    await run(bot, "daily-brief", world.interaction(manager), hour=0, timezone="UTC", topic=None)
+    assert "every day at 00:00 (UTC)" in world.transcript.visible()[-1].content
+    before = len(world.transcript.created)
+    assert await cog.send_posts() == 1  # its hour has come today: queued and sent by the same loop
+    briefs = [m for m in world.transcript.created[before:] if m.channel is world.channel]
+    assert briefs and "past day" in briefs[0].content.lower()
+    assert await cog.send_posts() == 0  # once a day
+    assert_never_pings(world.transcript)
