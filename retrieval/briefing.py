@@ -10,7 +10,7 @@ import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from retrieval.answer.chain import Outcome
+from retrieval.answer.chain import AnswerChain, Outcome
 from retrieval.core import dates
 from retrieval.core.config import Settings
 from retrieval.core.errors import InvalidInput
@@ -27,6 +27,7 @@ from retrieval.news.asked import default_window, read_brief, read_since
 from retrieval.news.briefs import MAX_STORIES, Briefer, BriefRequest, as_answer
 from retrieval.news.matcher import Matcher
 from retrieval.news.state import FILENAME, NewsState
+from retrieval.news.written import written
 from retrieval.search.hybrid import Searcher
 from retrieval.storage.index import Index
 
@@ -39,6 +40,7 @@ class Briefing:
     index: Index
     embedder: Embedder
     searcher: Searcher
+    chain: AnswerChain
     read_only: str | None
     _matcher: Matcher
     _news: NewsState
@@ -82,7 +84,10 @@ class Briefing:
         topic = clean_topic(topic) if topic is not None else None
         self.index.ensure_fresh()
         briefer = Briefer(self.searcher, self._matcher)
-        return briefer.brief(BriefRequest(since, end, moment, topic, limit, phrase))
+        brief, passages = briefer.brief(BriefRequest(since, end, moment, topic, limit, phrase))
+        if self.chain.llm is not None:
+            brief = written(brief, passages, self.chain.llm, self.chain.attributor)
+        return brief, passages
 
     def brief_outcome(self, question: Question) -> Outcome | None:
         """The brief a brief question asks for, as an answer ("what happened this week?", "catch me up on the

@@ -255,8 +255,9 @@ class BriefStory(BaseModel):
     rank: int
     story_id: str
     title: str
-    sentence: str  # verbatim from the cited article, published inside the window
+    sentence: str  # verbatim from the cited article (published inside the window), or the model's, stated by a quote
     citation: Citation
+    written: bool = False  # the LLM wrote the sentence (checked: a quote of the cited passage states it)
     outlets: list[str] = Field(default_factory=list)  # the outlets that carry the story in the window
     articles: int = 1  # the story's articles in the window
     latest: str  # the day (YYYY-MM-DD) of its newest article in the window

@@ -153,8 +153,12 @@ class BriefStory(BaseModel):
     rank: int
     story_id: str
     title: str
-    sentence: str = Field(description="verbatim from the cited article, which was published inside the window")
+    sentence: str = Field(
+        description="verbatim from the cited article, which was published inside the window; or, with an LLM, "
+        "the model's sentence, which the citation's quotes state"
+    )
     citation: Citation
+    written: bool = Field(default=False, description="the LLM wrote the sentence (offline: never)")
     outlets: list[str] = Field(default_factory=list, description="the outlets that carry the story in the window")
     articles: int = Field(default=1, description="the story's articles in the window")
     latest: str = Field(description="the day (YYYY-MM-DD) of its newest article in the window")

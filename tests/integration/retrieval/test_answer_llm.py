@@ -415,3 +415,32 @@ def test_a_failed_rewrite_skips_the_llm_and_carries_terms_over(
     assert len(server.chat_requests) == 1  # the LLM is not asked again for the answer
     assert outcome.answer.mode == "extractive (llm error 503)"
     assert "Apple" in outcome.query and "output" in outcome.query and "Xiaomi" not in outcome.query
+
+
+def test_with_an_llm_a_brief_story_is_told_by_the_model_only_where_its_passage_states_it(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    import re
+    from datetime import UTC, date, datetime
+
+    service = make_llm_service()
+
+    def reply(request: dict[str, Any]) -> str:
+        prompt = request["messages"][-1]["content"]
+        shown = {int(m.group(1)): m.group(2) for m in re.finditer(r"^\[(\d+)\] ([^\n]*)", prompt, re.M)}
+        chip = next(n for n, title in shown.items() if "chip plant" in title)
+        battery = next(n for n, title in shown.items() if "Battery" in title)
+        return f"The new plant in Dresden will employ 2,000 people [{chip}].\nPack prices fell 40 percent [{battery}]."
+
+    server.enqueue(reply)
+    asked = {"since": date(2023, 4, 1), "until": date(2023, 5, 2), "as_of": datetime(2023, 5, 2, tzinfo=UTC)}
+    brief = service.brief(**asked)
+    by_title = {s.title: s for s in brief.stories}
+    chip, battery = by_title["A new chip plant opens in Dresden"], by_title["Battery prices keep falling"]
+    assert chip.written and chip.sentence == "The new plant in Dresden will employ 2,000 people."
+    assert chip.citation.quotes == ["The plant will employ 2,000 people."]
+    assert not battery.written and battery.sentence in battery.citation.quote  # 40 percent: not what it says
+    assert not any(s.written for s in brief.stories if s is not chip) and "write_ms" in brief.timings
+
+    server.enqueue(HttpError(500))  # the model fails: every story keeps its own sentence
+    assert not any(s.written for s in service.brief(**asked).stories)
