@@ -433,8 +433,8 @@ def test_with_an_llm_a_brief_story_is_told_by_the_model_only_where_its_passage_s
         return f"The new plant in Dresden will employ 2,000 people [{chip}].\nPack prices fell 40 percent [{battery}]."
 
     server.enqueue(reply)
-    asked = {"since": date(2023, 4, 1), "until": date(2023, 5, 2), "as_of": datetime(2023, 5, 2, tzinfo=UTC)}
-    brief = service.brief(**asked)
+    moment = datetime(2023, 5, 2, tzinfo=UTC)
+    brief = service.brief(date(2023, 4, 1), date(2023, 5, 2), as_of=moment)
     by_title = {s.title: s for s in brief.stories}
     chip, battery = by_title["A new chip plant opens in Dresden"], by_title["Battery prices keep falling"]
     assert chip.written and chip.sentence == "The new plant in Dresden will employ 2,000 people."
@@ -443,4 +443,4 @@ def test_with_an_llm_a_brief_story_is_told_by_the_model_only_where_its_passage_s
     assert not any(s.written for s in brief.stories if s is not chip) and "write_ms" in brief.timings
 
     server.enqueue(HttpError(500))  # the model fails: every story keeps its own sentence
-    assert not any(s.written for s in service.brief(**asked).stories)
+    assert not any(s.written for s in service.brief(date(2023, 4, 1), date(2023, 5, 2), as_of=moment).stories)
