@@ -43,6 +43,7 @@ from retrieval.core.types import Article  # noqa: E402
 from retrieval.service import Newsdesk  # noqa: E402
 from tests.support.inside import article_rows, article_text, manifest, news_matcher  # noqa: E402
 
+TOPICS_FILE = Path(__file__).with_name("follow_topics.json")  # the hand-labelled follows set (bench/follow_pool.py)
 NAME = re.compile(r"\b[A-Z][a-zA-Z0-9&.'-]+(?:\s+[A-Z][a-zA-Z0-9&.'-]+)*")
 SKIP = {"The", "A", "An", "How", "What", "Why", "Who", "When", "Is", "Are", "Can", "Will", "Best", "New", "This",
         "Here", "Our", "In", "On", "Top", "Week", "Live", "Updates", "Watch", "Everything", "All"}  # fmt: skip
