@@ -64,6 +64,7 @@ def shape(
     time (see `order`)."""
     if frame is None or not passages or not MARKER.search(text):
         return text, quotes
+    verdict, text = _verdict(text)  # a yes/no answer's verdict stays first, whatever leads the evidence
     wanted = [0] if frame.recency else []
     if frame.timeline:
         firsts = list(dict.fromkeys(p.article_id for p in passages))[:TIMELINE_POINTS]
@@ -78,7 +79,8 @@ def shape(
         line = MARKER.sub(f"[{i + 1}]", point.text.strip().splitlines()[0])
         text = f"{line}\n{text}"
         quotes = {**quotes, i + 1: [*point.quotes.get(1, []), *quotes.get(i + 1, [])]}
-    return order(text, passages, frame), quotes
+    shaped = order(text, passages, frame)
+    return (f"{verdict} {shaped}" if verdict else shaped), quotes
 
 
 def order(text: str, passages: Sequence[Passage], frame: time_words.TimeFrame | None) -> str:
@@ -109,8 +111,22 @@ def finish(answer: Answer, frame: time_words.TimeFrame | None, outside: Sequence
         )
         update["related"] = list(outside[:3])
     elif not answer.abstained and frame.current and days and not frame.timeline:
-        update["answer"] = f"As of {_spoken(days[-1])}, {_lead(answer.answer)}"
+        verdict, rest = _verdict(answer.answer)  # "Yes. As of December 11, 2023, ...": the verdict first
+        said = f"As of {_spoken(days[-1])}, {_lead(rest)}" if rest else f"As of {_spoken(days[-1])}."
+        update["answer"] = f"{verdict} {said}" if verdict else said
     return answer.model_copy(update=update)
+
+
+# "Yes", "No.", "Yes [1]." opening an answer: the verdict, with the markers it rests on
+_VERDICT = re.compile(r"^\s*(?:yes|no)\b[.,!:;]?(?:\s*\[\d+\])*[.,!]?(?=\s|$)", re.I)
+
+
+def _verdict(text: str) -> tuple[str, str]:
+    """A yes/no answer's opening verdict (as written, "" when there is none) and the rest of the answer."""
+    match = _VERDICT.match(text)
+    if match is None:
+        return "", text
+    return match.group().strip(), text[match.end() :].strip()
 
 
 def _spoken(day: date) -> str:

@@ -142,3 +142,21 @@ def test_an_empty_window_declines_and_offers_the_nearest_evidence() -> None:
     done = finish(declined, time_words.read_time("What happened in February?", SUNDAY), outside)
     assert done.abstained and done.related == outside
     assert "in February (2023-02-01 to 2023-02-28)" in done.answer
+
+
+def test_a_yes_or_no_stays_first_when_time_shapes_the_answer() -> None:
+    from retrieval.answer.extractive import Draft
+    from retrieval.answer.time_answers import shape
+
+    cited = [Citation(n=1, article_id="a", title="A", published_at="2023-12-11", quote="q")]
+    answer = Answer(answer="Yes. The app is free for now. [1]", abstained=False, citations=cited)
+    done = finish(answer, time_words.read_time("is the app free right now", SUNDAY))
+    assert done.answer == "Yes. As of December 11, 2023, the app is free for now. [1]"
+    passages = [
+        Passage(chunk_id=f"c{n}", article_id=f"a{n}", title="T", text="x", published_at=day)
+        for n, day in ((1, "2023-12-11"), (2, "2023-12-01"))
+    ]
+    newest = Draft("The app stays free for the time being. [1]", False, {1: ["The app stays free for the time being."]})
+    shaped, _ = shape("Yes The app went free. [2]", {}, passages, time_words.read_time("is it free now", SUNDAY),
+                      lambda i: newest)  # fmt: skip
+    assert shaped.startswith("Yes ") and shaped.index("[1]") < shaped.index("[2]")
