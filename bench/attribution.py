@@ -36,7 +36,7 @@ from retrieval.answer.attribution import Attributor, is_decline, is_verdict, spl
 from retrieval.core.config import Settings  # noqa: E402
 from retrieval.core.statistics import spread  # noqa: E402
 from retrieval.core.types import Passage  # noqa: E402
-from retrieval.search.hybrid import _passage  # noqa: E402
+from retrieval.search.hybrid import passage_from  # noqa: E402
 from tests.support.inside import extractive
 
 
@@ -56,7 +56,7 @@ def main() -> None:
     rows = [r for r in rows if r["run"] != "offline" and r["written"].strip()]
 
     def passages(row: dict[str, Any]) -> list[Passage]:
-        return [_passage(c, texts[c], metadata[c], 0.0) for c in row["chunks"] if c in texts]
+        return [passage_from(c, texts[c], metadata[c], 0.0) for c in row["chunks"] if c in texts]
 
     rng = random.Random(0)
     scored: list[tuple[int, float, float]] = []  # (record, own support, other support)

@@ -131,7 +131,7 @@ def recheck(path: Path, data_dir: Path) -> dict[str, Any]:
     from evaluation.answers import answer_hit
     from retrieval.answer import attribution
     from retrieval.answer.chain import is_abstention, llm_written
-    from retrieval.search.hybrid import _passage
+    from retrieval.search.hybrid import passage_from
     from tests.support.inside import extractive
 
     service, _ = open_eval_service(Settings(), MULTIHOP / "corpus.json", data_dir)
@@ -147,7 +147,7 @@ def recheck(path: Path, data_dir: Path) -> dict[str, Any]:
         for row in (r for r in rows if r["run"] != "offline"):
             counts = by_type.setdefault(row["type"], {"questions": 0, "kept": 0, "right": 0, "declined": 0})
             counts["questions"] += 1
-            passages = [_passage(c, texts[c], metadata[c], 0.0) for c in row["chunks"] if c in texts]
+            passages = [passage_from(c, texts[c], metadata[c], 0.0) for c in row["chunks"] if c in texts]
             try:
                 written = llm_written(row["written"], passages, "llm", attributor, row["query"])
                 answer, kept, declined = written.text, not written.abstained, written.abstained

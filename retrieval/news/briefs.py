@@ -24,7 +24,7 @@ from retrieval.answer import citations
 from retrieval.core import dates
 from retrieval.core.types import Answer, Brief, BriefStory, EvidenceDates, Outlet, Passage, SearchFilters
 from retrieval.news.matcher import Matcher, Topic, rows_of
-from retrieval.search.hybrid import Searcher
+from retrieval.search.hybrid import Searcher, passage_from
 
 MAX_STORIES = 20
 TOPIC_LOOKBACK = 30  # passages searched for the latest news on a topic before an empty window
@@ -159,18 +159,7 @@ class Briefer:
             for r in sorted(story.rows, key=lambda r: (int(day[r]), r))
             if r != newest
         ]
-        passage = Passage(
-            chunk_id=str(lexical.ids[row]),
-            article_id=str(meta.get("article_id")),
-            title=str(meta.get("title", "")),
-            source=meta.get("source"),
-            url=meta.get("url"),
-            published_at=meta.get("published_at"),
-            text=text,
-            story_id=meta.get("story_id"),
-            also_reported_by=others,
-        )
-        return passage, sentence
+        return passage_from(str(lexical.ids[row]), text, meta, 0.0, others), sentence
 
     def _latest_news(
         self, request: BriefRequest, first: np.ndarray, day: np.ndarray, topic: Topic | None

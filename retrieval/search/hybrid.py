@@ -164,7 +164,7 @@ class Searcher:
             picked = self._recent_first(picked, found, k)
         in_scope = self._allowed(found.cols, filters, latest)
         return [
-            _passage(
+            passage_from(
                 cid,
                 found.texts[cid],
                 found.metadata.get(cid, {}),
@@ -249,7 +249,7 @@ class Searcher:
 
     def passage(self, chunk_id: str, score: float = 0.0) -> Passage:
         text, meta = self.index.passage_fields(chunk_id)
-        return _passage(chunk_id, text, meta, score)
+        return passage_from(chunk_id, text, meta, score)
 
     def columns(self, lexical: LexicalView | None = None) -> _Columns:
         if lexical is None:
@@ -463,7 +463,7 @@ def _names_all(names: list[str], found: _Candidates, chunk_id: str) -> bool:
     return all(name in text for name in names)
 
 
-def _passage(chunk_id: str, text: str, meta: ChunkMeta, score: float, also: list[Outlet] | None = None) -> Passage:
+def passage_from(chunk_id: str, text: str, meta: ChunkMeta, score: float, also: list[Outlet] | None = None) -> Passage:
     return Passage(
         chunk_id=chunk_id,
         article_id=str(meta.get("article_id")),

@@ -26,23 +26,14 @@ from retrieval.service import Newsdesk
 from tests.conftest import ROOT, subprocess_env
 from tests.integration.bot.test_discord_bot import assert_never_pings, make_bot, run
 from tests.support import wire
+from tests.support.chip_plant import CHIP_PLANT
 from tests.support.discord_fakes import FakeDiscord
 
 pytestmark = pytest.mark.integration
 
 KEY = "follow-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-CHIPS = [
-    ("chip-1", "2023-09-05", "Chipmaker plans a plant in Dresden",
-     "Silicon Forge announced plans for a chip plant in Dresden. The company said the plant would cost 10 billion "
-     "euros and employ 2,000 people once it opens in 2026."),
-    ("chip-2", "2023-10-10", "Construction of the Dresden chip plant begins",
-     "Construction of Silicon Forge's chip plant in Dresden began on Tuesday. Cranes moved onto the site after the "
-     "city approved the building permit last week."),
-    ("chip-3", "2023-11-20", "Dresden chip plant gets its first machines",
-     "The first lithography machines arrived at Silicon Forge's Dresden chip plant, which is now expected to start "
-     "production early in 2026."),
-]  # fmt: skip
+CHIPS = CHIP_PLANT
 COPIES = [  # one wire story as four outlets ran it
     ("wire", "Wire", "2023-10-02T06:00:00+00:00", wire.ORIGINAL),
     ("copy-a", "Outlet A", "2023-10-02T09:00:00+00:00", wire.REORDERED),

@@ -17,6 +17,7 @@ from retrieval.core.types import Article, Question
 from retrieval.service import Newsdesk
 from tests.integration.bot.test_web_page import WAIT_MS, browser  # noqa: F401 (the browser fixture)
 from tests.support import wire
+from tests.support.chip_plant import CHIP_PLANT
 from tests.support.inside import (
     chroma_metadata,
     chunk_metadata,
@@ -29,17 +30,6 @@ from tests.support.live_server import live_server
 
 pytestmark = pytest.mark.integration
 
-CHIP_PLANT = [
-    ("chip-1", "2023-09-05", "Chipmaker plans a plant in Dresden",
-     "Silicon Forge announced plans for a chip plant in Dresden. The company said the plant would cost 10 billion "
-     "euros and employ 2,000 people once it opens in 2026."),
-    ("chip-2", "2023-10-10", "Construction of the Dresden chip plant begins",
-     "Construction of Silicon Forge's chip plant in Dresden began on Tuesday. Cranes moved onto the site after the "
-     "city approved the building permit last week."),
-    ("chip-3", "2023-11-20", "Dresden chip plant gets its first machines",
-     "The first lithography machines arrived at Silicon Forge's Dresden chip plant, which is now expected to start "
-     "production early in 2026."),
-]  # fmt: skip
 COPIES = [  # (id, outlet, day, body): one wire story as four outlets ran it
     ("wire", "Wire", "2023-10-02T06:00:00+00:00", wire.ORIGINAL),
     ("copy-a", "Outlet A", "2023-10-02T09:00:00+00:00", wire.REORDERED),
