@@ -26,12 +26,13 @@ from retrieval.following import clean_topic
 from retrieval.news.asked import default_window, read_brief, read_since
 from retrieval.news.briefs import MAX_STORIES, Briefer, BriefRequest, as_answer
 from retrieval.news.matcher import Matcher
-from retrieval.news.state import FILENAME, NewsState
+from retrieval.news.state import NewsState, started
 from retrieval.news.written import written
 from retrieval.search.hybrid import Searcher
 from retrieval.storage.index import Index
 
 log = logging.getLogger(__name__)
+
 
 class Briefing:
     """Mixed into the facade (retrieval.service.Newsdesk), which builds these parts."""
@@ -124,6 +125,8 @@ class Briefing:
     def queue_due_briefs(self, now: datetime | None = None) -> int:
         """Write the briefs that are due (their hour has come in their time zone, not yet sent today) to the
         outbox; how many."""
+        if not started(self.settings.data_dir):
+            return 0  # no schedule without the file: the bot's loop asks every few seconds and must not make it
         moment = now or dates.now()
         queued = 0
         for schedule in self._news.schedules():
@@ -138,7 +141,7 @@ class Briefing:
         return queued
 
     def briefs_to_send(self) -> list[tuple[int, str, Brief]]:
-        if not (self.settings.data_dir / FILENAME).exists():
+        if not started(self.settings.data_dir):
             return []
         return [(c, d, Brief.model_validate(json.loads(b))) for c, d, b in self._news.briefs_to_send()]
 

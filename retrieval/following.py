@@ -13,7 +13,7 @@ from retrieval.core.types import Follow, FollowMatch, FollowPost, IngestReport
 from retrieval.embed.embedder import Embedder
 from retrieval.news.follows import Follows
 from retrieval.news.matcher import Matcher
-from retrieval.news.state import FILENAME, NewsState
+from retrieval.news.state import NewsState, started
 from retrieval.search.hybrid import Searcher
 from retrieval.storage.index import Index
 
@@ -86,7 +86,7 @@ class Following:
     def match_new_articles(self) -> list[FollowMatch]:
         """Match the articles indexed since the last catch-up against the follows (run after every sync, and
         when a long-running process starts: a sync killed before its catch-up is matched then)."""
-        if self.read_only is not None or not (self.settings.data_dir / FILENAME).exists():
+        if self.read_only is not None or not started(self.settings.data_dir):
             return []  # nobody has followed anything in this data directory
         return self._follows.catch_up()
 
@@ -100,13 +100,12 @@ class Following:
 
     def posts_to_send(self) -> list[FollowPost]:
         """Discord posts not sent yet, and sent ones whose story has more outlets since (to edit)."""
-        if not (self.settings.data_dir / FILENAME).exists():
+        if not started(self.settings.data_dir):
             return []
         return self._news.posts_to_send()
 
     def mark_posted(self, post: FollowPost, message_id: int | None) -> None:
         self._news.mark_posted(post.follow_id, post.story_id, message_id, len(post.outlets))
-
 
 
 def clean_topic(topic: str) -> str:

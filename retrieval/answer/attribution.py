@@ -270,7 +270,7 @@ class Attributor:
         question: str,
         negated: bool = False,
     ) -> None:
-        about = self._subjects(passages, question)
+        about = self._subjects(passages, question, checker.known)
         for claim in claims:
             stated = checker.claim(claim.text, question)
             if negated:  # a bare "No": the question's claim, denied
@@ -297,7 +297,7 @@ class Attributor:
             if _echoes_an_instruction(stated, checker, claim.quotes):
                 claim.how, claim.passages, claim.quotes = "dropped", [], {}
 
-    def _subjects(self, passages: Sequence[Passage], question: str) -> list[int]:
+    def _subjects(self, passages: Sequence[Passage], question: str, known: frozenset[str]) -> list[int]:
         """The passages about what the question asks about (1-based): those that name one of the names it asks
         about (outlets aside: "as reported by TechCrunch" names a source, not a subject), or, when it asks about
         none a passage names, those that hold most of its terms."""
@@ -309,8 +309,7 @@ class Attributor:
             held.append(found | {part for w in found if "-" in w for part in w.split("-")})
         outlets = {w for p in passages for w in claim_words.words(p.source or "")}
         named = claim_words.names(question)
-        # typed in lower case ("how much did ftx pay tom brady"): the words the passages write as names
-        known = claim_words.known_names([p.text for p in passages] + [p.title for p in passages])
+        # typed in lower case ("how much did ftx pay tom brady"): the words the passages write as names (`known`)
         named += [(w,) for w in claim_words.words(question) if w in known and not any(w in run for run in named)]
         if named and all(all(w in QUESTION_FILLER or w in outlets for w in run) for run in named):
             return list(range(1, len(passages) + 1))  # "What did TechCrunch and The Verge report?": any subject

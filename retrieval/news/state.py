@@ -27,6 +27,12 @@ from retrieval.core.types import BriefSchedule, Follow, FollowMatch, FollowPost,
 
 FILENAME = "news.sqlite3"
 
+
+def started(data_dir: Path) -> bool:
+    """Whether a follow or a daily brief was ever made in this data directory (the file is made by the first)."""
+    return (data_dir / FILENAME).exists()
+
+
 MIGRATIONS = (
     """
     CREATE TABLE follows (

@@ -33,7 +33,6 @@ pytestmark = pytest.mark.integration
 
 KEY = "follow-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-CHIPS = CHIP_PLANT
 COPIES = [  # one wire story as four outlets ran it
     ("wire", "Wire", "2023-10-02T06:00:00+00:00", wire.ORIGINAL),
     ("copy-a", "Outlet A", "2023-10-02T09:00:00+00:00", wire.REORDERED),
@@ -49,7 +48,7 @@ def article(aid: str, source: str, when: str, title: str, body: str) -> Article:
 
 
 def chips() -> list[Article]:
-    return [article(aid, "Tech Daily", when, title, body) for aid, when, title, body in CHIPS]
+    return [article(aid, "Tech Daily", when, title, body) for aid, when, title, body in CHIP_PLANT]
 
 
 def copies(*ids: str) -> list[Article]:
@@ -143,6 +142,17 @@ async def follow_here(bot: Any, world: FakeDiscord, topic: str) -> None:
     assert "now follows" in world.transcript.visible()[-1].content
 
 
+async def a_followed_story(make_service: Callable[..., Newsdesk]) -> tuple[Newsdesk, FakeDiscord, Any]:
+    """A channel that follows the strike, and a sync that brings its first report (not posted yet)."""
+    service = make_service()
+    service.add_articles(chips())
+    world = FakeDiscord()
+    bot = await make_bot(service, world)
+    await follow_here(bot, world, STRIKE)
+    service.add_articles(copies("wire"))
+    return service, world, bot
+
+
 def news_cog(bot: Any, world: FakeDiscord) -> News:
     cog = bot.get_cog("News")
     assert isinstance(cog, News)
@@ -180,12 +190,7 @@ async def test_a_follow_posts_once_per_story_without_pings_and_later_copies_upda
 
 
 async def test_a_restart_neither_reposts_nor_loses_a_follow(make_service: Callable[..., Newsdesk]) -> None:
-    service = make_service()
-    service.add_articles(chips())
-    world = FakeDiscord()
-    bot = await make_bot(service, world)
-    await follow_here(bot, world, STRIKE)
-    service.add_articles(copies("wire"))
+    service, world, bot = await a_followed_story(make_service)
     assert await news_cog(bot, world).send_posts() == 1
     service.close()
 
@@ -259,12 +264,7 @@ async def test_following_needs_manage_channels_or_the_role_and_an_allowed_channe
 
 
 async def test_posts_wait_while_their_channel_is_not_allowed(make_service: Callable[..., Newsdesk]) -> None:
-    service = make_service()
-    service.add_articles(chips())
-    world = FakeDiscord()
-    bot = await make_bot(service, world)
-    await follow_here(bot, world, STRIKE)
-    service.add_articles(copies("wire"))
+    service, world, bot = await a_followed_story(make_service)
     elsewhere = await make_bot(service, world, discord_channel_ids=[world.text_channel("other").id])
     assert await news_cog(elsewhere, world).send_posts() == 0 and channel_posts(world) == []
     assert await news_cog(bot, world).send_posts() == 1
