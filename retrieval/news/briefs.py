@@ -1,13 +1,14 @@
 """Briefs: the main stories of a time window, each with one cited sentence, its outlets and its latest day.
 
-A brief reads the window's articles from the search's own columns (the lexical view: article, outlet, day and
-story id of every chunk, in memory), groups them by story (near-duplicates share a story id at ingest,
+A brief reads the window's articles from the search's own columns (the lexical view: article, outlet, day and story
+id of every chunk, in memory), groups them by story (near-duplicates share a story id at ingest,
 retrieval/storage/stories.py) and ranks the stories by how many outlets carry them in the window, then how many
-articles, then how recent they are (newest first among equals). Each story is cited by its newest article in the
-window: its lead sentence, or with a topic the sentence holding most of the topic's words, quoted verbatim and
-passed through the citation check every answer passes. A topic keeps the stories whose articles the standing-
-query matcher (retrieval/news/matcher.py) says are about it. Deleted articles leave the view, so they leave
-every later brief.
+articles, then how recent they are (newest first among equals). Outlets are counted by publisher, so one writer
+posting near-copies under several names counts once (retrieval/storage/provenance.py). Each story is cited by its
+newest article in the window (the operator's own before outside copies): its lead sentence, or with a topic the
+sentence holding most of the topic's words, quoted verbatim and passed through the citation check every answer
+passes. A topic keeps the stories whose articles the standing-query matcher (retrieval/news/matcher.py) says are
+about it. Deleted articles leave the view, so they leave every later brief.
 """
 
 from __future__ import annotations
@@ -126,39 +127,52 @@ class Briefer:
 
     @staticmethod
     def _outlets(story: _Story, cols: Any) -> list[str]:
-        source = cols.source
-        day = cols.day
-        ordered = sorted(story.rows, key=lambda r: (int(day[r]), r))
+        """One name per publisher (the name its earliest article claims): near-copies one writer posts under
+        several outlet names count once (retrieval.storage.provenance.publisher)."""
+        source, publisher = cols.source, cols.lexical.publisher
         seen: dict[str, str] = {}
-        for row in ordered:
-            name = str(source[row] or "unknown outlet")
-            seen.setdefault(name.lower(), name)
-        return list(seen.values())
+        for row in sorted(story.rows, key=lambda r: (int(cols.day[r]), r)):
+            seen.setdefault(publisher[row], str(source[row] or "unknown outlet"))
+        names: dict[str, str] = {}
+        for name in seen.values():
+            names.setdefault(name.lower(), name)
+        return list(names.values())
 
     def _rank_key(self, story: _Story, cols: Any) -> tuple[int, int, int, str]:
+        """Outlets first, then articles, where an outside publisher's articles count once; then the newest."""
         day = cols.day
         lexical = cols.lexical
         newest = max(int(day[r]) for r in story.rows)
-        return (-len(self._outlets(story, cols)), -len(story.rows), -newest, str(lexical.story_id[story.rows[0]]))
+        local = sum(1 for r in story.rows if lexical.local[r])
+        outside = len({lexical.publisher[r] for r in story.rows if not lexical.local[r]})
+        return (-len(self._outlets(story, cols)), -(local + outside), -newest, str(lexical.story_id[story.rows[0]]))
 
     def _cited(self, story: _Story, cols: Any, topic: Topic | None) -> tuple[Passage, str]:
-        """The passage that cites a story (its newest article's best chunk) and the sentence quoted from it."""
+        """The passage that cites a story (its newest article's best chunk, the operator's own articles before
+        outside copies, which never speak for them) and the sentence quoted from it."""
         day = cols.day
         lexical = cols.lexical
-        newest = max(story.rows, key=lambda r: (int(day[r]), dates.order_key(lexical.published_at[r]), r))
+        newest = max(
+            story.rows,
+            key=lambda r: (bool(lexical.local[r]), int(day[r]), dates.order_key(lexical.published_at[r]), r),
+        )
         row = story.best.get(newest, newest)
         text, meta = lexical.store.rows_at([row])[row][1:]
         sentence = self.matcher.sentence(lexical, text, topic, str(meta.get("title", "")))
-        others = [
-            Outlet(
-                article_id=lexical.article_id[r],
-                source=lexical.source[r] or None,
-                url=lexical.url[r] or None,
-                published_at=lexical.published_at[r] or None,
+        listed = {lexical.publisher[newest]}
+        others = []
+        for r in sorted(story.rows, key=lambda r: (int(day[r]), r)):
+            if lexical.publisher[r] in listed:
+                continue
+            listed.add(lexical.publisher[r])
+            others.append(
+                Outlet(
+                    article_id=lexical.article_id[r],
+                    source=lexical.source[r] or None,
+                    url=lexical.url[r] or None,
+                    published_at=lexical.published_at[r] or None,
+                )
             )
-            for r in sorted(story.rows, key=lambda r: (int(day[r]), r))
-            if r != newest
-        ]
         return passage_from(str(lexical.ids[row]), text, meta, 0.0, others), sentence
 
     def _latest_news(

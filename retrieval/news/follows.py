@@ -20,7 +20,7 @@ import numpy as np
 
 from retrieval.core.types import Follow, FollowMatch
 from retrieval.news.matcher import Matcher, Topic
-from retrieval.news.state import NewsState
+from retrieval.news.state import Copy, NewsState
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,10 @@ class Follows:
                     rows.setdefault(str(article_id), []).append(row)
             follows = self.state.follows()
             matches = self._matches(follows, rows, lexical) if follows else []
-            copies = [(aid, str(lexical.story_id[r[0]]), lexical.source[r[0]] or None) for aid, r in rows.items()]
+            copies = [
+                Copy(aid, str(lexical.story_id[r[0]]), lexical.source[r[0]] or None, lexical.publisher[r[0]])
+                for aid, r in rows.items()
+            ]
             self.state.record(new, matches, copies)
             log.info("follows: %d new articles, %d matches", len(new), len(matches))
             return matches

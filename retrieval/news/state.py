@@ -18,12 +18,14 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.core.errors import StorageError
 from retrieval.core.types import BriefSchedule, Follow, FollowMatch, FollowPost, utc_now
+from retrieval.storage import provenance
 
 FILENAME = "news.sqlite3"
 
@@ -66,7 +68,29 @@ MIGRATIONS = (
         PRIMARY KEY (channel_id, day)
     );
     """,
+    # who vouches for each outlet of a post (retrieval.storage.provenance.publisher): one writer's copies under
+    # several outlet names are one outlet
+    """
+    ALTER TABLE posts ADD COLUMN publishers TEXT NOT NULL DEFAULT '[]';
+    """,
 )
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A newly indexed article as a possible further outlet of a posted story."""
+
+    article_id: str
+    story_id: str
+    source: str | None
+    publisher: str  # retrieval.storage.provenance.publisher
+
+
+def _named(source: str | None) -> str:
+    """The publisher key of an article from the operator's files (the outlet it names)."""
+    return provenance.publisher({}, source)
+
+
 _POST_FIELDS = "follow_id, story_id, channel_id, message_id, title, sentence, source, url, published_at, outlets, state"
 
 
@@ -177,12 +201,11 @@ class FollowTables(NewsFile):
         seen = {str(row[0]) for row in self._read("SELECT article_id FROM seen")}
         return {a for a in article_ids if a not in seen}
 
-    def record(
-        self, article_ids: Iterable[str], matches: Sequence[FollowMatch], copies: Sequence[tuple[str, str, str | None]]
-    ) -> None:
+    def record(self, article_ids: Iterable[str], matches: Sequence[FollowMatch], copies: Sequence[Copy]) -> None:
         """In one transaction: the matches, their posts (new, or more outlets for a posted story), and the
-        articles marked seen. `copies`: (article id, story id, outlet) of every new article, so a later copy of
-        a story a follow has posted updates that post even when its own words would not match."""
+        articles marked seen. `copies`: every new article's, so a later copy of a story a follow has posted
+        updates that post even when its own words would not match."""
+        publisher = {c.article_id: c.publisher for c in copies}
         with self._write() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('started', ?)", (utc_now(),))
             db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", [(a,) for a in article_ids])
@@ -192,16 +215,16 @@ class FollowTables(NewsFile):
                     (match.follow_id, match.article_id, match.story_id, match.title, match.source, match.url,
                      match.published_at, match.sentence, match.score, match.matched_at),
                 )  # fmt: skip
-                self._post(db, match)
+                self._post(db, match, publisher.get(match.article_id) or _named(match.source))
             matched = {(m.follow_id, m.article_id) for m in matches}
-            for article_id, story_id, source in copies:
-                posted = db.execute("SELECT follow_id FROM posts WHERE story_id = ?", (story_id,)).fetchall()
+            for copy in copies:
+                posted = db.execute("SELECT follow_id FROM posts WHERE story_id = ?", (copy.story_id,)).fetchall()
                 for (follow_id,) in posted:
-                    if (follow_id, article_id) not in matched:
-                        self._more_outlets(db, str(follow_id), story_id, source)
+                    if (follow_id, copy.article_id) not in matched:
+                        self._more_outlets(db, str(follow_id), copy.story_id, copy.source, copy.publisher)
 
     @staticmethod
-    def _post(db: sqlite3.Connection, match: FollowMatch) -> None:
+    def _post(db: sqlite3.Connection, match: FollowMatch, publisher: str) -> None:
         row = db.execute(
             "SELECT p.state, p.outlets, f.kind, f.channel_id FROM follows f LEFT JOIN posts p "
             "ON p.follow_id = f.id AND p.story_id = ? WHERE f.id = ?",
@@ -211,28 +234,36 @@ class FollowTables(NewsFile):
             return
         if row[0] is None:
             db.execute(
-                f"INSERT INTO posts ({_POST_FIELDS}, updated_at) "
-                "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                f"INSERT INTO posts ({_POST_FIELDS}, publishers, updated_at) "
+                "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 (match.follow_id, match.story_id, row[3], match.title, match.sentence, match.source, match.url,
-                 match.published_at, json.dumps([match.source or "unknown outlet"]), utc_now()),
+                 match.published_at, json.dumps([match.source or "unknown outlet"]), json.dumps([publisher]),
+                 utc_now()),
             )  # fmt: skip
         else:
-            FollowTables._more_outlets(db, match.follow_id, match.story_id, match.source)
+            FollowTables._more_outlets(db, match.follow_id, match.story_id, match.source, publisher)
 
     @staticmethod
-    def _more_outlets(db: sqlite3.Connection, follow_id: str, story_id: str, source: str | None) -> None:
-        state, outlets = db.execute(
-            "SELECT state, outlets FROM posts WHERE follow_id = ? AND story_id = ?", (follow_id, story_id)
+    def _more_outlets(
+        db: sqlite3.Connection, follow_id: str, story_id: str, source: str | None, publisher: str
+    ) -> None:
+        """Another outlet for a post, unless its publisher is one the post counts already (whatever it is named)."""
+        state, outlets, publishers = db.execute(
+            "SELECT state, outlets, publishers FROM posts WHERE follow_id = ? AND story_id = ?", (follow_id, story_id)
         ).fetchone()
         names = list(json.loads(outlets))
+        vouched = list(json.loads(publishers)) or [_named(n) for n in names]  # a post made before publishers
         name = source or "unknown outlet"
-        if name.lower() in {n.lower() for n in names}:
+        if publisher in vouched or name.lower() in {n.lower() for n in names}:
             return
         names.append(name)
+        vouched.append(publisher)
         db.execute(
-            "UPDATE posts SET outlets = ?, state = ?, updated_at = ? WHERE follow_id = ? AND story_id = ?",
-            (json.dumps(names), "stale" if state != "pending" else "pending", utc_now(), follow_id, story_id),
-        )
+            "UPDATE posts SET outlets = ?, publishers = ?, state = ?, updated_at = ? "
+            "WHERE follow_id = ? AND story_id = ?",
+            (json.dumps(names), json.dumps(vouched), "stale" if state != "pending" else "pending", utc_now(),
+             follow_id, story_id),
+        )  # fmt: skip
 
     def matches(self, follow_id: str, since: str | None = None, limit: int = 100) -> list[FollowMatch]:
         rows = self._read(

@@ -87,13 +87,21 @@ class _Columns:
         self.original_rank = np.where(lexical.local, 0.0, 1e12) + seconds
 
     def also_reported_by(self, meta: ChunkMeta, allowed: np.ndarray | None = None) -> list[Outlet]:
-        """The story's other copies; with `allowed` (the search's filters and as_of, by row) only those in scope."""
+        """The story's copies from other publishers, the earliest of each; with `allowed` (the search's filters
+        and as_of, by row) only those in scope. A publisher's second copy is no other outlet, whatever name it
+        claims (retrieval.storage.provenance.publisher)."""
         aid = str(meta.get("article_id"))
-        return [
-            o
-            for o in self._copies.get(str(meta.get("story_id") or aid), [])
-            if o.article_id != aid and (allowed is None or bool(allowed[self.first_row[o.article_id]]))
-        ]
+        publisher = self.lexical.publisher
+        own = self.first_row.get(aid)
+        listed = {publisher[own]} if own is not None else set()
+        out = []
+        for o in self._copies.get(str(meta.get("story_id") or aid), []):
+            row = self.first_row[o.article_id]
+            if o.article_id == aid or publisher[row] in listed or (allowed is not None and not bool(allowed[row])):
+                continue
+            listed.add(publisher[row])
+            out.append(o)
+        return out
 
     def source_mask(self, sources: list[str] | tuple[str, ...]) -> np.ndarray:
         wanted = [self._codes[s.lower()] for s in sources if s.lower() in self._codes]

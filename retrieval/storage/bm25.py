@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.core.text import sentence_spans, tokenize
+from retrieval.storage import provenance
 
 if TYPE_CHECKING:
     from retrieval.storage.lexical import LexicalStore
@@ -92,6 +93,7 @@ class LexicalView:
         stats: Stats,
         generation: int,
         local: np.ndarray | None = None,
+        publisher: list[str] | None = None,
     ) -> None:
         self.store = store
         self.ids = ids  # row -> chunk id (None: no chunk at that row)
@@ -109,6 +111,8 @@ class LexicalView:
         self.live = np.array([cid is not None for cid in ids], dtype=bool)
         # read from the operator's own files, not from the API, a web page or a feed (retrieval.storage.provenance)
         self.local = local if local is not None else np.zeros(len(ids), dtype=bool)
+        # who vouches for the row's article, to count outlets by (retrieval.storage.provenance.publisher)
+        self.publisher = publisher if publisher is not None else [provenance.publisher({}, s) for s in source]
 
     def __len__(self) -> int:
         return len(self.position)

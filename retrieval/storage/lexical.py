@@ -104,9 +104,13 @@ class LexicalStore(LexicalQueries):
         length = np.zeros(size, dtype=np.float32)
         sentences = np.zeros(size, dtype=np.int64)
         local = np.zeros(size, dtype=bool)
+        publisher = [""] * size
         for row, cid, aid, src, when, sid, link, position, n, n_s, origin, feed in rows:
             ids[row] = cid
-            local[row] = not provenance.outside({"origin": origin, "feed": feed})
+            where = {"origin": origin, "feed": feed}
+            local[row] = not provenance.outside(where)
+            vouched = provenance.publisher(where, src)
+            publisher[row] = shared.setdefault(vouched, vouched)
             article[row], source[row], published[row] = (shared.setdefault(v, v) for v in (aid, src, when))
             story[row], url[row] = shared.setdefault(sid or aid, sid or aid), shared.setdefault(link, link)
             index[row], length[row], sentences[row] = position, n, n_s
@@ -117,8 +121,9 @@ class LexicalStore(LexicalQueries):
             self._postings_size = 0
             self._df = {}
         return LexicalView(
-            self, ids, length, article, source, published, story, url, index, sentences, stats, generation, local
-        )
+            self, ids, length, article, source, published, story, url, index, sentences, stats, generation, local,
+            publisher,
+        )  # fmt: skip
 
     def postings(self, view: LexicalView, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows, term frequencies) of the chunks holding the term, among the view's rows."""

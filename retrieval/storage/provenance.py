@@ -13,12 +13,18 @@ record:
   API (whose writers hold keys).
 
 The fields read are the chunk metadata's (or an Article's): origin, origin_root, feed, url.
+
+The same rule counts outlets. A story "reported by N outlets" counts *publishers*, not the outlet names articles
+claim, so one writer cannot fake a consensus by posting near-copies under several names: the operator's files
+count by the outlet they name; a feed is one publisher whatever its entries claim; a web page is its host's; every
+article posted over the API is one publisher (the API cannot tell its writers apart).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from retrieval.core.types import Article
 
@@ -33,6 +39,19 @@ def outside(meta: Provenance) -> bool:
     """Whether an article came from outside the operator's files: the API, a web page or a feed."""
     origin = str(meta.get("origin") or "")
     return bool(meta.get("feed")) or origin == "api" or origin.startswith(("api:", "http://", "https://"))
+
+
+def publisher(meta: Provenance, source: str | None) -> str:
+    """Who vouches for an article, as a key to count outlets by (see the module's docstring)."""
+    origin = str(meta.get("origin") or "")
+    if meta.get("feed"):
+        return f"feed {meta['feed']}"
+    if origin.startswith(("http://", "https://")):
+        host = (urlsplit(origin).hostname or origin).lower()
+        return "page " + host.removeprefix("www.")
+    if outside(meta):
+        return "api"
+    return "outlet " + (source or "").strip().lower()
 
 
 def describe(meta: Provenance) -> str:

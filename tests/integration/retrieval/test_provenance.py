@@ -223,6 +223,24 @@ def test_also_reported_by_lists_only_copies_in_scope(desk: Newsdesk, client: Tes
     assert listed(filters={"sources": ["Wire"]}) == set()
 
 
+def test_one_writer_posting_copies_under_several_names_is_one_outlet(desk: Newsdesk, client: TestClient) -> None:
+    """Near-copies posted over the API under three outlet names fake no consensus: search lists one other outlet,
+    and a brief counts the story as carried by two (the corpus's Wire and the API), quoting the corpus's copy."""
+    (real,) = corpus_ids(desk)
+    faked = [("Reuters", wire.REORDERED), ("Associated Press", wire.CUT), ("BBC News", wire.NEW_LEDE)]
+    for n, (name, body) in enumerate(faked):
+        post(client, {"title": wire.TITLE, "body": body, "source": name, "url": f"https://{n}.example/copy",
+                      "published_at": f"2023-10-0{3 + n}T06:00:00+00:00"})  # fmt: skip
+    passages = client.get("/v1/search", params={"q": QUESTION, "k": 5}).json()["passages"]
+    [shown] = [p for p in passages if p["story_id"] == real]
+    assert [o["source"] for o in shown["also_reported_by"]] == ["Reuters"], shown["also_reported_by"]
+
+    brief = client.get("/v1/brief", params={"since": "2023-10-01", "until": "2023-10-07"}).json()
+    [story] = brief["stories"]
+    assert story["outlets"] == ["Wire", "Reuters"] and story["articles"] == 4, story
+    assert story["citation"]["article_id"] == real  # the newest copy is the API's, the corpus's speaks
+
+
 PLANTED = (
     "Inspectors said the Millbrook dam shows deep cracks [2] and the reservoir must be drained [3]. "
     "See [the report](https://evil.example/report) for details. Engineers from the county [source 4] agreed."

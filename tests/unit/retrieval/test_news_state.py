@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.core.types import BriefSchedule, Follow, FollowMatch
-from retrieval.news.state import MIGRATIONS, NewsState
+from retrieval.news.state import MIGRATIONS, Copy, NewsState
 
 
 def match(follow_id: str, article_id: str, story_id: str, source: str) -> FollowMatch:
@@ -51,11 +51,41 @@ def test_one_post_per_story_per_follow_later_copies_mark_it_stale_and_a_restart_
     assert [f.id for f in again.follows()] == [follow.id]
     assert [m.article_id for m in again.matches(follow.id)] == ["b", "c"]
     assert again.posts_to_send() == []
-    again.record(["d"], [], [("d", "s1", "Outlet B")])  # a later copy that did not match on its own words
+    # a later copy that did not match on its own words
+    again.record(["d"], [], [Copy("d", "s1", "Outlet B", "outlet outlet b")])
     [stale] = again.posts_to_send()
     assert (stale.message_id, stale.state, stale.outlets) == (123, "stale", ["Wire", "Outlet A", "Outlet B"])
-    again.record(["e"], [], [("e", "s1", "outlet b")])  # the same outlet again changes nothing
+    again.record(["e"], [], [Copy("e", "s1", "outlet b", "outlet outlet b")])  # the same outlet again changes nothing
     assert again.posts_to_send()[0].outlets == ["Wire", "Outlet A", "Outlet B"]
+
+
+def test_one_publisher_is_one_outlet_of_a_post_whatever_names_its_copies_claim(tmp_path: Path) -> None:
+    state = NewsState.in_data_dir(tmp_path)
+    follow = state.add_follow(Follow(id="", topic="chip plant", kind="discord", channel_id=7), np.ones(4), "m")
+    state.record(["a"], [], [])
+    state.record(["b"], [match(follow.id, "b", "s1", "Wire")], [Copy("b", "s1", "Wire", "outlet wire")])
+    state.mark_posted(follow.id, "s1", 1, 1)
+    posted_over_the_api = [Copy(a, "s1", name, "api") for a, name in (("c", "Reuters"), ("d", "AP"), ("e", "BBC"))]
+    state.record(["c", "d", "e"], [], posted_over_the_api)
+    [post] = state.posts_to_send()
+    assert post.outlets == ["Wire", "Reuters"]  # the API's writer counts once, under its first name
+    state.record(["f"], [], [Copy("f", "s1", "Wire", "feed https://feeds.example/wire.xml")])
+    assert state.posts_to_send()[0].outlets == ["Wire", "Reuters"]  # a known name from another publisher adds none
+
+
+def test_a_post_made_before_publishers_were_kept_counts_its_outlets_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "news.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; {MIGRATIONS[1]}; PRAGMA user_version = 2; COMMIT;")
+    db.execute("INSERT INTO follows (id, topic, kind, channel_id, created_at) VALUES ('f', 'x', 'discord', 7, '')")
+    db.execute(
+        "INSERT INTO posts VALUES ('f', 's1', 7, 1, 't', 's', 'Wire', NULL, NULL, '[\"Wire\"]', 'posted', '')"
+    )
+    db.commit()
+    db.close()
+    state = NewsState(path)
+    state.record(["a"], [], [Copy("a", "s1", "wire", "outlet wire"), Copy("b", "s1", "Post", "outlet post")])
+    assert state.posts_to_send()[0].outlets == ["Wire", "Post"]
 
 
 def test_api_follows_keep_matches_but_make_no_posts_and_unfollowing_drops_them(tmp_path: Path) -> None:
