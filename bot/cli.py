@@ -12,7 +12,7 @@ from bot.cli_common import AS_OF_HELP, as_of_option, console, fail, load_setting
 from bot.cli_eval import eval_app
 from bot.cli_ingest import ingest
 from retrieval.core.errors import NewsdeskError
-from retrieval.core.types import Question
+from retrieval.core.types import Question, outlet_name
 
 app = typer.Typer(help="Newsdesk: questions answered from a news archive, with cited passages.", no_args_is_help=True)
 app.command()(ingest)
@@ -95,11 +95,11 @@ def search(
         print(json.dumps([p.model_dump() for p in passages], ensure_ascii=False))
         return
     for i, p in enumerate(passages, 1):
-        where = f" ({p.source or 'unknown outlet'}, {(p.published_at or '')[:10]})"
+        where = f" ({outlet_name(p.source, p.via)}, {(p.published_at or '')[:10]})"
         out.print(Text.assemble((f"{i}. {p.title}", "bold"), where), soft_wrap=True)
         out.print(Text(p.text), soft_wrap=True)
         if p.also_reported_by:
-            others = ", ".join(o.source or "unknown outlet" for o in p.also_reported_by)
+            others = ", ".join(outlet_name(o.source, o.via) for o in p.also_reported_by)
             out.print(Text(f"also reported by {len(p.also_reported_by)}: {others}", style="dim"), soft_wrap=True)
         out.print()
 

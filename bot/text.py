@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.core.types import Answer, Brief
+from retrieval.core.types import Answer, Brief, outlet_name
 
 
 def answer_to_text(answer: Answer) -> str:
@@ -13,18 +13,19 @@ def answer_to_text(answer: Answer) -> str:
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
-            meta = ", ".join(x for x in (c.source, (c.published_at or "")[:10], c.url) if x)
+            outlet = outlet_name(c.source, c.via) if c.source or c.via else None
+            meta = ", ".join(x for x in (outlet, (c.published_at or "")[:10], c.url) if x)
             lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else ""))
             lines.extend(f"    “{quote}”" for quote in c.quotes or [c.quote])
             if c.also_reported_by:
                 others = ", ".join(
-                    f"{o.source or 'unknown outlet'} {(o.published_at or '')[:10]}".strip() for o in c.also_reported_by
+                    f"{outlet_name(o.source, o.via)} {(o.published_at or '')[:10]}".strip() for o in c.also_reported_by
                 )
                 lines.append(f"    also reported by {len(c.also_reported_by)}: {others}")
     elif answer.related:
         lines.append("Related passages:")
         for p in answer.related:
-            lines.append(f"- {p.title} ({p.source or 'unknown outlet'}): {p.text[:200]}…")
+            lines.append(f"- {p.title} ({outlet_name(p.source, p.via)}): {p.text[:200]}…")
     return "\n".join(lines).rstrip()
 
 

@@ -23,7 +23,7 @@ from bot.discord.limits import (
 )
 from bot.discord.split import split_text
 from retrieval.core import dates
-from retrieval.core.types import Answer, Citation, Outlet, Passage
+from retrieval.core.types import Answer, Citation, Outlet, Passage, outlet_name
 
 # Quotes are kept to a field's size (well under the description limit) so several sources share a message.
 QUOTE_LIMIT = FIELD_VALUE_LIMIT
@@ -101,7 +101,7 @@ def source_embeds(citations: Sequence[Citation]) -> list[list[discord.Embed]]:
             title=f"[{c.n}] {c.title}",
             url=c.url,
             text=quoted(c),
-            source=c.source,
+            source=outlet_name(c.source, c.via) if c.source or c.via else None,
             published_at=c.published_at,
             colour=SOURCE_COLOUR,
             also=c.also_reported_by,
@@ -119,7 +119,7 @@ def _passage_embeds(passages: Sequence[Passage], heading: str, *, numbered: bool
             title=f"{rank}. {p.title}" if numbered else p.title,
             url=p.url,
             text=p.text,
-            source=p.source,
+            source=outlet_name(p.source, p.via) if p.source or p.via else None,
             published_at=p.published_at,
             colour=RELATED_COLOUR,
             also=p.also_reported_by,
@@ -180,7 +180,7 @@ def _link(url: str | None) -> str | None:
 
 def also_reported(also: Sequence[Outlet]) -> str | None:
     """ "also reported by 3 outlets (Reuters, AP, BBC)": the story's other copies, for a footer."""
-    outlets = list(dict.fromkeys((o.source or "another outlet").strip() for o in also))
+    outlets = list(dict.fromkeys(outlet_name(o.source or "another outlet", o.via) for o in also))
     if not also:
         return None
     names = truncate(", ".join(outlets), OUTLET_LIMIT * 3)

@@ -202,7 +202,7 @@ function renderCards(section, items, prefix, highlight = true) {
     const title = card.querySelector(".title");
     title.textContent = item.title || "Untitled article";
     title.href = safeUrl(item.url) || `/v1/articles/${encodeURIComponent(item.article_id)}`;
-    card.querySelector(".outlet").textContent = item.source || "";
+    card.querySelector(".outlet").textContent = outletName(item.source, item.via, "");
     const date = card.querySelector(".date");
     if (item.published_at) {
       date.dateTime = item.published_at;
@@ -222,6 +222,12 @@ function renderCards(section, items, prefix, highlight = true) {
   section.hidden = items.length === 0;
 }
 
+// An outlet as the article names it, and how an article from outside the corpus came ("Reuters (via the API)").
+function outletName(source, via, unnamed) {
+  const name = (source || "").trim() || (via ? "unknown outlet" : unnamed);
+  return via ? `${name} (via ${via})` : name;
+}
+
 // The same story from other outlets: "Also reported by 2 outlets: Reuters (Oct 5, 2023), AP (Oct 6, 2023)".
 function showAlso(node, others) {
   node.replaceChildren();
@@ -230,7 +236,7 @@ function showAlso(node, others) {
   node.append(document.createTextNode(`Also reported by ${others.length} ${others.length === 1 ? "outlet" : "outlets"}: `));
   others.forEach((other, i) => {
     if (i) node.append(document.createTextNode(", "));
-    const name = other.source || "another outlet";
+    const name = outletName(other.source, other.via, "another outlet");
     const href = safeUrl(other.url);
     const label = other.published_at ? `${name} (${formatDate(other.published_at)})` : name;
     if (href) {

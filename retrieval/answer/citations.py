@@ -150,6 +150,7 @@ def check(text: str, passages: Sequence[Passage], quotes: Quotes | None = None) 
                 source=passage.source,
                 url=passage.url,
                 published_at=passage.published_at,
+                via=passage.via,
                 quote=kept[0],
                 quotes=kept,
                 also_reported_by=passage.also_reported_by,

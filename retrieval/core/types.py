@@ -70,13 +70,21 @@ class Chunk(BaseModel):
     embed_text: str  # header (title, source, date) + text: what the model sees
 
 
+def outlet_name(source: str | None, via: str | None = None) -> str:
+    """An outlet's name as faces show it: "Reuters", or "Reuters (via the API)" for an article from outside the
+    corpus, which names its outlet itself (retrieval.storage.provenance.via)."""
+    name = (source or "").strip() or "unknown outlet"
+    return f"{name} (via {via})" if via else name
+
+
 class Outlet(BaseModel):
     """Another outlet's copy of the same story (a near-duplicate article)."""
 
     article_id: str
-    source: str | None = None
+    source: str | None = None  # as the article names it
     url: str | None = None
     published_at: str | None = None
+    via: str | None = None  # how an outside article came (retrieval.storage.provenance.via); None: the corpus's
 
 
 class Passage(BaseModel):
@@ -91,6 +99,7 @@ class Passage(BaseModel):
     text: str
     score: float = 0.0
     story_id: str | None = None  # near-duplicate articles share it (retrieval/storage/stories.py)
+    via: str | None = None  # how an outside article came (retrieval.storage.provenance.via); None: the corpus's
     also_reported_by: list[Outlet] = Field(default_factory=list)  # the story's other copies, oldest first
 
 
@@ -101,6 +110,7 @@ class Citation(BaseModel):
     source: str | None = None
     url: str | None = None
     published_at: str | None = None
+    via: str | None = None  # how an outside article came (retrieval.storage.provenance.via); None: the corpus's
     quote: str  # the first of `quotes`
     quotes: list[str] = Field(default_factory=list)  # every passage sentence that a sentence citing [n] rests on
     also_reported_by: list[Outlet] = Field(default_factory=list)  # the same story from other outlets

@@ -26,6 +26,7 @@ from retrieval.core import dates
 from retrieval.core.types import Answer, Brief, BriefStory, EvidenceDates, Outlet, Passage, SearchFilters
 from retrieval.news.matcher import Matcher, Topic, rows_of
 from retrieval.search.hybrid import Searcher, passage_from
+from retrieval.storage import provenance
 
 MAX_STORIES = 20
 TOPIC_LOOKBACK = 30  # passages searched for the latest news on a topic before an empty window
@@ -127,12 +128,12 @@ class Briefer:
 
     @staticmethod
     def _outlets(story: _Story, cols: Any) -> list[str]:
-        """One name per publisher (the name its earliest article claims): near-copies one writer posts under
-        several outlet names count once (retrieval.storage.provenance.publisher)."""
+        """One name per publisher (the name its earliest article claims, with how it came when from outside):
+        near-copies one writer posts under several outlet names count once (retrieval.storage.provenance)."""
         source, publisher = cols.source, cols.lexical.publisher
         seen: dict[str, str] = {}
         for row in sorted(story.rows, key=lambda r: (int(cols.day[r]), r)):
-            seen.setdefault(publisher[row], str(source[row] or "unknown outlet"))
+            seen.setdefault(publisher[row], provenance.shown(source[row], publisher[row]))
         names: dict[str, str] = {}
         for name in seen.values():
             names.setdefault(name.lower(), name)
@@ -171,6 +172,7 @@ class Briefer:
                     source=lexical.source[r] or None,
                     url=lexical.url[r] or None,
                     published_at=lexical.published_at[r] or None,
+                    via=provenance.via(lexical.publisher[r]),
                 )
             )
         return passage_from(str(lexical.ids[row]), text, meta, 0.0, others), sentence

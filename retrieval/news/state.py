@@ -85,6 +85,10 @@ class Copy:
     source: str | None
     publisher: str  # retrieval.storage.provenance.publisher
 
+    @property
+    def shown(self) -> str:
+        return provenance.shown(self.source, self.publisher)
+
 
 def _named(source: str | None) -> str:
     """The publisher key of an article from the operator's files (the outlet it names)."""
@@ -205,7 +209,7 @@ class FollowTables(NewsFile):
         """In one transaction: the matches, their posts (new, or more outlets for a posted story), and the
         articles marked seen. `copies`: every new article's, so a later copy of a story a follow has posted
         updates that post even when its own words would not match."""
-        publisher = {c.article_id: c.publisher for c in copies}
+        by_id = {c.article_id: c for c in copies}
         with self._write() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('started', ?)", (utc_now(),))
             db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", [(a,) for a in article_ids])
@@ -215,16 +219,17 @@ class FollowTables(NewsFile):
                     (match.follow_id, match.article_id, match.story_id, match.title, match.source, match.url,
                      match.published_at, match.sentence, match.score, match.matched_at),
                 )  # fmt: skip
-                self._post(db, match, publisher.get(match.article_id) or _named(match.source))
+                self._post(db, match, by_id.get(match.article_id) or Copy(match.article_id, match.story_id,
+                                                                          match.source, _named(match.source)))
             matched = {(m.follow_id, m.article_id) for m in matches}
             for copy in copies:
                 posted = db.execute("SELECT follow_id FROM posts WHERE story_id = ?", (copy.story_id,)).fetchall()
                 for (follow_id,) in posted:
                     if (follow_id, copy.article_id) not in matched:
-                        self._more_outlets(db, str(follow_id), copy.story_id, copy.source, copy.publisher)
+                        self._more_outlets(db, str(follow_id), copy)
 
     @staticmethod
-    def _post(db: sqlite3.Connection, match: FollowMatch, publisher: str) -> None:
+    def _post(db: sqlite3.Connection, match: FollowMatch, copy: Copy) -> None:
         row = db.execute(
             "SELECT p.state, p.outlets, f.kind, f.channel_id FROM follows f LEFT JOIN posts p "
             "ON p.follow_id = f.id AND p.story_id = ? WHERE f.id = ?",
@@ -236,28 +241,26 @@ class FollowTables(NewsFile):
             db.execute(
                 f"INSERT INTO posts ({_POST_FIELDS}, publishers, updated_at) "
                 "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                (match.follow_id, match.story_id, row[3], match.title, match.sentence, match.source, match.url,
-                 match.published_at, json.dumps([match.source or "unknown outlet"]), json.dumps([publisher]),
-                 utc_now()),
+                (match.follow_id, match.story_id, row[3], match.title, match.sentence, copy.shown, match.url,
+                 match.published_at, json.dumps([copy.shown]), json.dumps([copy.publisher]), utc_now()),
             )  # fmt: skip
         else:
-            FollowTables._more_outlets(db, match.follow_id, match.story_id, match.source, publisher)
+            FollowTables._more_outlets(db, match.follow_id, copy)
 
     @staticmethod
-    def _more_outlets(
-        db: sqlite3.Connection, follow_id: str, story_id: str, source: str | None, publisher: str
-    ) -> None:
+    def _more_outlets(db: sqlite3.Connection, follow_id: str, copy: Copy) -> None:
         """Another outlet for a post, unless its publisher is one the post counts already (whatever it is named)."""
+        story_id = copy.story_id
         state, outlets, publishers = db.execute(
             "SELECT state, outlets, publishers FROM posts WHERE follow_id = ? AND story_id = ?", (follow_id, story_id)
         ).fetchone()
         names = list(json.loads(outlets))
         vouched = list(json.loads(publishers)) or [_named(n) for n in names]  # a post made before publishers
-        name = source or "unknown outlet"
-        if publisher in vouched or name.lower() in {n.lower() for n in names}:
+        name = copy.shown
+        if copy.publisher in vouched or name.lower() in {n.lower() for n in names}:
             return
         names.append(name)
-        vouched.append(publisher)
+        vouched.append(copy.publisher)
         db.execute(
             "UPDATE posts SET outlets = ?, publishers = ?, state = ?, updated_at = ? "
             "WHERE follow_id = ? AND story_id = ?",

@@ -42,6 +42,7 @@ from retrieval.search.options import SearchOptions
 from retrieval.search.ordering import capped, originals_first, scaled
 from retrieval.search.query import OutletMatcher, QueryHints, analyse, clauses
 from retrieval.search.rerank import FEATURES, Signals, TreeModel, default_model, features
+from retrieval.storage import provenance
 from retrieval.storage.index import Index
 from retrieval.storage.lexical import LexicalView
 
@@ -66,13 +67,15 @@ class _Columns:
         stories: dict[str, int] = {}
         self.story = np.array([stories.setdefault(s, len(stories)) for s in lexical.story_id], dtype=np.int64)
         copies: dict[str, dict[str, Outlet]] = {}
-        for aid, sid, src, link, when in zip(
-            lexical.article_id, lexical.story_id, lexical.source, lexical.url, lexical.published_at, strict=True
-        ):
+        for aid, sid, src, link, when, vouched in zip(
+            lexical.article_id, lexical.story_id, lexical.source, lexical.url, lexical.published_at,
+            lexical.publisher, strict=True,
+        ):  # fmt: skip
             if aid and aid not in copies.get(sid, {}):
                 copies.setdefault(sid, {})[aid] = Outlet(
-                    article_id=aid, source=src or None, url=link or None, published_at=when or None
-                )
+                    article_id=aid, source=src or None, url=link or None, published_at=when or None,
+                    via=provenance.via(vouched),
+                )  # fmt: skip
         self._copies = {
             s: sorted(c.values(), key=lambda o: (dates.order_key(o.published_at), o.article_id))
             for s, c in copies.items()
@@ -482,5 +485,6 @@ def passage_from(chunk_id: str, text: str, meta: ChunkMeta, score: float, also: 
         text=text,
         score=round(score, 6),
         story_id=meta.get("story_id"),
+        via=provenance.via(provenance.publisher(meta, meta.get("source"))),
         also_reported_by=also or [],
     )

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from retrieval.core.types import Article
+from retrieval.core.types import Article, outlet_name
 
 Provenance = Mapping[str, Any]
 
@@ -52,6 +52,24 @@ def publisher(meta: Provenance, source: str | None) -> str:
     if outside(meta):
         return "api"
     return "outlet " + (source or "").strip().lower()
+
+
+def via(publisher_key: str) -> str | None:
+    """How an outside article reached the index, for a reader ("the API", "feed feeds.example", "example.com");
+    None for the operator's own files. An outside article names its outlet itself: this says who vouches for it."""
+    kind, _, rest = publisher_key.partition(" ")
+    if kind == "api":
+        return "the API"
+    if kind == "page":
+        return rest
+    if kind == "feed":
+        return "feed " + ((urlsplit(rest).hostname or "").removeprefix("www.") or rest.rsplit("/", 1)[-1])
+    return None
+
+
+def shown(source: str | None, publisher_key: str) -> str:
+    """An outlet's name as faces show it: "Reuters", or "Reuters (via the API)" for an outside article."""
+    return outlet_name(source, via(publisher_key))
 
 
 def describe(meta: Provenance) -> str:

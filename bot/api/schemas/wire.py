@@ -30,9 +30,10 @@ class Outlet(BaseModel):
     """Another outlet's copy of the same story (a near-duplicate article)."""
 
     article_id: str
-    source: str | None = None
+    source: str | None = None  # as the article names it
     url: str | None = None
     published_at: str | None = None
+    via: str | None = None  # how an outside article came (retrieval.storage.provenance.via); None: the corpus's
 
 
 class Passage(BaseModel):
@@ -47,6 +48,7 @@ class Passage(BaseModel):
     text: str
     score: float = 0.0
     story_id: str | None = None  # near-duplicate articles share it (retrieval/storage/stories.py)
+    via: str | None = None  # how an outside article came (retrieval.storage.provenance.via); None: the corpus's
     also_reported_by: list[Outlet] = Field(default_factory=list)  # the story's other copies, oldest first
 
 
@@ -57,6 +59,7 @@ class Citation(BaseModel):
     source: str | None = None
     url: str | None = None
     published_at: str | None = None
+    via: str | None = None  # how an outside article came (retrieval.storage.provenance.via); None: the corpus's
     quote: str  # the first of `quotes`
     quotes: list[str] = Field(default_factory=list)  # every passage sentence that a sentence citing [n] rests on
     also_reported_by: list[Outlet] = Field(default_factory=list)  # the same story from other outlets

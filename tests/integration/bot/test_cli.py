@@ -59,7 +59,9 @@ def test_ingest_stats_ask(tmp_path: Path) -> None:
         "quote",
         "quotes",
         "also_reported_by",
+        "via",
     }
+    assert citation["via"] is None  # the corpus's own article
     assert citation["n"] == 1 and "300,000" in citation["quote"] and citation["quotes"][0] == citation["quote"]
 
     plain = run(data, "ask", SEED_QUESTION)

@@ -233,11 +233,12 @@ def test_one_writer_posting_copies_under_several_names_is_one_outlet(desk: Newsd
                       "published_at": f"2023-10-0{3 + n}T06:00:00+00:00"})  # fmt: skip
     passages = client.get("/v1/search", params={"q": QUESTION, "k": 5}).json()["passages"]
     [shown] = [p for p in passages if p["story_id"] == real]
-    assert [o["source"] for o in shown["also_reported_by"]] == ["Reuters"], shown["also_reported_by"]
+    assert [(o["source"], o["via"]) for o in shown["also_reported_by"]] == [("Reuters", "the API")], shown
+    assert shown["via"] is None  # the corpus's own article
 
     brief = client.get("/v1/brief", params={"since": "2023-10-01", "until": "2023-10-07"}).json()
     [story] = brief["stories"]
-    assert story["outlets"] == ["Wire", "Reuters"] and story["articles"] == 4, story
+    assert story["outlets"] == ["Wire", "Reuters (via the API)"] and story["articles"] == 4, story
     assert story["citation"]["article_id"] == real  # the newest copy is the API's, the corpus's speaks
 
 

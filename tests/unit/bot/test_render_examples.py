@@ -209,3 +209,15 @@ def test_passage_markdown_in_an_embed_shows_as_typed() -> None:
     assert re.search(r"(?<!\\)\[the full report\]\(", embed.description) is None  # no unescaped masked link
     assert "\\[the full report](" in embed.description
     assert "\\*\\*urgently\\*\\*" in embed.description
+
+
+def test_an_outside_article_shows_how_it_came_beside_the_outlet_it_names() -> None:
+    outside = citation(
+        1, via="the API", also_reported_by=[{"article_id": "b", "source": "AP", "via": "feed feeds.example"}]
+    )
+    [[embed]] = source_embeds([outside])
+    footer = embed.footer.text or ""
+    assert footer.startswith("Reuters (via the API) · 2024-05-01")
+    assert "also reported by 1 outlet (AP (via feed feeds.example))" in footer
+    [[own]] = source_embeds([citation(2)])
+    assert (own.footer.text or "").startswith("Reuters · ")  # the corpus's own articles: the name alone

@@ -68,9 +68,9 @@ def test_one_publisher_is_one_outlet_of_a_post_whatever_names_its_copies_claim(t
     posted_over_the_api = [Copy(a, "s1", name, "api") for a, name in (("c", "Reuters"), ("d", "AP"), ("e", "BBC"))]
     state.record(["c", "d", "e"], [], posted_over_the_api)
     [post] = state.posts_to_send()
-    assert post.outlets == ["Wire", "Reuters"]  # the API's writer counts once, under its first name
+    assert post.outlets == ["Wire", "Reuters (via the API)"]  # the API's writer counts once, under its first name
     state.record(["f"], [], [Copy("f", "s1", "Wire", "feed https://feeds.example/wire.xml")])
-    assert state.posts_to_send()[0].outlets == ["Wire", "Reuters"]  # a known name from another publisher adds none
+    assert state.posts_to_send()[0].outlets == ["Wire", "Reuters (via the API)", "Wire (via feed feeds.example)"]
 
 
 def test_a_post_made_before_publishers_were_kept_counts_its_outlets_by_name(tmp_path: Path) -> None:

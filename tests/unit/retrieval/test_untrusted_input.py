@@ -61,6 +61,23 @@ def test_outside_articles_never_replace_local_ones() -> None:
     assert not provenance.may_replace(feed, {**feed, "feed": "https://other.example/rss", "url": "x"})
 
 
+def test_outlets_are_counted_by_who_vouches_for_them_and_outside_ones_say_how_they_came() -> None:
+    def shown(meta: dict[str, str], source: str) -> tuple[str, str]:
+        key = provenance.publisher(meta, source)
+        return key, provenance.shown(source, key)
+
+    folder = {"origin": "corpus/a.md", "origin_root": "corpus"}
+    assert shown(folder, "Reuters") == ("outlet reuters", "Reuters")
+    assert shown(folder, "REUTERS ")[0] == "outlet reuters"  # the operator's files: the outlet they name
+    assert shown({"origin": "api"}, "Reuters") == ("api", "Reuters (via the API)")
+    assert shown({"origin": "api"}, "BBC")[0] == "api"  # whatever name an API post claims
+    page = {"origin": "https://www.Example.com/news/1?x=1"}
+    assert shown(page, "BBC") == ("page example.com", "BBC (via example.com)")
+    feed = {"origin": "https://f.example/1", "feed": "https://feeds.example/rss"}
+    assert shown(feed, "Wire") == ("feed https://feeds.example/rss", "Wire (via feed feeds.example)")
+    assert shown({"origin": "x", "feed": "/tmp/saved/wire.xml"}, "")[1] == "unknown outlet (via feed wire.xml)"
+
+
 def test_as_of_outside_the_years_read_is_refused() -> None:
     for value in ("0001-01-01", "9999-12-31T23:59:59-14:00"):
         with pytest.raises(ValueError, match="outside the years"):
