@@ -44,7 +44,16 @@ from retrieval.answer.facts import asked_kind, is_yes_no
 from retrieval.core import time_words
 from retrieval.core.config import default
 from retrieval.core.text import QUESTION_FILLER, TERM
-from retrieval.core.types import Answer, Passage, Question, SearchFilters, SentenceCounts, StreamEvent, Turn
+from retrieval.core.types import (
+    Answer,
+    Passage,
+    Question,
+    SearchFilters,
+    SentenceCounts,
+    StreamEvent,
+    Turn,
+    outlet_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +160,8 @@ def number_passages(passages: Sequence[Passage], query: str = "", budget: int = 
     blocks = []
     for excerpt in excerpts(query, passages, budget):
         p = excerpt.passage
-        meta = ", ".join(x for x in (p.source, (p.published_at or "")[:10]) if x)
+        outlet = outlet_name(p.source, p.via) if p.source or p.via else None  # an outside article says how it came
+        meta = ", ".join(x for x in (outlet, (p.published_at or "")[:10]) if x)
         blocks.append(f"[{excerpt.number}] {p.title}" + (f" ({meta})" if meta else "") + f"\n{excerpt.text}")
     return "\n\n".join(blocks)
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from retrieval.answer.chain import carry_over
+from retrieval.answer.chain import carry_over, number_passages
 from retrieval.core import dates, time_words
 from retrieval.core.dates import published
 from retrieval.core.errors import SourceError
-from retrieval.core.types import Turn
+from retrieval.core.types import Passage, Turn
 from retrieval.ingest.sources import article_id_for, inert_markers, normalise_url
 from retrieval.storage import provenance
 
@@ -89,3 +89,10 @@ def test_as_of_outside_the_years_read_is_refused() -> None:
 def test_carry_over_is_linear_in_the_history() -> None:
     words = " ".join(f"Word{i}" for i in range(20_000))
     assert carry_over("And then?", [Turn(role="user", content=words)]).endswith("Word19999")
+
+
+def test_the_model_reads_how_an_outside_article_came_beside_the_outlet_it_claims() -> None:
+    outside = Passage(chunk_id="c1", article_id="a", title="T", source="Reuters", via="the API", text="Body one.")
+    own = Passage(chunk_id="c2", article_id="b", title="U", source="Wire", published_at="2023-10-02", text="Two.")
+    text = number_passages([outside, own])
+    assert "[1] T (Reuters (via the API))" in text and "[2] U (Wire, 2023-10-02)" in text
