@@ -367,6 +367,8 @@ def _swapped(claim: Claim, sentence: Sentence) -> bool:
             joins = set(tokenize([" ".join(between_claim)])[0]) & set(tokenize([" ".join(between_sentence)])[0])
             joins -= _REPORTING | _AMOUNTS  # "X said Y" / "Y, X said"; "$513 million" says no direction
             joins = {t for t in joins if not t[:1].isdigit()}
+            if joins and _copula(between_claim, joins):
+                continue  # "the USWNT coach is Emma Hayes": the names are one thing, in either order
             if joins and _passive(between_sentence, joins) == _passive(between_claim, joins):
                 return True
     return False
@@ -384,6 +386,15 @@ _REPORTING = frozenset(
 
 _AMOUNTS = frozenset(tokenize(["million millions billion billions trillion thousand hundred percent cent"])[0])
 _BE = frozenset("is are was were be been being get got gets".split())
+
+
+def _copula(ws: Sequence[str], joins: set[str]) -> bool:
+    """Whether the claim joins its two names by "is" with the joining words before it ("X coach is Y"): a noun
+    that names one as the other, not a verb from one to the other."""
+    be = [i for i, w in enumerate(ws) if w in _BE]
+    if not be:
+        return False
+    return all(not set(tokenize([w])[0]) & joins for w in ws[be[0] :])
 
 
 def _passive(ws: Sequence[str], joins: set[str]) -> bool:

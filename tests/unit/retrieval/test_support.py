@@ -169,6 +169,15 @@ def test_the_voice_turned_round_is_no_swap_but_the_same_voice_is() -> None:
     assert checker.check(checker.claim(swapped)).reason == "swapped"
 
 
+def test_a_name_given_to_another_by_is_is_no_swap_but_a_verb_after_is_still_is() -> None:
+    hired = "U.S. Soccer has appointed Emma Hayes as the 10th full-time head coach in USWNT history."
+    checker = Support([passage(hired)])
+    assert checker.check(checker.claim("The new USWNT coach is Emma Hayes.")).reason != "swapped"
+    sued = "Epic Games is suing Google over its app store fees."
+    checker = Support([passage(sued)])
+    assert checker.check(checker.claim("Google is suing Epic Games over its app store fees.")).reason == "swapped"
+
+
 def test_the_titles_name_of_what_is_asked_stands_for_the_subject_its_sentences_leave_out() -> None:
     text = "Founder and CEO Guy Kamgaing launched the startup in 2017. It now streams in six countries."
     asked = "when did kamgaing start starnews"
