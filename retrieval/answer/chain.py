@@ -113,6 +113,10 @@ class NothingRetrieved(Exception):
     """No passage matched: there is nothing to ask the LLM about."""
 
 
+class ModelDeclined(Exception):
+    """The LLM said its passages do not answer, and the extractive answer found the asked fact in them."""
+
+
 @dataclass(frozen=True)
 class Written:
     """A draft answer and who wrote it."""
@@ -247,6 +251,8 @@ def _reason(exc: BaseException) -> str:
         return "llm answer unsupported"
     if isinstance(exc, NothingRetrieved):
         return "nothing retrieved"
+    if isinstance(exc, ModelDeclined):
+        return "llm declined"
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & {"TimeoutError", "APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout"}:
         return "llm timeout"
@@ -368,9 +374,16 @@ class AnswerChain:
         if declined is not None:
             return declined
         try:
-            return llm_written(state.written, state.passages, self.mode, self.attributor, state.query)
+            written = llm_written(state.written, state.passages, self.mode, self.attributor, state.query)
         except NoSupportedSentence as exc:
             return self._extractive(state, exc)
+        if written.abstained:
+            # a small model often declines what its passages state: the extractive answer stands instead when it
+            # passes the same asked-fact check that declines near misses (bench/natural_llm.py)
+            instead = self._extractive(state, ModelDeclined("the model said the passages do not answer"))
+            if not instead.abstained:
+                return instead
+        return written
 
     def _standalone(self, state: _State) -> str:
         question, history = state.ask.question, state.ask.history
@@ -428,7 +441,8 @@ class AnswerChain:
         if error is not None:
             reason = _reason(error)
             mode = f"{self.extractive.name} ({reason})"
-            log.warning("%s: answering extractively (%s: %s)", reason, type(error).__name__, error)
+            level = logging.INFO if isinstance(error, ModelDeclined) else logging.WARNING
+            log.log(level, "%s: answering extractively (%s: %s)", reason, type(error).__name__, error)
         draft = self._draft(state) if state.passages else Draft(NOT_IN_CORPUS, True, {})
         counts = SentenceCounts(cited=0 if draft.abstained else len(draft.text.splitlines()))
         return Written(draft.text, draft.abstained, mode, {n: list(q) for n, q in draft.quotes.items()}, counts)

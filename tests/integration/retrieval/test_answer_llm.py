@@ -303,16 +303,30 @@ def test_an_unreachable_server_falls_back_to_extractive(
 
 
 @pytest.mark.parametrize(
-    "reply", [NOT_IN_CORPUS, "The passages do not mention the plant's suppliers.", "No. The articles do not say."]
+    "reply", [NOT_IN_CORPUS, "The passages do not mention what the car will cost.", "No. The articles do not say."]
 )
 def test_the_llm_may_decline(
     make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer, reply: str
 ) -> None:
+    """A decline of what the passages do not hold stands: the extractive answer finds no price either."""
     service = make_llm_service(llm_abstain_threshold=float("-inf"))  # always ask the model
     server.enqueue(reply)
-    answer = service.ask(Question(question="Who supplies the parts for Xiaomi's plant?"))
+    answer = service.ask(Question(question="What will Xiaomi's car cost?"))
     assert answer.abstained and answer.mode == "openai:test-model"
     assert answer.citations == [] and answer.related
+
+
+def test_a_decline_of_what_the_passages_state_gives_way_to_the_extractive_answer_that_holds_the_fact(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    """The small models decline questions their passages answer ("The articles do not say" to "how many cars will
+    xiaomi build a year"): the extractive answer stands instead, as it passes the asked-fact check; a decline
+    of what the passages do not hold (the test above) stays a decline."""
+    service = make_llm_service(llm_abstain_threshold=float("-inf"))
+    server.enqueue(NOT_IN_CORPUS)
+    answer = service.ask(Question(question="how many cars will xiaomi build a year"))
+    assert answer.mode == "extractive (llm declined)" and not answer.abstained
+    assert "300,000" in answer.answer.splitlines()[0] and answer.citations
 
 
 def test_weak_evidence_is_declined_without_asking_the_model(
