@@ -12,13 +12,14 @@ from typing import Any
 
 from retrieval.answer.background import Fillers
 from retrieval.core.config import Settings
-from retrieval.core.errors import Busy, NotFound, SourceError, StorageError
+from retrieval.core.errors import Busy, Conflict, NotFound, SourceError, StorageError
 from retrieval.core.types import Article, Failure, IngestReport, Job, Progress
 from retrieval.ingest.jobs import Jobs
 from retrieval.ingest.schedule import LoopSummary, read_sources_file, run_every
 from retrieval.ingest.sources import FeedLimits, load_sources, load_url, make_article, text_hash
 from retrieval.ingest.sync import Syncer
 from retrieval.ingest.url_guard import check_url, url_guard
+from retrieval.storage import provenance
 from retrieval.storage.chroma import ChromaStore
 from retrieval.storage.chroma_check import StoreCheck
 from retrieval.storage.index import Index
@@ -116,12 +117,19 @@ class CorpusWrites:
         with self._sync_lock:
             return self._synced(self.syncer.sync(articles, progress=progress))
 
-    def delete(self, article_id: str) -> None:
+    def delete(self, article_id: str, outside: bool = False) -> None:
+        """Remove an article. `outside` (the API, whose writers are outside the operator's files): Conflict for
+        an article read from those files, which only leaves when its file does (retrieval.storage.provenance)."""
         self.check_writable()
         with self._write_lock:
             indexed = self.index.manifest([article_id]).get(article_id)
             if indexed is None:
                 raise NotFound(f"no article with id {article_id!r}")
+            if outside and not provenance.outside(indexed.first):
+                raise Conflict(
+                    f"the article {article_id!r} comes from {provenance.describe(indexed.first)}, the source of "
+                    "record: remove its file there and re-index (POST /v1/reindex) to take it out"
+                )
             self.index.remove(list(indexed.chunks))
             self.index.commit()
 

@@ -44,10 +44,11 @@ async def add_articles(service: ServiceDep, settings: SettingsDep, body: Article
     return IngestResponse(**report.model_dump())
 
 
-@writes.delete("/articles/{article_id}", status_code=204, responses=errors(404))
+@writes.delete("/articles/{article_id}", status_code=204, responses=errors(404, 409))
 async def delete_article(article_id: str, service: ServiceDep) -> Response:
-    """Remove an article and its passages from the index."""
-    await run_in_threadpool(service.delete, article_id)
+    """Remove an article and its passages from the index: one that came from outside (the API, a web page, a
+    feed). An article of the corpus folder is the source of record (409): remove its file and re-index."""
+    await run_in_threadpool(service.delete, article_id, outside=True)
     return Response(status_code=204)
 
 

@@ -122,6 +122,17 @@ def test_an_outside_copy_never_replaces_or_hides_a_corpus_article(
     assert again.skipped == sorted(real) and not any("older version" in d for d in again.duplicates)
 
 
+def test_the_api_deletes_what_came_from_outside_never_a_corpus_article(desk: Newsdesk, client: TestClient) -> None:
+    (real,) = corpus_ids(desk)
+    refused = client.delete(f"/v1/articles/{real}", headers=AUTH)
+    assert refused.status_code == 409 and "remove its file" in refused.json()["message"], refused.text
+    assert corpus_ids(desk) == {real}
+    (posted,) = post(client, forged(url="https://copy.example/2"))["added"]
+    assert client.delete(f"/v1/articles/{posted}", headers=AUTH).status_code == 204
+    desk.delete(real)  # the operator's own tools (the facade) may
+    assert corpus_ids(desk) == set()
+
+
 def test_a_corpus_article_restores_itself_over_an_outside_one(
     desk: Newsdesk, client: TestClient, corpus: Path
 ) -> None:
