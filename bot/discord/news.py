@@ -10,6 +10,7 @@ reported by N outlets"). It drains the outbox when the bot is ready and every NE
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -204,7 +205,12 @@ class News(commands.Cog):
                 continue
             try:
                 if post.message_id is None:
-                    sent = await channel.send(render_post(post), allowed_mentions=NO_MENTIONS, suppress_embeds=True)
+                    sent = await channel.send(
+                        render_post(post),
+                        allowed_mentions=NO_MENTIONS,
+                        suppress_embeds=True,
+                        nonce=once("post", post.follow_id, post.story_id),
+                    )
                     await asyncio.to_thread(service.mark_posted, post, sent.id)
                 else:
                     message = await channel.fetch_message(post.message_id)
@@ -216,8 +222,13 @@ class News(commands.Cog):
         for channel_id, day, brief in await asyncio.to_thread(service.briefs_to_send):
             channel = self._channel(channel_id)
             if channel is not None:
-                for message in render_answer(service.brief_as_answer(brief, None)):
-                    await channel.send(content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS)
+                for part, message in enumerate(render_answer(service.brief_as_answer(brief, None))):
+                    await channel.send(
+                        content=message.content,
+                        embeds=message.embeds,
+                        allowed_mentions=NO_MENTIONS,
+                        nonce=once("brief", channel_id, day, part),
+                    )
                 await asyncio.to_thread(service.mark_brief_sent, channel_id, day)
                 done += 1
         return done
@@ -228,6 +239,13 @@ class News(commands.Cog):
         if channel is None or not self.desk.channel_allowed(channel_id, channel):
             return None
         return channel
+
+
+def once(*key: object) -> str:
+    """A message's nonce, the same for the same post: Discord enforces it (discord.py sends enforce_nonce), so a
+    post sent again within a few minutes (the bot restarted after sending, before it saved the message id) comes
+    back as the message already sent instead of a second one. Discord takes at most 25 characters."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:25]
 
 
 def can_manage(user: discord.abc.User, role: str | None) -> bool:

@@ -156,6 +156,7 @@ class FakeMessage:
         self.mentions = list(mentions)
         self.thinking = thinking
         self.deleted = False
+        self.nonce: str | None = None
         self.edits: list[dict[str, Any]] = []
         self.thread: FakeThread | None = None
 
@@ -255,9 +256,17 @@ class FakeChannel:
         mention_author: bool | None = None,
         silent: bool = False,
         suppress_embeds: bool = False,
+        nonce: str | int | None = None,
     ) -> FakeMessage:
         if embed is not None and embeds is not None:
             raise TypeError("Cannot mix embed and embeds keyword arguments.")
+        if nonce is not None and len(str(nonce)) > 25:
+            raise DiscordRejected("Invalid Form Body: nonce must be 25 or fewer in length")
+        # discord.py sends enforce_nonce with a nonce: the bot's recent message with the same nonce comes back
+        # instead of a new one (Discord keeps nonces for a few minutes; the fake keeps them all)
+        for earlier in self.transcript.created:
+            if nonce is not None and earlier.channel is self and earlier.nonce == str(nonce):
+                return earlier
         embeds = [embed] if embed is not None else list(embeds or [])
         check_message(content, embeds, view, editing=False)
         message = FakeMessage(
@@ -269,6 +278,7 @@ class FakeChannel:
             view=view,
             allowed_mentions=allowed_mentions if allowed_mentions is not None else MISSING,
         )
+        message.nonce = None if nonce is None else str(nonce)
         self.transcript.created.append(message)
         kwargs = {"content": content, "embeds": embeds, "view": view, "allowed_mentions": allowed_mentions}
         self.transcript.record("send", message, kwargs)

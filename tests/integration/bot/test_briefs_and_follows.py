@@ -208,6 +208,31 @@ async def test_a_restart_neither_reposts_nor_loses_a_follow(make_service: Callab
     restarted.close()
 
 
+class Killed(Exception):
+    pass
+
+
+async def test_a_post_sent_again_before_its_message_id_was_saved_is_not_posted_twice(
+    make_service: Callable[..., Newsdesk], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot sent a post and died before saving its message id: the post is still pending, and sending it again
+    (with the same nonce, which Discord enforces for a few minutes) returns the message already sent."""
+    service, world, bot = await a_followed_story(make_service)
+    cog = news_cog(bot, world)
+
+    def dies(*_: Any) -> None:
+        raise Killed("after sending, before saving the message id")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(service, "mark_posted", dies)
+        with pytest.raises(Killed):
+            await cog.send_posts()
+    [sent] = channel_posts(world)
+    assert len(service.posts_to_send()) == 1  # still pending
+    assert await cog.send_posts() == 1
+    assert [m.id for m in channel_posts(world)] == [sent.id] and service.posts_to_send() == []
+
+
 async def test_a_sync_killed_before_its_posts_posts_after_the_restart(
     make_service: Callable[..., Newsdesk], tmp_path: Path
 ) -> None:
