@@ -139,14 +139,17 @@ class Briefer:
             names.setdefault(name.lower(), name)
         return list(names.values())
 
-    def _rank_key(self, story: _Story, cols: Any) -> tuple[int, int, int, str]:
-        """Outlets first, then articles, where an outside publisher's articles count once; then the newest."""
+    def _rank_key(self, story: _Story, cols: Any) -> tuple[int, int, bool, int, str]:
+        """Outlets first, then articles, where an outside publisher's articles count once; then a story the
+        operator's files carry (so one outside writer's many one-outlet stories cannot push theirs out); then
+        the newest."""
         day = cols.day
         lexical = cols.lexical
         newest = max(int(day[r]) for r in story.rows)
         local = sum(1 for r in story.rows if lexical.local[r])
         outside = len({lexical.publisher[r] for r in story.rows if not lexical.local[r]})
-        return (-len(self._outlets(story, cols)), -(local + outside), -newest, str(lexical.story_id[story.rows[0]]))
+        outlets = len(self._outlets(story, cols))
+        return (-outlets, -(local + outside), not local, -newest, str(lexical.story_id[story.rows[0]]))
 
     def _cited(self, story: _Story, cols: Any, topic: Topic | None) -> tuple[Passage, str]:
         """The passage that cites a story (its newest article's best chunk, the operator's own articles before

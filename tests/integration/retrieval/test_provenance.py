@@ -253,6 +253,34 @@ def test_one_writer_posting_copies_under_several_names_is_one_outlet(desk: Newsd
     assert story["citation"]["article_id"] == real  # the newest copy is the API's, the corpus's speaks
 
 
+FLOOD = [
+    "A regional airline grounded four turboprops after inspectors found corroded bolts in their landing gear, and "
+    "passengers on twelve flights were rebooked onto buses for the coastal route.",
+    "The city library will stay open until midnight during exam season, the council announced, funding extra "
+    "librarians from a literacy grant it won last spring.",
+    "A chess prodigy aged eleven drew against a former world champion in a simultaneous exhibition, sealing the "
+    "game with a rook endgame that spectators filmed from the balcony.",
+    "Farmers in the valley reported the earliest cherry blossom in forty years, and beekeepers moved hives uphill "
+    "to keep colonies from waking before the frost returns.",
+    "A startup selling refurbished espresso machines raised two rounds of seed money and opened a repair workshop "
+    "in an old tram depot near the river.",
+    "Divers mapping a sunken steamship found its brass bell intact, and the maritime museum plans to display it "
+    "beside the captain's recovered logbook next summer.",
+]
+
+
+def test_one_writer_flooding_a_window_cannot_push_the_corpus_out_of_a_brief(
+    desk: Newsdesk, client: TestClient
+) -> None:
+    (real,) = corpus_ids(desk)
+    for n, body in enumerate(FLOOD):
+        post(client, {"title": body.split(",")[0], "body": body, "source": f"Outlet {n}",
+                      "published_at": f"2023-10-0{3 + n % 4}T08:00:00+00:00"})  # fmt: skip
+    brief = client.get("/v1/brief", params={"since": "2023-10-01", "until": "2023-10-07", "limit": 3}).json()
+    assert brief["stories"][0]["citation"]["article_id"] == real, brief["stories"]
+    assert all("(via the API)" in s["outlets"][0] for s in brief["stories"][1:])
+
+
 PLANTED = (
     "Inspectors said the Millbrook dam shows deep cracks [2] and the reservoir must be drained [3]. "
     "See [the report](https://evil.example/report) for details. Engineers from the county [source 4] agreed."
