@@ -9,6 +9,9 @@ sentences fared (cited / attributed / dropped) and latency (first token p50, tot
 with the model's raw text and the quotes its markers show, goes to --records for reading by hand.
 
 Usage: python bench/natural_llm.py [--data-dir /tmp/nd-609-int8] [--paths server,inprocess] [--limit N]
+       [--questions bench/natural_questions_fresh.json --result natural_llm_fresh]
+--paths offline answers offline only. bench/natural_questions_fresh.json (54 questions over 20 other articles, a
+"verdict" on each yes/no one) was written after every rule here was chosen: it is the held-out set.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.common import MULTIHOP, module_at, summarise, write_result  # noqa: E402
+from bench.common import MULTIHOP, ROOT, module_at, summarise, write_result  # noqa: E402
 from bench.natural import QUESTIONS, judged  # noqa: E402
 from evaluation.passages import open_eval_service  # noqa: E402
 from retrieval.answer import citations  # noqa: E402
@@ -56,7 +59,7 @@ def answer_all(service: Newsdesk, questions: list[dict[str, Any]], label: str) -
         for key in sentences:
             sentences[key] += getattr(answer.sentences, key)
         row = judged(q, answer.answer, answer.abstained)
-        verdict = VERDICTS.get(q["id"])
+        verdict = q.get("verdict") or VERDICTS.get(q["id"])
         row["verdict_right"] = verdict is not None and answer.answer.strip().lower().startswith(verdict)
         rows.append(row)
         records.append(
@@ -209,6 +212,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="the first N questions only")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--records", type=Path, default=Path("/tmp/natural_llm.jsonl"))
+    parser.add_argument(
+        "--questions", type=Path, default=QUESTIONS, help="another set of the same form (a fresh one: held out)"
+    )
+    parser.add_argument("--result", default="natural_llm", help="the name of the JSON result in bench/results")
     parser.add_argument("--recheck", action="store_true", help="check the records' model sentences again, offline")
     args = parser.parse_args()
     if args.recheck:
@@ -218,7 +225,7 @@ def main() -> None:
             {"records": str(args.records), "before": BEFORE, "verdicts_before": VERDICTS_BEFORE, **checked},
         )
         return
-    questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))[: args.limit]
+    questions = json.loads(args.questions.read_text(encoding="utf-8"))[: args.limit]
     model = fetch(args.model)
     corpus = MULTIHOP / "corpus.json"
     base = {"llm_timeout": 120, "llm_retries": 0, "sentence_vectors": False}
@@ -245,9 +252,10 @@ def main() -> None:
     runs["offline"], records = done["figures"], records + done["records"]
     args.records.write_text("".join(json.dumps(r) + "\n" for r in records))
     write_result(
-        "natural_llm",
+        args.result,
         {
             "model": model.name,
+            "question_set": str(args.questions.relative_to(ROOT)) if args.questions.is_relative_to(ROOT) else "",
             "questions": len(questions),
             "threads": args.threads,
             "load_average_before": load_before,

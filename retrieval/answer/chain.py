@@ -41,6 +41,7 @@ from retrieval.answer.attribution import Attributor, is_decline
 from retrieval.answer.context import excerpts, tokens
 from retrieval.answer.extractive import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.answer.facts import asked_kind, is_yes_no
+from retrieval.answer.fallbacks import ModelDeclined, NoSupportedSentence, NothingRetrieved, fallback_reason
 from retrieval.core import time_words
 from retrieval.core.config import default
 from retrieval.core.text import QUESTION_FILLER, TERM
@@ -103,18 +104,6 @@ Standalone question:"""
 
 ANSWER_PROMPT = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 REWRITE_PROMPT = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_HUMAN)])
-
-
-class NoSupportedSentence(Exception):
-    """Nothing the LLM wrote is supported by a given passage (and it did not decline)."""
-
-
-class NothingRetrieved(Exception):
-    """No passage matched: there is nothing to ask the LLM about."""
-
-
-class ModelDeclined(Exception):
-    """The LLM said its passages do not answer, and the extractive answer found the asked fact in them."""
 
 
 @dataclass(frozen=True)
@@ -243,23 +232,6 @@ def _conversation(history: Sequence[Turn], max_turns: int = 6, max_chars: int = 
         content = content if len(content) <= max_chars else content[:max_chars] + "…"
         lines.append(f"{'User' if turn.role == 'user' else 'Assistant'}: {content}")
     return "\n".join(lines)
-
-
-def _reason(exc: BaseException) -> str:
-    """Why the LLM's answer was not used, for Answer.mode and the log."""
-    if isinstance(exc, NoSupportedSentence):
-        return "llm answer unsupported"
-    if isinstance(exc, NothingRetrieved):
-        return "nothing retrieved"
-    if isinstance(exc, ModelDeclined):
-        return "llm declined"
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if names & {"TimeoutError", "APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout"}:
-        return "llm timeout"
-    if names & {"APIConnectionError", "ConnectError", "ConnectionError", "RemoteProtocolError"}:
-        return "llm unreachable"
-    status = getattr(exc, "status_code", None)
-    return f"llm error {status}" if status else "llm error"
 
 
 @dataclass(frozen=True)
@@ -439,7 +411,7 @@ class AnswerChain:
     def _extractive(self, state: _State, error: BaseException | None = None) -> Written:
         mode = self.extractive.name
         if error is not None:
-            reason = _reason(error)
+            reason = fallback_reason(error)
             mode = f"{self.extractive.name} ({reason})"
             level = logging.INFO if isinstance(error, ModelDeclined) else logging.WARNING
             log.log(level, "%s: answering extractively (%s: %s)", reason, type(error).__name__, error)
