@@ -60,7 +60,7 @@ QUESTIONS = HERE / "natural_questions.json"
 ANSWERABLE = ("factual", "yes_no")
 # the new rules' settings (retrieval/answer/extractive.py); a point only where the code has every option
 GRID: dict[str, tuple[Any, ...]] = {
-    "subject_rule": ("sentence", "title", "off"),
+    "subject_rule": ("sentence", "unnamed", "title", "off"),
     "kind_keep_ratio": (0.5, 0.7),
     "count_similarity": (0.55, 0.65, 0.75),
     "money_only": (True, False),
@@ -191,14 +191,14 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def benchmark_rows(service: Any) -> dict[str, Any]:
+def benchmark_rows(service: Any, shipped: ExtractiveOptions | None = None) -> dict[str, Any]:
     from bench.answer import answer_rows
     from evaluation.answers import load_answer_queries
 
     queries = load_answer_queries(MULTIHOP / "queries-dev.json")
     retrieved = {q.query: service.searcher.search(q.query, service.settings.top_k) for q in queries}
     memo = RememberedQueries(service.embedder, size=sys.maxsize, stored=service.sentence_vectors)
-    options = replace(ExtractiveOptions(), abstain_below=float("-inf"))
+    options = replace(shipped or ExtractiveOptions(), abstain_below=float("-inf"))
     rows = answer_rows(ExtractiveAnswerer(memo, options, extractive(service).tagger), queries, retrieved)
     return {
         "threshold": Settings().abstain_threshold,

@@ -103,6 +103,21 @@ def test_a_fact_counts_in_a_sentence_that_refers_back_to_the_subject() -> None:
     assert answer is not None and "100,000" in answer
 
 
+def test_in_a_passage_about_the_subject_a_sentence_naming_no_one_is_about_it_and_one_naming_others_is_not() -> None:
+    sphere = (
+        "The Sphere opened in Las Vegas with a U2 residency. The venue took five years to build. "
+        "There are 157,000 ultra-directional speakers inside, shaping the sound for every seat."
+    )
+    answer = _answer("how many speakers does the sphere in vegas have", sphere)
+    assert answer is not None and "157,000" in answer
+    arena = "The Sphere opened in Las Vegas with a U2 residency. Madison Square Garden holds 20,000 speakers."
+    assert _answer("how many speakers does the sphere in vegas have", arena) is None  # said of another venue
+    sentence_rule = ExtractiveOptions(abstain_below=float("-inf"), subject_rule="sentence")
+    found = [passage(1, "a1", "Article 1", sphere)]
+    before = ExtractiveAnswerer(HashingEmbedder(), sentence_rule)
+    assert before.draft("how many speakers does the sphere have", found).abstained  # the rule before declined
+
+
 def test_a_price_is_money_not_a_percentage() -> None:
     drug = "Ozempic is a great example: nearly 50% of the drugs in the pipeline need cooling."
     assert _answer("how much does ozempic cost a month", drug) is None
