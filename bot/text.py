@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.core.types import Answer, Brief, outlet_name
+from retrieval.core.types import Answer, Brief, outlet_label, outlet_name
 
 
 def answer_to_text(answer: Answer) -> str:
@@ -13,8 +13,7 @@ def answer_to_text(answer: Answer) -> str:
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
-            outlet = outlet_name(c.source, c.via) if c.source or c.via else None
-            meta = ", ".join(x for x in (outlet, (c.published_at or "")[:10], c.url) if x)
+            meta = ", ".join(x for x in (outlet_label(c.source, c.via), (c.published_at or "")[:10], c.url) if x)
             lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else ""))
             lines.extend(f"    “{quote}”" for quote in c.quotes or [c.quote])
             if c.also_reported_by:

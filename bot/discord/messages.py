@@ -23,7 +23,7 @@ from bot.discord.limits import (
 )
 from bot.discord.split import split_text
 from retrieval.core import dates
-from retrieval.core.types import Answer, Citation, Outlet, Passage, outlet_name
+from retrieval.core.types import Answer, Citation, Outlet, Passage, outlet_label, outlet_name
 
 # Quotes are kept to a field's size (well under the description limit) so several sources share a message.
 QUOTE_LIMIT = FIELD_VALUE_LIMIT
@@ -101,7 +101,7 @@ def source_embeds(citations: Sequence[Citation]) -> list[list[discord.Embed]]:
             title=f"[{c.n}] {c.title}",
             url=c.url,
             text=quoted(c),
-            source=outlet_name(c.source, c.via) if c.source or c.via else None,
+            source=outlet_label(c.source, c.via),
             published_at=c.published_at,
             colour=SOURCE_COLOUR,
             also=c.also_reported_by,
@@ -119,7 +119,7 @@ def _passage_embeds(passages: Sequence[Passage], heading: str, *, numbered: bool
             title=f"{rank}. {p.title}" if numbered else p.title,
             url=p.url,
             text=p.text,
-            source=outlet_name(p.source, p.via) if p.source or p.via else None,
+            source=outlet_label(p.source, p.via),
             published_at=p.published_at,
             colour=RELATED_COLOUR,
             also=p.also_reported_by,

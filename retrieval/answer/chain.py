@@ -53,7 +53,7 @@ from retrieval.core.types import (
     SentenceCounts,
     StreamEvent,
     Turn,
-    outlet_name,
+    outlet_label,
 )
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,8 @@ def number_passages(passages: Sequence[Passage], query: str = "", budget: int = 
     blocks = []
     for excerpt in excerpts(query, passages, budget):
         p = excerpt.passage
-        outlet = outlet_name(p.source, p.via) if p.source or p.via else None  # an outside article says how it came
-        meta = ", ".join(x for x in (outlet, (p.published_at or "")[:10]) if x)
+        # an outside article's outlet says how it came
+        meta = ", ".join(x for x in (outlet_label(p.source, p.via), (p.published_at or "")[:10]) if x)
         blocks.append(f"[{excerpt.number}] {p.title}" + (f" ({meta})" if meta else "") + f"\n{excerpt.text}")
     return "\n\n".join(blocks)
 

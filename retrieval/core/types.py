@@ -77,6 +77,11 @@ def outlet_name(source: str | None, via: str | None = None) -> str:
     return f"{name} (via {via})" if via else name
 
 
+def outlet_label(source: str | None, via: str | None = None) -> str | None:
+    """outlet_name, or None for a corpus article that names no outlet (a face shows nothing there)."""
+    return outlet_name(source, via) if source or via else None
+
+
 class Outlet(BaseModel):
     """Another outlet's copy of the same story (a near-duplicate article)."""
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from retrieval.answer import citations
 from retrieval.core import dates
-from retrieval.core.types import Answer, Brief, BriefStory, EvidenceDates, Outlet, Passage, SearchFilters
+from retrieval.core.types import Answer, Brief, BriefStory, EvidenceDates, Passage, SearchFilters
 from retrieval.news.matcher import Matcher, Topic, rows_of
 from retrieval.search.hybrid import Searcher, passage_from
 from retrieval.storage import provenance
@@ -163,21 +163,8 @@ class Briefer:
         row = story.best.get(newest, newest)
         text, meta = lexical.store.rows_at([row])[row][1:]
         sentence = self.matcher.sentence(lexical, text, topic, str(meta.get("title", "")))
-        listed = {lexical.publisher[newest]}
-        others = []
-        for r in sorted(story.rows, key=lambda r: (int(day[r]), r)):
-            if lexical.publisher[r] in listed:
-                continue
-            listed.add(lexical.publisher[r])
-            others.append(
-                Outlet(
-                    article_id=lexical.article_id[r],
-                    source=lexical.source[r] or None,
-                    url=lexical.url[r] or None,
-                    published_at=lexical.published_at[r] or None,
-                    via=provenance.via(lexical.publisher[r]),
-                )
-            )
+        # the story's copies from other publishers, as search lists them, among the articles this brief counts
+        others = cols.also_reported_by(meta, np.isin(cols.article, [cols.article[r] for r in story.rows]))
         return passage_from(str(lexical.ids[row]), text, meta, 0.0, others), sentence
 
     def _latest_news(
