@@ -116,8 +116,13 @@ def fetch(name: str, directory: Path | None = None) -> Path:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="*", default=["qwen-0.5b"], choices=sorted(MODELS))
-    for name in parser.parse_args().models:
+    # checked here, not by `choices`: Python 3.11's argparse checks an empty list against them, and fails
+    parser.add_argument("models", nargs="*", help=f"of {', '.join(sorted(MODELS))}; default: qwen-0.5b")
+    names = parser.parse_args().models or ["qwen-0.5b"]
+    for name in names:
+        if name not in MODELS:
+            parser.error(f"unknown model {name!r}: choose from {', '.join(sorted(MODELS))}")
+    for name in names:
         print(fetch(name))
 
 
