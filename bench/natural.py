@@ -18,6 +18,7 @@ With --benchmark, both sides also answer the 681 MultiHop-RAG dev questions with
 threshold: inference hit rate, false abstentions, abstention recall over bench/answer.py's stratified folds.
 
 Usage: python bench/natural.py [--data-dir /tmp/nd-609-int8] [--against main] [--folds 5] [--seeds 5] [--benchmark]
+       [--questions bench/natural_questions.json bench/natural_questions_fresh.json] [--result natural]
 The index is built in --data-dir on first use (with the default embedder) and reused, opened with the embedder of
 its kind.
 """
@@ -60,11 +61,12 @@ QUESTIONS = HERE / "natural_questions.json"
 ANSWERABLE = ("factual", "yes_no")
 # the new rules' settings (retrieval/answer/extractive.py); a point only where the code has every option
 GRID: dict[str, tuple[Any, ...]] = {
-    "subject_rule": ("sentence", "unnamed", "title", "off"),
+    "subject_rule": ("sentence", "unnamed"),
     "kind_keep_ratio": (0.5, 0.7),
     "count_similarity": (0.55, 0.65, 0.75),
     "money_only": (True, False),
     "topic_terms": (1, 2, 3),
+    "money_relation": (True, False),
 }
 FIGURES = ("fact_held", "evidence_first", "near_miss_declined", "answerable_declined")
 
@@ -144,7 +146,7 @@ def cross_validate(
 
 def side(args: argparse.Namespace) -> dict[str, Any]:
     """Answer the natural questions (and the dev questions with --benchmark) with the code on the path."""
-    questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    questions = load_questions(args.questions)
     settings = Settings(llm=None)  # an existing index opens with the embedder of its kind
     service, _ = open_eval_service(settings, MULTIHOP / "corpus.json", args.data_dir)
     service.start_background()
@@ -229,8 +231,14 @@ def benchmark_figures(found: dict[str, Any], folds: int, seeds: int) -> dict[str
 # ------------------------------------------------------------------ both sides, one report
 
 
+def load_questions(paths: list[Path]) -> list[dict[str, Any]]:
+    """The questions of every set named, in order (ids are unique across the sets)."""
+    return [q for path in paths for q in json.loads(path.read_text(encoding="utf-8"))]
+
+
 def run_side(code: Path | None, args: argparse.Namespace, grid: bool, out: Path) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--side", str(out), "--data-dir", str(args.data_dir)]
+    command += ["--questions", *map(str, args.questions)]
     if code is not None:
         command.append(f"--code={code}")
     if grid:
@@ -250,6 +258,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--benchmark", action="store_true", help="also the 681 dev questions, both sides")
+    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS], help="question sets, pooled")
+    parser.add_argument("--result", default="natural", help="the result's name in bench/results/")
     parser.add_argument("--side", type=Path, help=argparse.SUPPRESS)  # internal: answer with the code on the path
     parser.add_argument("--grid", action="store_true", help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()
@@ -257,7 +267,7 @@ def main() -> None:
         args.side.write_text(json.dumps(side(args)))
         return
 
-    questions = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    questions = load_questions(args.questions)
     with tempfile.TemporaryDirectory(prefix="nd-natural-") as folder:
         before = Path(folder) / "before"
         before.mkdir()
@@ -273,6 +283,7 @@ def main() -> None:
     shipped_cv = cross_validate(questions, {("defaults",): ours["shipped_rows"]}, args.folds, args.seeds)
     everyone = list(range(len(questions)))
     result: dict[str, Any] = {
+        "sets": [path.name for path in args.questions],
         "questions": Counter(q["type"] for q in questions),
         "articles": len({q["article"]["url"] for q in questions}),
         "protocol": {"folds": args.folds, "seeds": args.seeds, "split": "by article", "against": args.against},
@@ -302,7 +313,7 @@ def main() -> None:
             "ours": benchmark_figures(ours["benchmark"], args.folds, args.seeds),
             "before": benchmark_figures(theirs["benchmark"], args.folds, args.seeds),
         }
-    write_result("natural", result)
+    write_result(args.result, result)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ sentences fared (cited / attributed / dropped) and latency (first token p50, tot
 with the model's raw text and the quotes its markers show, goes to --records for reading by hand.
 
 Usage: python bench/natural_llm.py [--data-dir /tmp/nd-609-int8] [--paths server,inprocess] [--limit N]
-       [--questions bench/natural_questions_fresh.json --result natural_llm_fresh]
+       [--questions bench/natural_questions_fresh.json ... --result natural_llm_fresh] [--types yes_no]
 --paths offline answers offline only. bench/natural_questions_fresh.json (54 questions over 20 other articles, a
 "verdict" on each yes/no one) was written after every rule here was chosen: it is the held-out set.
 """
@@ -213,8 +213,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--records", type=Path, default=Path("/tmp/natural_llm.jsonl"))
     parser.add_argument(
-        "--questions", type=Path, default=QUESTIONS, help="another set of the same form (a fresh one: held out)"
+        "--questions", type=Path, nargs="+", default=[QUESTIONS], help="sets of the same form, pooled"
     )
+    parser.add_argument("--types", default="factual,yes_no,near_miss", help="only questions of these types")
     parser.add_argument("--result", default="natural_llm", help="the name of the JSON result in bench/results")
     parser.add_argument("--recheck", action="store_true", help="check the records' model sentences again, offline")
     args = parser.parse_args()
@@ -225,7 +226,9 @@ def main() -> None:
             {"records": str(args.records), "before": BEFORE, "verdicts_before": VERDICTS_BEFORE, **checked},
         )
         return
-    questions = json.loads(args.questions.read_text(encoding="utf-8"))[: args.limit]
+    kinds = args.types.split(",")
+    pooled = [q for path in args.questions for q in json.loads(path.read_text(encoding="utf-8"))]
+    questions = [q for q in pooled if q["type"] in kinds][: args.limit]
     model = fetch(args.model)
     corpus = MULTIHOP / "corpus.json"
     base = {"llm_timeout": 120, "llm_retries": 0, "sentence_vectors": False}
@@ -255,7 +258,8 @@ def main() -> None:
         args.result,
         {
             "model": model.name,
-            "question_set": str(args.questions.relative_to(ROOT)) if args.questions.is_relative_to(ROOT) else "",
+            "question_sets": [str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in args.questions],
+            "types": kinds,
             "questions": len(questions),
             "threads": args.threads,
             "load_average_before": load_before,

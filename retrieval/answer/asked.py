@@ -12,6 +12,7 @@ from retrieval.answer.facts import (
     ACRONYM,
     AGENT_VERBS,
     MONEY_ASKED,
+    MONEY_RELATIONS,
     RATE_ASKED,
     UNLABELLED,
     Facts,
@@ -36,6 +37,7 @@ def typed_facts(
     acronyms_count: bool = False,
     subject: frozenset[str] = frozenset(),
     money_only: bool = True,
+    money_relation: bool = False,
 ) -> list[list[str]]:
     """Each sentence's facts of the kind the question asks for, leaving out those the question names (also as
     another form of the same words: "EVs" names "EV"), and ages stated of someone other than the subject
@@ -50,11 +52,14 @@ def typed_facts(
         also.add(ACRONYM)
     said = casual(question)
     money = money_only and kind == "amount" and bool(MONEY_ASKED.search(said)) and not RATE_ASKED.search(said)
+    which = money_said(said) if money and money_relation else frozenset()
     typed = []
     for s in sentences:
         facts = [f for f in of_kind(s.facts, kind, asked, frozenset(also)) if not terms_of(f) <= q_terms]
         if money:  # a price, a fee, a salary: money, not a percentage or a weight
             facts = [f for f in facts if ("MONEY", f) in s.facts or ("CARDINAL", f) in s.facts]
+            if which and not s.terms & which:  # another money than the one asked for
+                facts = []
         if kind == "age":
             facts = [f for f in facts if " of " not in f or f.split(" of ", 1)[1] in subject]
         elif kind == "duration" and facts:  # "a couple of days back" is a point in time, not a span of it
@@ -62,6 +67,20 @@ def typed_facts(
             facts = [f for f in facts if not re.search(rf" {re.escape(f)} (?:back|ago|later|earlier) ", words)]
         typed.append(facts)
     return typed
+
+
+def _money_groups() -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(tokenize([group])[0]) for group in MONEY_RELATIONS)
+
+
+_MONEY_GROUPS = _money_groups()
+
+
+def money_said(question: str) -> frozenset[str]:
+    """The words a sentence may state the asked money with: every group (facts.MONEY_RELATIONS) a word of the
+    question belongs to; none when no word does ("how much money")."""
+    asked = set(tokenize([question])[0])
+    return frozenset(word for group in _MONEY_GROUPS if group & asked for word in group)
 
 
 NAMES_ASKED = frozenset({"person", "organisation", "agent"})

@@ -88,6 +88,20 @@ MONEY_ASKED = re.compile(
     r"revenue|market cap|sell|sells|sold|spent|spend|raise|raised|budget|profit|income|bill|charge|money|cash|"
     r"dollars?|invest\w*|funding|make|made|makes|net worth)\b"
 )
+# which money a question asks for: a sentence states that one only when it holds a word of the same group ("what's
+# it valued at" is not answered by "raised $40 million"). Question words outside every group ("how much money")
+# ask for any money.
+MONEY_RELATIONS = (
+    "cost costs price priced prices pay paid paying charge charges fee fees spend spent buy buys bought buying "
+    "purchase purchased acquire acquired acquisition deal sell sold sells sale",
+    "value valued valuation worth cap",
+    "raise raised raising secure secured funding funded fund round invest invested investment investors backed",
+    "revenue revenues sales sale sold sell sells earnings income turnover profit profits",
+    "salary salaries earn earns earned wage wages pay paid contract",
+    "budget cost costs spend spent spending",
+    "fine fined fines penalty penalties settlement settle settled damages",
+    "bill bills charge charged owe owed debt",
+)
 # a change asked for as a noun ("what raise did employers offer", "a pay rise of how much"): a percentage answers
 # it as well as a sum of money
 RATE_ASKED = re.compile(r"\b(?:what|which|a|the|pay|wage|salary|price|rate|tax)\s+(?:raise|rise|increase|hike|cut)\b")

@@ -123,6 +123,18 @@ def test_a_price_is_money_not_a_percentage() -> None:
     assert _answer("how much does ozempic cost a month", drug) is None
 
 
+def test_the_money_asked_for_is_stated_by_a_word_of_its_kind() -> None:
+    raised = "Acme Health raised $65 million in a round led by Index Ventures."
+    assert _answer("what's acme health valued at", raised) is None  # funding, not a valuation
+    valued = raised + " The round values Acme Health at $1.4 billion."
+    answer = _answer("what's acme health valued at", valued)
+    assert answer is not None and "$1.4 billion" in answer
+    answer = _answer("how much cash did acme health get", raised + " It was founded in 2014.")
+    assert answer is not None and "$65 million" in answer  # "cash" names no kind: any money answers it
+    answer = _answer("how much did acme health raise", valued)
+    assert answer is not None and "$65 million" in answer
+
+
 def test_a_yes_no_answer_is_the_evidence_not_a_verdict() -> None:
     options = ExtractiveOptions(abstain_below=float("-inf"))
     found = [passage(1, "a", "SoftBank deal", "SoftBank is taking a 51% stake in the Dublin startup Cubic Telecom.")]
