@@ -8,6 +8,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from retrieval.answer.claim_words import roles
 from retrieval.answer.facts import (
     ACRONYM,
     AGENT_VERBS,
@@ -38,6 +39,7 @@ def typed_facts(
     subject: frozenset[str] = frozenset(),
     money_only: bool = True,
     money_relation: bool = False,
+    role_relation: bool = False,
 ) -> list[list[str]]:
     """Each sentence's facts of the kind the question asks for, leaving out those the question names (also as
     another form of the same words: "EVs" names "EV"), and ages stated of someone other than the subject
@@ -53,6 +55,7 @@ def typed_facts(
     said = casual(question)
     money = money_only and kind == "amount" and bool(MONEY_ASKED.search(said)) and not RATE_ASKED.search(said)
     which = money_said(said) if money and money_relation else frozenset()
+    role = roles_asked(said) if role_relation and kind in NAMES_ASKED else frozenset()
     typed = []
     for s in sentences:
         facts = [f for f in of_kind(s.facts, kind, asked, frozenset(also)) if not terms_of(f) <= q_terms]
@@ -60,6 +63,8 @@ def typed_facts(
             facts = [f for f in facts if ("MONEY", f) in s.facts or ("CARDINAL", f) in s.facts]
             if which and not s.terms & which:  # another money than the one asked for
                 facts = []
+        if role and not roles(s.text) & role:  # "who's nike's cfo": a name the sentence gives no such role
+            facts = []
         if kind == "age":
             facts = [f for f in facts if " of " not in f or f.split(" of ", 1)[1] in subject]
         elif kind == "duration" and facts:  # "a couple of days back" is a point in time, not a span of it
@@ -81,6 +86,16 @@ def money_said(question: str) -> frozenset[str]:
     question belongs to; none when no word does ("how much money")."""
     asked = set(tokenize([question])[0])
     return frozenset(word for group in _MONEY_GROUPS if group & asked for word in group)
+
+
+_RUNS = re.compile(r"\b(?:runs?|running|leads?|heads?|boss|in charge)\b")
+_RUNNERS = frozenset({"ceo", "president", "chair", "founder"})
+
+
+def roles_asked(question: str) -> frozenset[str]:
+    """The roles a question asks a name for ("who's nike's cfo", "who runs spill": its ceo, president, chair or
+    founder); a name answers it only in a sentence that gives that role (claim_words.roles)."""
+    return roles(question) | (_RUNNERS if _RUNS.search(question) else frozenset())
 
 
 NAMES_ASKED = frozenset({"person", "organisation", "agent"})

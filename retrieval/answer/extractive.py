@@ -132,6 +132,10 @@ class ExtractiveOptions:
     # set) and .625 -> .812 (fresh set), fact held .707 -> .690 and .562 both, the 681 dev questions unchanged;
     # chosen at every point cross-validation picked over both sets pooled (bench/natural.py, natural_pooled.json)
     money_relation: bool = True
+    # "who's nike's cfo": a name counts only in a sentence giving that role. Measured off (bench/option_compare.py,
+    # twelfth session): first natural set fact held .690 -> .707, fresh set answerable declined .053 -> .079, the
+    # 681 dev questions' inference .791 -> .781 (a benchmark answer's sentence often names the person alone)
+    role_relation: bool = False
     subject_for_names: bool = False  # also for "who" and "which company" (whose answer is a name, not a property)
     count_similarity: float = 0.65  # "how many cars": "vehicles" counts when the two words' vectors are this close
     kind_keep_ratio: float = 0.7  # a sentence with the asked fact may lead when it scores this close to the best
@@ -259,17 +263,8 @@ class ExtractiveAnswerer:
     ) -> list[list[str]]:
         """Each sentence's facts of the kind asked for that count: about the subject, counting the asked thing."""
         opts = self.options
-        typed = typed_facts(
-            sentences,
-            kind,
-            question,
-            asked,
-            opts.unlabelled_names,
-            opts.acronyms,
-            subject,
-            opts.money_only,
-            opts.money_relation,
-        )
+        rules = (opts.unlabelled_names, opts.acronyms, subject, opts.money_only, opts.money_relation)
+        typed = typed_facts(sentences, kind, question, asked, *rules, opts.role_relation)
         if kind == "number":
             typed = self._counting(question, sentences, typed)
         if subject and kind in NAMES_ASKED and opts.title_names_not_answers and DOES_FOR.search(question):

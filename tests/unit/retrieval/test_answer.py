@@ -135,6 +135,21 @@ def test_the_money_asked_for_is_stated_by_a_word_of_its_kind() -> None:
     assert answer is not None and "$65 million" in answer
 
 
+def test_a_role_asked_for_is_one_the_sentence_gives() -> None:
+    options = ExtractiveOptions(abstain_below=float("-inf"), role_relation=True)
+    quoted = "Demand in China is recovering, said John Carter of Acme Health."
+    named = "Acme Health's finance chief, chief financial officer Mary Lee, said margins grew."
+
+    def first(question: str, *texts: str) -> str | None:
+        found = [passage(n, f"a{n}", f"Article {n}", text) for n, text in enumerate(texts, start=1)]
+        draft = ExtractiveAnswerer(HashingEmbedder(), options).draft(question, found)
+        return None if draft.abstained else draft.text.splitlines()[0]
+
+    assert first("who's acme health's cfo", quoted) is None  # a name, but no one said to be its cfo
+    answer = first("who's acme health's cfo", quoted, named)
+    assert answer is not None and "Mary Lee" in answer
+
+
 def test_a_yes_no_answer_is_the_evidence_not_a_verdict() -> None:
     options = ExtractiveOptions(abstain_below=float("-inf"))
     found = [passage(1, "a", "SoftBank deal", "SoftBank is taking a 51% stake in the Dublin startup Cubic Telecom.")]

@@ -77,6 +77,9 @@ def test_facts_read_from_the_words() -> None:
     assert ages("though he's just 18 years old, has") == [("18", "")]
     assert ages("He questioned the signing of a 30-year-old Casemiro on a four-year deal.") == [("30", "casemiro")]
     assert ages("The company raised $3 million in 2017.") == []
+    assert ages("Everton chairman Bill Kenwright has died at the age of 78.") == [("78", "")]
+    # a name before a role only says whose founder it is: the age is the founder's, who the sentence may not name
+    assert ages("The mixed messaging from the 43-year-old Flexport founder underscores it.") == [("43", "")]
     assert measured("It connects 17 million+ vehicles in 190 countries.") == ["vehicles", "countries"]
     assert measured("an annual output of 300,000 vehicles") == ["vehicles"]
     assert acronyms("Xiaomi would work with BAIC to assemble its EVs, the CEO said.", frozenset()) == {
