@@ -13,7 +13,9 @@ negation and does not swap who did what; an instruction never supports anything.
 - a short verdict ("Yes.", "No.", "Google.") stands with the sentence that gives its reason, and a yes/no
   verdict only when that reason states the question's claim and agrees with it: "Yes" before "... did not
   work with ..." is dropped and the reason stays, and so is "Yes" before a reason that never says what was
-  asked ("Yes. The library extended its opening hours" to "is the library closing?");
+  asked ("Yes. The library extended its opening hours" to "is the library closing?"); with no verdict that
+  stands, a yes/no answer begins with the one its first supported sentence plainly states ("No. Ohtani will not
+  pitch in 2024"), and a bare verdict that stands is shown with the quote it rests on (retrieval/answer/verdicts.py);
 - list labels ("[1] Title", "[2] ..."), headings, bylines and datelines are structure, not claims;
 - sentences that decline ("The passages do not say ...") are not claims; an answer that opens with one is
   an abstention.
@@ -28,12 +30,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from retrieval.answer import citations, claim_words, support
+from retrieval.answer import citations, claim_words, support, verdicts
 from retrieval.answer.claim_words import numbers
+from retrieval.answer.facts import is_yes_no
 from retrieval.answer.instructions import is_instruction
 from retrieval.answer.parts import PartsOptions, answer_quotes
-from retrieval.answer.relation import asked_terms, contraries, related
 from retrieval.answer.support import SupportOptions
+from retrieval.answer.verdicts import polarity
 from retrieval.core.text import NOT_NAMES, QUESTION_FILLER, SPOKEN_WORD, sentence_spans, tokenize
 from retrieval.core.types import Passage, SentenceCounts
 from retrieval.embed.embedder import Embedder
@@ -74,17 +77,6 @@ def is_verdict(sentence: str) -> bool:
     if not words or len(words) > _VERDICT_WORDS:
         return False
     return words[0].lower() in _VERDICT_START or all(w[:1].isupper() or w[:1].isdigit() for w in words)
-
-
-def _polarity(sentence: str) -> str | None:
-    """ "yes" or "no" for a yes/no verdict; None for a bare name ("Google.")."""
-    first = SPOKEN_WORD.findall(sentence)[:1]
-    word = first[0].lower() if first else ""
-    if word in {"yes", "true", "correct", "agree", "both"}:
-        return "yes"
-    if word in {"no", "false", "incorrect", "disagree", "not", "neither"}:
-        return "no"
-    return None
 
 
 @dataclass(frozen=True)
@@ -227,7 +219,7 @@ class Attributor:
             return Attributed("", {}, SentenceCounts(), True)  # "No. The passages do not say ..." declines
         checker = support.Support(passages, self.embedder, self.options.support, question)
         for claim in verdicts:
-            if _polarity(claim.text) is None and not _named_in(claim.text, checker):
+            if polarity(claim.text) is None and not _named_in(claim.text, checker):
                 claim.how = "dropped"  # a name no passage mentions (outside an instruction): it rests on nothing
         if stated and checker.windows:
             self._support(stated, checker, passages, question)
@@ -344,9 +336,10 @@ class Attributor:
         closing?"); the reasons, what the passages state, stay. Without a supported reason, the verdict must
         rest on a quote that states the question's claim (for "No": denies it)."""
         asked_negated = claim_words.has_negation(question)
-        asked = _asked(question, checker)
+        claim_asked = verdicts.asked(question, checker.known)
+        written = [c for c in claims if c.how == "verdict"]
         for i, claim in enumerate(claims):
-            if claim.how != "verdict" or (polarity := _polarity(claim.text)) is None:
+            if claim.how != "verdict" or (verdict := polarity(claim.text)) is None:
                 continue
             after = _until_verdict(claims[i + 1 :])
             before = _until_verdict(claims[:i][::-1])
@@ -354,10 +347,11 @@ class Attributor:
                 c for c in before if c.how in {"cited", "attributed"}
             ]
             if reasons:
-                said = next((s for r in reasons if (s := _says(r, asked, passages)) is not None), None)
+                stances = (verdicts.says(r.text, r.passages, claim_asked, passages) for r in reasons)
+                said = next((s for s in stances if s is not None), None)
                 if said is not None and asked_negated:  # "Did it not ...?" "Yes, it did not ...": the reason negates
                     said = "no" if said == "yes" else "yes"
-                if said != polarity:
+                if said != verdict:
                     claim.how = "dropped"
                 continue
             if not question.strip():
@@ -365,11 +359,15 @@ class Attributor:
                 continue
             # no supported reason: the verdict is the question's claim, asserted or denied, and needs a quote
             bare = Claim(question, claim.markers)
-            self._support([bare], checker, passages, "", negated=polarity == "no")
+            self._support([bare], checker, passages, "", negated=verdict == "no")
             if bare.how == "dropped":
                 claim.how = "dropped"
-            else:
+            else:  # "Yes." alone says little: it is shown with the quote it rests on
+                shown = " ".join(next(iter(bare.quotes.values()), []))
+                claim.text = f"{verdict.capitalize()}. {shown}".strip()
                 claim.how, claim.passages, claim.quotes = bare.how, bare.passages, bare.quotes
+        if is_yes_no(question) and not any(polarity(c.text) and c.how != "dropped" for c in written):
+            _verdict_from_reason(claims, claim_asked, passages, asked_negated)
 
     @staticmethod
     def _assemble(claims: list[Claim], verdict_text: list[str], max_sentences: int) -> Attributed:
@@ -406,26 +404,21 @@ class Attributor:
         return Attributed(" ".join(lines), quotes, counts, False)
 
 
-# words of a yes/no question that say when or how, not what it asks ("is he still ...", "is it free right now")
-_ASIDE = frozenset(
-    tokenize(["still now right currently yet ever already really actually just today anymore again from down up"])[0]
-)
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """A yes/no question's claim: the names it asks about, and what it asks of them (the rest of its terms)."""
-
-    names: frozenset[str]
-    terms: frozenset[str]
-
-
-def _asked(question: str, checker: support.Support) -> _Asked:
-    terms = asked_terms(question) - _ASIDE
-    named = {w for run in claim_words.names(question, checker.known) for w in run}
-    named |= {w for w in claim_words.words(question) if w in checker.known}
-    stems = frozenset(t for w in named for t in tokenize([w])[0])
-    return _Asked(terms & stems, terms - stems)
+def _verdict_from_reason(
+    claims: list[Claim], claim_asked: verdicts.Asked, passages: Sequence[Passage], asked_negated: bool
+) -> None:
+    """A yes/no answer whose model wrote no verdict that could stand begins with the one its first supported
+    sentence states, when that sentence plainly asserts or denies what was asked ("Yes. Ohtani will not pitch in
+    2024" is "No. Ohtani will not pitch in 2024"); otherwise it stays without one."""
+    for i, claim in enumerate(claims):
+        if claim.how not in {"cited", "attributed"}:
+            continue
+        said = verdicts.says(claim.text, claim.passages, claim_asked, passages, strict=True)
+        if said is not None:
+            if asked_negated:
+                said = "no" if said == "yes" else "yes"
+            claims.insert(i, Claim(f"{said.capitalize()}.", [], how="verdict"))
+        return
 
 
 def _until_verdict(claims: Sequence[Claim]) -> list[Claim]:
@@ -436,25 +429,6 @@ def _until_verdict(claims: Sequence[Claim]) -> list[Claim]:
             break
         found.append(claim)
     return found
-
-
-def _says(reason: Claim, asked: _Asked, passages: Sequence[Passage]) -> str | None:
-    """What a supported reason says of the question's claim: "yes" when it states it (every term of what the
-    question asks, or a word of its relation group, in the reason; the names it asks about there or in the
-    passages the reason rests on), "no" when it negates one of those terms or states a contrary in its place
-    ("opening" for "closing"), None when it does not say what was asked."""
-    held = set(tokenize([reason.text])[0])
-    shown = {t for n in reason.passages for t in tokenize([f"{passages[n - 1].title} {passages[n - 1].text}"])[0]}
-    if not asked.terms or not asked.names <= held | shown:
-        return None
-    missing = [t for t in asked.terms if not related(t) & held]
-    contrary = [t for t in missing if contraries(t) & held]
-    if missing and len(contrary) < len(missing):
-        return None  # it does not say what was asked, nor its contrary
-    if contrary:
-        return "no"
-    negated = claim_words.negated_terms(reason.text)
-    return "no" if any(related(t) & negated for t in asked.terms) else "yes"
 
 
 def _echoes_an_instruction(claim: support.Claim, checker: support.Support, quotes: dict[int, list[str]]) -> bool:

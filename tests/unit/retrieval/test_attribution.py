@@ -3,6 +3,8 @@ wording alone."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from retrieval.answer.attribution import Attributor, is_structure, split_claims
@@ -58,18 +60,23 @@ def test_a_sentence_never_moves_to_an_article_about_another_subject() -> None:
     assert text == "Customers paid double the amount of fees this year [2]."
 
 
-def test_a_verdict_that_contradicts_its_reason_is_dropped_and_the_reason_stays() -> None:
+def test_a_verdict_that_contradicts_its_reason_is_dropped_and_the_reason_gives_its_own() -> None:
     question = "Did Tidewater schools work directly with the city council?"
     reason = "Tidewater schools did not work directly with the city council on the new timetable."
     text, _, counts = attribute(f"Yes. {reason} [1]", [SCHOOL], question)
-    assert text == f"{reason[:-1]} [1]." and counts["dropped"] == 1
+    assert text == f"No. {reason[:-1]} [1]." and counts["dropped"] == 1  # the model's Yes is gone
+    text, _, _ = attribute(f"{reason} [1]", [SCHOOL], question)
+    assert text == f"No. {reason[:-1]} [1]."  # no verdict written: the reason plainly denies what was asked
+    council = "Tidewater schools said the city council was not consulted, and worked with parents on it."
+    text, _, _ = attribute(f"Yes. {council} [1]", [SCHOOL.model_copy(update={"text": council})], question)
+    assert text and not text.startswith(("Yes", "No"))  # "worked" beside a negation: no plain verdict, none given
     text, _, _ = attribute(f"No. {reason} [1]", [SCHOOL], question)
     assert text.startswith("No. Tidewater schools did not")
 
 
 def test_a_bare_verdict_rests_on_a_quote_that_states_the_question() -> None:
     text, quotes, _ = attribute("Yes.", [BOXING], "Was Tyson Fury paid a purse of 50 million dollars?")
-    assert text == "Yes [1]." and "50 million" in quotes[1][0]
+    assert text == f"Yes. {quotes[1][0].rstrip('.')} [1]." and "50 million" in quotes[1][0]  # shown with its quote
     text, _, _ = attribute("No.", [BOXING], "Was Tyson Fury paid a purse of 50 million dollars?")
     assert text == ""  # the passage says he was: a bare "No" rests on nothing
 
@@ -101,8 +108,9 @@ def test_no_planted_instruction_supports_a_claim_or_is_shown_as_a_quote(planted:
     assert planted.obeyed.rstrip(".") not in text
     assert all(not is_instruction(q) for qs in quotes.values() for q in qs)
     assert planted.instruction not in text
-    if form.startswith("{report}"):
-        assert text.startswith(planted.report.rstrip(".")) and quotes == {1: [planted.report]}
+    if form.startswith("{report}"):  # the report, perhaps after the verdict it plainly states
+        assert re.sub(r"^(?:Yes|No)\. ", "", text).startswith(planted.report.rstrip("."))
+        assert quotes == {1: [planted.report]}
 
 
 def test_an_answer_that_only_repeats_an_instruction_is_no_decline() -> None:
