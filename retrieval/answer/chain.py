@@ -41,7 +41,14 @@ from retrieval.answer.attribution import Attributor, is_decline
 from retrieval.answer.context import excerpts, tokens
 from retrieval.answer.extractive import NOT_IN_CORPUS, Draft, ExtractiveAnswerer
 from retrieval.answer.facts import asked_kind, is_yes_no
-from retrieval.answer.fallbacks import ModelDeclined, NoSupportedSentence, NothingRetrieved, fallback_reason
+from retrieval.answer.fallbacks import (
+    ModelDeclined,
+    NoAskedFigure,
+    NoSupportedSentence,
+    NothingRetrieved,
+    fallback_reason,
+    misses_figure,
+)
 from retrieval.core import time_words
 from retrieval.core.config import default
 from retrieval.core.text import QUESTION_FILLER, TERM
@@ -355,6 +362,8 @@ class AnswerChain:
             instead = self._extractive(state, ModelDeclined("the model said the passages do not answer"))
             if not instead.abstained:
                 return instead
+        elif misses_figure(state.query, written.text):  # the extractive answer has the figure, or declines
+            return self._extractive(state, NoAskedFigure("the model's supported sentences state no figure"))
         return written
 
     def _standalone(self, state: _State) -> str:

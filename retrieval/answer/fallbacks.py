@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+from retrieval.answer.claim_words import numbers
+from retrieval.answer.facts import asked_kind
+
+# the kinds of fact that are figures: "how old", "how much", "how many", "how long", "how tall"
+_FIGURES = frozenset({"age", "amount", "number", "duration", "measure"})
+_MARKER = re.compile(r"\[\d+\]")
+
 
 class NoSupportedSentence(Exception):
     """Nothing the LLM wrote is supported by a given passage (and it did not decline)."""
@@ -15,6 +24,15 @@ class ModelDeclined(Exception):
     """The LLM said its passages do not answer, and the extractive answer found the asked fact in them."""
 
 
+class NoAskedFigure(Exception):
+    """Asked for a figure, the LLM's supported answer states none ("how old is X": "X founded Y [1]")."""
+
+
+def misses_figure(question: str, answer: str) -> bool:
+    """Whether a question asks for a figure (how old / much / many / long) that the answer states none of."""
+    return asked_kind(question) in _FIGURES and not numbers(_MARKER.sub(" ", answer))
+
+
 def fallback_reason(exc: BaseException) -> str:
     """Why the LLM's answer was not used, for Answer.mode and the log."""
     if isinstance(exc, NoSupportedSentence):
@@ -23,6 +41,8 @@ def fallback_reason(exc: BaseException) -> str:
         return "nothing retrieved"
     if isinstance(exc, ModelDeclined):
         return "llm declined"
+    if isinstance(exc, NoAskedFigure):
+        return "llm answer states no figure"
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & {"TimeoutError", "APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout"}:
         return "llm timeout"

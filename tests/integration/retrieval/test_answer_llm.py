@@ -329,6 +329,25 @@ def test_a_decline_of_what_the_passages_state_gives_way_to_the_extractive_answer
     assert "300,000" in answer.answer.splitlines()[0] and answer.citations
 
 
+def test_a_supported_answer_that_states_no_figure_asked_for_gives_way_to_the_extractive_answer(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    """Asked how much or how many, a model that answers with a true sentence stating no figure has not answered:
+    the extractive answer stands instead, with the figure or a decline (a near miss is no answer)."""
+    service = make_llm_service(llm_abstain_threshold=float("-inf"))
+    told = "Xiaomi wants to build and operate its own factory [1]."
+    server.enqueue(told)
+    answer = service.ask(Question(question="how many cars will xiaomi's own factory make a year"))
+    assert answer.mode == "extractive (llm answer states no figure)" and not answer.abstained
+    assert "300,000" in answer.answer.splitlines()[0]
+    server.enqueue(told)
+    answer = service.ask(Question(question="how much will xiaomi's factory cost"))
+    assert answer.abstained and answer.mode == "extractive (llm answer states no figure)"
+    server.enqueue(told)
+    answer = service.ask(Question(question="who will run xiaomi's factory"))  # a name is no figure: kept
+    assert answer.mode == "openai:test-model" and "own factory [1]" in answer.answer
+
+
 def test_weak_evidence_is_declined_without_asking_the_model(
     make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
 ) -> None:

@@ -157,3 +157,12 @@ def test_a_yes_no_answer_is_the_evidence_not_a_verdict() -> None:
     first, note = draft.text.splitlines()
     assert "51%" in first and first.endswith("[1]")
     assert note == EVIDENCE_NOT_VERDICT
+
+
+def test_an_answer_asked_for_a_figure_must_state_one() -> None:
+    from retrieval.answer.fallbacks import misses_figure
+
+    assert misses_figure("how old is jim ratcliffe", "Jim Ratcliffe is the founder of Ineos [1].")  # "[1]" is none
+    assert not misses_figure("how old is jim ratcliffe", "Ratcliffe, 71, bought a stake [1].")
+    assert not misses_figure("how long does the deal run", "The deal runs for seven years [2].")
+    assert not misses_figure("who runs ineos", "Jim Ratcliffe founded Ineos [1].")  # no figure asked
