@@ -260,6 +260,7 @@ def main() -> None:
     parser.add_argument("--benchmark", action="store_true", help="also the 681 dev questions, both sides")
     parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS], help="question sets, pooled")
     parser.add_argument("--result", default="natural", help="the result's name in bench/results/")
+    parser.add_argument("--shipped-only", action="store_true", help="no grid: a held-out set answered as shipped")
     parser.add_argument("--side", type=Path, help=argparse.SUPPRESS)  # internal: answer with the code on the path
     parser.add_argument("--grid", action="store_true", help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()
@@ -275,7 +276,7 @@ def main() -> None:
             ["git", "-C", str(HERE.parent), "archive", args.against], check=True, capture_output=True
         )
         subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
-        ours = run_side(None, args, True, Path(folder) / "ours.json")
+        ours = run_side(None, args, not args.shipped_only, Path(folder) / "ours.json")
         theirs = run_side(before, args, False, Path(folder) / "before.json")
     table = {tuple(json.loads(k)): rows for k, rows in ours["table"].items()}
     ours_cv = cross_validate(questions, table, args.folds, args.seeds)

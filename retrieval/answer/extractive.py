@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from retrieval.answer import verdicts
 from retrieval.answer.asked import (
     DOES_FOR,
     NAMES_ASKED,
@@ -49,6 +50,7 @@ from retrieval.answer.asked import (
     typed_facts,
     unlabelled,
 )
+from retrieval.answer.claim_words import has_negation, known_names
 from retrieval.answer.facts import (
     EntityTagger,
     Kind,
@@ -141,6 +143,9 @@ class ExtractiveOptions:
     kind_keep_ratio: float = 0.7  # a sentence with the asked fact may lead when it scores this close to the best
     answering_candidates: int = 3  # sentences with the asked fact added to the shortlist, best cheap scores first
     evidence_note: bool = True  # offline yes/no answers say their sentence is the evidence, not a verdict
+    # ... unless the sentence plainly asserts or denies what was asked (retrieval/answer/verdicts.py, strict):
+    # then it begins with that verdict
+    evidence_verdict: bool = False
     # the best sentence first and one per article asked about; False: up to max_sentences in passage order
     # (the answerer before answer-first, kept as the benchmark's baseline)
     answer_first: bool = True
@@ -384,7 +389,8 @@ class ExtractiveAnswerer:
             quotes.setdefault(sentences[i].passage, []).append(sentences[i].text)
         lines = [f"{sentences[i].text} [{sentences[i].passage}]" for i in chosen]
         if yes_no:
-            lines = [*lines[:1], EVIDENCE_NOT_VERDICT]
+            said = plain_verdict(question, passages, sentences[chosen[0]]) if opts.evidence_verdict else None
+            lines = [f"{said.capitalize()}. {lines[0]}"] if said else [*lines[:1], EVIDENCE_NOT_VERDICT]
             quotes = {sentences[chosen[0]].passage: [sentences[chosen[0]].text]}
         return Draft("\n".join(lines), False, quotes, confidence)
 
@@ -402,10 +408,21 @@ class ExtractiveAnswerer:
             vectors = self.embedder.embed_documents([written_out(wanted), *nouns])
             similarity = vectors[1:] @ vectors[0]
             close = {noun for noun, s in zip(nouns, similarity, strict=True) if s >= self.options.count_similarity}
+        # a clipped word ("subs" for "subscribers", "execs"): the noun begins with it and is longer
+        close |= {n for n in nouns for w in words if len(w) >= 3 and n.startswith(w) and len(n) > len(w) + 3}
         return [facts if i not in counts or close & set(counts[i]) else [] for i, facts in enumerate(typed)]
 
 
 _BOTH = re.compile(r"\b(?:both|each|all|several|multiple|two|three|four)\b", re.I)
+
+
+def plain_verdict(question: str, passages: Sequence[Passage], sentence: Sentence) -> str | None:
+    """ "yes" or "no" when the evidence sentence plainly asserts or denies what a yes/no question asks, else None."""
+    claim = verdicts.asked(question, known_names([p.text for p in passages] + [p.title for p in passages]))
+    said = verdicts.says(sentence.text, [sentence.passage], claim, passages, strict=True)
+    if said is not None and has_negation(question):  # "did it not ...?" asks the contrary
+        said = "no" if said == "yes" else "yes"
+    return said
 
 
 def articles_asked(question: str, passages: Sequence[Passage], most: int) -> int:

@@ -182,13 +182,16 @@ _COUNTED = re.compile(r"\bhow many ([\w-]+(?: [\w-]+)?)")
 
 
 def counted(question: str) -> str:
-    """What a "how many" question counts: the (up to two) words after it, auxiliaries left out ("how many
-    vehicles will it build" -> "vehicles"); "" otherwise. A number answers it only in a sentence that mentions
-    one of them."""
+    """What a "how many" question counts: the word after it, or two when the second is a plural ("how many
+    african countries"), auxiliaries left out ("how many vehicles will it build" -> "vehicles"); "" otherwise.
+    A number answers it only in a sentence that mentions one of them."""
     found = _COUNTED.search(question.lower())
     if not found:
         return ""
-    return " ".join(w for w in found.group(1).split() if not _AUXILIARY.fullmatch(w))
+    words = [w for w in found.group(1).split() if not _AUXILIARY.fullmatch(w)]
+    if len(words) == 2 and not (words[1].endswith("s") and not words[1].endswith("ss")):
+        words = words[:1]  # a second word that is no plural is the question going on: "how many people work"
+    return " ".join(words)
 
 
 # ------------------------------------------------------------------ facts read from a sentence's words

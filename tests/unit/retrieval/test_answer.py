@@ -166,3 +166,10 @@ def test_an_answer_asked_for_a_figure_must_state_one() -> None:
     assert not misses_figure("how old is jim ratcliffe", "Ratcliffe, 71, bought a stake [1].")
     assert not misses_figure("how long does the deal run", "The deal runs for seven years [2].")
     assert not misses_figure("who runs ineos", "Jim Ratcliffe founded Ineos [1].")  # no figure asked
+
+
+def test_a_clipped_word_counts_what_it_clips() -> None:
+    text = "Kayla Brooks is a YouTuber with over 12 million subscribers and 300 videos."
+    answer = _answer("how many subs does kayla brooks have", text)
+    assert answer is not None and "12 million subscribers" in answer
+    assert _answer("how many subs does kayla brooks have", "Kayla Brooks posted 300 videos in 2023.") is None
