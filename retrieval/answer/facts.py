@@ -80,7 +80,8 @@ _PLACE = r"city|country|state|place|region|nation|location|venue|stadium|town|co
 _ASKING = r"(?:(?:what|which)|name of (?:the|a|an)) (?:[\w-]+ ){0,3}?"
 _AMOUNT_WORDS = (
     r"cost|costs|price|priced|worth|fee|fees|fine|fined|salary|paid|pay|paying|earn|earns|valuation|valued|revenue|"
-    r"market cap|sell for|sells for|sold for|spent|spend|raise|raised|stake|budget|profit|income|bill|charge|value"
+    r"market cap|sell for|sells for|sold for|spent|spend|raise|raised|stake|budget|profit|income|bill|charge|value|"
+    r"loss|losses|deficit"
 )
 # an amount of money: "how much ... cost / pay / worth", not "how much weight" or "what stake"
 MONEY_ASKED = re.compile(
@@ -96,7 +97,7 @@ MONEY_RELATIONS = (
     "purchase purchased acquire acquired acquisition deal sell sold sells sale",
     "value valued valuation worth cap",
     "raise raised raising secure secured funding funded fund round invest invested investment investors backed",
-    "revenue revenues sales sale sold sell sells earnings income turnover profit profits",
+    "revenue revenues sales sale sold sell sells earnings income turnover profit profits loss losses deficit",
     "salary salaries earn earns earned wage wages pay paid contract",
     "budget cost costs spend spent spending",
     "fine fined fines penalty penalties settlement settle settled damages",

@@ -47,6 +47,7 @@ from retrieval.answer.facts import (
         ("what did the fine come to", "amount"),
         ("how big a stake is ratcliffe buying", "amount"),
         ("what does it sell for", "amount"),
+        ("how big was the retailer's pre-tax loss", "amount"),
         ("who was to build xiaomi's cars", "agent"),
         ("who's cubic telecom's ceo", "person"),
         ("what year did it open", "date"),
