@@ -21,6 +21,7 @@ from retrieval.answer.facts import (
     ages,
     casual,
     of_kind,
+    quantities,
     reasons,
 )
 from retrieval.answer.facts import normalise as normalise_words
@@ -54,6 +55,8 @@ def typed_facts(
         also.add(ACRONYM)
     said = casual(question)
     money = money_only and kind == "amount" and bool(MONEY_ASKED.search(said)) and not RATE_ASKED.search(said)
+    if money and (thing := _HOW_MUCH_OF.search(said)) and not MONEY_ASKED.search(thing.group(1)):
+        money = False  # "how much water can it make a day": liters, not money
     which = money_said(said) if money and money_relation else frozenset()
     role = roles_asked(said) if role_relation and kind in NAMES_ASKED else frozenset()
     typed = []
@@ -72,6 +75,13 @@ def typed_facts(
             facts = [f for f in facts if not re.search(rf" {re.escape(f)} (?:back|ago|later|earlier) ", words)]
         typed.append(facts)
     return typed
+
+
+# "how much water", "how much weight": the thing measured, when it is no money word
+_HOW_MUCH_OF = re.compile(
+    r"\bhow much (?!(?:money|did|does|do|is|was|were|are|will|would|has|have|had|can|could|should|of|it|they|he|"
+    r"she|we|you|i|the|a|an|more|less|longer)\b)([a-z]+)"
+)
 
 
 def _money_groups() -> tuple[frozenset[str], ...]:
@@ -158,9 +168,10 @@ def names_the_topic(sentence: Sentence, others: frozenset[str], least: int) -> b
 
 def read_facts(sentence: str) -> Facts:
     """The facts read from a sentence's words rather than tagged: ages ("30 of casemiro": the age of the name
-    it comes before) and the words that give a cause."""
+    it comes before), the words that give a cause, and amounts with their unit ("2 to 5 liters")."""
     found = {("AGE", f"{age} of {holder}" if holder else age) for age, holder in ages(sentence)}
     found |= {("REASON", word) for word in reasons(sentence)}
+    found |= {("QUANTITY", amount) for amount in quantities(sentence)}
     return frozenset(found)
 
 

@@ -274,6 +274,20 @@ def acronyms(sentence: str, facts: Facts) -> Facts:
     )
 
 
+# an amount with its unit, which the small tagger often reads as a bare number ("5 liters" -> CARDINAL 5)
+_QUANTITY = re.compile(
+    r"\b\d[\d,.]*(?:\s*(?:to|-|–)\s*\d[\d,.]*)?\s*(?:liters?|litres?|gallons?|kilograms?|kg|grams?|pounds?|lbs?|"
+    r"tons?|tonnes?|miles?|kilometers?|kilometres?|km|meters?|metres?|feet|foot|inches?|acres?|hectares?|"
+    r"barrels?|megawatts?|gigawatts?|mw|gw|kwh|mph|km/h|degrees?)\b",
+    re.I,
+)
+
+
+def quantities(sentence: str) -> list[str]:
+    """The amounts with a unit a sentence states ("2 to 5 liters", "300 miles"), as normalised facts."""
+    return [normalise(m.group()) for m in _QUANTITY.finditer(sentence)]
+
+
 _MEASURED = re.compile(
     r"(?:\d[\d,.]*\s*(?:million|billion|thousand|hundred|m|bn|k)?\+?|\b(?:two|three|four|five|six|seven|eight|nine|"
     r"ten|eleven|twelve|dozens?|hundreds|thousands|millions|billions)\b)\s+"

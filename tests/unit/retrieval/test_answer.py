@@ -118,6 +118,13 @@ def test_in_a_passage_about_the_subject_a_sentence_naming_no_one_is_about_it_and
     assert before.draft("how many speakers does the sphere have", found).abstained  # the rule before declined
 
 
+def test_how_much_of_a_thing_is_a_quantity_not_money() -> None:
+    device = "Campbell Labs built a device that can pull 5 liters of water a day from the air."
+    answer = _answer("how much water can the campbell labs device make a day", device)
+    assert answer is not None and "5 liters" in answer
+    assert _answer("how much did campbell labs make", device) is None  # money asked: liters are none
+
+
 def test_a_price_is_money_not_a_percentage() -> None:
     drug = "Ozempic is a great example: nearly 50% of the drugs in the pipeline need cooling."
     assert _answer("how much does ozempic cost a month", drug) is None

@@ -21,6 +21,7 @@ from retrieval.answer.facts import (
     measured,
     normalise,
     of_kind,
+    quantities,
 )
 
 
@@ -79,6 +80,11 @@ def test_facts_read_from_the_words() -> None:
     assert ages("though he's just 18 years old, has") == [("18", "")]
     assert ages("He questioned the signing of a 30-year-old Casemiro on a four-year deal.") == [("30", "casemiro")]
     assert ages("The company raised $3 million in 2017.") == []
+    assert quantities("a device that can extract 2 to 5 liters (0.5 to 1.3 gallons) a day") == [
+        "2 to 5 liters",
+        "0 5 to 1 3 gallons",
+    ]
+    assert quantities("Sales grew 5% to 300 units in 2023.") == []
     assert ages("Everton chairman Bill Kenwright has died at the age of 78.") == [("78", "")]
     # a name before a role only says whose founder it is: the age is the founder's, who the sentence may not name
     assert ages("The mixed messaging from the 43-year-old Flexport founder underscores it.") == [("43", "")]
