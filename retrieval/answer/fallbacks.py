@@ -10,6 +10,10 @@ from retrieval.answer.facts import asked_kind
 # the kinds of fact that are figures: "how old", "how much", "how many", "how long", "how tall"
 _FIGURES = frozenset({"age", "amount", "number", "duration", "measure"})
 _MARKER = re.compile(r"\[\d+\]")
+# a span said in words: "for one month", "a year", "half a season"
+_SPAN_IN_WORDS = re.compile(
+    r"\b(?:one|a|an|half an?|a few|a couple of|several)\s+(?:year|month|week|day|hour|minute|decade|season)s?\b", re.I
+)
 
 
 class NoSupportedSentence(Exception):
@@ -30,7 +34,8 @@ class NoAskedFigure(Exception):
 
 def misses_figure(question: str, answer: str) -> bool:
     """Whether a question asks for a figure (how old / much / many / long) that the answer states none of."""
-    return asked_kind(question) in _FIGURES and not numbers(_MARKER.sub(" ", answer))
+    text = _MARKER.sub(" ", answer)
+    return asked_kind(question) in _FIGURES and not numbers(text) and not _SPAN_IN_WORDS.search(text)
 
 
 def fallback_reason(exc: BaseException) -> str:

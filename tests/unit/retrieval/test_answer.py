@@ -172,6 +172,7 @@ def test_an_answer_asked_for_a_figure_must_state_one() -> None:
     assert misses_figure("how old is jim ratcliffe", "Jim Ratcliffe is the founder of Ineos [1].")  # "[1]" is none
     assert not misses_figure("how old is jim ratcliffe", "Ratcliffe, 71, bought a stake [1].")
     assert not misses_figure("how long does the deal run", "The deal runs for seven years [2].")
+    assert not misses_figure("how long were the fish on the diet", "The fish were on the diet for one month [1].")
     assert not misses_figure("who runs ineos", "Jim Ratcliffe founded Ineos [1].")  # no figure asked
 
 
