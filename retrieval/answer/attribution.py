@@ -177,10 +177,30 @@ def split_claims(text: str) -> list[Claim]:
         body = citations.strip_markers(piece).strip().lstrip("-*•").strip()
         if labelled and not re.search(r"[.!?][\"'”’)]*$", body):
             continue  # "[1] Title (Outlet, date)": a list of the passages, not a sentence
+        body = unframed(body)
         if body and re.search(r"\w", body) and not is_structure(body):
             cites = not labelled or _ends_with_marker(piece)
             claims.append(Claim(body, list(dict.fromkeys(markers)) if cites else []))
     return claims
+
+
+# "The article reports that ...", "According to the passage, ...": how the model sourced it, not what it claims
+_FRAME = re.compile(
+    r"^(?:according to (?:the |this )?(?:article|passage|report|text|source|excerpt)s?\b[^,]{0,40},\s*|"
+    r"(?:the|this) (?:article|passage|report|text|source|excerpt)s?(?:\s+(?:in|from|by)(?:\s+[^,]{0,40}?)?)?\s+"
+    r"(?:reports?|states?|says?|mentions?|notes?|indicates?|explains?|confirms?)\s+that\s+)",
+    re.I,
+)
+_FRAMED_WORDS = 5  # what is left must be a sentence of its own, not "Frank Reich coaching record"
+
+
+def unframed(sentence: str) -> str:
+    """A model's sentence without the frame that sources it ("The passage from [2] states that X" -> "X")."""
+    found = _FRAME.match(sentence)
+    if not found or len(SPOKEN_WORD.findall(sentence[found.end() :])) < _FRAMED_WORDS:
+        return sentence
+    rest = sentence[found.end() :]
+    return rest[:1].upper() + rest[1:]
 
 
 def _ends_with_marker(piece: str) -> bool:
@@ -378,8 +398,8 @@ class Attributor:
         for claim in claims:
             if claim.how == "decline":
                 continue
-            if claim.how == "verdict":
-                pending.append(claim.text)
+            if claim.how == "verdict":  # "Yes" written without its stop ("Yes The dam ...") gets one
+                pending.append(claim.text if re.search(r"[.!?,;:]$", claim.text) else f"{claim.text}.")
                 continue
             if claim.how == "dropped":
                 counts.dropped += 1

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from retrieval.answer.attribution import Attributor, is_structure, split_claims
+from retrieval.answer.attribution import Attributor, is_structure, split_claims, unframed
 from retrieval.answer.instructions import is_instruction
 from retrieval.core.types import Passage
 from tests.support.injections import PLANTED, Planted
@@ -197,3 +197,22 @@ def test_a_verdict_stands_on_the_reason_that_states_the_question_not_the_first_o
     assert found.startswith("Yes. Chelsea Women had created a frenzy [1].")
     found, _, _ = attribute("No. Chelsea Women had created a frenzy [1].", [chelsea], "is emma hayes leaving chelsea")
     assert found == "Chelsea Women had created a frenzy [1]."
+
+
+def test_a_sourcing_frame_is_no_part_of_the_claim() -> None:
+    framed = "The passage from [1] states that Tyson Fury was paid a purse of 50 million dollars for the fight."
+    text, quotes, counts = attribute(framed, [BOXING], "how much did fury get paid")
+    assert text == "Tyson Fury was paid a purse of 50 million dollars for the fight [1]." and counts["cited"] == 1
+    # what is left must be a sentence: a frame around a fragment stays, and is checked as written
+    assert unframed("The article reports that Fury purse record.") == "The article reports that Fury purse record."
+    assert unframed("According to the report, Fury was paid 50 million dollars.") == "Fury was paid 50 million dollars."
+
+
+def test_a_yes_no_question_made_only_of_names_is_answered_by_a_reason_naming_them() -> None:
+    named = passage(4, "Person of the Year", "Taylor Swift has officially been named Time's 2023 Person of the Year.")
+    question = "did taylor swift get time person of the year"
+    text, _, _ = attribute("Yes. Taylor Swift was named Time's Person of the Year [1].", [named], question)
+    assert text.startswith("Yes. Taylor Swift was named")
+    framed = "Yes The article reports that Taylor Swift was named Time's Person of the Year."
+    text, _, _ = attribute(framed, [named], question)
+    assert text.startswith("Yes. Taylor Swift was named")  # the verdict gets its stop, the frame goes
