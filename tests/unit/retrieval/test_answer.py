@@ -173,6 +173,9 @@ def test_an_answer_asked_for_a_figure_must_state_one() -> None:
     assert not misses_figure("how old is jim ratcliffe", "Ratcliffe, 71, bought a stake [1].")
     assert not misses_figure("how long does the deal run", "The deal runs for seven years [2].")
     assert not misses_figure("how long were the fish on the diet", "The fish were on the diet for one month [1].")
+    # a year is no count: "how many people are on the list" is not answered by "a list for 2024 tickets"
+    assert misses_figure("how many people are on the wait list", "The club has a waiting list for 2024 tickets [1].")
+    assert not misses_figure("how many fans came", "Some 2024 fans came to the game [1].")
     assert not misses_figure("who runs ineos", "Jim Ratcliffe founded Ineos [1].")  # no figure asked
 
 
