@@ -76,9 +76,10 @@ def test_remembered_queries_embed_each_text_once() -> None:
     assert remembered.embed_query("Xiaomi plant output")[0] != 42.0
 
 
-def _answer(question: str, *texts: str) -> str | None:
-    """The answer's first line (None when declined), abstention by weak evidence off: the kind rules alone."""
-    options = ExtractiveOptions(abstain_below=float("-inf"))
+def _answer(question: str, *texts: str, **rules: bool) -> str | None:
+    """The answer's first line (None when declined), abstention by weak evidence off: the kind rules alone
+    (`rules`: options turned on or off besides the shipped ones)."""
+    options = ExtractiveOptions(abstain_below=float("-inf"), **rules)  # type: ignore[arg-type]
     found = [passage(n, f"a{n}", f"Article {n}", text) for n, text in enumerate(texts, start=1)]
     draft = ExtractiveAnswerer(HashingEmbedder(), options).draft(question, found)
     return None if draft.abstained else draft.text.splitlines()[0]
@@ -143,17 +144,10 @@ def test_the_money_asked_for_is_stated_by_a_word_of_its_kind() -> None:
 
 
 def test_a_role_asked_for_is_one_the_sentence_gives() -> None:
-    options = ExtractiveOptions(abstain_below=float("-inf"), role_relation=True)
     quoted = "Demand in China is recovering, said John Carter of Acme Health."
     named = "Acme Health's finance chief, chief financial officer Mary Lee, said margins grew."
-
-    def first(question: str, *texts: str) -> str | None:
-        found = [passage(n, f"a{n}", f"Article {n}", text) for n, text in enumerate(texts, start=1)]
-        draft = ExtractiveAnswerer(HashingEmbedder(), options).draft(question, found)
-        return None if draft.abstained else draft.text.splitlines()[0]
-
-    assert first("who's acme health's cfo", quoted) is None  # a name, but no one said to be its cfo
-    answer = first("who's acme health's cfo", quoted, named)
+    assert _answer("who's acme health's cfo", quoted, role_relation=True) is None  # no one said to be its cfo
+    answer = _answer("who's acme health's cfo", quoted, named, role_relation=True)
     assert answer is not None and "Mary Lee" in answer
 
 
