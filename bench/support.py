@@ -59,9 +59,12 @@ def passages_of(pairs: Sequence[dict[str, Any]], data: Path) -> list[Passage]:
             found.append(Passage(chunk_id=f"p{i}", article_id=f"a{i}", title=pair["title"], text=pair["passage"]))
             continue
         article = corpus[pair["url"]]
-        sentences = sentences_of(article["body"])
-        middle = pair["sentence"]
-        text = " ".join(sentences[max(0, middle - CONTEXT) : middle + CONTEXT + 1])
+        if "span" in pair:  # the passage a real model was shown (bench/support_real.json)
+            text = article["body"][pair["span"][0] : pair["span"][1]]
+        else:
+            sentences = sentences_of(article["body"])
+            middle = pair["sentence"]
+            text = " ".join(sentences[max(0, middle - CONTEXT) : middle + CONTEXT + 1])
         found.append(
             Passage(
                 chunk_id=f"p{i}",
@@ -94,10 +97,17 @@ def figures(labels: Sequence[bool], predicted: Sequence[bool], kinds: Sequence[s
     }
 
 
+def _real(pairs: Sequence[dict[str, Any]], predicted: Sequence[bool]) -> dict[str, float]:
+    """The figures on the sentences a real model wrote (kind "real") alone."""
+    rows = [i for i, pair in enumerate(pairs) if pair["kind"] == "real"]
+    return figures([bool(pairs[i]["supported"]) for i in rows], [predicted[i] for i in rows], ["real"] * len(rows))
+
+
 def by_kind(pairs: Sequence[dict[str, Any]], predicted: Sequence[bool]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for pair, p in zip(pairs, predicted, strict=True):
-        row = found.setdefault(pair["kind"], {"supported": pair["supported"], "pairs": 0, "accepted": 0})
+        key = f"{pair['kind']} ({'supported' if pair['supported'] else 'not'})"
+        row = found.setdefault(key, {"supported": pair["supported"], "pairs": 0, "accepted": 0})
         row["pairs"] += 1
         row["accepted"] += int(p)
     return found
@@ -132,7 +142,7 @@ def main() -> None:
     # the rule's score for each pair (0 when a hard check fails), for choosing the threshold on training folds
     scores = []
     for pair, passage in zip(pairs, passages, strict=True):
-        checker = support.Support([passage], embedder, support.SupportOptions(above=float("inf")))
+        checker = support.Support([passage], embedder, support.SupportOptions(above=float("inf")), pair["question"])
         scores.append(checker.check(checker.claim(pair["claim"], pair["question"])).score)
 
     held: dict[str, list[float]] = {}
@@ -174,6 +184,7 @@ def main() -> None:
                 "new": figures(labels, new_kept, kinds) | {"seconds": round(new_seconds, 1)},
                 "main": figures(labels, old_kept, kinds) | {"seconds": round(old_seconds, 1)},
             },
+            "real_pairs": {name: _real(pairs, got) for name, got in (("new", new_kept), ("main", old_kept))},
             "by_kind": {"new": by_kind(pairs, new_kept), "main": by_kind(pairs, old_kept)},
             "options": {"attribution": repr(AttributionOptions())},
         },
@@ -181,17 +192,21 @@ def main() -> None:
 
 
 def _threshold(scores: Sequence[float], labels: Sequence[bool], precision: float) -> float:
-    """The lowest threshold whose precision on these pairs is at least `precision` (recall is then highest); when
-    none reaches it, the one of highest precision (the lowest of those). Never "accept nothing": a fold where the
-    target is out of reach is judged at the rule's best, not at recall 0."""
+    """The lowest threshold whose precision on these pairs is at least `precision` (recall is then highest), among
+    those that keep half the supported pairs at least; when none reaches it, the lowest of the most precise of
+    those. Never "accept almost nothing": a fold where the target is out of reach is judged at the rule's best,
+    not at the precision of the one pair that scores highest."""
     best, best_precision = float("inf"), -1.0
+    supported = sum(labels) or 1
     for threshold in sorted({s for s in scores if s > 0}):
         predicted = [s >= threshold for s in scores]
         tp = sum(1 for y, p in zip(labels, predicted, strict=True) if y and p)
         fp = sum(1 for y, p in zip(labels, predicted, strict=True) if p and not y)
-        if tp + fp and tp / (tp + fp) >= precision:
+        if tp / supported < 0.5:
+            break  # higher thresholds keep fewer still
+        if tp / (tp + fp) >= precision:
             return threshold
-        if tp + fp and tp / (tp + fp) > best_precision:
+        if tp / (tp + fp) > best_precision:
             best, best_precision = threshold, tp / (tp + fp)
     return best
 

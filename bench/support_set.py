@@ -17,7 +17,11 @@ index of its middle sentence; the article text itself is not stored here). Kinds
 - `HAND` below: pairs written and labelled by hand: model-style paraphrases and natural questions (supported),
   and plausible sentences a quote does not state (a name or number the quote lacks, the wrong party, a
   contradicted or unrelated statement); `real` marks sentences a real model (Qwen2.5-Coder-1.5B) wrote,
-  from bench/results and the issues' reports, over the small corpus of the tests (`passage` given inline).
+  from bench/results and the issues' reports, over the small corpus of the tests (`passage` given inline);
+- `REAL` (bench/support_real.json): every sentence the 1.5B model wrote with a marker, in its answers to the
+  third and fourth natural sets and the yes/no questions of the first two (116 pairs), each against the
+  passage its marker names (the benchmark article's url and the character span the model was shown),
+  labelled by a helper that read only the model's text and the passage, never what the checker did.
 
 Usage: python bench/support_set.py [--data /path/to/multihop-rag] [--out bench/support_pairs.json]
 """
@@ -42,6 +46,7 @@ from retrieval.core.text import (  # noqa: E402
 )
 
 CONTEXT = 2  # sentences either side of the middle one
+REAL = Path(__file__).with_name("support_real.json")
 PER_KIND = 45
 
 _NAME_RUN = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’&.-]*(?:\s+(?:of\s+)?[A-Z][\w'’&.-]*)*")
@@ -236,7 +241,8 @@ def main() -> None:
                 raise SystemExit(f"{pair['find']!r} names {len(found)} sentences, not one")
             pair = {k: v for k, v in pair.items() if k != "find"} | {"url": found[0][0], "sentence": found[0][1]}
         hand.append(pair)
-    pairs = [{"id": i, **p} for i, p in enumerate([*made, *hand])]
+    real = json.loads(REAL.read_text())
+    pairs = [{"id": i, **p} for i, p in enumerate([*made, *hand, *real])]
     args.out.write_text(json.dumps(pairs, indent=1, ensure_ascii=False) + "\n")
     kinds: dict[str, list[int]] = {}
     for p in pairs:
