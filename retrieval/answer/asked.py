@@ -8,6 +8,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from retrieval.answer.ages import age_of, ages
 from retrieval.answer.claim_words import roles
 from retrieval.answer.facts import (
     ACRONYM,
@@ -18,7 +19,6 @@ from retrieval.answer.facts import (
     UNLABELLED,
     Facts,
     Kind,
-    ages,
     casual,
     of_kind,
     quantities,
@@ -69,7 +69,7 @@ def typed_facts(
         if role and not roles(s.text) & role:  # "who's nike's cfo": a name the sentence gives no such role
             facts = []
         if kind == "age":
-            facts = [f for f in facts if " of " not in f or f.split(" of ", 1)[1] in subject]
+            facts = [f for f in facts if " of " not in f or age_of(f.split(" of ", 1)[1], subject)]
         elif kind == "duration" and facts:  # "a couple of days back" is a point in time, not a span of it
             words = f" {normalise_words(s.text)} "
             facts = [f for f in facts if not re.search(rf" {re.escape(f)} (?:back|ago|later|earlier) ", words)]

@@ -197,34 +197,6 @@ def counted(question: str) -> str:
 
 # ------------------------------------------------------------------ facts read from a sentence's words
 
-# a role after a name that an age comes before: the name only says whose founder, singer, coach it is
-_HELD_BY = (
-    r"founder|co-founder|ceo|chief|executive|boss|singer|rapper|star|player|coach|actor|actress|forward|striker|"
-    r"quarterback|midfielder|defender|goalkeeper|manager|owner|chairman|president|director|driver|pitcher|"
-    r"guard|winger|entrepreneur|billionaire|producer|designer"
-)
-_AGE = re.compile(
-    # "18 years old", "a 30-year-old Casemiro"; "the 43-year-old Flexport founder" is the founder's age
-    rf"\b(\d{{1,3}})[- ](?:years?|yrs?)[- ]old\b(?:\s+([A-Z][\w'’-]+)(?![\w'’-]*\s+(?:{_HELD_BY})\b))?"
-    r"|(?:\b([A-Za-z][\w'’-]+),?\s+)?\baged (\d{1,3})\b"  # "his brothers, aged 12": the brothers' age
-    r"|\b([A-Z][\w'’-]+),\s+(?:now\s+)?(\d{1,3}),"  # "Lucas Goeller, now 10,": Goeller's age
-    r"|\bwho (?:was|is|turned|turns|will turn) (\d{1,3})\b"
-    r"|\b(?:at the age of|died at|dies at|aged just) (\d{1,3})\b"  # "has died at the age of 78": the sentence's own
-)
-
-
-def ages(sentence: str) -> list[tuple[str, str]]:
-    """The ages a sentence states: (age, the word it is the age of when the sentence says, else ""): "a 30-year-old
-    Casemiro" is Casemiro's age and "his brothers, aged 12" the brothers', whoever else the sentence names."""
-    found = []
-    for m in _AGE.finditer(sentence):
-        pairs = ((1, 2), (4, 3), (6, 5), (7, 7), (8, 8))
-        age, holder = next((m.group(a), m.group(h) or "") for a, h in pairs if m.group(a))
-        if 0 < int(age) < 125:
-            found.append((age, POSSESSIVE_END.sub("", holder.lower()) if holder != age else ""))
-    return found
-
-
 POSSESSIVE_END = re.compile(r"['’]s?$")
 _REASON = re.compile(
     r"\b(?:because|due to|owing to|as a result|thanks to|in order to|so that|the reason|reasons?|citing|cited|"
@@ -476,7 +448,6 @@ __all__ = [
     "Facts",
     "Kind",
     "acronyms",
-    "ages",
     "asked_kind",
     "casual",
     "counted",

@@ -27,12 +27,15 @@ A longer quote is taken only when a shorter one fails; each further sentence ref
 from __future__ import annotations
 
 import difflib
+import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
+from retrieval.answer.ages import age_of, ages
 from retrieval.answer.claim_words import (
     FUNCTION_WORDS,
     PRONOUN_OPENING,
@@ -88,6 +91,7 @@ class Support:
         question: str = "",
     ) -> None:
         self.passages = list(passages)
+        self.question = question
         asked = split_words(words(question))
         self.embedder = embedder
         self.options = options or SupportOptions()
@@ -209,6 +213,12 @@ class Support:
             return "number"
         if self.options.units and not units_agree(claim, window):
             return "unit"
+        if not _ages_agree(claim, window):
+            return "age"
+        if any(_held_by_another(claim, s) for s in window.sentences):
+            return "holder"
+        if _asks(window) and not _REPORTS_ASKING.search(claim.text) and "?" not in claim.text:
+            return "question"
         if (
             claim.relation
             and not relation_stated(claim.relation, window.quotes, self.options.relation_share)
@@ -243,8 +253,10 @@ class Support:
         if self.embedder is None or opts.dense_weight <= 0:
             return [x - opts.missing_penalty * m for x, m in zip(wording, missing, strict=True)]
         focus = [_focus(claim, w) for w in windows]
-        self._embed([claim.text] + [s.text for w in windows for s in w.sentences] + [f for f in focus if f])
-        c = self._vectors[claim.text]
+        # a bare value ("39 million") means what the question asks with it
+        said = f"{self.question} {claim.text}" if self.question and len(claim.words) <= _BARE else claim.text
+        self._embed([said] + [s.text for w in windows for s in w.sentences] + [f for f in focus if f])
+        c = self._vectors[said]
         scores = []
         for window, x, m, f in zip(windows, wording, missing, focus, strict=True):
             v = np.sum([self._vectors[s.text] for s in window.sentences], axis=0)
@@ -271,6 +283,8 @@ class Support:
 
 
 # ------------------------------------------------------------------ relations
+
+_BARE = 3  # words in a claim that is a bare value, at most
 
 # the word a question asks by ("how much", "how old"): it says what kind of value is asked, not what is said of it
 _NEGATION_WORDS = frozenset("not no never none neither nor nobody nothing without cannot".split())
@@ -312,11 +326,71 @@ def _edited(claim: Claim, sentence: Sentence) -> str:
     return ""
 
 
+def _ages_agree(claim: Claim, window: Window) -> bool:
+    """An age the claim states is, in the quote, the age of one the claim names, or of someone it may be ("The
+    49-year-old ... spoke with Larson" is not Larson's age, nor "a 30-year-old Casemiro" Ratcliffe's)."""
+    named = {w for run in claim.runs for w in run}
+    if not claim.numbers or not named:
+        return True
+    return all(age_of(holder, named) for s in window.sentences for age, holder in ages(s.text) if age in claim.numbers)
+
+
+def _held_by_another(claim: Claim, sentence: Sentence) -> bool:
+    """A number the claim says of a name that the sentence says, in the same words, of another, while naming the
+    claim's too: "Talon has raised around $143 million, and Dig has raised only around $45 million" gives Dig
+    the $45 million (the word after each name is the same: they are parallel clauses)."""
+    named = {w for run in claim.runs for w in run}
+    for number in claim.numbers & sentence.numbers:
+        mine = _last_name(claim.words, claim.runs, number)
+        theirs = _last_name(sentence.words, names(sentence.text), number)
+        if (
+            mine
+            and theirs
+            and mine[1] == theirs[1]
+            and mine[1] not in _LINKS
+            and not set(theirs[0]) & named
+            and mine[0][-1] in sentence.words
+        ):
+            return True
+    return False
+
+
+_LINKS = frozenset("in of at on for to by from with and or as".split())  # "Gogoro in 2011": no clause of its own
+
+
+def _last_name(ws: Sequence[str], runs: Sequence[tuple[str, ...]], number: str) -> tuple[tuple[str, ...], str] | None:
+    """The last name written before a number's first place and the word that follows it (None when there is no
+    such name, or the number is not there)."""
+    if number not in ws:
+        return None
+    at = ws.index(number)
+    found = [(i, run) for run in runs for i in range(at - len(run)) if tuple(ws[i : i + len(run)]) == run]
+    if not found:
+        return None
+    i, run = max(found)
+    return run, ws[i + len(run)]
+
+
+_REPORTS_ASKING = re.compile(r"\b(?:ask|asks|asked|asking|questions?|questioned|wonder|wondered|whether)\b", re.I)
+_QUESTION_END = re.compile(r"\?[\s\"'”’)\]]*$")
+
+
+def _asks(window: Window) -> bool:
+    """A quote that asks (a sentence ending in a question mark) states nothing the claim may take from it, unless
+    the claim reports the asking ("how much each had returned to customers?" does not say anyone returned it)."""
+    return any(_QUESTION_END.search(s.text) for s in window.sentences)
+
+
 def _copies(claim: Claim, sentence: Sentence) -> bool:
-    """Whether a claim is the sentence's own words, in its order (nine in ten of them at least): what it says of
-    its values is the sentence's, whatever the question asked (the edits that change it are _edited's)."""
+    """Whether a claim is the sentence's own words, in its order (nine in ten of them at least, with no number of
+    the sentence left out between them): what it says of its values is the sentence's, whatever the question
+    asked (the edits that change it are _edited's)."""
     matcher = difflib.SequenceMatcher(None, list(claim.words), list(sentence.words), autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) >= 0.9 * len(claim.words)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    skipped = [w for a, b in itertools.pairwise(blocks) for w in sentence.words[a.b + a.size : b.b]]
+    if any(w[:1].isdigit() for w in skipped):
+        return False  # "launched in 2019, won ... at CES 2020" is no copy of "launched in 2020"
+    return sum(block.size for block in blocks) >= 0.9 * len(claim.words)
 
 
 def _focus(claim: Claim, window: Window) -> str:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.answer.ages import age_of, ages
 from retrieval.answer.facts import (
     MONEY_ASKED,
     RATE_ASKED,
     EntityTagger,
     FactStore,
     acronyms,
-    ages,
     asked_kind,
     casual,
     counted,
@@ -88,6 +88,16 @@ def test_facts_read_from_the_words() -> None:
     assert ages("Everton chairman Bill Kenwright has died at the age of 78.") == [("78", "")]
     # a name before a role only says whose founder it is: the age is the founder's, who the sentence may not name
     assert ages("The mixed messaging from the 43-year-old Flexport founder underscores it.") == [("43", "")]
+
+
+def test_an_age_said_by_description_is_not_of_anyone_the_sentence_names() -> None:
+    # "the 49-year-old" stands for someone named before: not for Larson, whom the same sentence names
+    sentence = "The 49-year-old was quite happy after the event, when he spoke with Larson and Sweet."
+    ((age, holder),) = ages(sentence)
+    assert age == "49" and not age_of(holder, {"kyle", "larson"}) and age_of(holder, {"dale", "earnhardt"})
+    assert ages("The 49-year-old has won three titles.") == [("49", "")]  # may be the subject's
+    assert ages("Biden, the 81-year-old president, spoke.") == [("81", "biden")]
+    assert ages("the 49-year-old driver Kyle Larson won") == [("49", "")]  # the name it comes before
     assert measured("It connects 17 million+ vehicles in 190 countries.") == ["vehicles", "countries"]
     assert measured("an annual output of 300,000 vehicles") == ["vehicles"]
     assert acronyms("Xiaomi would work with BAIC to assemble its EVs, the CEO said.", frozenset()) == {

@@ -187,3 +187,43 @@ def test_the_titles_name_of_what_is_asked_stands_for_the_subject_its_sentences_l
     other = [Passage(chunk_id="c1", article_id="a1", title="OpenAI and StarNews Mobile", text=text)]
     checker = Support(other, question=asked)  # a title's name the question does not ask about is not the subject
     assert checker.check(checker.claim("Guy Kamgaing started OpenAI in 2017.", asked)).reason == "name"
+
+
+def test_an_age_is_stated_only_of_whom_the_quote_gives_it() -> None:
+    text = (
+        "As per Larson, it was the former Cup Series driver who asked to visit the event. The 49-year-old was "
+        "quite happy after the event, when he spoke with Larson and Sweet. A 30-year-old Casemiro signed in 2022."
+    )
+    assert verdict("Kyle Larson is 49 years old.", "how old is kyle larson", text)[1] == "age"
+    assert verdict("Ratcliffe is 30.", "how old is ratcliffe", text)[1] == "age"
+    assert verdict("Casemiro is 30 years old.", "how old is casemiro", text)[0] is not None
+
+
+def test_a_quote_that_asks_states_nothing_but_the_asking() -> None:
+    text = (
+        "He started with JPMorgan Chase CEO Jamie Dimon, asking how much each bank had returned to customers at "
+        "the direction of the CFPB?"
+    )
+    asked = "did jpmorgan return money to customers"
+    assert verdict("Jamie Dimon returned money to customers at the direction of the CFPB.", asked, text)[1] == (
+        "question"
+    )
+    assert verdict("He asked Jamie Dimon how much each bank had returned to customers.", asked, text)[1] != "question"
+
+
+def test_a_number_said_of_another_name_in_a_parallel_clause_is_not_the_claims() -> None:
+    assert stated("Talon has raised around $45 million.", "how much has talon raised") == (False, "holder")
+    assert stated("Dig has raised around $45 million.", "how much has dig raised")[0]
+
+
+def test_a_copy_that_leaves_out_a_number_between_its_words_copies_nothing_of_it() -> None:
+    text = "The company launched in 2019 and won an award at CES 2020 for its smart box."
+    assert verdict("The company launched in 2020.", "when did the company launch", text)[1] == "relation"
+    assert verdict("The company launched in 2019.", "when did the company launch", text)[0] is not None
+
+
+def test_a_bare_value_means_what_the_question_asks_with_it() -> None:
+    # its meaning is compared as the question with the value, not as the bare figure alone
+    checker = Support([passage(DAM)], question="how much water does the dam hold")
+    claim = checker.claim("40 million cubic metres", "how much water does the dam hold")
+    assert checker.check(claim).window is not None
