@@ -288,6 +288,18 @@ def written_out(words: str) -> str:
     return " ".join(ABBREVIATIONS.get(word, word) for word in words.lower().split())
 
 
+# "how many people": the words that count people of some kind (the embedder puts "passengers" no nearer to
+# "people" than "cars" is, so it cannot tell these from other things)
+PEOPLE = frozenset(
+    "people persons ppl folks humans individuals passengers crew members workers employees staff staffers "
+    "residents citizens fans players athletes soldiers troops civilians victims casualties survivors students "
+    "children kids adults teens teenagers users customers subscribers voters patients visitors attendees "
+    "spectators tourists migrants refugees immigrants protesters demonstrators inmates prisoners hostages "
+    "volunteers nurses doctors teachers officers police lawmakers senators representatives delegates "
+    "women men girls boys babies infants seniors americans britons".split()
+)
+
+
 def measured(sentence: str) -> list[str]:
     """What the numbers of a sentence count: the word after each ("17 million+ vehicles" -> "vehicles")."""
     return [m.group(1).lower() for m in _MEASURED.finditer(sentence)]
@@ -442,6 +454,7 @@ class EntityTagger:
 __all__ = [
     "ACRONYM",
     "AGENT_VERBS",
+    "PEOPLE",
     "UNLABELLED",
     "EntityTagger",
     "FactStore",

@@ -178,3 +178,12 @@ def test_a_clipped_word_counts_what_it_clips() -> None:
     answer = _answer("how many subs does kayla brooks have", text)
     assert answer is not None and "12 million subscribers" in answer
     assert _answer("how many subs does kayla brooks have", "Kayla Brooks posted 300 videos in 2023.") is None
+
+
+def test_people_are_counted_by_any_word_for_people() -> None:
+    text = "Flight 394 crashed off the coast of Denmark in September 1989, killing all 55 passengers and crew."
+    answer = _answer("how many people died when flight 394 crashed off denmark", text)
+    assert answer is not None and "55 passengers" in answer
+    # a count of things is no count of people
+    cars = "Flight 394 crashed off the coast of Denmark in September 1989 with 55 cars in its hold."
+    assert _answer("how many people died when flight 394 crashed off denmark", cars) is None
