@@ -13,11 +13,12 @@ from retrieval.core.text import SPOKEN_WORD, tokenize
 from retrieval.core.types import Passage
 
 # words of a yes/no question that say when or how, not what it asks ("is he still ...", "is it free right now"),
-# and light verbs ("is ohtani going to pitch", "did swift get person of the year")
+# light verbs ("is ohtani going to pitch", "did swift get person of the year") and the hedges of a chat ("did
+# bedard at least get a point", "did trump seriously value it at ...")
 _ASIDE = frozenset(
     tokenize(
         ["still now right currently yet ever already really actually just today anymore again from down up "
-         "going go get got gets"]
+         "going go get got gets least seriously even truly literally honestly basically officially"]
     )[0]
 )  # fmt: skip
 

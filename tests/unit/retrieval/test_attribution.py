@@ -171,6 +171,12 @@ def test_a_yes_beside_a_reason_that_does_not_state_the_question_is_dropped(quest
             "did the big ten suspend harbaugh",  # a negation of something else does not deny the claim
         ),
         (
+            "Bedard's debut",
+            "Bedard was as advertised in his debut, picking up his first NHL point in the process.",
+            "Yes. Bedard was as advertised in his debut, picking up his first NHL point in the process [1].",
+            "did bedard at least get a point in his debut",  # "at least" hedges: it is not what is asked
+        ),
+        (
             "Glenford library",
             "The Glenford library will stay open through the winter, the council said.",
             "No. The Glenford library will stay open through the winter [1].",
