@@ -248,6 +248,7 @@ class Claim:
     runs: tuple[tuple[str, ...], ...] = ()  # every name, in order (the question's too): who did what to whom
     novel: frozenset[str] = frozenset()  # its terms the question does not hold: what it adds
     relation: Relation | None = None  # what it says of its values (see relation())
+    restated: frozenset[str] = frozenset()  # the question's numbers it states again ("... in 2024")
 
 
 @dataclass(frozen=True)

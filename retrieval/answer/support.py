@@ -117,6 +117,7 @@ class Support:
                 )
             by_passage.append(found)
             self.sentences.extend(found)
+        self._title_numbers = [numbers(p.title) for p in self.passages]
         self.known = known_names([p.text for p in self.passages] + [p.title for p in self.passages])
         self.windows: list[Window] = []
         for number, found in enumerate(by_passage, start=1):
@@ -177,6 +178,7 @@ class Support:
             tuple(every),
             terms - frozenset(tokenize([question])[0]),
             relation(text, question, terms, every, stated_numbers) if stated_numbers or found else None,
+            numbers(text) & asked_numbers,
         )
 
     # ------------------------------------------------------------------ the rule
@@ -211,6 +213,8 @@ class Support:
     def _hard_checks(self, claim: Claim, window: Window) -> str:
         if not claim.numbers <= window.numbers:
             return "number"
+        if not claim.restated <= window.numbers | self._title_numbers[window.passage - 1]:
+            return "number"  # "BofA expects prices to remain stable in 2024" is not "prices remained stable"
         if self.options.units and not units_agree(claim, window):
             return "unit"
         if not _ages_agree(claim, window):

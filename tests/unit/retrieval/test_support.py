@@ -227,3 +227,13 @@ def test_a_bare_value_means_what_the_question_asks_with_it() -> None:
     checker = Support([passage(DAM)], question="how much water does the dam hold")
     claim = checker.claim("40 million cubic metres", "how much water does the dam hold")
     assert checker.check(claim).window is not None
+
+
+def test_a_number_the_claim_restates_from_the_question_must_be_shown_too() -> None:
+    # the question's "2030" is what it asks about, not given: a quote about the dam today does not state it
+    asked = "how much water will the dam hold in 2030"
+    assert verdict("The dam will hold 40 million cubic metres of water in 2030.", asked)[1] == "number"
+    assert verdict("The dam holds 40 million cubic metres of water.", asked)[0] is not None
+    checker = Support([passage(DAM, title="Dam to hold more by 2030")])
+    found = checker.check(checker.claim("The dam will hold 40 million cubic metres of water in 2030.", asked))
+    assert found.window is not None  # the title the citation shows states it
