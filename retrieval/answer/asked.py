@@ -20,6 +20,7 @@ from retrieval.answer.facts import (
     Facts,
     Kind,
     casual,
+    moneys,
     of_kind,
     quantities,
     reasons,
@@ -64,7 +65,8 @@ def typed_facts(
         facts = [f for f in of_kind(s.facts, kind, asked, frozenset(also)) if not terms_of(f) <= q_terms]
         if money:  # a price, a fee, a salary: money, not a percentage or a weight
             facts = [f for f in facts if ("MONEY", f) in s.facts or ("CARDINAL", f) in s.facts]
-            if which and not s.terms & which:  # another money than the one asked for
+            if which and not s.terms & which and not (which & _PRICE and _FOR_MONEY.search(s.text)):
+                # another money than the one asked for ("for Rs 24.75 Cr" is a price: "Starc to KKR for ...")
                 facts = []
         if role and not roles(s.text) & role:  # "who's nike's cfo": a name the sentence gives no such role
             facts = []
@@ -84,11 +86,19 @@ _HOW_MUCH_OF = re.compile(
 )
 
 
+# a sum given "for" something is what it cost, whatever the verb ("Mitchell Starc to KKR for Rs 24.75 Cr")
+_FOR_MONEY = re.compile(
+    r"\bfor\s+(?:about\s+|around\s+|nearly\s+|roughly\s+|some\s+|a\s+(?:whopping\s+|reported\s+)?)?"
+    r"(?:[$€£¥₹₪]|(?:Rs\.?|NIS|US\$|C\$|A\$|USD|EUR|GBP|INR)\s?\d)"
+)
+
+
 def _money_groups() -> tuple[frozenset[str], ...]:
     return tuple(frozenset(tokenize([group])[0]) for group in MONEY_RELATIONS)
 
 
 _MONEY_GROUPS = _money_groups()
+_PRICE = _MONEY_GROUPS[0]  # cost, price, pay, buy, sell
 
 
 def money_said(question: str) -> frozenset[str]:
@@ -168,10 +178,12 @@ def names_the_topic(sentence: Sentence, others: frozenset[str], least: int) -> b
 
 def read_facts(sentence: str) -> Facts:
     """The facts read from a sentence's words rather than tagged: ages ("30 of casemiro": the age of the name
-    it comes before), the words that give a cause, and amounts with their unit ("2 to 5 liters")."""
+    it comes before), the words that give a cause, amounts with their unit ("2 to 5 liters") and sums in a
+    currency the tagger does not know ("Rs 24.75 Cr", "NIS 405 million")."""
     found = {("AGE", f"{age} of {holder}" if holder else age) for age, holder in ages(sentence)}
     found |= {("REASON", word) for word in reasons(sentence)}
     found |= {("QUANTITY", amount) for amount in quantities(sentence)}
+    found |= {("MONEY", amount) for amount in moneys(sentence)}
     return frozenset(found)
 
 

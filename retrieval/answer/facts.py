@@ -260,6 +260,20 @@ def quantities(sentence: str) -> list[str]:
     return [normalise(m.group()) for m in _QUANTITY.finditer(sentence)]
 
 
+# money in a currency the small tagger does not know ("Rs 24.75 Cr", "NIS 405 million", "€5m", "5 million euros")
+_SCALE_WORDS = r"(?:\s*(?i:million|billion|trillion|thousand|crores?|cr|lakhs?|bn|mn|m|k)\b)?"
+_MONEY = re.compile(
+    r"(?:\b(?:Rs\.?|INR|NIS|USD|US\$|EUR|GBP|JPY|CNY|RMB|AUD|A\$|CAD|C\$|CHF|HKD|HK\$|SGD|S\$|KRW|BRL|R\$)\s?|"
+    rf"[₹₪€£¥]\s?)\d[\d,.]*\d?{_SCALE_WORDS}"
+    rf"|\b\d[\d,.]*\d?{_SCALE_WORDS}\s+(?:rupees|shekels|euros|yen|yuan|renminbi|won|francs|pesos|dirhams|rand|reais)\b"
+)
+
+
+def moneys(sentence: str) -> list[str]:
+    """The sums of money a sentence states in a currency the tagger may miss, as normalised facts."""
+    return [normalise(m.group()) for m in _MONEY.finditer(sentence)]
+
+
 _MEASURED = re.compile(
     r"(?:\d[\d,.]*\s*(?:million|billion|thousand|hundred|m|bn|k)?\+?|\b(?:two|three|four|five|six|seven|eight|nine|"
     r"ten|eleven|twelve|dozens?|hundreds|thousands|millions|billions)\b)\s+"
@@ -466,6 +480,7 @@ __all__ = [
     "counted",
     "is_duration",
     "measured",
+    "moneys",
     "written_out",
     "reasons",
     "is_yes_no",

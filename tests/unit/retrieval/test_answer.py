@@ -187,3 +187,18 @@ def test_people_are_counted_by_any_word_for_people() -> None:
     # a count of things is no count of people
     cars = "Flight 394 crashed off the coast of Denmark in September 1989 with 55 cars in its hold."
     assert _answer("how many people died when flight 394 crashed off denmark", cars) is None
+
+
+def test_money_in_a_currency_the_tagger_misses_is_still_money() -> None:
+    zim = "In late August 2021, Rani Zim bought Psagot Investment House for NIS 405 million from Altshuler Shaham."
+    answer = _answer("how much did rani zim pay for psagot", zim)
+    assert answer is not None and "NIS 405 million" in answer
+
+
+def test_a_sum_given_for_something_is_its_price_whatever_the_verb() -> None:
+    starc = "Mitchell Starc to KKR for Rs 24.75 Cr. Starc has taken 50 wickets in the format."
+    answer = _answer("how much did kkr pay for mitchell starc", starc)
+    assert answer is not None and "Rs 24.75 Cr" in answer
+    # a sum raised is still no price: "for" must give the money
+    raised = "Mitchell Starc's foundation raised Rs 3 Cr last year for charity."
+    assert _answer("how much did kkr pay for mitchell starc", raised) is None
