@@ -292,6 +292,21 @@ def read_time(
     return TimeFrame(reference, since, until, phrase, recency, current and not timeline, timeline)
 
 
+_YEARLESS_MONTH = re.compile(
+    rf"(?:in|during|throughout)\s+(?:the\s+month\s+of\s+)?(?:{_MONTH_RE})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?", re.I
+)
+
+
+def in_archive(frame: TimeFrame, newest: date | None) -> date | None:
+    """The day to read a question against again when it names a month without its year ("how much did coin jump in
+    november") and the latest such month before as_of began after the archive's newest article: the archive's
+    own latest November, not one it cannot hold (None: the frame stands). Relative phrases ("last month") stay
+    relative to as_of."""
+    if newest is None or frame.since is None or frame.phrase is None or frame.since <= newest:
+        return None
+    return newest if _YEARLESS_MONTH.fullmatch(frame.phrase.strip()) else None
+
+
 def clip(since: str | None, until: str | None, frame: TimeFrame) -> tuple[str | None, str | None]:
     """A filter's (since, until) narrowed to the question's window and to as_of (ISO days)."""
     lows = [d for d in (dates.day(since), frame.since) if d is not None]
@@ -299,5 +314,3 @@ def clip(since: str | None, until: str | None, frame: TimeFrame) -> tuple[str | 
     low = max(lows) if lows else None
     high = min(highs) if highs else None
     return (low.isoformat() if low else None, high.isoformat() if high else None)
-
-

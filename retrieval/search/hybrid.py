@@ -63,6 +63,8 @@ class _Columns:
         self.source_code = np.array([codes.setdefault(s.lower(), len(codes)) for s in lexical.source], dtype=np.int64)
         self._codes = codes
         self.day = np.array([dates.ordinal(p) for p in lexical.published_at], dtype=np.int64)
+        dated = self.day[self.day > 0]
+        self.newest = date.fromordinal(int(dated.max())) if dated.size else None
         self.chunk_index = lexical.chunk_index
         stories: dict[str, int] = {}
         self.story = np.array([stories.setdefault(s, len(stories)) for s in lexical.story_id], dtype=np.int64)
@@ -186,8 +188,13 @@ class Searcher:
         ]
 
     def time_frame(self, query: str, as_of: datetime | None = None) -> time_words.TimeFrame:
-        """What the question asks about time; outlet names ("Business Today | Latest ...") are not read as time."""
-        return time_words.read_time(query, as_of, self.columns().outlets.find(query)[1])
+        """What the question asks about time; outlet names ("Business Today | Latest ...") are not read as time, and
+        a month named without its year is the archive's latest one when the latest before as_of holds nothing."""
+        cols = self.columns()
+        spans = cols.outlets.find(query)[1]
+        frame = time_words.read_time(query, as_of, spans)
+        again = time_words.in_archive(frame, cols.newest)  # "in november" of an archive that ends before it
+        return frame if again is None else time_words.read_time(query, again, spans)
 
     def _recent_first(self, picked: list[tuple[int, str]], found: _Candidates, k: int) -> list[tuple[int, str]]:
         """The relevant passages newest first, then the others in their order. Relevant: among the candidates,

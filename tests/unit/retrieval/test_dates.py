@@ -50,6 +50,20 @@ def test_a_month_without_its_year_is_the_latest_one_not_after_as_of() -> None:
     assert window("in January", date(2024, 1, 15)) == (date(2024, 1, 1), date(2024, 1, 15))  # not past as_of
 
 
+def test_a_month_without_its_year_is_the_archives_latest_when_the_latest_before_as_of_is_past_it() -> None:
+    as_of = date(2026, 12, 7)
+    newest = date(2023, 12, 20)  # the archive's newest article
+    frame = time_words.read_time("how much did coin stock jump in november", as_of)
+    again = time_words.in_archive(frame, newest)
+    assert again == newest
+    reread = time_words.read_time("how much did coin stock jump in november", again)
+    assert (reread.since, reread.until) == (date(2023, 11, 1), date(2023, 11, 30))
+    # a relative phrase stays relative to as_of; a month the archive reaches stands; no window, nothing to do
+    assert time_words.in_archive(time_words.read_time("what happened last month", as_of), newest) is None
+    assert time_words.in_archive(time_words.read_time("what happened in november", as_of), date(2026, 11, 20)) is None
+    assert time_words.in_archive(time_words.read_time("what happened to coin", as_of), newest) is None
+
+
 def test_dates_written_with_their_year_name_articles_not_windows() -> None:
     # the search's day and month bonuses handle them (see _YEAR in retrieval/core/dates.py)
     assert not time_words.read_time("the TechCrunch report on October 6, 2023 and the later one", SUNDAY).window
