@@ -52,6 +52,7 @@ from retrieval.answer.asked import (
 )
 from retrieval.answer.claim_words import has_negation, known_names
 from retrieval.answer.facts import (
+    ANYONE,
     PEOPLE,
     EntityTagger,
     Kind,
@@ -412,7 +413,7 @@ class ExtractiveAnswerer:
             close = {noun for noun, s in zip(nouns, similarity, strict=True) if s >= self.options.count_similarity}
         # a clipped word ("subs" for "subscribers", "execs"): the noun begins with it and is longer
         close |= {n for n in nouns for w in words if len(w) >= 3 and n.startswith(w) and len(n) > len(w) + 3}
-        if wanted.split()[-1] in PEOPLE:  # "how many people died": "55 passengers" counts them
+        if wanted.split()[-1] in ANYONE:  # "how many people died": "55 passengers" counts them ("employees": not users)
             close |= set(nouns) & PEOPLE
         return [facts if i not in counts or close & set(counts[i]) else [] for i, facts in enumerate(typed)]
 

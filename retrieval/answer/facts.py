@@ -314,6 +314,9 @@ PEOPLE = frozenset(
 )
 
 
+ANYONE = frozenset("people persons ppl folks humans individuals".split())  # counted by any word of PEOPLE
+
+
 def measured(sentence: str) -> list[str]:
     """What the numbers of a sentence count: the word after each ("17 million+ vehicles" -> "vehicles")."""
     return [m.group(1).lower() for m in _MEASURED.finditer(sentence)]
@@ -468,6 +471,7 @@ class EntityTagger:
 __all__ = [
     "ACRONYM",
     "AGENT_VERBS",
+    "ANYONE",
     "PEOPLE",
     "UNLABELLED",
     "EntityTagger",

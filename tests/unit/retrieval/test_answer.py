@@ -187,6 +187,9 @@ def test_people_are_counted_by_any_word_for_people() -> None:
     # a count of things is no count of people
     cars = "Flight 394 crashed off the coast of Denmark in September 1989 with 55 cars in its hold."
     assert _answer("how many people died when flight 394 crashed off denmark", cars) is None
+    # only a word for anyone counts people of every kind: employees are not users
+    users = "Acme's game has 238 million monthly active users, twice as many as its rivals."
+    assert _answer("how many employees does acme have", users) is None
 
 
 def test_money_in_a_currency_the_tagger_misses_is_still_money() -> None:
