@@ -75,7 +75,10 @@ _ORGANISATION = (
     r"club|tech giant|giant|automaker|carmaker|studio|publisher|airline|university|government body|union|"
     r"app|journal|newspaper|school|supplier|investors?"
 )
-_PLACE = r"city|country|state|place|region|nation|location|venue|stadium|town|county|continent"
+_PLACE = (
+    r"city|cities|country|countries|states?|places?|regions?|nations?|locations?|venues?|stadiums?|towns?|county|"
+    r"counties|continents?"
+)
 # "which company", "which leading AI company", "what is the name of the company"
 _ASKING = r"(?:(?:what|which)|name of (?:the|a|an)) (?:[\w-]+ ){0,3}?"
 _AMOUNT_WORDS = (
@@ -149,7 +152,7 @@ _CASUAL = (
     (re.compile(r"\bwhos\b|\bwho['’]s\b"), "who is"),
     (re.compile(r"\bwheres\b|\bwhere['’]s\b"), "where is"),
     (re.compile(r"\bhows\b|\bhow['’]s\b"), "how is"),
-    (re.compile(r"\bwhen['’]s\b"), "when is"),
+    (re.compile(r"\bwhens\b|\bwhen['’]s\b"), "when is"),
 )
 
 

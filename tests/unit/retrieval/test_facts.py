@@ -51,6 +51,8 @@ from retrieval.answer.facts import (
         ("how big was the retailer's pre-tax loss", "amount"),
         ("who was to build xiaomi's cars", "agent"),
         ("who's cubic telecom's ceo", "person"),
+        ("whens the steam deck oled out", "date"),
+        ("which countries is x testing the fee in", "place"),
         ("what year did it open", "date"),
         ("What company raised the most?", "organisation"),
         ("What type of businesses change their betting lines?", None),
