@@ -28,10 +28,9 @@ calibrated on MultiHop-RAG development questions by bench/answer.py (see bench/r
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,6 +49,7 @@ from retrieval.answer.asked import (
     typed_facts,
     unlabelled,
 )
+from retrieval.answer.choosing import answer_first, articles_asked, lead_with, several
 from retrieval.answer.claim_words import has_negation, known_names
 from retrieval.answer.facts import (
     ANYONE,
@@ -234,7 +234,7 @@ class ExtractiveAnswerer:
             quotable = held
         yes_no = opts.answer_first and opts.evidence_note and is_yes_no(question)
         if yes_no and subject:  # the best sentence about the question's subject states or denies what it asks
-            quotable = _lead_with(quotable, lambda i: holds(sentences[i], subject))
+            quotable = lead_with(quotable, lambda i: holds(sentences[i], subject))
         if gated and confidence < opts.abstain_below:
             return Draft(NOT_IN_CORPUS, True, {}, confidence)
         if focused := names_asked(focus):
@@ -242,7 +242,7 @@ class ExtractiveAnswerer:
             # over from the previous question match: no passage names it, no answer; else a sentence naming it leads
             if not any(f" {normalise_words(name)} " in a.words for name in focused for a in analyses):
                 return Draft(NOT_IN_CORPUS, True, {}, confidence)
-            quotable = _lead_with(quotable, lambda i: bool(focused & sentences[i].names))
+            quotable = lead_with(quotable, lambda i: bool(focused & sentences[i].names))
         return self._written(question, passages, sentences, quotable, yes_no, confidence)
 
     def _quotable(
@@ -384,9 +384,9 @@ class ExtractiveAnswerer:
         """The chosen sentences, each followed by its [n]; a yes/no question's evidence says it is no verdict."""
         opts = self.options
         if opts.answer_first:
-            chosen = _answer_first(sentences, quotable, articles_asked(question, passages, opts.max_sentences))
+            chosen = answer_first(sentences, quotable, articles_asked(question, passages, opts.max_sentences))
         else:
-            chosen = _several(sentences, quotable, opts.max_sentences)
+            chosen = several(sentences, quotable, opts.max_sentences)
         quotes: dict[int, list[str]] = {}
         for i in chosen:
             quotes.setdefault(sentences[i].passage, []).append(sentences[i].text)
@@ -418,9 +418,6 @@ class ExtractiveAnswerer:
         return [facts if i not in counts or close & set(counts[i]) else [] for i, facts in enumerate(typed)]
 
 
-_BOTH = re.compile(r"\b(?:both|each|all|several|multiple|two|three|four)\b", re.I)
-
-
 def plain_verdict(question: str, passages: Sequence[Passage], sentence: Sentence) -> str | None:
     """ "yes" or "no" when the evidence sentence plainly asserts or denies what a yes/no question asks, else None."""
     claim = verdicts.asked(question, known_names([p.text for p in passages] + [p.title for p in passages]))
@@ -428,59 +425,3 @@ def plain_verdict(question: str, passages: Sequence[Passage], sentence: Sentence
     if said is not None and has_negation(question):  # "did it not ...?" asks the contrary
         said = "no" if said == "yes" else "yes"
     return said
-
-
-def articles_asked(question: str, passages: Sequence[Passage], most: int) -> int:
-    """How many articles a question spans: the outlets it names among the passages' ("according to TechCrunch
-    and The Verge"); at least two when it says both, each or several; and for a question about several
-    subjects ("Xiaomi's plans and Apple's suppliers"), the retrieved articles whose titles each add a name the
-    question asks about. One for a plain factual question."""
-    lowered = question.lower()
-    outlets = {p.source.lower() for p in passages if p.source and p.source.lower() in lowered}
-    wanted = max(len(outlets), 2 if _BOTH.search(question) else 1)
-    asked, subjects = names_asked(question), 0
-    covered: set[str] = set()
-    for passage in passages:
-        named = {name for name in asked if name in passage.title.lower()} - covered
-        if named:
-            covered |= named
-            subjects += 1
-    return max(1, min(most, max(wanted, subjects)))
-
-
-def _answer_first(sentences: list[Sentence], quotable: list[tuple[float, int]], articles: int) -> list[int]:
-    """The best sentence first, then the best of each further article, while `articles` are not quoted."""
-    chosen: list[int] = []
-    seen: set[str] = set()
-    for _, i in quotable:
-        if len(chosen) >= articles:
-            break
-        if sentences[i].article_id in seen:
-            continue
-        chosen.append(i)
-        seen.add(sentences[i].article_id)
-    return chosen
-
-
-def _lead_with(quotable: list[tuple[float, int]], wanted: Callable[[int], bool]) -> list[tuple[float, int]]:
-    """The quotable sentences with the best one that is wanted first (unchanged when none is)."""
-    lead = next((item for item in quotable if wanted(item[1])), None)
-    return quotable if lead is None else [lead, *(item for item in quotable if item != lead)]
-
-
-def _several(sentences: list[Sentence], quotable: list[tuple[float, int]], most: int) -> list[int]:
-    """Up to `most` sentences, preferring articles and passages not quoted yet, in passage order."""
-    chosen: list[int] = []
-    articles: set[str] = set()
-    for prefer_new in (True, False):
-        for _, i in quotable:
-            s = sentences[i]
-            if len(chosen) >= most:
-                break
-            if i in chosen or (prefer_new and s.article_id in articles):
-                continue
-            if any(sentences[j].text == s.text or (prefer_new and sentences[j].passage == s.passage) for j in chosen):
-                continue
-            chosen.append(i)
-            articles.add(s.article_id)
-    return sorted(chosen, key=lambda i: (sentences[i].passage, sentences[i].start))
