@@ -153,6 +153,18 @@ _CASUAL = (
     (re.compile(r"\bwheres\b|\bwhere['’]s\b"), "where is"),
     (re.compile(r"\bhows\b|\bhow['’]s\b"), "how is"),
     (re.compile(r"\bwhens\b|\bwhen['’]s\b"), "when is"),
+    # a chat's short words for the counted or measured thing ("how many tix did the og 1989 tour sell")
+    (re.compile(r"\btix\b"), "tickets"),
+    (re.compile(r"\bppl\b"), "people"),
+    (re.compile(r"\bgovt\b"), "government"),
+    (re.compile(r"\byrs\b"), "years"),
+    (re.compile(r"\bhrs\b"), "hours"),
+    (re.compile(r"\bmins\b"), "minutes"),
+    (re.compile(r"\bpics\b"), "pictures"),
+    (re.compile(r"\bvids\b"), "videos"),
+    (re.compile(r"\bur\b"), "your"),
+    (re.compile(r"\brn\b"), "right now"),
+    (re.compile(r"\bog\b"), "original"),
 )
 
 
@@ -189,7 +201,7 @@ def counted(question: str) -> str:
     """What a "how many" question counts: the word after it, or two when the second is a plural ("how many
     african countries"), auxiliaries left out ("how many vehicles will it build" -> "vehicles"); "" otherwise.
     A number answers it only in a sentence that mentions one of them."""
-    found = _COUNTED.search(question.lower())
+    found = _COUNTED.search(casual(question))
     if not found:
         return ""
     words = [w for w in found.group(1).split() if not _AUXILIARY.fullmatch(w)]

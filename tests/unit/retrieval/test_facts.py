@@ -73,6 +73,7 @@ def test_what_a_how_many_question_counts() -> None:
     assert counted("How many new vehicles were sold in May?") == "new vehicles"
     assert counted("How many customers visit the bakery?") == "customers"  # "visit" goes on with the question
     assert counted("how many people work at nike") == "people"
+    assert counted("how many tix did the og 1989 tour sell") == "tickets"  # a chat's short word, written out
     assert counted("Who won?") == ""
 
 
