@@ -153,19 +153,11 @@ _CASUAL = (
     (re.compile(r"\bwheres\b|\bwhere['’]s\b"), "where is"),
     (re.compile(r"\bhows\b|\bhow['’]s\b"), "how is"),
     (re.compile(r"\bwhens\b|\bwhen['’]s\b"), "when is"),
-    # a chat's short words for the counted or measured thing ("how many tix did the og 1989 tour sell")
-    (re.compile(r"\btix\b"), "tickets"),
-    (re.compile(r"\bppl\b"), "people"),
-    (re.compile(r"\bgovt\b"), "government"),
-    (re.compile(r"\byrs\b"), "years"),
-    (re.compile(r"\bhrs\b"), "hours"),
-    (re.compile(r"\bmins\b"), "minutes"),
-    (re.compile(r"\bpics\b"), "pictures"),
-    (re.compile(r"\bvids\b"), "videos"),
-    (re.compile(r"\bur\b"), "your"),
-    (re.compile(r"\brn\b"), "right now"),
-    (re.compile(r"\bog\b"), "original"),
 )
+# a chat's short words ("how many tix did the og 1989 tour sell")
+_CHAT = dict(w.split(":") for w in "tix:tickets ppl:people govt:government yrs:years hrs:hours mins:minutes "
+             "pics:pictures vids:videos ur:your rn:right_now og:original".split())  # fmt: skip
+_CHAT_WORD = re.compile(rf"\b(?:{'|'.join(_CHAT)})\b")
 
 
 def casual(question: str) -> str:
@@ -173,7 +165,7 @@ def casual(question: str) -> str:
     lowered = question.lower()
     for pattern, written in _CASUAL:
         lowered = pattern.sub(written, lowered)
-    return lowered
+    return _CHAT_WORD.sub(lambda m: _CHAT[m.group()].replace("_", " "), lowered)
 
 
 def is_yes_no(question: str) -> bool:
