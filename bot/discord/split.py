@@ -173,7 +173,10 @@ def _hard_cut(text: str, atoms: Sequence[tuple[int, int]], pos: int, limit: int)
     end = pos + limit
     inside = [start for start, stop in atoms if pos < start < end < stop]
     if inside:
-        end = min(inside)
+        cut = min(inside)
+        # a URL inside a link that fits: cutting where the URL starts would cut the link, so cut after the link
+        enclosing = [stop for start, stop in atoms if start < cut < stop <= end]
+        end = max(enclosing) if enclosing else cut
     return _back_off_joined(text, pos, end)
 
 
