@@ -7,9 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from retrieval.core.text import NOT_NAMES
-
-POSSESSIVE_END = re.compile(r"['’]s?$")
+from retrieval.core.text import NOT_NAMES, POSSESSIVE
 
 # a role after a name that an age comes before: the name only says whose founder, singer, coach it is
 _HELD_BY = (
@@ -40,7 +38,7 @@ def ages(sentence: str) -> list[tuple[str, str]]:
         if m.group(1) and not holder:
             holder = _described(sentence, m.start(), m.end())
         if 0 < int(age) < 125:
-            found.append((age, POSSESSIVE_END.sub("", holder.lower()) if holder != age else ""))
+            found.append((age, POSSESSIVE.sub("", holder.lower()) if holder != age else ""))
     return found
 
 
@@ -61,7 +59,7 @@ def _described(sentence: str, start: int, end: int) -> str:
     others = [
         word
         for m in _CAPITALISED.finditer(sentence)
-        if not start <= m.start() < end and (word := POSSESSIVE_END.sub("", m.group().lower())) not in NOT_NAMES
+        if not start <= m.start() < end and (word := POSSESSIVE.sub("", m.group().lower())) not in NOT_NAMES
     ]
     return "!" + ",".join(others) if others else ""
 

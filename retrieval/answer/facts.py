@@ -204,7 +204,6 @@ def counted(question: str) -> str:
 
 # ------------------------------------------------------------------ facts read from a sentence's words
 
-POSSESSIVE_END = re.compile(r"['’]s?$")
 _REASON = re.compile(
     r"\b(?:because|due to|owing to|as a result|thanks to|in order to|so that|the reason|reasons?|citing|cited|"
     r"over (?:concerns|allegations|claims|fears)|amid|after|following|follows|concluded|accused|for (?:allegedly|"
@@ -312,7 +311,7 @@ def written_out(words: str) -> str:
 # "how many people": the words that count people of some kind (the embedder puts "passengers" no nearer to
 # "people" than "cars" is, so it cannot tell these from other things)
 PEOPLE = frozenset(
-    "people persons ppl folks humans individuals passengers crew members workers employees staff staffers "
+    "people persons folks humans individuals passengers crew members workers employees staff staffers "
     "residents citizens fans players athletes soldiers troops civilians victims casualties survivors students "
     "children kids adults teens teenagers users customers subscribers voters patients visitors attendees "
     "spectators tourists migrants refugees immigrants protesters demonstrators inmates prisoners hostages "
@@ -321,7 +320,7 @@ PEOPLE = frozenset(
 )
 
 
-ANYONE = frozenset("people persons ppl folks humans individuals".split())  # counted by any word of PEOPLE
+ANYONE = frozenset("people persons folks humans individuals".split())  # counted by any word of PEOPLE
 
 
 def measured(sentence: str) -> list[str]:

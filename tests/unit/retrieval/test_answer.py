@@ -76,6 +76,12 @@ def test_remembered_queries_embed_each_text_once() -> None:
     assert remembered.embed_query("Xiaomi plant output")[0] != 42.0
 
 
+def _quotes(question: str, text: str, part: str) -> bool:
+    """Whether the answer's first line (with the shipped rules) quotes `part`."""
+    answer = _answer(question, text)
+    return answer is not None and part in answer
+
+
 def _answer(question: str, *texts: str, **rules: bool) -> str | None:
     """The answer's first line (None when declined), abstention by weak evidence off: the kind rules alone
     (`rules`: options turned on or off besides the shipped ones)."""
@@ -175,15 +181,13 @@ def test_an_answer_asked_for_a_figure_must_state_one() -> None:
 
 def test_a_clipped_word_counts_what_it_clips() -> None:
     text = "Kayla Brooks is a YouTuber with over 12 million subscribers and 300 videos."
-    answer = _answer("how many subs does kayla brooks have", text)
-    assert answer is not None and "12 million subscribers" in answer
+    assert _quotes("how many subs does kayla brooks have", text, "12 million subscribers")
     assert _answer("how many subs does kayla brooks have", "Kayla Brooks posted 300 videos in 2023.") is None
 
 
 def test_people_are_counted_by_any_word_for_people() -> None:
     text = "Flight 394 crashed off the coast of Denmark in September 1989, killing all 55 passengers and crew."
-    answer = _answer("how many people died when flight 394 crashed off denmark", text)
-    assert answer is not None and "55 passengers" in answer
+    assert _quotes("how many people died when flight 394 crashed off denmark", text, "55 passengers")
     # a count of things is no count of people
     cars = "Flight 394 crashed off the coast of Denmark in September 1989 with 55 cars in its hold."
     assert _answer("how many people died when flight 394 crashed off denmark", cars) is None
@@ -194,14 +198,12 @@ def test_people_are_counted_by_any_word_for_people() -> None:
 
 def test_money_in_a_currency_the_tagger_misses_is_still_money() -> None:
     zim = "In late August 2021, Rani Zim bought Psagot Investment House for NIS 405 million from Altshuler Shaham."
-    answer = _answer("how much did rani zim pay for psagot", zim)
-    assert answer is not None and "NIS 405 million" in answer
+    assert _quotes("how much did rani zim pay for psagot", zim, "NIS 405 million")
 
 
 def test_a_sum_given_for_something_is_its_price_whatever_the_verb() -> None:
     starc = "Mitchell Starc to KKR for Rs 24.75 Cr. Starc has taken 50 wickets in the format."
-    answer = _answer("how much did kkr pay for mitchell starc", starc)
-    assert answer is not None and "Rs 24.75 Cr" in answer
+    assert _quotes("how much did kkr pay for mitchell starc", starc, "Rs 24.75 Cr")
     # a sum raised is still no price: "for" must give the money
     raised = "Mitchell Starc's foundation raised Rs 3 Cr last year for charity."
     assert _answer("how much did kkr pay for mitchell starc", raised) is None
