@@ -162,6 +162,46 @@ def roles(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# the organisation a role is held at: "CEO of Warner Music Group", "Sony Music's CEO", "Sony Music CEO Rob"
+_ORG = r"[A-Z][\w&.-]*(?:\s+(?:of\s+|&\s+)?[A-Z][\w&.-]*){0,3}"
+_ORG_AFTER = re.compile(rf"^\s+(?:of|at)\s+(?:the\s+)?({_ORG})")
+_ORG_BEFORE = re.compile(rf"({_ORG})(?:['’]s)?\s+$")
+
+
+def roles_at(text: str) -> frozenset[tuple[str, frozenset[str]]]:
+    """(role, the words of the organisation it is held at) for each role the text ties to one."""
+    found = set()
+    for role, pattern in _ROLE.items():
+        if role == "coach":  # a coach's former teams are named as plainly as the present one ("coach at Oregon State")
+            continue
+        for match in pattern.finditer(text):
+            if role != "founder" and _FORMER.search(text[max(0, match.start() - 20) : match.start()]):
+                continue
+            after = _ORG_AFTER.match(text[match.end() : match.end() + 60])
+            before = _ORG_BEFORE.search(text[max(0, match.start() - 60) : match.start()])
+            for org in (after, before):
+                named = [w.lower().rstrip(".") for w in org.group(1).split()] if org else []
+                while named and named[0] in _NOT_ORG:
+                    named.pop(0)  # "Former FTX CEO": FTX
+                if words := frozenset(named) - {"of", "&"}:
+                    found.add((role, words))
+    return frozenset(found)
+
+
+_NOT_ORG = frozenset("the its his her their former then new interim acting co deputy".split())
+
+
+def role_elsewhere(claim: str, quote: str) -> bool:
+    """Whether the claim ties a role to an organisation the quote does not, while the quote ties that role to
+    another ("The CEO of Sony Music is Robert Kyncl" / "Robert Kyncl, CEO of Warner Music Group")."""
+    held = roles_at(quote)
+    for role, org in roles_at(claim):
+        others = [o for r, o in held if r == role]
+        if others and not any(o <= org or org <= o for o in others):
+            return True
+    return False
+
+
 def negations(text: str) -> tuple[frozenset[str], ...]:
     """What each negation of a text covers: the first few terms after it, within its clause."""
     text = text.replace("n't", " not").replace("n’t", " not")

@@ -50,6 +50,7 @@ from retrieval.answer.claim_words import (
     negation_agrees,
     negations,
     numbers,
+    role_elsewhere,
     roles,
     split_words,
     words,
@@ -229,7 +230,8 @@ class Support:
             and not any(_copies(claim, s) for s in window.sentences)
         ):
             return "relation"
-        if not roles(claim.text) <= roles(" ".join(window.quotes)):
+        quoted = " ".join(window.quotes)
+        if not roles(claim.text) <= roles(quoted) or role_elsewhere(claim.text, quoted):
             return "role"
         for run in claim.names:
             if run[-1] not in window.words and not all(w in window.words for w in run):

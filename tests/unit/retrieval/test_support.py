@@ -237,3 +237,15 @@ def test_a_number_the_claim_restates_from_the_question_must_be_shown_too() -> No
     checker = Support([passage(DAM, title="Dam to hold more by 2030")])
     found = checker.check(checker.claim("The dam will hold 40 million cubic metres of water in 2030.", asked))
     assert found.window is not None  # the title the citation shows states it
+
+
+def test_a_role_at_one_organisation_is_not_stated_by_the_same_role_at_another() -> None:
+    text = (
+        "Robert Kyncl, CEO of Warner Music Group, commented on the deals. Sony Music is in talks with roughly 200 "
+        "AI companies. Former Sony Music CEO Doug Morris retired in 2017."
+    )
+    asked = "who's the ceo of sony music"
+    assert verdict("The CEO of Sony Music is Robert Kyncl, CEO of Warner Music Group.", asked, text)[1] == "role"
+    assert verdict("Sony Music's CEO is Robert Kyncl.", asked, text)[1] == "role"
+    assert verdict("Robert Kyncl is the CEO of Warner Music Group.", asked, text)[0] is not None
+    assert verdict("Warner Music Group CEO Robert Kyncl commented on the deals.", asked, text)[0] is not None
