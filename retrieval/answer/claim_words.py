@@ -72,7 +72,7 @@ def names(text: str, known: frozenset[str] = frozenset()) -> list[tuple[str, ...
             current = []
         end = match.end()
         word = POSSESSIVE.sub("", raw.lower().rstrip("."))
-        capital = raw[:1].isupper()
+        capital = raw[:1].isupper() or bool(_CAMEL.match(raw))
         first = i == 0 or bool(_OPENS.search(text[max(0, match.start() - 8) : match.start()]))
         is_name = capital and word not in NOT_NAMES and word not in _STARTERS and word not in STOPWORDS_EN
         if is_name and first and word not in known and word in _COMMON_OPENERS:
@@ -87,6 +87,7 @@ def names(text: str, known: frozenset[str] = frozenset()) -> list[tuple[str, ...
     return runs
 
 
+_CAMEL = re.compile(r"[a-z]{1,2}[A-Z][a-z]")  # "iPhone", "eBay"
 _OPENS = re.compile(r"(?:[.!?:;\n][\"'”’)\]]*|(?:^|\s)[\"“‘(\[])\s*$")
 # words that open a sentence without naming anything
 _COMMON_OPENERS = frozenset(

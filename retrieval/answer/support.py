@@ -119,6 +119,7 @@ class Support:
             by_passage.append(found)
             self.sentences.extend(found)
         self._title_numbers = [numbers(p.title) for p in self.passages]
+        self._passage_words = [split_words(words(f"{p.title} {p.source} {p.text}")) for p in self.passages]
         self.known = known_names([p.text for p in self.passages] + [p.title for p in self.passages])
         self.windows: list[Window] = []
         for number, found in enumerate(by_passage, start=1):
@@ -236,6 +237,9 @@ class Support:
         for run in claim.names:
             if run[-1] not in window.words and not all(w in window.words for w in run):
                 return "name"
+        written = self._passage_words[window.passage - 1]
+        if any(not set(run) & written and not roles(" ".join(run)) for run in claim.runs):
+            return "name"  # a name taken from the question that the passage never writes ("iPhone users")
         if len(window.sentences) > 1 and not _each_adds(claim, window):
             return "padding"
         # what one negates of what both say, the other negates too ("found no cracks" / "found cracks")

@@ -249,3 +249,16 @@ def test_a_role_at_one_organisation_is_not_stated_by_the_same_role_at_another() 
     assert verdict("Sony Music's CEO is Robert Kyncl.", asked, text)[1] == "role"
     assert verdict("Robert Kyncl is the CEO of Warner Music Group.", asked, text)[0] is not None
     assert verdict("Warner Music Group CEO Robert Kyncl commented on the deals.", asked, text)[0] is not None
+
+
+def test_a_name_taken_from_the_question_must_be_written_in_the_cited_passage() -> None:
+    text = (
+        "A new study researched phone usage among 203 kids aged 11 to 17. The study tracked Android phones only. "
+        "Apple said the iPhone has screen-time limits."
+    )
+    asked = "did the phone study include iphone users too?"
+    other = "A new study researched phone usage among 203 kids aged 11 to 17. The study tracked Android phones only."
+    assert verdict("The study included iPhone users too.", asked, other)[1] == "name"
+    assert verdict("The study included iPhone users too.", asked, text)[1] != "name"  # written, if elsewhere
+    assert verdict("The study researched phone usage among 203 kids.", asked, other)[0] is not None
+    assert names("Apple said the iPhone and eBay apps") == [("apple",), ("iphone",), ("ebay",)]
