@@ -300,3 +300,39 @@ class Relation:
     governing: frozenset[tuple[str, str]] = frozenset()  # the term nearest to each value ("number" or "name")
     values: frozenset[str] = frozenset()  # its numbers and the words of its names, the question's aside
     asked: frozenset[str] = frozenset()  # the question's numbers and words: no other value a term could be of
+
+
+def held_by_another(claim: Claim, sentence: Sentence) -> bool:
+    """A number the claim says of a name that the sentence says, in the same words, of another, while naming the
+    claim's too: "Talon has raised around $143 million, and Dig has raised only around $45 million" gives Dig
+    the $45 million (the word after each name is the same: they are parallel clauses)."""
+    named = {w for run in claim.runs for w in run}
+    for number in claim.numbers & sentence.numbers:
+        mine = _last_name(claim.words, claim.runs, number)
+        theirs = _last_name(sentence.words, names(sentence.text), number)
+        if (
+            mine
+            and theirs
+            and mine[1] == theirs[1]
+            and mine[1] not in _LINKS
+            and not set(theirs[0]) & named
+            and mine[0][-1] in sentence.words
+        ):
+            return True
+    return False
+
+
+_LINKS = frozenset("in of at on for to by from with and or as".split())  # "Gogoro in 2011": no clause of its own
+
+
+def _last_name(ws: Sequence[str], runs: Sequence[tuple[str, ...]], number: str) -> tuple[tuple[str, ...], str] | None:
+    """The last name written before a number's first place and the word that follows it (None when there is no
+    such name, or the number is not there)."""
+    if number not in ws:
+        return None
+    at = ws.index(number)
+    found = [(i, run) for run in runs for i in range(at - len(run)) if tuple(ws[i : i + len(run)]) == run]
+    if not found:
+        return None
+    i, run = max(found)
+    return run, ws[i + len(run)]

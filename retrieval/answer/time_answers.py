@@ -96,15 +96,24 @@ def order(text: str, passages: Sequence[Passage], frame: time_words.TimeFrame | 
     return "\n".join(p for _, _, p in dated)
 
 
-def finish(answer: Answer, frame: time_words.TimeFrame | None, outside: Sequence[Passage] = ()) -> Answer:
-    """evidence_dates, as_of and "As of <date>," on a checked answer; an empty window's decline explained."""
+def finish(
+    answer: Answer, frame: time_words.TimeFrame | None, outside: Sequence[Passage] = (), moved: bool = False
+) -> Answer:
+    """evidence_dates, as_of and "As of <date>," on a checked answer; an empty window's decline explained, and an
+    answer drawn from other dates than the question's window (`moved`) said to be."""
     if frame is None:
         return answer
     update: dict[str, object] = {"as_of": frame.as_of.isoformat()}
     days = sorted(d for d in (dates.day(c.published_at) for c in answer.citations) if d is not None)
     if days:
         update["evidence_dates"] = EvidenceDates(first=days[0].isoformat(), last=days[-1].isoformat())
-    if answer.abstained and frame.window and outside:
+    if moved and not answer.abstained and frame.window and days:
+        span = _spoken(days[0]) if days[0] == days[-1] else f"{_spoken(days[0])} to {_spoken(days[-1])}"
+        update["answer"] = (
+            f"{answer.answer}\nNo article published {frame.describe()} says this: the answer comes from articles of "
+            f"other dates ({span})."
+        )
+    elif answer.abstained and frame.window and outside:
         update["answer"] = (
             f"Nothing in the archive was published {frame.describe()}. The closest articles from other dates are "
             "listed as related."

@@ -166,6 +166,22 @@ def test_a_window_filters_by_date_and_an_empty_one_declines(newsroom: Newsdesk) 
     assert found and all((p.published_at or "") < "2023-11" for p in found)  # nothing from after as_of
 
 
+def test_a_fact_asked_of_a_window_that_does_not_hold_it_comes_from_other_dates_and_says_so(
+    newsroom: Newsdesk,
+) -> None:
+    """People ask about the news they read in the words of its week ("how many people will it employ this
+    week?"): the archive's articles of other dates answer, and the answer says they are of other dates."""
+    answer = newsroom.ask(
+        Question(question="How many people will the Dresden chip plant employ this week?", as_of=at("2024-03-01"))
+    )
+    assert not answer.abstained and [c.article_id for c in answer.citations] == ["chip-1"]
+    first, note = answer.answer.splitlines()[0], answer.answer.splitlines()[-1]
+    assert "2,000" in first
+    assert note.startswith("No article published this week (") and "September 5, 2023" in note
+    what = newsroom.ask(Question(question="What happened at the Dresden chip plant this week?", as_of=at("2024-03-01")))
+    assert what.abstained and "Nothing in the archive was published this week" in what.answer  # the week is asked
+
+
 def test_latest_leads_with_the_most_recent_evidence_as_of_the_question(newsroom: Newsdesk) -> None:
     latest = newsroom.ask(
         Question(question="What is the latest on the Silicon Forge chip plant in Dresden?", as_of=at("2023-12-01"))
