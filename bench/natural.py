@@ -173,10 +173,10 @@ def side(args: argparse.Namespace) -> dict[str, Any]:
         service.ask(Question(question=q["question"]))  # warm
     for q in questions:
         started = time.perf_counter()
-        answer = service.ask(Question(question=q["question"]))
+        outcome = service.answer(Question(question=q["question"]))
         latency.append((time.perf_counter() - started) * 1000)
-        passages = service.search(q["question"])
-        invalid += bool(citations.problems(answer, passages))
+        answer = outcome.answer
+        invalid += bool(citations.problems(answer, outcome.passages))  # the passages it was written from
         shipped.append(judged(q, answer.answer, answer.abstained))
         answers.append(answer.answer.splitlines()[0] if not answer.abstained else "(declined)")
     result: dict[str, Any] = {

@@ -67,7 +67,10 @@ _ROLE = (
     r"individual|person|people|player|executive|ceo|founder|co-founder|author|athlete|politician|celebrity|"
     r"man|woman|leader|official|judge|coach|figure|personality|entrepreneur|billionaire|journalist|reporter|"
     r"singer|actor|actress|musician|artist|president|senator|minister|candidate|investor|quarterback|driver|"
-    r"receiver|figures?|individuals|persons|staffer|chairman|chair|boss|manager|owner"
+    r"receiver|figures?|individuals|persons|staffer|chairman|chair|boss|manager|owner|economist|analyst|"
+    r"spokes(?:man|woman|person)|researcher|scientist|lawyer|attorney|prosecutor|director|doctor|expert|writer|"
+    r"editor|star|rapper|comedian|host|governor|mayor|lawmaker|commissioner|professor|pitcher|striker|"
+    r"goalkeeper|footballer|cricketer|golfer|boxer|designer|engineer|employee|insider|rookie|winner"
 )
 _ORGANISATION = (
     r"company|companies|organi[sz]ation|firm|entity|institution|business|agency|startup|start-up|platform|"
@@ -117,15 +120,17 @@ AGENT_VERBS = (
 _UNITS = r"years?|months?|weeks?|days?|hours?|minutes?|seasons?|decades?"
 _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("age", re.compile(r"\bhow old\b|\bwhat age\b|\b(?:his|her|their)\s+age\b|\bage of\b")),
+    ("date", re.compile(r"\bhow long ago\b")),  # a point in time, not a span
     ("duration", re.compile(rf"\bhow long\b|\bhow many (?:more )?(?:{_UNITS})\b|\bfor how much longer\b")),
     (
         "amount",
         re.compile(
-            r"\bhow much\b|\bwhat (?:amount|sum|price|percentage|share|stake)\b|\bhow big (?:a|of a) (?:stake|share)\b"
+            r"\bhow much\b|\bwhat (?:amount|sum|price|percentage|share|stake)\b|\bhow big (?:a|of a) (?:stake|share)\b|"
+            r"\bhow (?:big|large) (?:is|was|are|were)\b"  # "how big is the fine", "how big is india's gdp"
         ),
     ),
     ("number", re.compile(r"\bhow many\b|\bwhat (?:number|total)\b")),
-    ("measure", re.compile(r"\bhow (?:tall|heavy|far|fast|high|deep|wide|long is|big is|large is)\b")),
+    ("measure", re.compile(r"\bhow (?:tall|heavy|far|fast|high|deep|wide|long is)\b")),
     ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time)\b|\bsince when\b")),
     ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{_PLACE})\b")),
     ("reason", re.compile(r"^\W*why\b|\bwhat (?:is|was|'s) the reason\b|\bhow come\b")),
@@ -475,25 +480,7 @@ class EntityTagger:
 
 
 __all__ = [
-    "ACRONYM",
-    "AGENT_VERBS",
-    "ANYONE",
-    "PEOPLE",
-    "UNLABELLED",
-    "EntityTagger",
-    "FactStore",
-    "Facts",
-    "Kind",
-    "acronyms",
-    "asked_kind",
-    "casual",
-    "counted",
-    "is_duration",
-    "measured",
-    "moneys",
-    "written_out",
-    "reasons",
-    "is_yes_no",
-    "normalise",
-    "of_kind",
-]
+    "ACRONYM", "AGENT_VERBS", "ANYONE", "PEOPLE", "UNLABELLED", "EntityTagger", "FactStore", "Facts", "Kind",
+    "acronyms", "asked_kind", "casual", "counted", "is_duration", "measured", "moneys", "written_out", "reasons",
+    "is_yes_no", "normalise", "of_kind",
+]  # fmt: skip

@@ -56,6 +56,12 @@ from retrieval.answer.facts import (
         ("what year did it open", "date"),
         ("What company raised the most?", "organisation"),
         ("What type of businesses change their betting lines?", None),
+        ("how long ago did the solar storm hit earth", "date"),
+        ("how big is indias gdp supposed to get by 2030", "amount"),
+        ("how big is the daily fine on meta", "amount"),
+        ("how tall is the tower", "measure"),
+        ("which realtors economist said the fed cant keep raising rates", "person"),
+        ("which nba rookie scored 40", "person"),
     ],
 )
 def test_the_kind_of_fact_asked_for_comes_from_the_first_asking_phrase(question: str, kind: str | None) -> None:
