@@ -126,11 +126,11 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         "amount",
         re.compile(
             r"\bhow much\b|\bwhat (?:amount|sum|price|percentage|share|stake)\b|\bhow big (?:a|of a) (?:stake|share)\b|"
-            r"\bhow (?:big|large) (?:is|was|are|were)\b"  # "how big is the fine", "how big is india's gdp"
+            rf"\bhow (?:big|large) (?:is|was|are|were) (?:[\w'-]+ ){{0,4}}?(?:{_AMOUNT_WORDS}|gdp|economy|debt)\b"
         ),
     ),
     ("number", re.compile(r"\bhow many\b|\bwhat (?:number|total)\b")),
-    ("measure", re.compile(r"\bhow (?:tall|heavy|far|fast|high|deep|wide|long is)\b")),
+    ("measure", re.compile(r"\bhow (?:tall|heavy|far|fast|high|deep|wide|long is|big is|large is)\b")),
     ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time)\b|\bsince when\b")),
     ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{_PLACE})\b")),
     ("reason", re.compile(r"^\W*why\b|\bwhat (?:is|was|'s) the reason\b|\bhow come\b")),

@@ -60,6 +60,7 @@ from retrieval.answer.facts import (
         ("how big is indias gdp supposed to get by 2030", "amount"),
         ("how big is the daily fine on meta", "amount"),
         ("how tall is the tower", "measure"),
+        ("how big is trump's trump tower penthouse", "measure"),  # what is measured says in what
         ("which realtors economist said the fed cant keep raising rates", "person"),
         ("which nba rookie scored 40", "person"),
     ],
