@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from retrieval.answer.typos import asking_words_fixed
 from retrieval.core.text import ARTICLES, ASCII_WORD
 from retrieval.embed.sentence_vectors import text_key
 
@@ -166,8 +167,9 @@ _CHAT_WORD = re.compile(rf"\b(?:{'|'.join(_CHAT)})\b")
 
 
 def casual(question: str) -> str:
-    """The question in lower case with its casual asking words written out ("whats" -> "what is")."""
-    lowered = question.lower()
+    """The question in lower case with its casual asking words written out ("whats" -> "what is", "wich" ->
+    "which")."""
+    lowered = asking_words_fixed(question.lower())
     for pattern, written in _CASUAL:
         lowered = pattern.sub(written, lowered)
     return _CHAT_WORD.sub(lambda m: _CHAT[m.group()].replace("_", " "), lowered)
@@ -175,7 +177,9 @@ def casual(question: str) -> str:
 
 def is_yes_no(question: str) -> bool:
     """A question answered by yes or no ("Does ...", "Was there ...", "Between A and B, was ...")."""
-    return not _WH.match(question) and bool(_AUXILIARY.search(question.strip()))
+    return not _WH.match(asking_words_fixed(question.lower())) and bool(
+        _AUXILIARY.search(question.strip())
+    )
 
 
 def asked_kind(question: str) -> Kind | None:

@@ -185,6 +185,12 @@ def test_a_clipped_word_counts_what_it_clips() -> None:
     assert _answer("how many subs does kayla brooks have", "Kayla Brooks posted 300 videos in 2023.") is None
 
 
+def test_a_mistyped_word_counts_what_it_was_meant_to() -> None:
+    text = "The accelerator received 1,083 applications for its latest cohort and picked 25 startups."
+    assert _quotes("how many applicatons did the accelerator get for its latest cohort", text, "1,083 applications")
+    assert _answer("how many applicatons did the accelerator get", "The accelerator picked 25 cohorts in 2023.") is None
+
+
 def test_people_are_counted_by_any_word_for_people() -> None:
     text = "Flight 394 crashed off the coast of Denmark in September 1989, killing all 55 passengers and crew."
     assert _quotes("how many people died when flight 394 crashed off denmark", text, "55 passengers")

@@ -63,10 +63,18 @@ from retrieval.answer.facts import (
         ("how big is trump's trump tower penthouse", "measure"),  # what is measured says in what
         ("which realtors economist said the fed cant keep raising rates", "person"),
         ("which nba rookie scored 40", "person"),
+        ("wich company is buying it", "organisation"),  # a typo of the asking word
+        ("whats billie jean kings net wroth", "amount"),
+        ("waht year did it open", "date"),
     ],
 )
 def test_the_kind_of_fact_asked_for_comes_from_the_first_asking_phrase(question: str, kind: str | None) -> None:
     assert asked_kind(question) == kind
+
+
+def test_a_mistyped_asking_word_still_asks() -> None:
+    assert not is_yes_no("wich company is buying it") and not is_yes_no("waht is it worth")
+    assert is_yes_no("is it worth it") and is_yes_no("were they here")  # real words stay what they are
 
 
 def test_yes_no_questions() -> None:
