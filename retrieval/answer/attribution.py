@@ -67,6 +67,7 @@ _DECLINE = re.compile(
     r"|(?:it\s+is|it's)\s+(?:not\s+(?:possible|clear|mentioned|stated|specified)|unclear))",
     re.I,
 )
+_LOOSE = 1 / 3  # of a question's terms, the share a reason may leave out and still agree with the model's verdict
 _VERDICT_WORDS = 4  # a verdict ("Yes.", "No, it did not.", "Google.") is this short, in words
 _VERDICT_START = {"yes", "no", "true", "false", "correct", "incorrect", "both", "neither", "not", "agree", "disagree"}
 
@@ -367,7 +368,9 @@ class Attributor:
                 c for c in before if c.how in {"cited", "attributed"}
             ]
             if reasons:
-                stances = (verdicts.says(r.text, r.passages, claim_asked, passages) for r in reasons)
+                stances = (
+                    verdicts.says(r.text, r.passages, claim_asked, passages, missing_share=_LOOSE) for r in reasons
+                )
                 said = next((s for s in stances if s is not None), None)
                 if said is not None and asked_negated:  # "Did it not ...?" "Yes, it did not ...": the reason negates
                     said = "no" if said == "yes" else "yes"

@@ -110,7 +110,7 @@ _COUNTS = frozenset(t for w in SPELLED for t in tokenize([w])[0]) | frozenset(to
 _FILLER_TERMS = frozenset(t for w in QUESTION_FILLER for t in tokenize([w])[0]) | frozenset(
     tokenize(
         [
-            "answer question passage mentions mentioned states stated per via over under across among within "
+            "answer question passage mentions mentioned states stated per via over under across among within against "
             # a preposition of time and the light verbs ("after ... got canned", "ended up paying"): a claim's
             # relation is its content word, not these
             "after before during since until end ended ending get gets got getting go goes went "

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.answer import claim_words
+from retrieval.answer.instructions import planted
 from retrieval.answer.relation import asked_terms, contraries, related
-from retrieval.core.text import SPOKEN_WORD, tokenize
+from retrieval.core.text import SPOKEN_WORD, sentence_spans, tokenize
 from retrieval.core.types import Passage
 
 # words of a yes/no question that say when or how, not what it asks ("is he still ...", "is it free right now"),
@@ -52,16 +53,25 @@ def polarity(sentence: str) -> str | None:
 
 
 def says(
-    text: str, cited: Sequence[int], claim: Asked, passages: Sequence[Passage], strict: bool = False
+    text: str,
+    cited: Sequence[int],
+    claim: Asked,
+    passages: Sequence[Passage],
+    strict: bool = False,
+    missing_share: float = 0.0,
 ) -> str | None:
     """What a supported sentence says of the question's claim: "yes" when it states it (every term of what the
     question asks, or a word of its relation group, in the sentence; the names it asks about there or in the
     passages it rests on, `cited`), "no" when it negates one of those terms or states a contrary in its place
     ("opening" for "closing"), None when it does not say what was asked. `strict`: "no" only by a negation
     ("extended its opening hours" does not plainly deny "closing"), "yes" only from a sentence with no negation at
-    all ("... was linked to a smaller baby, but not to high blood pressure" says neither)."""
+    all ("... was linked to a smaller baby, but not to high blood pressure" says neither). `missing_share`: this
+    share of the asked terms may be missing from the sentence when three or more are asked and the passage it rests
+    on says them, numbers aside (a chat's extra words: "did bedard at least get a point in his debut", the
+    report's title naming the debut)."""
     held = set(tokenize([text])[0])
     shown = {t for n in cited for t in tokenize([f"{passages[n - 1].title} {passages[n - 1].text}"])[0]}
+    said = {t for n in cited for t in tokenize([_reported(passages[n - 1])])[0]} if missing_share else set()
     if not claim.terms:  # "did taylor swift get time person of the year": the names are the whole claim
         named = bool(claim.names) and claim.names <= held
         return "yes" if named and not claim_words.has_negation(text) else None
@@ -69,7 +79,14 @@ def says(
         return None
     missing = [t for t in claim.terms if not related(t) & held]
     contrary = [t for t in missing if contraries(t) & held]
-    if missing and len(contrary) < len(missing):
+    allowed = int(len(claim.terms) * missing_share) if len(claim.terms) >= 3 else 0
+    loose = (
+        not contrary
+        and len(missing) <= allowed
+        and all(related(t) & said and not any(c.isdigit() for c in t) for t in missing)  # said in its passage
+        and not claim_words.has_negation(text)  # a reason that negates a word not asked: it says something else
+    )
+    if missing and len(contrary) < len(missing) and not loose:
         return None  # it does not say what was asked, nor its contrary
     if contrary:
         return None if strict else "no"
@@ -79,3 +96,10 @@ def says(
     if strict and claim_words.has_negation(text):
         return None
     return "yes"
+
+
+def _reported(passage: Passage) -> str:
+    """A passage's title and text without the instructions planted in it (which must not lend a claim words)."""
+    sentences = [passage.text[a:b] for a, b in sentence_spans(passage.text)]
+    instructions = planted(sentences)
+    return " ".join([passage.title, *(s for s in sentences if s not in instructions)])

@@ -222,3 +222,22 @@ def test_a_yes_no_question_made_only_of_names_is_answered_by_a_reason_naming_the
     framed = "Yes The article reports that Taylor Swift was named Time's Person of the Year."
     text, _, _ = attribute(framed, [named], question)
     assert text.startswith("Yes. Taylor Swift was named")  # the verdict gets its stop, the frame goes
+
+
+def test_a_verdict_stands_on_a_reason_that_leaves_out_a_word_its_passage_says() -> None:
+    """A chat's question has words its answer's sentence need not repeat ("in his debut"), when the passage the
+    sentence rests on says them; a word no passage says, or a reason that negates something, keeps no verdict."""
+    debut = passage(
+        1,
+        "Connor Bedard's NHL debut",
+        "Bedard helped set up a Ryan Donato goal in the middle frame, picking up his first NHL point in the process.",
+    )
+    question = "did bedard at least get a first point in his debut"
+    reason = "Bedard picked up his first NHL point in the process [1]."
+    assert attribute(f"Yes. {reason}", [debut], question)[0].startswith("Yes. ")
+    elsewhere = "did bedard get a first point in his debut on home ice"  # words no passage says
+    assert not attribute(f"Yes. {reason}", [debut], elsewhere)[0].startswith("Yes")
+    missed = passage(1, "Connor Bedard's NHL debut", "Bedard did not score, but he picked up his first NHL point.")
+    assert not attribute("Yes. Bedard did not score, but he picked up his first NHL point [1].", [missed], question)[
+        0
+    ].startswith("Yes")
