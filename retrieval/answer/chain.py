@@ -254,11 +254,11 @@ class AnswerChain:
         streamed = False
         if self.llm is None:
             written = self._extractive(state)
-            if written.abstained and state.frame.window and not state.moved and _asks_a_fact(state.query):
-                written = self._from_other_dates(state, written, k)
         else:
             streamed, failure = yield from self._ask_model(state)
             written = self._checked(state, failure)
+        if written.abstained and state.frame.window and not state.moved and _asks_a_fact(state.query):
+            written = self._from_other_dates(state, written, k)  # extractive, as a model's fallbacks are
         if not streamed:
             yield from self._tokens(written.text)
         state.timings["answer_ms"] = _ms(started)

@@ -478,3 +478,19 @@ def test_with_an_llm_a_brief_story_is_told_by_the_model_only_where_its_passage_s
 
     server.enqueue(HttpError(500))  # the model fails: every story keeps its own sentence
     assert not any(s.written for s in service.brief(date(2023, 4, 1), date(2023, 5, 2), as_of=moment).stories)
+
+
+def test_a_fact_no_article_of_the_window_holds_comes_from_other_dates_when_the_model_declines(
+    make_llm_service: Callable[..., Newsdesk], server: ScriptedOpenAIServer
+) -> None:
+    """May 2023's articles (batteries, a chip plant, a letter) do not say how many vehicles Xiaomi plans: the
+    model declines, and the extractive answer from the seed article of 2022 answers, saying it is from then."""
+    from datetime import UTC, datetime
+
+    service = make_llm_service()
+    server.enqueue(NOT_IN_CORPUS)
+    question = "How many vehicles a year will Xiaomi's own plant make, as reported this month?"
+    answer = service.ask(Question(question=question, as_of=datetime(2023, 5, 20, 12, tzinfo=UTC)))
+    assert not answer.abstained and "300,000" in answer.answer.splitlines()[0]
+    assert answer.answer.splitlines()[-1].startswith("No article published this month (2023-05-01 to 2023-05-20)")
+    assert all((c.published_at or "") < "2023" for c in answer.citations)
