@@ -179,12 +179,16 @@ def names_the_topic(sentence: Sentence, others: frozenset[str], least: int) -> b
 def read_facts(sentence: str) -> Facts:
     """The facts read from a sentence's words rather than tagged: ages ("30 of casemiro": the age of the name
     it comes before), the words that give a cause, amounts with their unit ("2 to 5 liters") and sums in a
-    currency the tagger does not know ("Rs 24.75 Cr", "NIS 405 million")."""
+    currency the tagger does not know ("Rs 24.75 Cr", "NIS 405 million") and scores ("42-18")."""
     found = {("AGE", f"{age} of {holder}" if holder else age) for age, holder in ages(sentence)}
     found |= {("REASON", word) for word in reasons(sentence)}
     found |= {("QUANTITY", amount) for amount in quantities(sentence)}
     found |= {("MONEY", amount) for amount in moneys(sentence)}
+    found |= {("SCORE", f"{a}-{b}") for a, b in _SCORE.findall(sentence)}
     return frozenset(found)
+
+
+_SCORE = re.compile(r"\b(\d{1,3})\s?[-–]\s?(\d{1,3})\b(?![-–/]\d|\s?%)")  # "42-18"; not "2010-17", "9-11-2001", "3-4%"
 
 
 @functools.lru_cache(maxsize=65536)

@@ -37,8 +37,9 @@ from retrieval.embed.sentence_vectors import text_key
 log = logging.getLogger(__name__)
 
 Kind = Literal[
-    "person", "organisation", "agent", "number", "amount", "measure", "age", "duration", "date", "place", "reason"
-]
+    "person", "organisation", "agent", "number", "amount", "measure", "age", "duration", "date", "place", "reason",
+    "score",
+]  # fmt: skip
 Fact = tuple[str, str]  # (spaCy label, the entity's words, normalised)
 Facts = frozenset[Fact]
 
@@ -54,6 +55,7 @@ LABELS: dict[str, frozenset[str]] = {
     "date": frozenset({"DATE", "TIME"}),
     "place": frozenset({"GPE", "LOC", "FAC"}),
     "reason": frozenset({"REASON"}),  # read from the sentence's words (reasons), not tagged
+    "score": frozenset({"SCORE"}),  # "42-18", read from the words (the tagger calls it a date, a number or nothing)
 }
 KEPT_LABELS = frozenset(
     {"PERSON", "ORG", "CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME", "GPE", "LOC", "FAC"}
@@ -131,6 +133,10 @@ _RULES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         ),
     ),
     ("number", re.compile(r"\bhow many\b|\bwhat (?:number|total)\b")),
+    (
+        "score",
+        re.compile(r"\bwhat (?:is|was) the (?:final )?(?:score|scoreline|result)\b|\bfinal score\b|\bthe final in\b"),
+    ),
     ("measure", re.compile(r"\bhow (?:tall|heavy|far|fast|high|deep|wide|long is|big is|large is)\b")),
     ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month|time)\b|\bsince when\b")),
     ("place", re.compile(rf"\bwhere\b|\b(?:what|which) (?:{_PLACE})\b")),

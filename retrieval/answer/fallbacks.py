@@ -8,7 +8,7 @@ from retrieval.answer.claim_words import numbers
 from retrieval.answer.facts import asked_kind
 
 # the kinds of fact that are figures: "how old", "how much", "how many", "how long", "how tall"
-_FIGURES = frozenset({"age", "amount", "number", "duration", "measure"})
+_FIGURES = frozenset({"age", "amount", "number", "duration", "measure", "score"})
 _MARKER = re.compile(r"\[\d+\]")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b(?![.,]\d|\s*(?:%|percent|people|fans|members|votes|homes|units))")
 # a span said in words: "for one month", "a year", "half a season"

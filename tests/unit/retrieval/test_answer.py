@@ -191,6 +191,12 @@ def test_a_mistyped_word_counts_what_it_was_meant_to() -> None:
     assert _answer("how many applicatons did the accelerator get", "The accelerator picked 25 cohorts in 2023.") is None
 
 
+def test_a_score_asked_for_is_a_score() -> None:
+    text = "Connor Bedard picked up his first NHL point, but the Blackhawks lost 4-2 to the Penguins."
+    assert _quotes("what was the final score in bedards first nhl game", text, "4-2")
+    assert _answer("what was the final score in bedards first game", "Bedard picked up his first NHL point.") is None
+
+
 def test_people_are_counted_by_any_word_for_people() -> None:
     text = "Flight 394 crashed off the coast of Denmark in September 1989, killing all 55 passengers and crew."
     assert _quotes("how many people died when flight 394 crashed off denmark", text, "55 passengers")

@@ -66,6 +66,9 @@ from retrieval.answer.facts import (
         ("wich company is buying it", "organisation"),  # a typo of the asking word
         ("whats billie jean kings net wroth", "amount"),
         ("waht year did it open", "date"),
+        ("what was the final score in bedards first nhl game", "score"),
+        ("what was the final in arizona vs utah on senior day", "score"),
+        ("how many goals did he score", "number"),
     ],
 )
 def test_the_kind_of_fact_asked_for_comes_from_the_first_asking_phrase(question: str, kind: str | None) -> None:
