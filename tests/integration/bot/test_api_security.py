@@ -184,7 +184,7 @@ _SLOW_STORY = [
     "<html><head><title>Harbour dredged</title></head><body><article><h1>Harbour dredged</h1>",
     *[
         f"<p>Dredgers worked for {n} weeks to deepen the harbour channel to eleven metres for ferries.</p>"
-        for n in (2, 3, 4)
+        for n in range(2, 12)  # ten paragraphs, half a second apart: a download of about six seconds
     ],
     "<p>The work cost 4 million euros.</p></article></body></html>",
 ]
@@ -282,19 +282,20 @@ def test_url_guard_turns_refusals_into_source_errors() -> None:
     url_guard(allow_private=True)("http://127.0.0.1:9/")
 
 
-def _other_write_while_fetching(site: _Site, fetching: threading.Thread, write: Callable[[], object]) -> float:
-    """Start `fetching` (a slow URL ingest), then time `write` while the page is still arriving."""
+def _other_write_while_fetching(site: _Site, fetching: threading.Thread, write: Callable[[], object]) -> bool:
+    """Start `fetching` (a slow URL ingest), then `write` while the page is still arriving: whether the write
+    was done before the download (a write that waited behind it would end after it; no clock is compared, so a
+    busy machine cannot fail this)."""
     fetching.start()
     for _ in range(100):
         if "/slow" in site.hits:
             break
         time.sleep(0.05)
     assert fetching.is_alive(), "the slow page was already fetched: the test proves nothing"
-    start = time.monotonic()
     write()
-    elapsed = time.monotonic() - start
-    fetching.join(timeout=30)
-    return elapsed
+    done_first = fetching.is_alive()
+    fetching.join(timeout=60)
+    return done_first
 
 
 def test_writes_do_not_wait_behind_a_url_being_fetched(open_service: Newsdesk, site: _Site) -> None:
@@ -305,15 +306,15 @@ def test_writes_do_not_wait_behind_a_url_being_fetched(open_service: Newsdesk, s
                 client.post("/v1/articles", json={"url": f"{site.base}/slow"}, headers=bearer(KEYS[0]))
             )
         )
-        elapsed = _other_write_while_fetching(
+        assert _other_write_while_fetching(
             site, fetching, lambda: client.post("/v1/articles", json=ARTICLE, headers=bearer(KEYS[0]))
-        )
-        assert elapsed < 1.0, f"a write waited {elapsed:.1f}s behind a download"
+        ), "a write waited behind a download"
         assert slow[0].status_code == 200 and len(slow[0].json()["added"]) == 1, slow[0].text
 
     report: list[IngestReport] = []
     # the CLI's path: the same URL guard as the API's (issue 25), so loopback is allowed here as above
     fetching = threading.Thread(target=lambda: report.append(open_service.ingest([f"{site.base}/slow"])))
-    elapsed = _other_write_while_fetching(site, fetching, lambda: open_service.delete(open_service.articles()[0]["id"]))
-    assert elapsed < 1.0, f"a delete waited {elapsed:.1f}s behind a download"
+    assert _other_write_while_fetching(
+        site, fetching, lambda: open_service.delete(open_service.articles()[0]["id"])
+    ), "a delete waited behind a download"
     assert report[0].skipped  # the same page again
