@@ -195,8 +195,9 @@ _NOT_ORG = frozenset("the its his her their former then new interim acting co de
 def role_elsewhere(claim: str, quote: str) -> bool:
     """Whether the claim ties a role to an organisation the quote does not, while the quote ties that role to
     another ("The CEO of Sony Music is Robert Kyncl" / "Robert Kyncl, CEO of Warner Music Group")."""
-    held = roles_at(quote)
-    for role, org in roles_at(claim):
+    asked = roles_at(claim)
+    held = roles_at(quote) if asked else frozenset()  # most claims give no role: the quote is not read
+    for role, org in asked:
         others = [o for r, o in held if r == role]
         if others and not any(o <= org or org <= o for o in others):
             return True

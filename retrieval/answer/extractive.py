@@ -414,9 +414,9 @@ class ExtractiveAnswerer:
             close = {noun for noun, s in zip(nouns, similarity, strict=True) if s >= self.options.count_similarity}
         # a clipped word ("subs" for "subscribers", "execs"): the noun begins with it and is longer
         close |= {n for n in nouns for w in words if len(w) >= 3 and n.startswith(w) and len(n) > len(w) + 3}
-        mistyped = wanted.split()[-1]  # a mistyped word ("applicatons", "compnies"): a letter or two apart
-        close |= {n for n in nouns if len(mistyped) >= 6 and SequenceMatcher(None, mistyped, n).ratio() >= 0.88}
-        if wanted.split()[-1] in ANYONE:  # "how many people died": "55 passengers" counts them ("employees": not users)
+        last = wanted.split()[-1]  # a mistyped word ("applicatons", "compnies"): a letter or two apart
+        close |= {n for n in nouns if len(last) >= 6 and SequenceMatcher(None, last, n).ratio() >= 0.88}
+        if last in ANYONE:  # "how many people died": "55 passengers" counts them ("employees": not users)
             close |= set(nouns) & PEOPLE
         return [facts if i not in counts or close & set(counts[i]) else [] for i, facts in enumerate(typed)]
 

@@ -71,7 +71,6 @@ def says(
     report's title naming the debut)."""
     held = set(tokenize([text])[0])
     shown = {t for n in cited for t in tokenize([f"{passages[n - 1].title} {passages[n - 1].text}"])[0]}
-    said = {t for n in cited for t in tokenize([_reported(passages[n - 1])])[0]} if missing_share else set()
     if not claim.terms:  # "did taylor swift get time person of the year": the names are the whole claim
         named = bool(claim.names) and claim.names <= held
         return "yes" if named and not claim_words.has_negation(text) else None
@@ -80,14 +79,9 @@ def says(
     missing = [t for t in claim.terms if not related(t) & held]
     contrary = [t for t in missing if contraries(t) & held]
     allowed = int(len(claim.terms) * missing_share) if len(claim.terms) >= 3 else 0
-    loose = (
-        not contrary
-        and len(missing) <= allowed
-        and all(related(t) & said and not any(c.isdigit() for c in t) for t in missing)  # said in its passage
-        and not claim_words.has_negation(text)  # a reason that negates a word not asked: it says something else
-    )
-    if missing and len(contrary) < len(missing) and not loose:
-        return None  # it does not say what was asked, nor its contrary
+    if missing and len(contrary) < len(missing):
+        if contrary or not _left_out(text, missing, allowed, cited, passages):
+            return None  # it does not say what was asked, nor its contrary
     if contrary:
         return None if strict else "no"
     negated = claim_words.negated_terms(text)
@@ -96,6 +90,18 @@ def says(
     if strict and claim_words.has_negation(text):
         return None
     return "yes"
+
+
+def _left_out(text: str, missing: list[str], allowed: int, cited: Sequence[int], passages: Sequence[Passage]) -> bool:
+    """Whether a reason may leave out the asked terms it lacks (`missing`, at most `allowed`, no number): the
+    passages it rests on say them, and it negates nothing (a reason that negates a word not asked says something
+    else). The passages are read only when it may."""
+    if not missing or len(missing) > allowed or any(c.isdigit() for t in missing for c in t):
+        return False
+    if claim_words.has_negation(text):
+        return False
+    said = {t for n in cited for t in tokenize([_reported(passages[n - 1])])[0]}
+    return all(related(t) & said for t in missing)
 
 
 def _reported(passage: Passage) -> str:
